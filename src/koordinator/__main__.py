@@ -1,0 +1,5 @@
+"""`python -m koordinator` runs the same entry point as the `koordinator` command."""
+
+from koordinator.cli import main
+
+raise SystemExit(main())

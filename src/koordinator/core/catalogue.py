@@ -1,0 +1,686 @@
+"""The catalogue service: every question and every change the CLI and the UI may ask for.
+
+Each public method is one user action and one short transaction: it reads or writes through
+`Database.read()` / `Database.write()`, records exactly one history event per change, raises
+`KoordinatorError` subclasses with German one-line messages for user mistakes, and returns
+plain views (`koordinator.core.views`).  Nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from koordinator.core import history
+from koordinator.core.dates import LooseDate, from_iso, local_today, timestamp, utc_now
+from koordinator.core.db import Database
+from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
+from koordinator.core.history import EventKind
+from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.views import (
+    DelayView,
+    EventView,
+    FieldView,
+    MeasureDetail,
+    MeasureView,
+    MilestoneView,
+)
+from koordinator.core.workflow import RESOLVES_DELAYS, Status, check_move, parse_status
+
+DEFAULT_DELAY_CAUSE = "corona"
+
+
+@dataclass(frozen=True)
+class DelayInput:
+    """A delay to record: cause, since when, expected end or new target, note."""
+
+    cause: str = DEFAULT_DELAY_CAUSE
+    since: LooseDate | None = None  # None: today
+    until: LooseDate | None = None
+    note: str = ""
+
+
+def number_key(number: str) -> tuple[int, int]:
+    """Sort key for measure numbers: "1.2" before "1.10"."""
+    field_code, _, sequence = number.partition(".")
+    return (int(field_code), int(sequence))
+
+
+def parse_number(text: str) -> str:
+    """Normalise a measure number as typed ("3.6", " 3.06 ") or raise InputError."""
+    field_code, dot, sequence = text.strip().partition(".")
+    if not (dot and field_code.isdigit() and sequence.isdigit() and int(sequence) >= 1):
+        raise InputError(f"„{text}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
+    return f"{int(field_code)}.{int(sequence)}"
+
+
+class Catalogue:
+    """The service layer over one open database, acting for one author."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        author: str,
+        today: Callable[[], date] = local_today,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.database = database
+        self.author = author
+        self._today = today
+        self._clock = clock
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def fields(self) -> list[FieldView]:
+        with self.database.read() as session:
+            counts = dict(
+                session.execute(
+                    select(Measure.field_code, func.count()).group_by(Measure.field_code)
+                ).all()
+            )
+            return [
+                FieldView(field.code, field.name, counts.get(field.code, 0))
+                for field in session.scalars(select(FieldOfAction).order_by(FieldOfAction.code))
+            ]
+
+    def list_measures(
+        self,
+        *,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+    ) -> list[MeasureView]:
+        """Measures in number order, optionally filtered by field, status and a search text."""
+        query = select(Measure).order_by(Measure.field_code, Measure.sequence)
+        if field_code is not None:
+            query = query.where(Measure.field_code == field_code)
+        if status is not None:
+            query = query.where(Measure.status == status.value)
+        if text and text.strip():
+            pattern = f"%{text.strip().lower()}%"
+            query = query.where(
+                or_(
+                    Measure.number.like(pattern),
+                    func.lower(Measure.title).like(pattern),
+                    func.lower(Measure.unit).like(pattern),
+                    func.lower(Measure.note).like(pattern),
+                )
+            )
+        with self.database.read() as session:
+            measures = list(session.scalars(query))
+            return self._measure_views(session, measures)
+
+    def measure(self, number: str) -> MeasureDetail:
+        """One measure with its milestones, delays and history (newest first)."""
+        with self.database.read() as session:
+            measure = self._find(session, number)
+            milestones = self._milestones(session, [measure.id])[measure.id]
+            delays = session.scalars(
+                select(Delay).where(Delay.measure_id == measure.id).order_by(Delay.since, Delay.id)
+            )
+            events = session.scalars(
+                select(HistoryEvent)
+                .where(HistoryEvent.measure_id == measure.id)
+                .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+            )
+            return MeasureDetail(
+                measure=self._measure_views(session, [measure])[0],
+                milestones=tuple(milestones),
+                delays=tuple(_delay_view(delay) for delay in delays),
+                history=tuple(_event_view(event, measure.number) for event in events),
+            )
+
+    def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
+        """History events, newest first; of one measure or of the whole catalogue."""
+        query = (
+            select(HistoryEvent, Measure.number)
+            .join(Measure, Measure.id == HistoryEvent.measure_id)
+            .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+        )
+        with self.database.read() as session:
+            if number is not None:
+                query = query.where(HistoryEvent.measure_id == self._find(session, number).id)
+            if limit is not None:
+                query = query.limit(limit)
+            return [
+                _event_view(event, measure_number)
+                for event, measure_number in session.execute(query)
+            ]
+
+    # --- measures ----------------------------------------------------------------------------
+
+    def create_measure(
+        self,
+        field_code: int,
+        title: str,
+        *,
+        unit: str = "",
+        note: str = "",
+        status: Status = Status.PLANNING,
+    ) -> MeasureView:
+        """A new measure, numbered after the last one of its field, origin 'added' today."""
+        title = _required_text(title, "Titel")
+        if status.is_final:
+            raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
+        with self.database.write() as session:
+            if session.get(FieldOfAction, field_code) is None:
+                known = ", ".join(str(code) for code in session.scalars(select(FieldOfAction.code)))
+                raise NotFoundError(
+                    f"Handlungsfeld {field_code} gibt es nicht – vorhanden: {known}"
+                )
+            last = session.scalar(
+                select(func.max(Measure.sequence)).where(Measure.field_code == field_code)
+            )
+            sequence = (last or 0) + 1
+            now = self._now()
+            measure = Measure(
+                number=f"{field_code}.{sequence}",
+                field_code=field_code,
+                sequence=sequence,
+                title=title,
+                unit=unit.strip(),
+                origin="added",
+                origin_date=LooseDate.from_date(self._today()).iso(),
+                status=status.value,
+                note=note.strip(),
+                revision=1,
+                updated_at=now,
+            )
+            session.add(measure)
+            session.flush()
+            self._record(
+                session,
+                measure,
+                EventKind.MEASURE_CREATED,
+                to_status=status,
+                details={"measure": history.measure_fields(measure)},
+                now=now,
+                bump=False,
+            )
+            return self._measure_views(session, [measure])[0]
+
+    def edit_measure(
+        self,
+        number: str,
+        *,
+        title: str | None = None,
+        unit: str | None = None,
+        note: str | None = None,
+        expected_revision: int | None = None,
+    ) -> MeasureView:
+        """Change title, responsible unit and/or note; unchanged values record nothing."""
+        wanted = {"title": title, "unit": unit, "note": note}
+        with self.database.write() as session:
+            measure = self._find(session, number, expected_revision)
+            changes: dict[str, list[str]] = {}
+            for name, value in wanted.items():
+                if value is None:
+                    continue
+                value = _required_text(value, "Titel") if name == "title" else value.strip()
+                if value != getattr(measure, name):
+                    changes[name] = [getattr(measure, name), value]
+                    setattr(measure, name, value)
+            if changes:
+                self._record(
+                    session, measure, EventKind.MEASURE_EDITED, details={"changes": changes}
+                )
+            return self._measure_views(session, [measure])[0]
+
+    # --- status ------------------------------------------------------------------------------
+
+    def change_status(
+        self,
+        number: str,
+        target: Status | str,
+        *,
+        note: str = "",
+        receiving_unit: str = "",
+        reason: str = "",
+        delay: DelayInput | None = None,
+        expected_revision: int | None = None,
+    ) -> EventView:
+        """Move a measure to `target`, with the data the workflow asks for.
+
+        To "delayed" a delay is recorded (cause Corona and since today unless given); to
+        "on schedule" or "established" the open delays are resolved today.
+        """
+        target = parse_status(target) if isinstance(target, str) else target
+        if target == Status.DELAYED and delay is None:
+            delay = DelayInput()
+        with self.database.write() as session:
+            measure = self._find(session, number, expected_revision)
+            current = Status(measure.status)
+            check_move(
+                current,
+                target,
+                note=note,
+                receiving_unit=receiving_unit,
+                reason=reason,
+                has_delay=delay is not None,
+            )
+            details: dict[str, Any] = {}
+            if target == Status.HANDED_OVER:
+                details["receiving_unit"] = receiving_unit.strip()
+            if target == Status.DROPPED:
+                details["reason"] = reason.strip()
+            if target == Status.DELAYED and delay is not None:
+                details["delay"] = self._add_delay(session, measure, delay)
+            if target in RESOLVES_DELAYS:
+                resolved = self._resolve_open_delays(session, measure, None)
+                if resolved:
+                    details.update(resolved)
+            measure.status = target.value
+            event = self._record(
+                session,
+                measure,
+                EventKind.STATUS_CHANGED,
+                note=note,
+                from_status=current,
+                to_status=target,
+                details=details,
+            )
+            return _event_view(event, measure.number)
+
+    # --- milestones --------------------------------------------------------------------------
+
+    def add_milestone(
+        self,
+        number: str,
+        title: str,
+        *,
+        due: LooseDate | None = None,
+        done_on: LooseDate | None = None,
+        done: bool = False,
+        note: str = "",
+    ) -> MilestoneView:
+        """A milestone; given `done_on` (or `done`) it is recorded as already reached."""
+        title = _required_text(title, "Titel des Meilensteins")
+        with self.database.write() as session:
+            measure = self._find(session, number)
+            now = self._now()
+            milestone = Milestone(
+                id=str(uuid.uuid4()),
+                measure_id=measure.id,
+                title=title,
+                due=due.iso() if due else None,
+                done=done or done_on is not None,
+                done_on=done_on.iso() if done_on else None,
+                note=note.strip(),
+                created_at=now,
+            )
+            session.add(milestone)
+            self._record(
+                session,
+                measure,
+                EventKind.MILESTONE_ADDED,
+                details={"milestone": history.milestone_fields(milestone)},
+                now=now,
+            )
+            return self._milestone_view(milestone)
+
+    def complete_milestone(
+        self,
+        number: str,
+        which: str | None = None,
+        *,
+        on: LooseDate | None = None,
+        note: str = "",
+    ) -> MilestoneView:
+        """Mark a milestone reached: the one whose title matches `which`, else the next open one."""
+        with self.database.write() as session:
+            measure = self._find(session, number)
+            milestone = self._pick_open_milestone(session, measure, which)
+            done_on = (on or LooseDate.from_date(self._today())).iso()
+            milestone.done = True
+            milestone.done_on = done_on
+            self._record(
+                session,
+                measure,
+                EventKind.MILESTONE_COMPLETED,
+                note=note,
+                details={
+                    "milestone_id": milestone.id,
+                    "title": milestone.title,
+                    "done_on": done_on,
+                },
+            )
+            return self._milestone_view(milestone)
+
+    def edit_milestone(
+        self,
+        number: str,
+        milestone_id: str,
+        *,
+        title: str | None = None,
+        due: LooseDate | None = None,
+        clear_due: bool = False,
+        note: str | None = None,
+    ) -> MilestoneView:
+        with self.database.write() as session:
+            measure = self._find(session, number)
+            milestone = session.get(Milestone, milestone_id)
+            if milestone is None or milestone.measure_id != measure.id:
+                raise NotFoundError(f"Maßnahme {measure.number}: Meilenstein nicht gefunden")
+            wanted: dict[str, str | None] = {}
+            if title is not None:
+                wanted["title"] = _required_text(title, "Titel des Meilensteins")
+            if due is not None or clear_due:
+                wanted["due"] = due.iso() if due else None
+            if note is not None:
+                wanted["note"] = note.strip()
+            changes = {
+                name: [getattr(milestone, name), value]
+                for name, value in wanted.items()
+                if getattr(milestone, name) != value
+            }
+            for name, (_, value) in changes.items():
+                setattr(milestone, name, value)
+            if changes:
+                self._record(
+                    session,
+                    measure,
+                    EventKind.MILESTONE_EDITED,
+                    details={
+                        "milestone_id": milestone.id,
+                        "title": milestone.title,
+                        "changes": changes,
+                    },
+                )
+            return self._milestone_view(milestone)
+
+    # --- delays ------------------------------------------------------------------------------
+
+    def log_delay(
+        self, number: str, delay: DelayInput | None = None, *, note: str = ""
+    ) -> EventView:
+        """Record a delay.  A measure that is not yet delayed moves to "delayed" with it."""
+        delay = delay or DelayInput()
+        with self.database.write() as session:
+            measure = self._find(session, number)
+            current = Status(measure.status)
+            if current != Status.DELAYED:
+                check_move(current, Status.DELAYED, has_delay=True)
+                details = {"delay": self._add_delay(session, measure, delay)}
+                measure.status = Status.DELAYED.value
+                event = self._record(
+                    session,
+                    measure,
+                    EventKind.STATUS_CHANGED,
+                    note=note,
+                    from_status=current,
+                    to_status=Status.DELAYED,
+                    details=details,
+                )
+            else:
+                details = {"delay": self._add_delay(session, measure, delay)}
+                event = self._record(
+                    session, measure, EventKind.DELAY_LOGGED, note=note, details=details
+                )
+            return _event_view(event, measure.number)
+
+    def resolve_delays(
+        self,
+        number: str,
+        *,
+        on: LooseDate | None = None,
+        return_to: Status = Status.ON_SCHEDULE,
+        note: str = "",
+    ) -> EventView:
+        """Resolve the open delays; a delayed measure returns to `return_to` (on schedule)."""
+        with self.database.write() as session:
+            measure = self._find(session, number)
+            current = Status(measure.status)
+            if current == Status.DELAYED:
+                if return_to not in RESOLVES_DELAYS:
+                    raise InputError(
+                        "Nach behobener Verzögerung geht es weiter mit „Im Zeitplan“ oder „Etabliert“."
+                    )
+                details = self._resolve_open_delays(session, measure, on)
+                measure.status = return_to.value
+                event = self._record(
+                    session,
+                    measure,
+                    EventKind.STATUS_CHANGED,
+                    note=note,
+                    from_status=current,
+                    to_status=return_to,
+                    details=details,
+                )
+            else:
+                details = self._resolve_open_delays(session, measure, on)
+                if not details:
+                    raise WorkflowError(f"Maßnahme {measure.number} hat keine offene Verzögerung.")
+                event = self._record(
+                    session, measure, EventKind.DELAY_RESOLVED, note=note, details=details
+                )
+            return _event_view(event, measure.number)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return timestamp(self._clock())
+
+    def _find(self, session: Session, number: str, expected_revision: int | None = None) -> Measure:
+        normalised = parse_number(number)
+        measure = session.scalar(select(Measure).where(Measure.number == normalised))
+        if measure is None:
+            raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+        if expected_revision is not None and measure.revision != expected_revision:
+            latest = session.scalar(
+                select(HistoryEvent)
+                .where(HistoryEvent.measure_id == measure.id)
+                .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+                .limit(1)
+            )
+            who = f" von {latest.author}" if latest else ""
+            raise ConflictError(
+                f"Maßnahme {measure.number} wurde inzwischen{who} geändert – "
+                "bitte neu laden und die Änderung wiederholen"
+            )
+        return measure
+
+    def _record(
+        self,
+        session: Session,
+        measure: Measure,
+        kind: EventKind,
+        *,
+        note: str = "",
+        from_status: Status | None = None,
+        to_status: Status | None = None,
+        details: dict[str, Any] | None = None,
+        now: str | None = None,
+        bump: bool = True,
+    ) -> HistoryEvent:
+        """Write the history event of this action and mark the measure as changed."""
+        now = now or self._now()
+        if bump:
+            measure.revision += 1
+        measure.updated_at = now
+        event = history.new_event(
+            measure,
+            kind,
+            occurred_at=now,
+            author=self.author,
+            note=note,
+            from_status=from_status,
+            to_status=to_status,
+            details=details,
+        )
+        session.add(event)
+        return event
+
+    def _add_delay(self, session: Session, measure: Measure, delay: DelayInput) -> dict[str, Any]:
+        cause = _required_text(delay.cause, "Ursache")
+        if cause.lower() == DEFAULT_DELAY_CAUSE:
+            cause = DEFAULT_DELAY_CAUSE  # "Corona" as typed is the well-known cause, stored by code
+        since = delay.since or LooseDate.from_date(self._today())
+        if delay.until is not None and delay.until.last_day() < since.first_day():
+            raise InputError(
+                f"Verzögerung: „bis“ ({delay.until.german()}) liegt vor „seit“ ({since.german()})"
+            )
+        row = Delay(
+            id=str(uuid.uuid4()),
+            measure_id=measure.id,
+            cause=cause,
+            since=since.iso(),
+            until=delay.until.iso() if delay.until else None,
+            note=delay.note.strip(),
+            resolved_on=None,
+            created_at=self._now(),
+        )
+        session.add(row)
+        return history.delay_fields(row)
+
+    def _resolve_open_delays(
+        self, session: Session, measure: Measure, on: LooseDate | None
+    ) -> dict[str, Any]:
+        open_delays = list(
+            session.scalars(
+                select(Delay)
+                .where(Delay.measure_id == measure.id, Delay.resolved_on.is_(None))
+                .order_by(Delay.id)
+            )
+        )
+        if not open_delays:
+            return {}
+        resolved_on = (on or LooseDate.from_date(self._today())).iso()
+        for delay in open_delays:
+            delay.resolved_on = resolved_on
+        return {"resolved_delays": [delay.id for delay in open_delays], "resolved_on": resolved_on}
+
+    def _pick_open_milestone(
+        self, session: Session, measure: Measure, which: str | None
+    ) -> Milestone:
+        open_milestones = sorted(
+            session.scalars(
+                select(Milestone).where(
+                    Milestone.measure_id == measure.id, Milestone.done.is_(False)
+                )
+            ),
+            key=_milestone_order,
+        )
+        if not open_milestones:
+            raise NotFoundError(f"Maßnahme {measure.number} hat keinen offenen Meilenstein")
+        if which is None or not which.strip():
+            return open_milestones[0]
+        wanted = which.strip().lower()
+        exact = [m for m in open_milestones if m.title.lower() == wanted]
+        partial = [m for m in open_milestones if wanted in m.title.lower()]
+        matches = exact or partial
+        if len(matches) == 1:
+            return matches[0]
+        titles = "; ".join(m.title for m in open_milestones)
+        problem = "mehrdeutig" if matches else "nicht gefunden"
+        raise NotFoundError(
+            f"Maßnahme {measure.number}: offener Meilenstein „{which}“ {problem} – offen: {titles}"
+        )
+
+    def _milestones(
+        self, session: Session, measure_ids: Sequence[int]
+    ) -> dict[int, list[MilestoneView]]:
+        by_measure: dict[int, list[MilestoneView]] = defaultdict(list)
+        if not measure_ids:
+            return by_measure
+        rows = session.scalars(select(Milestone).where(Milestone.measure_id.in_(measure_ids)))
+        for milestone in sorted(rows, key=_milestone_order):
+            by_measure[milestone.measure_id].append(self._milestone_view(milestone))
+        return by_measure
+
+    def _measure_views(self, session: Session, measures: Iterable[Measure]) -> list[MeasureView]:
+        measures = list(measures)
+        ids = [measure.id for measure in measures]
+        next_milestones: dict[int, MilestoneView] = {}
+        open_delays: dict[int, int] = {}
+        # One query each for all listed measures, in chunks below SQLite's variable limit.
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            rows = session.scalars(
+                select(Milestone).where(Milestone.measure_id.in_(chunk), Milestone.done.is_(False))
+            )
+            for milestone in sorted(rows, key=_milestone_order):
+                next_milestones.setdefault(milestone.measure_id, self._milestone_view(milestone))
+            open_delays.update(
+                session.execute(
+                    select(Delay.measure_id, func.count())
+                    .where(Delay.measure_id.in_(chunk), Delay.resolved_on.is_(None))
+                    .group_by(Delay.measure_id)
+                ).all()
+            )
+        return [
+            MeasureView(
+                number=measure.number,
+                field_code=measure.field_code,
+                title=measure.title,
+                unit=measure.unit,
+                origin=measure.origin,
+                origin_date=measure.origin_date,
+                status=Status(measure.status),
+                note=measure.note,
+                revision=measure.revision,
+                updated_at=measure.updated_at,
+                next_milestone=next_milestones.get(measure.id),
+                open_delays=open_delays.get(measure.id, 0),
+            )
+            for measure in measures
+        ]
+
+    def _milestone_view(self, milestone: Milestone) -> MilestoneView:
+        due = from_iso(milestone.due)
+        return MilestoneView(
+            id=milestone.id,
+            title=milestone.title,
+            due=milestone.due,
+            done=milestone.done,
+            done_on=milestone.done_on,
+            note=milestone.note,
+            overdue=bool(not milestone.done and due is not None and due.is_past(self._today())),
+        )
+
+
+def _required_text(value: str, what: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise InputError(f"{what} darf nicht leer sein")
+    return cleaned
+
+
+def _milestone_order(milestone: Milestone) -> tuple[bool, tuple[date, int], str, str]:
+    """Open before done; by deadline (undated last); then title and id for a stable order."""
+    due = from_iso(milestone.due)
+    key = due.deadline_key() if due else (date.max, 0)
+    return (milestone.done, key, milestone.title, milestone.id)
+
+
+def _delay_view(delay: Delay) -> DelayView:
+    return DelayView(
+        id=delay.id,
+        cause=delay.cause,
+        since=delay.since,
+        until=delay.until,
+        note=delay.note,
+        resolved_on=delay.resolved_on,
+    )
+
+
+def _event_view(event: HistoryEvent, number: str) -> EventView:
+    return EventView(
+        id=event.id,
+        number=number,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        author=event.author,
+        note=event.note,
+        from_status=Status(event.from_status) if event.from_status else None,
+        to_status=Status(event.to_status) if event.to_status else None,
+        details=event.details,
+        summary=history.describe(event.kind, event.from_status, event.to_status, event.details),
+    )

@@ -1,0 +1,158 @@
+"""History events: their kinds, how they are recorded, and how they read in German.
+
+Every change to a measure is one `HistoryEvent` row written in the same transaction as the
+change itself.  `details` keeps what changed (before and after) so that snapshots can merge
+events and undo can reverse them.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from koordinator.core.dates import german
+from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.paths import ENV_USER
+from koordinator.core.workflow import Status
+
+
+class EventKind(StrEnum):
+    MEASURE_CREATED = "measure_created"
+    MEASURE_EDITED = "measure_edited"
+    STATUS_CHANGED = "status_changed"
+    MILESTONE_ADDED = "milestone_added"
+    MILESTONE_COMPLETED = "milestone_completed"
+    MILESTONE_EDITED = "milestone_edited"
+    DELAY_LOGGED = "delay_logged"
+    DELAY_RESOLVED = "delay_resolved"
+    CHANGE_UNDONE = "change_undone"
+
+
+FIELD_LABELS = {"title": "Titel", "unit": "Verantwortlich", "note": "Notiz", "due": "Termin"}
+
+
+def default_author(environ: dict[str, str] | None = None) -> str:
+    """`KOORDINATOR_USER`, else the operating-system user."""
+    environ = dict(os.environ) if environ is None else environ
+    name = environ.get(ENV_USER, "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "unbekannt"
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_event(
+    measure: Measure,
+    kind: EventKind,
+    *,
+    occurred_at: str,
+    author: str,
+    note: str = "",
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    details: dict[str, Any] | None = None,
+    make_id: Callable[[], str] = new_event_id,
+) -> HistoryEvent:
+    return HistoryEvent(
+        id=make_id(),
+        measure_id=measure.id,
+        kind=kind.value,
+        occurred_at=occurred_at,
+        author=author,
+        note=note.strip(),
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        details=details or {},
+    )
+
+
+# What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
+def measure_fields(measure: Measure) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "field": measure.field_code,
+        "title": measure.title,
+        "unit": measure.unit,
+        "origin": measure.origin,
+        "origin_date": measure.origin_date,
+        "status": measure.status,
+        "note": measure.note,
+    }
+
+
+def milestone_fields(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "title": milestone.title,
+        "due": milestone.due,
+        "done": milestone.done,
+        "done_on": milestone.done_on,
+        "note": milestone.note,
+    }
+
+
+def delay_fields(delay: Delay) -> dict[str, Any]:
+    return {
+        "id": delay.id,
+        "cause": delay.cause,
+        "since": delay.since,
+        "until": delay.until,
+        "note": delay.note,
+    }
+
+
+def _cause(cause: str) -> str:
+    return "Corona" if cause == "corona" else cause
+
+
+def describe(
+    kind: str, from_status: str | None, to_status: str | None, details: dict[str, Any]
+) -> str:
+    """One German line saying what an event changed."""
+    match kind:
+        case EventKind.MEASURE_CREATED:
+            status = Status(to_status).label if to_status else ""
+            return f"Maßnahme angelegt ({status})"
+        case EventKind.MEASURE_EDITED:
+            changed = ", ".join(FIELD_LABELS.get(name, name) for name in details.get("changes", {}))
+            return f"Geändert: {changed}"
+        case EventKind.STATUS_CHANGED:
+            text = f"Status: {Status(from_status).label} → {Status(to_status).label}"  # type: ignore[arg-type]
+            if "receiving_unit" in details:
+                text += f" (an {details['receiving_unit']})"
+            if "reason" in details:
+                text += f" (Grund: {details['reason']})"
+            if "delay" in details:
+                text += f" (Ursache: {_cause(details['delay']['cause'])})"
+            if "resolved_delays" in details:
+                text += " (Verzögerung behoben)"
+            return text
+        case EventKind.MILESTONE_ADDED:
+            milestone = details.get("milestone", {})
+            due = f", fällig {german(milestone.get('due'))}" if milestone.get("due") else ""
+            done = ", erreicht" if milestone.get("done") else ""
+            return f"Meilenstein „{milestone.get('title', '')}“ angelegt{due}{done}"
+        case EventKind.MILESTONE_COMPLETED:
+            when = f" am {german(details['done_on'])}" if details.get("done_on") else ""
+            return f"Meilenstein „{details.get('title', '')}“ erreicht{when}"
+        case EventKind.MILESTONE_EDITED:
+            changed = ", ".join(FIELD_LABELS.get(name, name) for name in details.get("changes", {}))
+            return f"Meilenstein „{details.get('title', '')}“ geändert: {changed}"
+        case EventKind.DELAY_LOGGED:
+            delay = details.get("delay", {})
+            return f"Verzögerung erfasst (Ursache: {_cause(delay.get('cause', ''))})"
+        case EventKind.DELAY_RESOLVED:
+            return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
+        case EventKind.CHANGE_UNDONE:
+            return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
+    return kind
