@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 from koordinator.core import history
 from koordinator.core.dates import LooseDate, from_iso, local_today, timestamp, utc_now
 from koordinator.core.db import Database
-from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
+from koordinator.core.errors import (
+    ConflictError,
+    InputError,
+    KoordinatorError,
+    NotFoundError,
+    WorkflowError,
+)
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.views import (
@@ -32,7 +38,13 @@ from koordinator.core.views import (
     MeasureView,
     MilestoneView,
 )
-from koordinator.core.workflow import RESOLVES_DELAYS, Status, check_move, parse_status
+from koordinator.core.workflow import (
+    RESOLVES_DELAYS,
+    MoveRequirements,
+    Status,
+    check_move,
+    parse_status,
+)
 
 DEFAULT_DELAY_CAUSE = "corona"
 
@@ -258,8 +270,8 @@ class Catalogue:
         with self.database.write() as session:
             measure = self._find(session, number, expected_revision)
             current = Status(measure.status)
-            check_move(
-                current,
+            _check_move(
+                measure,
                 target,
                 note=note,
                 receiving_unit=receiving_unit,
@@ -407,7 +419,7 @@ class Catalogue:
             measure = self._find(session, number)
             current = Status(measure.status)
             if current != Status.DELAYED:
-                check_move(current, Status.DELAYED, has_delay=True)
+                _check_move(measure, Status.DELAYED, has_delay=True)
                 details = {"delay": self._add_delay(session, measure, delay)}
                 measure.status = Status.DELAYED.value
                 event = self._record(
@@ -644,6 +656,14 @@ class Catalogue:
             note=milestone.note,
             overdue=bool(not milestone.done and due is not None and due.is_past(self._today())),
         )
+
+
+def _check_move(measure: Measure, target: Status, **data: Any) -> MoveRequirements:
+    """The workflow check, with the measure named in the message."""
+    try:
+        return check_move(Status(measure.status), target, **data)
+    except KoordinatorError as error:
+        raise type(error)(f"Maßnahme {measure.number}: {error}") from None
 
 
 def _required_text(value: str, what: str) -> str:

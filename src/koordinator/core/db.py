@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
@@ -132,10 +133,9 @@ def open_database(
     path = target.path
     if target.is_default and create_default is not None and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        # FileExistsError: another koordinator created it at the same moment; use theirs.
+        with contextlib.suppress(FileExistsError):
             create_database(path, fill=create_default)
-        except FileExistsError:
-            pass  # another koordinator created it at the same moment: use theirs
     check_database_file(path)
     writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
     return Database(target, read_only=read_only or not writable)
@@ -207,6 +207,10 @@ def create_database(
     )
     os.close(handle)
     temporary = Path(temporary_name)
+    # mkstemp makes the file private (0600); a database gets the user's usual permissions.
+    umask = os.umask(0)
+    os.umask(umask)
+    temporary.chmod(0o666 & ~umask)
     try:
         connection = sqlite3.connect(temporary)
         try:

@@ -63,12 +63,17 @@ def basis_note(entry: dict[str, Any]) -> str:
     return f"{entry['note']} – {basis}" if entry["note"] else basis
 
 
+def fill_fields_only(session: Session) -> None:
+    """An empty catalogue: the strategy's four fields of action, no measures."""
+    session.add_all(FieldOfAction(code=f["code"], name=f["name"]) for f in load_sample()["fields"])
+
+
 def fill_sample(session: Session) -> None:
     """Fill an empty koordinator database with the sample catalogue."""
     data = load_sample()
     author = data["author"]
     as_of = data["as_of"]
-    session.add_all(FieldOfAction(code=f["code"], name=f["name"]) for f in data["fields"])
+    fill_fields_only(session)
     for entry in data["measures"]:
         number = entry["number"]
         field_code, sequence = (int(part) for part in number.split("."))

@@ -84,11 +84,19 @@ class MoveRequirements:
     note: bool = False  # why a final status is reopened
 
 
+def _normalised(text: str) -> str:
+    """Lower case, '_'/'-' as spaces, umlauts transliterated: "Verzoegert" == "verzögert"."""
+    text = text.strip().lower().replace("_", " ").replace("-", " ")
+    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, plain)
+    return " ".join(text.split())
+
+
 def parse_status(text: str) -> Status:
     """Accept a status by code or German label, case-insensitively ("Etabliert", "on_schedule")."""
-    wanted = " ".join(text.strip().lower().replace("-", "_").split())
+    wanted = _normalised(text)
     for status in Status:
-        if wanted in (status.value, status.label.lower(), status.value.replace("_", " ")):
+        if wanted in (_normalised(status.value), _normalised(status.label)):
             return status
     known = ", ".join(f"{s.value} ({s.label})" for s in Status)
     raise InputError(f"Unbekannter Status „{text}“ – erlaubt: {known}")

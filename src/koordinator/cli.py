@@ -1,0 +1,442 @@
+"""The command line: argparse subcommands that call the headless core, German output.
+
+Thin by design: parse, call `koordinator.core.catalogue.Catalogue`, print.  User mistakes
+end as one line on stderr and exit code 2, never a traceback.  Only the standard library is
+imported at start; the core (SQLAlchemy) is imported when a command runs, and Textual only
+when the terminal UI starts, so `koordinator --help` and the subcommands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from koordinator import __version__
+
+if TYPE_CHECKING:
+    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.db import Database
+    from koordinator.core.views import EventView, MeasureDetail, MeasureView
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2  # the same as koordinator.core.errors.EXIT_USER_ERROR (argparse uses 2 too)
+
+EPILOG = """\
+Ohne Befehl startet die Terminal-Oberfläche.
+
+Beispiele:
+  koordinator list --status verzögert
+  koordinator show 3.6
+  koordinator status 1.11 im_zeitplan --note "Projektstart erfolgt"
+  koordinator status 3.2 delayed --cause corona --since 03/2020 --until 2021
+  koordinator status 1.8 handed_over --unit "FB 20"
+  koordinator milestone 1.6 Pilotbetrieb --due 06/2021
+  koordinator milestone 1.6 --complete --on 30.06.2021
+  koordinator delay 3.2 --resolve
+
+Datenbank: --db PFAD, sonst KOORDINATOR_DB, sonst die Standard-Datenbank im Benutzerordner
+(wird beim ersten Start mit dem Beispielkatalog angelegt).
+Status: planning, on_schedule, delayed, established, handed_over, dropped – oder deutsch
+(„In Planung“, „Im Zeitplan“, „Verzögert“, „Etabliert“, „In die Linie übergeben“, „Verworfen“).
+Daten: JJJJ, JJJJ-MM, JJJJ-MM-TT, MM/JJJJ oder TT.MM.JJJJ.
+"""
+
+
+class _GermanHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument("--db", metavar="PFAD", help="Datenbankdatei oder sqlite:///-URL")
+    common.add_argument(
+        "--as", dest="author", metavar="NAME", help="Autor der Änderungen (sonst KOORDINATOR_USER)"
+    )
+    common.add_argument(
+        "--read-only", action="store_true", help="nur lesen, nichts ändern (z. B. in Sitzungen)"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="koordinator",
+        description="Den Maßnahmenkatalog der Digitalisierungsstrategie pflegen – offline, im Terminal.",
+        epilog=EPILOG,
+        formatter_class=_GermanHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"koordinator {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="BEFEHL")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+
+    list_cmd = command("list", "Maßnahmen auflisten")
+    list_cmd.add_argument("--field", type=int, metavar="N", help="nur Handlungsfeld N (1–4)")
+    list_cmd.add_argument("--status", metavar="STATUS", help="nur dieser Status")
+    list_cmd.add_argument("--format", choices=("table", "json"), default="table")
+
+    show = command("show", "eine Maßnahme mit Meilensteinen, Verzögerungen und Verlauf zeigen")
+    show.add_argument("number", metavar="NR", help="Maßnahmennummer, z. B. 3.6")
+    show.add_argument("--format", choices=("text", "json"), default="text")
+
+    status = command("status", "den Status einer Maßnahme ändern")
+    status.add_argument("number", metavar="NR")
+    status.add_argument("status", metavar="STATUS")
+    status.add_argument("--note", default="", help="Anmerkung (Pflicht beim Wiederaufnehmen)")
+    status.add_argument("--unit", default="", help="übernehmende Dienststelle (handed_over)")
+    status.add_argument("--reason", default="", help="Begründung (dropped)")
+    status.add_argument("--cause", default="corona", help="Ursache der Verzögerung (delayed)")
+    status.add_argument("--since", help="Verzögerung seit (Datum; Standard: heute)")
+    status.add_argument("--until", help="Verzögerung voraussichtlich bis / neues Ziel (Datum)")
+
+    milestone = command("milestone", "einen Meilenstein anlegen oder als erreicht markieren")
+    milestone.add_argument("number", metavar="NR")
+    milestone.add_argument("title", metavar="TITEL", nargs="?", help="Titel des Meilensteins")
+    milestone.add_argument("--due", help="fällig (Datum)")
+    milestone.add_argument("--done", metavar="DATUM", help="bereits erreicht am (Datum)")
+    milestone.add_argument("--note", default="")
+    milestone.add_argument(
+        "--complete",
+        action="store_true",
+        help="als erreicht markieren: den Meilenstein TITEL, ohne TITEL den nächsten offenen",
+    )
+    milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
+
+    delay = command("delay", "eine Verzögerung erfassen oder beheben")
+    delay.add_argument("number", metavar="NR")
+    delay.add_argument("--cause", default="corona", help="Ursache (Standard: corona)")
+    delay.add_argument("--since", help="seit (Datum; Standard: heute)")
+    delay.add_argument("--until", help="voraussichtlich bis / neues Ziel (Datum)")
+    delay.add_argument("--note", default="")
+    delay.add_argument("--resolve", action="store_true", help="offene Verzögerungen beheben")
+    delay.add_argument("--on", help="mit --resolve: behoben am (Standard: heute)")
+    delay.add_argument(
+        "--to",
+        default="on_schedule",
+        help="mit --resolve: neuer Status einer verzögerten Maßnahme (on_schedule, established)",
+    )
+
+    history = command("history", "Verlauf der Änderungen (neueste zuerst)")
+    history.add_argument("number", metavar="NR", nargs="?", help="nur diese Maßnahme")
+    history.add_argument("--limit", type=int, metavar="N", help="höchstens N Einträge")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+
+    init = command("init", "eine neue Datenbank anlegen (nie stillschweigend überschreibend)")
+    content = init.add_mutually_exclusive_group()
+    content.add_argument("--sample", action="store_true", help="mit dem Beispielkatalog (Standard)")
+    content.add_argument(
+        "--empty", action="store_true", help="nur die vier Handlungsfelder, keine Maßnahmen"
+    )
+    init.add_argument(
+        "--overwrite", action="store_true", help="eine vorhandene Datei ausdrücklich ersetzen"
+    )
+    return parser
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from koordinator.core.errors import KoordinatorError
+
+    try:
+        if args.command is None:
+            return _run_ui(args)
+        if args.command == "init":
+            return _init(args)
+        handler = HANDLERS[args.command]
+        database = _open(args)
+        try:
+            return handler(_catalogue(args, database), args)
+        finally:
+            database.close()
+    except KoordinatorError as error:
+        print(f"koordinator: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _open(args: argparse.Namespace) -> Database:
+    from koordinator.core.db import open_database, resolve_target
+    from koordinator.core.sample import fill_sample
+
+    target = resolve_target(getattr(args, "db", None))
+    return open_database(
+        target, read_only=getattr(args, "read_only", False), create_default=fill_sample
+    )
+
+
+def _catalogue(args: argparse.Namespace, database: Database) -> Catalogue:
+    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.history import default_author
+
+    return Catalogue(database, author=getattr(args, "author", None) or default_author())
+
+
+def _run_ui(args: argparse.Namespace) -> int:
+    database = _open(args)
+    try:
+        catalogue = _catalogue(args, database)
+        from koordinator.tui import run_app
+
+        run_app(catalogue, read_only=database.read_only)
+    finally:
+        database.close()
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    from koordinator.core.db import create_database, resolve_target
+    from koordinator.core.errors import DatabaseError
+    from koordinator.core.sample import fill_fields_only, fill_sample
+
+    target = resolve_target(getattr(args, "db", None))
+    if target.is_default:
+        target.path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        create_database(
+            target.path,
+            fill=fill_fields_only if args.empty else fill_sample,
+            overwrite=args.overwrite,
+        )
+    except FileExistsError:
+        raise DatabaseError(
+            f"{target.display}: existiert bereits – nichts geändert "
+            "(mit --overwrite ausdrücklich ersetzen)"
+        ) from None
+    what = (
+        "leere Datenbank (vier Handlungsfelder)" if args.empty else "Beispielkatalog (49 Maßnahmen)"
+    )
+    print(f"{target.display}: {what} angelegt")
+    return EXIT_OK
+
+
+# --- reading commands ----------------------------------------------------------------------
+
+
+def _list(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from koordinator.core.workflow import Status, parse_status
+
+    status = parse_status(args.status) if args.status else None
+    measures = catalogue.list_measures(field_code=args.field, status=status)
+    if args.format == "json":
+        by_status = {s.value: 0 for s in Status}
+        by_field: dict[str, int] = {}
+        for measure in measures:
+            by_status[measure.status.value] += 1
+            by_field[str(measure.field_code)] = by_field.get(str(measure.field_code), 0) + 1
+        _print_json(
+            {
+                "total": len(measures),
+                "by_status": by_status,
+                "by_field": by_field,
+                "measures": [measure.to_json() for measure in measures],
+            }
+        )
+        return EXIT_OK
+    _print_table(measures)
+    return EXIT_OK
+
+
+def _print_table(measures: list[MeasureView]) -> None:
+    width = shutil.get_terminal_size((100, 24)).columns
+    status_width = max((len(m.status.label) for m in measures), default=6)
+    unit_width = min(max((len(m.unit) for m in measures), default=4), 18)
+    title_width = max(width - 6 - status_width - unit_width - 8, 20)
+    print(f"{'Nr':<5}  {'Status':<{status_width}}  {'Verantwortlich':<{unit_width}}  Titel")
+    for m in measures:
+        marker = " [Verzögerung offen]" if m.open_delays and m.status.value != "delayed" else ""
+        title = _clip(m.title + marker, title_width)
+        print(
+            f"{m.number:<5}  {m.status.label:<{status_width}}  {_clip(m.unit, unit_width):<{unit_width}}  {title}"
+        )
+    print(f"{len(measures)} Maßnahmen")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _show(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    detail = catalogue.measure(args.number)
+    if args.format == "json":
+        _print_json(detail.to_json())
+    else:
+        print(_detail_text(catalogue, detail))
+    return EXIT_OK
+
+
+def _detail_text(catalogue: Catalogue, detail: MeasureDetail) -> str:
+    from koordinator.core.dates import german
+
+    m = detail.measure
+    fields = {field.code: field.name for field in catalogue.fields()}
+    origin = (
+        f"Katalog 2019 (beschlossen {german(m.origin_date)})"
+        if m.origin == "catalog"
+        else f"neu aufgenommen ({german(m.origin_date)})"
+    )
+    lines = [
+        f"{m.number}  {m.title}",
+        f"  Handlungsfeld:  {m.field_code} – {fields.get(m.field_code, '')}",
+        f"  Status:         {m.status.label}",
+        f"  Verantwortlich: {m.unit or '(nicht angegeben)'}",
+        f"  Herkunft:       {origin}",
+        f"  Notiz:          {m.note or '–'}",
+        f"  Geändert:       {_local_time(m.updated_at)} (Revision {m.revision})",
+        "",
+        "Meilensteine:",
+    ]
+    lines += [
+        f"  [{'x' if ms.done else ' '}] {ms.describe()}" + (f" – {ms.note}" if ms.note else "")
+        for ms in detail.milestones
+    ] or ["  keine"]
+    lines += ["", "Verzögerungen:"]
+    lines += [
+        f"  {delay.describe()}" + (f" – {delay.note}" if delay.note else "")
+        for delay in detail.delays
+    ] or ["  keine"]
+    lines += ["", "Verlauf (neueste zuerst):"]
+    lines += [_event_line(event, with_number=False) for event in detail.history] or ["  keiner"]
+    return "\n".join(lines)
+
+
+def _history(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    events = catalogue.history(args.number, limit=args.limit)
+    if args.format == "json":
+        _print_json({"events": [event.to_json() for event in events]})
+        return EXIT_OK
+    for event in events:
+        print(_event_line(event, with_number=args.number is None))
+    if not events:
+        print("Noch keine Einträge.")
+    return EXIT_OK
+
+
+def _event_line(event: EventView, *, with_number: bool) -> str:
+    number = f"{event.number:<5} " if with_number else ""
+    note = f" – {event.note}" if event.note else ""
+    return f"  {_local_time(event.occurred_at)}  {number}{event.author}: {event.summary}{note}"
+
+
+def _local_time(stamp: str) -> str:
+    from koordinator.core.dates import parse_timestamp
+
+    return parse_timestamp(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+# --- changing commands ---------------------------------------------------------------------
+
+
+def _status(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from koordinator.core.catalogue import DelayInput
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.workflow import Status, parse_status
+
+    target = parse_status(args.status)
+    delay = None
+    if target == Status.DELAYED:
+        delay = DelayInput(
+            cause=args.cause,
+            since=LooseDate.parse_optional(args.since, field="--since"),
+            until=LooseDate.parse_optional(args.until, field="--until"),
+        )
+    event = catalogue.change_status(
+        args.number,
+        target,
+        note=args.note,
+        receiving_unit=args.unit,
+        reason=args.reason,
+        delay=delay,
+    )
+    print(f"{event.number}: {event.summary}")
+    return EXIT_OK
+
+
+def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.errors import InputError
+
+    if args.complete:
+        if args.due or args.done:
+            raise InputError("--complete verträgt sich nicht mit --due/--done (--on für das Datum)")
+        milestone = catalogue.complete_milestone(
+            args.number,
+            args.title,
+            on=LooseDate.parse_optional(args.on, field="--on"),
+            note=args.note,
+        )
+        print(f"{args.number}: Meilenstein {milestone.describe()}")
+        return EXIT_OK
+    if args.on:
+        raise InputError("--on gehört zu --complete; beim Anlegen: --done DATUM")
+    if not args.title:
+        raise InputError("Titel des Meilensteins fehlt (oder --complete zum Abhaken)")
+    milestone = catalogue.add_milestone(
+        args.number,
+        args.title,
+        due=LooseDate.parse_optional(args.due, field="--due"),
+        done_on=LooseDate.parse_optional(args.done, field="--done"),
+        note=args.note,
+    )
+    print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
+    return EXIT_OK
+
+
+def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from koordinator.core.catalogue import DelayInput
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.errors import InputError
+    from koordinator.core.workflow import parse_status
+
+    if args.resolve:
+        if args.since or args.until:
+            raise InputError(
+                "--resolve verträgt sich nicht mit --since/--until (--on für das Datum)"
+            )
+        event = catalogue.resolve_delays(
+            args.number,
+            on=LooseDate.parse_optional(args.on, field="--on"),
+            return_to=parse_status(args.to),
+            note=args.note,
+        )
+    else:
+        if args.on:
+            raise InputError("--on gehört zu --resolve; beim Erfassen: --since DATUM")
+        event = catalogue.log_delay(
+            args.number,
+            DelayInput(
+                cause=args.cause,
+                since=LooseDate.parse_optional(args.since, field="--since"),
+                until=LooseDate.parse_optional(args.until, field="--until"),
+                note=args.note,
+            ),
+        )
+    print(f"{event.number}: {event.summary}")
+    return EXIT_OK
+
+
+HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
+    "list": _list,
+    "show": _show,
+    "history": _history,
+    "status": _status,
+    "milestone": _milestone,
+    "delay": _delay,
+}

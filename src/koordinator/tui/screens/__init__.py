@@ -1,0 +1,5 @@
+"""Full screens of the UI."""
+
+from koordinator.tui.screens.main import MainScreen
+
+__all__ = ["MainScreen"]

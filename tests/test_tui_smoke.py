@@ -1,0 +1,17 @@
+"""The terminal UI starts on a database and shows its measures."""
+
+from __future__ import annotations
+
+from koordinator.core.catalogue import Catalogue
+from koordinator.tui.app import make_app
+from koordinator.tui.widgets import MeasureTable
+
+
+async def test_main_screen_lists_the_catalogue(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(MeasureTable)
+        assert table.row_count == 49
+        assert table.get_row("1.1")[2] == "Etabliert"
+        await pilot.press("q")
+    assert app.return_code == 0
