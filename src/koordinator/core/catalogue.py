@@ -475,6 +475,90 @@ class Catalogue:
                 )
             return _event_view(event, measure.number)
 
+    # --- undo ------------------------------------------------------------------------------
+
+    def last_undoable(self) -> EventView | None:
+        """This author's newest change that is not an undo and not undone yet, if any."""
+        with self.database.read() as session:
+            found = self._last_undoable(session)
+            return _event_view(*found) if found else None
+
+    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView:
+        """Reverse this author's newest change, recorded as a "change_undone" event.
+
+        `expected_event_id` is the change the user confirmed; if another one has become the
+        newest meanwhile, nothing is undone.  A change that someone else has built on since
+        (a later event on the same measure by another author) is refused, not overwritten.
+        """
+        with self.database.write() as session:
+            found = self._last_undoable(session)
+            if found is None:
+                raise WorkflowError(
+                    "Es gibt keine eigene Änderung, die rückgängig gemacht werden kann."
+                )
+            event, number = found
+            if expected_event_id is not None and event.id != expected_event_id:
+                raise ConflictError(
+                    "Die letzte Änderung ist inzwischen eine andere – bitte erneut versuchen."
+                )
+            summary = history.describe(
+                event.kind, event.from_status, event.to_status, event.details
+            )
+            if event.kind == EventKind.MEASURE_CREATED:
+                raise WorkflowError(
+                    f"Maßnahme {number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
+                )
+            newer_by_others = session.scalar(
+                select(HistoryEvent)
+                .where(
+                    HistoryEvent.measure_id == event.measure_id,
+                    HistoryEvent.occurred_at > event.occurred_at,
+                    HistoryEvent.author != self.author,
+                )
+                .order_by(HistoryEvent.occurred_at.desc())
+                .limit(1)
+            )
+            if newer_by_others is not None:
+                raise ConflictError(
+                    f"Maßnahme {number}: „{summary}“ kann nicht rückgängig gemacht werden – "
+                    f"{newer_by_others.author} hat die Maßnahme danach geändert"
+                )
+            measure = session.get_one(Measure, event.measure_id)
+            restore = _restore_for(event)
+            before = Status(measure.status)
+            apply_restore(session, measure, restore)
+            after = Status(measure.status)
+            undo = self._record(
+                session,
+                measure,
+                EventKind.CHANGE_UNDONE,
+                note=note,
+                from_status=before if before != after else None,
+                to_status=after if before != after else None,
+                details={
+                    "undone_event_id": event.id,
+                    "undone_kind": event.kind,
+                    "undone_summary": summary,
+                    "restore": restore,
+                },
+            )
+            return _event_view(undo, number)
+
+    def _last_undoable(self, session: Session) -> tuple[HistoryEvent, str] | None:
+        rows = session.execute(
+            select(HistoryEvent, Measure.number)
+            .join(Measure, Measure.id == HistoryEvent.measure_id)
+            .where(HistoryEvent.author == self.author)
+            .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+        )
+        undone: set[str] = set()
+        for event, number in rows:
+            if event.kind == EventKind.CHANGE_UNDONE:
+                undone.add(event.details.get("undone_event_id", ""))
+            elif event.id not in undone:
+                return event, number
+        return None
+
     # --- internals ---------------------------------------------------------------------------
 
     def _now(self) -> str:
@@ -656,6 +740,51 @@ class Catalogue:
             note=milestone.note,
             overdue=bool(not milestone.done and due is not None and due.is_past(self._today())),
         )
+
+
+def _restore_for(event: HistoryEvent) -> dict[str, Any]:
+    """The state operations that reverse `event` (see `apply_restore`)."""
+    details = event.details
+    match event.kind:
+        case EventKind.MEASURE_EDITED:
+            return {"measure": {name: old for name, (old, _new) in details["changes"].items()}}
+        case EventKind.STATUS_CHANGED:
+            restore: dict[str, Any] = {"measure": {"status": event.from_status}}
+            if "delay" in details:
+                restore["delete_delays"] = [details["delay"]["id"]]
+            if "resolved_delays" in details:
+                restore["delays"] = {i: {"resolved_on": None} for i in details["resolved_delays"]}
+            return restore
+        case EventKind.MILESTONE_ADDED:
+            return {"delete_milestones": [details["milestone"]["id"]]}
+        case EventKind.MILESTONE_COMPLETED:
+            return {"milestones": {details["milestone_id"]: {"done": False, "done_on": None}}}
+        case EventKind.MILESTONE_EDITED:
+            old = {name: old for name, (old, _new) in details["changes"].items()}
+            return {"milestones": {details["milestone_id"]: old}}
+        case EventKind.DELAY_LOGGED:
+            return {"delete_delays": [details["delay"]["id"]]}
+        case EventKind.DELAY_RESOLVED:
+            return {"delays": {i: {"resolved_on": None} for i in details["resolved_delays"]}}
+    raise WorkflowError(f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden")
+
+
+def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -> None:
+    """Apply the state operations of a "change_undone" event (also used to replay one)."""
+    for name, value in restore.get("measure", {}).items():
+        setattr(measure, name, value)
+    for milestone_id, values in restore.get("milestones", {}).items():
+        milestone = session.get_one(Milestone, milestone_id)
+        for name, value in values.items():
+            setattr(milestone, name, value)
+    for delay_id, values in restore.get("delays", {}).items():
+        delay = session.get_one(Delay, delay_id)
+        for name, value in values.items():
+            setattr(delay, name, value)
+    for milestone_id in restore.get("delete_milestones", []):
+        session.delete(session.get_one(Milestone, milestone_id))
+    for delay_id in restore.get("delete_delays", []):
+        session.delete(session.get_one(Delay, delay_id))
 
 
 def _check_move(measure: Measure, target: Status, **data: Any) -> MoveRequirements:
