@@ -1,0 +1,745 @@
+"""The council report ("Aktueller Umsetzungsstand"): its figures, and how they are written.
+
+`compute_figures` reads the whole catalogue in one read transaction (so that every figure of
+one report describes the same moment) and returns `ReportFigures`, plain immutable data that
+the CLI renders, the UI's dashboard shows, and tests check.  `render_markdown` and
+`render_text` turn the figures into the German report; `write_report` does both and writes
+the file atomically.  Nothing here knows about terminals.
+
+The "changes since" section takes plain `Change` lines; the caller builds them from the
+snapshot diff, so that this module does not depend on how snapshots are read.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import tempfile
+import textwrap
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from koordinator.core.dates import LooseDate, from_iso, german, local_today
+from koordinator.core.errors import InputError
+from koordinator.core.history import EventKind
+from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status
+
+if TYPE_CHECKING:
+    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.db import Database
+
+FORMATS = ("markdown", "text")
+TEXT_WIDTH = 80
+DUE_SOON_MONTHS = 6
+# Without a snapshot to start from, a report covers the year before its date.
+DEFAULT_PERIOD_MONTHS = 12
+TITLE = "Digitalisierungsstrategie – Aktueller Umsetzungsstand"
+
+# Short column heads for the 80-column text table (the Markdown table uses the full labels).
+SHORT_LABELS: dict[Status, str] = {
+    Status.ESTABLISHED: "Etabl.",
+    Status.ON_SCHEDULE: "Zeitpl.",
+    Status.DELAYED: "Verzög.",
+    Status.PLANNING: "Planung",
+    Status.HANDED_OVER: "Linie",
+    Status.DROPPED: "Verw.",
+}
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneLine:
+    """A milestone together with the measure it belongs to."""
+
+    number: str  # the measure's
+    measure_title: str
+    title: str
+    due: str | None  # loose ISO dates
+    done_on: str | None
+    done: bool
+
+    def describe(self) -> str:
+        """ "Pilotbetrieb (fällig 06/2021)", "Liveschaltung (erreicht 10/2019)"."""
+        if self.done:
+            when = f"erreicht {german(self.done_on)}" if self.done_on else "erreicht"
+        else:
+            when = f"fällig {german(self.due)}" if self.due else "ohne Termin"
+        return f"{self.title} ({when})"
+
+
+@dataclass(frozen=True)
+class MeasureLine:
+    number: str
+    field_code: int
+    title: str
+    status: Status
+    unit: str
+    origin: str  # 'catalog' or 'added'
+    next_milestone: MilestoneLine | None
+
+
+@dataclass(frozen=True)
+class DelayLine:
+    number: str
+    measure_title: str
+    status: Status  # an open delay may outlive the delayed status (e.g. handed over since)
+    cause: str
+    since: str
+    until: str | None
+    note: str
+
+
+@dataclass(frozen=True)
+class FinalMove:
+    """A handed-over or dropped measure and what its move said: to whom, or why."""
+
+    number: str
+    title: str
+    detail: str  # receiving unit (handed over) or reason (dropped); '' if none was recorded
+
+
+@dataclass(frozen=True)
+class FieldFigures:
+    code: int
+    name: str
+    by_status: Mapping[Status, int]  # every status, in REPORT_ORDER
+    measures: tuple[MeasureLine, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.measures)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of "what changed since the snapshot"; `number` is '' for catalogue-wide changes."""
+
+    number: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    today: date
+    period_start: date
+    total: int
+    from_catalogue: int  # adopted with the catalogue of 2019
+    added: int  # identified since
+    by_status: Mapping[Status, int]  # every status, in REPORT_ORDER
+    delayed_by_cause: Mapping[str, int]  # delayed measures by the cause of their latest delay
+    established: tuple[MeasureLine, ...]
+    handed_over: tuple[FinalMove, ...]
+    dropped: tuple[FinalMove, ...]
+    fields: tuple[FieldFigures, ...]
+    open_delays: tuple[DelayLine, ...]
+    milestones_reached: tuple[MilestoneLine, ...]  # in the period
+    milestones_due_soon: tuple[MilestoneLine, ...]  # in the next DUE_SOON_MONTHS months
+    milestones_overdue: tuple[MilestoneLine, ...]
+    changes: tuple[Change, ...] | None = None  # None: no snapshot given
+    changes_since: str = ""  # what the changes are measured against, e.g. the snapshot's name
+
+    @property
+    def open_delays_by_cause(self) -> dict[str, int]:
+        return dict(Counter(delay.cause for delay in self.open_delays).most_common())
+
+    @property
+    def due_soon_until(self) -> date:
+        return add_months(self.today, DUE_SOON_MONTHS)
+
+
+def cause_label(cause: str) -> str:
+    """How the report names a cause: the common one by its German name, others as typed."""
+    return "Corona" if cause == "corona" else cause
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the month's end: 31.08. + 6 = 28.02."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def compute_figures(
+    source: Catalogue | Database,
+    *,
+    today: date | None = None,
+    period_start: date | None = None,
+    changes: Sequence[Change] | None = None,
+    changes_since: str = "",
+) -> ReportFigures:
+    """All figures of the report as of `today` (default: the local date).
+
+    Milestones "reached in the period" are those done between `period_start` (default: twelve
+    months before `today`) and `today`; `changes` (from a snapshot diff) are passed through.
+    """
+    database = _database(source)
+    today = today or local_today()
+    period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
+    with database.read() as session:
+        fields = list(session.scalars(select(FieldOfAction).order_by(FieldOfAction.code)))
+        measures = list(
+            session.scalars(select(Measure).order_by(Measure.field_code, Measure.sequence))
+        )
+        milestones = list(session.scalars(select(Milestone)))
+        open_delays = list(
+            session.scalars(
+                select(Delay)
+                .where(Delay.resolved_on.is_(None))
+                .order_by(Delay.since, Delay.created_at, Delay.id)
+            )
+        )
+        final_moves = session.execute(
+            select(HistoryEvent.measure_id, HistoryEvent.to_status, HistoryEvent.details)
+            .where(
+                HistoryEvent.kind == EventKind.STATUS_CHANGED.value,
+                HistoryEvent.to_status.in_([status.value for status in FINAL_STATUSES]),
+            )
+            .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
+        ).all()
+
+    by_id = {measure.id: measure for measure in measures}
+    lines = _milestone_lines(milestones, by_id)
+    next_milestones: dict[str, MilestoneLine] = {}
+    for line in sorted((line for line in lines if not line.done), key=_deadline_order):
+        next_milestones.setdefault(line.number, line)
+    measure_lines = [
+        MeasureLine(
+            number=m.number,
+            field_code=m.field_code,
+            title=m.title,
+            status=Status(m.status),
+            unit=m.unit,
+            origin=m.origin,
+            next_milestone=next_milestones.get(m.number),
+        )
+        for m in measures
+    ]
+    # The latest move into a measure's current final status says to whom or why; a move
+    # reopened and later undone leaves an older such event as the one that still holds.
+    move_details: dict[tuple[int, str], str] = {}
+    for measure_id, to_status, details in final_moves:
+        move_details[(measure_id, to_status)] = str(
+            details.get("receiving_unit") or details.get("reason") or ""
+        )
+    delay_lines = [
+        DelayLine(
+            number=by_id[d.measure_id].number,
+            measure_title=by_id[d.measure_id].title,
+            status=Status(by_id[d.measure_id].status),
+            cause=d.cause,
+            since=d.since,
+            until=d.until,
+            note=d.note,
+        )
+        for d in open_delays
+    ]
+    delay_lines.sort(key=lambda line: _number_key(line.number))
+    return ReportFigures(
+        today=today,
+        period_start=period_start,
+        total=len(measures),
+        from_catalogue=sum(1 for m in measures if m.origin == "catalog"),
+        added=sum(1 for m in measures if m.origin != "catalog"),
+        by_status=_count_statuses(line.status for line in measure_lines),
+        delayed_by_cause=_delayed_by_cause(measures, open_delays),
+        established=tuple(line for line in measure_lines if line.status == Status.ESTABLISHED),
+        handed_over=_final_moves(measures, Status.HANDED_OVER, move_details),
+        dropped=_final_moves(measures, Status.DROPPED, move_details),
+        fields=tuple(_field_figures(field, measure_lines) for field in fields),
+        open_delays=tuple(delay_lines),
+        milestones_reached=tuple(
+            sorted(
+                (line for line in lines if _reached_between(line, period_start, today)),
+                key=_done_order,
+            )
+        ),
+        milestones_due_soon=tuple(
+            sorted(
+                (line for line in lines if _due_soon(line, today)),
+                key=_deadline_order,
+            )
+        ),
+        milestones_overdue=tuple(
+            sorted((line for line in lines if _overdue(line, today)), key=_deadline_order)
+        ),
+        changes=tuple(changes) if changes is not None else None,
+        changes_since=changes_since,
+    )
+
+
+def _database(source: Catalogue | Database) -> Database:
+    # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
+    return getattr(source, "database", source)  # type: ignore[return-value]
+
+
+def _number_key(number: str) -> tuple[int, int]:
+    field_code, _, sequence = number.partition(".")
+    return (int(field_code), int(sequence))
+
+
+def _field_figures(field: FieldOfAction, measures: Sequence[MeasureLine]) -> FieldFigures:
+    own = tuple(line for line in measures if line.field_code == field.code)
+    return FieldFigures(
+        code=field.code,
+        name=field.name,
+        by_status=_count_statuses(line.status for line in own),
+        measures=own,
+    )
+
+
+def _count_statuses(statuses: Iterable[Status]) -> dict[Status, int]:
+    counts = Counter(statuses)
+    return {status: counts.get(status, 0) for status in REPORT_ORDER}
+
+
+def _delayed_by_cause(measures: Sequence[Measure], open_delays: Sequence[Delay]) -> dict[str, int]:
+    """Each delayed measure counted once, under the cause of its most recent open delay."""
+    latest: dict[int, str] = {}
+    for delay in open_delays:  # ordered by since: the last one wins
+        latest[delay.measure_id] = delay.cause
+    causes = Counter(
+        latest.get(m.id, "ohne Angabe") for m in measures if m.status == Status.DELAYED.value
+    )
+    return dict(causes.most_common())
+
+
+def _final_moves(
+    measures: Sequence[Measure], status: Status, details: Mapping[tuple[int, str], str]
+) -> tuple[FinalMove, ...]:
+    return tuple(
+        FinalMove(m.number, m.title, details.get((m.id, status.value), ""))
+        for m in measures
+        if m.status == status.value
+    )
+
+
+def _milestone_lines(
+    milestones: Iterable[Milestone], measures: Mapping[int, Measure]
+) -> list[MilestoneLine]:
+    return [
+        MilestoneLine(
+            number=measures[m.measure_id].number,
+            measure_title=measures[m.measure_id].title,
+            title=m.title,
+            due=m.due,
+            done_on=m.done_on,
+            done=m.done,
+        )
+        for m in milestones
+    ]
+
+
+def _deadline_order(line: MilestoneLine) -> tuple[tuple[date, int], tuple[int, int], str]:
+    """By deadline (the end of a loose date's period), undated last; then measure, title."""
+    due = from_iso(line.due)
+    return (due.deadline_key() if due else (date.max, 0), _number_key(line.number), line.title)
+
+
+def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
+    done_on = from_iso(line.done_on)
+    return (done_on.first_day() if done_on else date.min, _number_key(line.number), line.title)
+
+
+def _reached_between(line: MilestoneLine, start: date, end: date) -> bool:
+    # A loose date ("2020") counts if its period touches the report's period: the reader sees
+    # the date as given, which is better than silently leaving the milestone out.
+    done_on = from_iso(line.done_on)
+    return bool(
+        line.done and done_on and done_on.last_day() >= start and done_on.first_day() <= end
+    )
+
+
+def _overdue(line: MilestoneLine, today: date) -> bool:
+    due = from_iso(line.due)
+    return bool(not line.done and due and due.is_past(today))
+
+
+def _due_soon(line: MilestoneLine, today: date) -> bool:
+    due = from_iso(line.due)
+    return bool(
+        not line.done
+        and due
+        and not due.is_past(today)
+        and due.last_day() <= add_months(today, DUE_SOON_MONTHS)
+    )
+
+
+# --- shared wording -----------------------------------------------------------------------------
+
+
+def _day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _name(number: str, title: str) -> str:
+    return f"{title} ({number})"
+
+
+def summary_lines(figures: ReportFigures) -> list[str]:
+    """The short summary the council report opens with, one German sentence per status."""
+    f = figures
+    counts = f.by_status
+    established = "; ".join(_name(m.number, m.title) for m in f.established)
+    causes = ", ".join(f"{cause_label(c)}: {n}" for c, n in f.delayed_by_cause.items())
+    handed_over = "; ".join(
+        _name(m.number, m.title) + (f" an {m.detail}" if m.detail else "") for m in f.handed_over
+    )
+    dropped = "; ".join(
+        _name(m.number, m.title) + (f" – Grund: {m.detail}" if m.detail else "") for m in f.dropped
+    )
+    return [
+        f"{counts[Status.ESTABLISHED]} etabliert bzw. im Ausbau"
+        + (f": {established}" if established else ""),
+        f"{counts[Status.ON_SCHEDULE]} im Zeitplan",
+        f"{counts[Status.DELAYED]} verzögert" + (f" ({causes})" if causes else ""),
+        f"{counts[Status.PLANNING]} in Planung",
+        f"{counts[Status.HANDED_OVER]} in die Linie übergeben"
+        + (f": {handed_over}" if handed_over else ""),
+        f"{counts[Status.DROPPED]} verworfen" + (f": {dropped}" if dropped else ""),
+    ]
+
+
+def _total_sentence(figures: ReportFigures) -> str:
+    return (
+        f"Insgesamt {figures.total} Maßnahmen: {figures.from_catalogue} aus dem Maßnahmenkatalog "
+        f"2019, {figures.added} seither neu aufgenommen."
+    )
+
+
+def _period(figures: ReportFigures) -> str:
+    return f"{_day(figures.period_start)} bis {_day(figures.today)}"
+
+
+def _delay_text(delay: DelayLine) -> str:
+    until = f"voraussichtlich bis {german(delay.until)}" if delay.until else "Ende offen"
+    return f"{cause_label(delay.cause)}, seit {german(delay.since)}, {until}"
+
+
+def _changes_heading(figures: ReportFigures) -> str:
+    since = f" ({figures.changes_since})" if figures.changes_since else ""
+    return f"Änderungen seit dem Snapshot{since}"
+
+
+def _sections(figures: ReportFigures) -> list[tuple[str, list[MilestoneLine]]]:
+    return [
+        (f"Erreicht im Berichtszeitraum ({_period(figures)})", list(figures.milestones_reached)),
+        (
+            f"Fällig in den nächsten {DUE_SOON_MONTHS} Monaten "
+            f"(bis {_day(figures.due_soon_until)})",
+            list(figures.milestones_due_soon),
+        ),
+        ("Überfällig", list(figures.milestones_overdue)),
+    ]
+
+
+# --- Markdown -----------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    """A GFM table cell: a '|' would end the cell and a line break the row."""
+    return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, numeric: Sequence[int] = ()
+) -> list[str]:
+    """A GFM table: header, separator, and every row with the header's column count."""
+    width = len(header)
+    separator = ["---:" if index in numeric else "---" for index in range(width)]
+    lines = [
+        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "| " + " | ".join(separator) + " |",
+    ]
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"row has {len(row)} cells, header {width}")
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    return lines
+
+
+def render_markdown(figures: ReportFigures) -> str:
+    f = figures
+    out = [
+        f"# {TITLE}",
+        "",
+        f"Stand: {_day(f.today)} · Berichtszeitraum: {_period(f)}",
+        "",
+        "## Kurzfassung",
+        "",
+        _total_sentence(f),
+        "",
+        *(f"- {line}" for line in summary_lines(f)),
+        "",
+        "## Maßnahmen nach Handlungsfeld und Status",
+        "",
+        *_markdown_status_table(f),
+        "",
+        "## Maßnahmen je Handlungsfeld",
+    ]
+    for field in f.fields:
+        out += ["", f"### {field.code} {field.name}", ""]
+        out += (
+            markdown_table(
+                ("Nr.", "Maßnahme", "Status", "Verantwortlich", "Nächster Meilenstein"),
+                (
+                    (
+                        m.number,
+                        m.title,
+                        m.status.label,
+                        m.unit or "–",
+                        m.next_milestone.describe() if m.next_milestone else "–",
+                    )
+                    for m in field.measures
+                ),
+            )
+            if field.measures
+            else ["Keine Maßnahmen."]
+        )
+    out += ["", "## Offene Verzögerungen", ""]
+    out += (
+        markdown_table(
+            ("Nr.", "Maßnahme", "Status", "Ursache", "Seit", "Voraussichtlich bis", "Anmerkung"),
+            (
+                (
+                    d.number,
+                    d.measure_title,
+                    d.status.label,
+                    cause_label(d.cause),
+                    german(d.since),
+                    german(d.until) if d.until else "offen",
+                    d.note or "–",
+                )
+                for d in f.open_delays
+            ),
+        )
+        if f.open_delays
+        else ["Keine."]
+    )
+    out += ["", "## Meilensteine"]
+    for heading, milestones in _sections(f):
+        out += ["", f"### {heading}", ""]
+        out += (
+            markdown_table(
+                ("Nr.", "Maßnahme", "Meilenstein", "Termin"),
+                (
+                    (
+                        m.number,
+                        m.measure_title,
+                        m.title,
+                        german(m.done_on if m.done else m.due) or "–",
+                    )
+                    for m in milestones
+                ),
+            )
+            if milestones
+            else ["Keine."]
+        )
+    if f.changes is not None:
+        out += ["", f"## {_changes_heading(f)}", ""]
+        out += (
+            markdown_table(
+                ("Nr.", "Maßnahme", "Änderung"),
+                ((c.number or "–", c.title or "–", c.text) for c in f.changes),
+            )
+            if f.changes
+            else ["Keine Änderungen."]
+        )
+    return "\n".join(out) + "\n"
+
+
+def _markdown_status_table(figures: ReportFigures) -> list[str]:
+    header = ["Handlungsfeld", *(s.label for s in REPORT_ORDER), "Summe"]
+    rows: list[list[object]] = [
+        [f"{field.code} {field.name}", *field.by_status.values(), field.total]
+        for field in figures.fields
+    ]
+    rows.append(["Summe", *figures.by_status.values(), figures.total])
+    return markdown_table(header, rows, numeric=range(1, len(header)))
+
+
+# --- plain text (80 columns) ---------------------------------------------------------------------
+
+
+def _wrap(text: str, *, indent: str = "", hanging: str | None = None) -> list[str]:
+    """Lines of at most TEXT_WIDTH characters; long words are broken rather than overflowing."""
+    return textwrap.wrap(
+        text,
+        width=TEXT_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if hanging is None else hanging,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _heading(text: str, underline: str) -> list[str]:
+    lines = _wrap(text)
+    return [*lines, underline * max(len(line) for line in lines)]
+
+
+def _entry(number: str, first: str, *more: str) -> list[str]:
+    """A numbered entry: "  1.1   Title", further lines indented under the title."""
+    lines = _wrap(first, indent=f"  {number:<6}", hanging=" " * 8)
+    for line in more:
+        lines += _wrap(line, indent=" " * 8)
+    return lines
+
+
+def render_text(figures: ReportFigures) -> str:
+    f = figures
+    out = [
+        *_heading(TITLE, "="),
+        f"Stand: {_day(f.today)} · Berichtszeitraum: {_period(f)}",
+        "",
+        *_heading("Kurzfassung", "-"),
+        *_wrap(_total_sentence(f)),
+        "",
+    ]
+    for line in summary_lines(f):
+        out += _wrap(line, indent="- ", hanging="  ")
+    out += ["", *_heading("Maßnahmen nach Handlungsfeld und Status", "-"), *_text_status_table(f)]
+    out += ["", *_heading("Maßnahmen je Handlungsfeld", "-")]
+    for field in f.fields:
+        out += ["", *_wrap(f"{field.code} {field.name} – {field.total} Maßnahmen")]
+        for m in field.measures:
+            details = [f"{m.status.label} · {m.unit or 'Verantwortlich: –'}"]
+            if m.next_milestone:
+                details.append(f"Nächster Meilenstein: {m.next_milestone.describe()}")
+            out += _entry(m.number, m.title, *details)
+    out += ["", *_heading("Offene Verzögerungen", "-")]
+    for d in f.open_delays:
+        details = [f"{d.status.label} · {_delay_text(d)}"] + ([d.note] if d.note else [])
+        out += _entry(d.number, d.measure_title, *details)
+    if not f.open_delays:
+        out.append("Keine.")
+    out += ["", *_heading("Meilensteine", "-")]
+    for heading, milestones in _sections(f):
+        out += ["", *_wrap(heading + ":")]
+        for m in milestones:
+            out += _entry(m.number, m.describe(), m.measure_title)
+        if not milestones:
+            out.append("  Keine.")
+    if f.changes is not None:
+        out += ["", *_heading(_changes_heading(f), "-")]
+        for c in f.changes:
+            out += _entry(c.number, c.text, *([c.title] if c.title else []))
+        if not f.changes:
+            out.append("Keine Änderungen.")
+    return "\n".join(out) + "\n"
+
+
+def _text_status_table(figures: ReportFigures) -> list[str]:
+    number_width = 7
+    name_width = TEXT_WIDTH - (len(REPORT_ORDER) + 1) * (number_width + 1)
+
+    def row(name: str, values: Iterable[object]) -> str:
+        cells = "".join(f" {value!s:>{number_width}}" for value in values)
+        return f"{_clip(name, name_width):<{name_width}}{cells}"
+
+    legend = ", ".join(f"{SHORT_LABELS[s]} = {s.label}" for s in REPORT_ORDER)
+    lines = [row("Handlungsfeld", [*(SHORT_LABELS[s] for s in REPORT_ORDER), "Summe"])]
+    lines.append("-" * TEXT_WIDTH)
+    for field in figures.fields:
+        lines.append(row(f"{field.code} {field.name}", [*field.by_status.values(), field.total]))
+    lines.append("-" * TEXT_WIDTH)
+    lines.append(row("Summe", [*figures.by_status.values(), figures.total]))
+    return [*lines, *_wrap(f"({legend})")]
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def render(figures: ReportFigures, fmt: str) -> str:
+    if fmt == "markdown":
+        return render_markdown(figures)
+    if fmt == "text":
+        return render_text(figures)
+    raise InputError(f"Unbekanntes Berichtsformat „{fmt}“ – erlaubt: {', '.join(FORMATS)}")
+
+
+def format_for(path: Path) -> str:
+    """The format a file name asks for: ".txt" is text, anything else Markdown."""
+    return "text" if path.suffix.lower() == ".txt" else "markdown"
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    """Write `text` to `path` via a temporary file in the same folder and a rename.
+
+    A reader (or a crash) never sees half a report, and an existing file is replaced only
+    once the new one is complete.
+    """
+    path = path.expanduser()
+    if path.is_dir():
+        raise InputError(f"{path}: ist ein Ordner, keine Datei")
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: Ordner {path.parent} existiert nicht")
+    try:
+        handle, temporary_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as error:
+        raise InputError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
+    temporary = Path(temporary_name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp makes the file private (0600); a report gets the user's usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
+        temporary.replace(path)
+    except OSError as error:
+        raise InputError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def write_report(
+    source: Catalogue | Database,
+    path: Path | str,
+    fmt: str | None = None,
+    *,
+    today: date | None = None,
+    period_start: date | None = None,
+    changes: Sequence[Change] | None = None,
+    changes_since: str = "",
+) -> Path:
+    """Compute the figures and write the report to `path` (format from the suffix if not given).
+
+    This is what the UI's "Bericht schreiben" calls; it returns the path written.
+    """
+    path = Path(path)
+    text = render(
+        compute_figures(
+            source,
+            today=today,
+            period_start=period_start,
+            changes=changes,
+            changes_since=changes_since,
+        ),
+        fmt or format_for(path),
+    )
+    return write_atomically(path, text)
+
+
+def parse_period_start(text: str | None) -> date | None:
+    """A `--from` value as the first day of the loose date given ("2020" is 01.01.2020)."""
+    loose = LooseDate.parse_optional(text, field="--from")
+    return loose.first_day() if loose else None
