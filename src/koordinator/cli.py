@@ -129,6 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, metavar="N", help="höchstens N Einträge")
     history.add_argument("--format", choices=("text", "json"), default="text")
 
+    report = command("report", "den Bericht zum Umsetzungsstand für den Gemeinderat schreiben")
+    report.add_argument(
+        "--format",
+        choices=("markdown", "text"),
+        help="Standard: text auf dem Terminal; mit -o nach Dateiendung (.txt text, sonst markdown)",
+    )
+    report.add_argument(
+        "--since", metavar="SNAPSHOT.toml", help="mit den Änderungen seit diesem Snapshot"
+    )
+    report.add_argument(
+        "--from",
+        dest="period_from",
+        metavar="DATUM",
+        help="Berichtszeitraum ab (Standard: Stand des Snapshots, sonst 12 Monate zurück)",
+    )
+    report.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
+
     init = command("init", "eine neue Datenbank anlegen (nie stillschweigend überschreibend)")
     content = init.add_mutually_exclusive_group()
     content.add_argument("--sample", action="store_true", help="mit dem Beispielkatalog (Standard)")
@@ -432,6 +449,48 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- the report ----------------------------------------------------------------------------
+
+
+def _report(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from koordinator.core.report import (
+        compute_figures,
+        format_for,
+        parse_period_start,
+        render,
+        write_atomically,
+    )
+
+    changes, changes_since, snapshot_start = None, "", None
+    if args.since:
+        changes, changes_since, snapshot_start = _snapshot_changes(catalogue, args.since)
+    figures = compute_figures(
+        catalogue,
+        period_start=parse_period_start(args.period_from) or snapshot_start,
+        changes=changes,
+        changes_since=changes_since,
+    )
+    output = Path(args.output) if args.output else None
+    fmt = args.format or (format_for(output) if output else "text")
+    text = render(figures, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        written = write_atomically(output, text)
+        print(f"{written}: Bericht geschrieben ({figures.total} Maßnahmen, {fmt})")
+    return EXIT_OK
+
+
+def _snapshot_changes(catalogue: Catalogue, snapshot: str) -> tuple[Any, str, Any]:
+    """The changes since a snapshot as report lines, its name, and the day it was taken."""
+    from koordinator.core.errors import InputError
+
+    # Wired to the snapshot diff (issue 4) once it exists; until then say so, never guess.
+    raise InputError("--since braucht den Snapshot-Import (noch nicht verfügbar)")
+
+
 HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
     "list": _list,
     "show": _show,
@@ -439,4 +498,5 @@ HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
     "status": _status,
     "milestone": _milestone,
     "delay": _delay,
+    "report": _report,
 }
