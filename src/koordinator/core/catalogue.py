@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
@@ -116,18 +116,18 @@ class Catalogue:
             query = query.where(Measure.field_code == field_code)
         if status is not None:
             query = query.where(Measure.status == status.value)
-        if text and text.strip():
-            pattern = f"%{text.strip().lower()}%"
-            query = query.where(
-                or_(
-                    Measure.number.like(pattern),
-                    func.lower(Measure.title).like(pattern),
-                    func.lower(Measure.unit).like(pattern),
-                    func.lower(Measure.note).like(pattern),
-                )
-            )
         with self.database.read() as session:
             measures = list(session.scalars(query))
+            if text and text.strip():
+                # Filtered in Python: SQLite's lower()/LIKE fold ASCII only, not "Ä" to "ä".
+                wanted = text.strip().casefold()
+                measures = [
+                    m
+                    for m in measures
+                    if any(
+                        wanted in value.casefold() for value in (m.number, m.title, m.unit, m.note)
+                    )
+                ]
             return self._measure_views(session, measures)
 
     def measure(self, number: str) -> MeasureDetail:
@@ -451,7 +451,7 @@ class Catalogue:
             measure = self._find(session, number)
             current = Status(measure.status)
             if current == Status.DELAYED:
-                if return_to not in RESOLVES_DELAYS:
+                if return_to not in (Status.ON_SCHEDULE, Status.ESTABLISHED):
                     raise InputError(
                         "Nach behobener Verzögerung geht es weiter mit „Im Zeitplan“ oder „Etabliert“."
                     )

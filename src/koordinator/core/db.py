@@ -64,7 +64,7 @@ def resolve_target(flag: str | None, environ: Mapping[str, str] | None = None) -
         raise DatabaseError(f"{chosen}: keine gültige Datenbank-URL") from None
     if url.get_backend_name() != "sqlite" or not url.database:
         raise DatabaseError(
-            f"{chosen}: noch nicht unterstützt – koordinator arbeitet mit SQLite "
+            f"{url.render_as_string(hide_password=True)}: noch nicht unterstützt – koordinator arbeitet mit SQLite "
             "(Dateipfad oder sqlite:///pfad/zur/datei.db)"
         )
     return DatabaseTarget(Path(url.database).expanduser())

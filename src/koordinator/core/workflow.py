@@ -70,8 +70,11 @@ ALLOWED_MOVES: dict[Status, tuple[Status, ...]] = {
     Status.DROPPED: (Status.PLANNING, Status.ON_SCHEDULE),
 }
 
-# Moving to one of these resolves the measure's open delays.
-RESOLVES_DELAYS = frozenset({Status.ON_SCHEDULE, Status.ESTABLISHED})
+# Moving to one of these resolves the measure's open delays: the measure is back on track,
+# or no longer a project (handed over, dropped), so a delay cannot stay open.
+RESOLVES_DELAYS = frozenset(
+    {Status.ON_SCHEDULE, Status.ESTABLISHED, Status.HANDED_OVER, Status.DROPPED}
+)
 
 
 @dataclass(frozen=True)
