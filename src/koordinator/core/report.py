@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from koordinator.core.catalogue import number_key
 from koordinator.core.dates import LooseDate, from_iso, german, local_today
 from koordinator.core.errors import InputError
 from koordinator.core.history import EventKind
@@ -244,7 +245,7 @@ def compute_figures(
         )
         for d in open_delays
     ]
-    delay_lines.sort(key=lambda line: _number_key(line.number))
+    delay_lines.sort(key=lambda line: number_key(line.number))
     return ReportFigures(
         today=today,
         period_start=period_start,
@@ -281,11 +282,6 @@ def compute_figures(
 def _database(source: Catalogue | Database) -> Database:
     # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
     return getattr(source, "database", source)  # type: ignore[return-value]
-
-
-def _number_key(number: str) -> tuple[int, int]:
-    field_code, _, sequence = number.partition(".")
-    return (int(field_code), int(sequence))
 
 
 def _field_figures(field: FieldOfAction, measures: Sequence[MeasureLine]) -> FieldFigures:
@@ -343,12 +339,12 @@ def _milestone_lines(
 def _deadline_order(line: MilestoneLine) -> tuple[tuple[date, int], tuple[int, int], str]:
     """By deadline (the end of a loose date's period), undated last; then measure, title."""
     due = from_iso(line.due)
-    return (due.deadline_key() if due else (date.max, 0), _number_key(line.number), line.title)
+    return (due.deadline_key() if due else (date.max, 0), number_key(line.number), line.title)
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
     done_on = from_iso(line.done_on)
-    return (done_on.first_day() if done_on else date.min, _number_key(line.number), line.title)
+    return (done_on.first_day() if done_on else date.min, number_key(line.number), line.title)
 
 
 def _reached_between(line: MilestoneLine, start: date, end: date) -> bool:
