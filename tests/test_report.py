@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -410,9 +408,3 @@ def test_report_mistakes_give_one_line(
     code, out, err = run(capsys, "--db", str(sample_path), *argv)
     assert (code, out) == (2, "")
     assert expected in err and len(err.strip().splitlines()) == 1
-
-
-def test_the_report_core_does_not_import_textual() -> None:
-    code = "import sys, koordinator.core.report\nassert 'textual' not in sys.modules\n"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
