@@ -2,30 +2,135 @@
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
+from textual.theme import Theme
 
 from koordinator.core.catalogue import Catalogue
-from koordinator.tui.screens.main import MainScreen
+from koordinator.core.settings import Settings, load_settings, save_settings
+from koordinator.tui.commands import MeasureCommands
+from koordinator.tui.dialogs import STATUS_KEYS, FormDialog
+from koordinator.tui.screens.help import HelpScreen, binding_rows
+from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
+from koordinator.tui.themes import HIGH_CONTRAST
+from koordinator.tui.widgets import FilterInput, MeasureTable
+
+NAVIGATION_KEYS = [
+    ("↑ / ↓, j / k", "Maßnahme wählen"),
+    ("Bild↑ / Bild↓", "seitenweise"),
+    ("Strg+Pos1 / Strg+Ende", "erste / letzte Maßnahme"),
+    ("Tab / Umschalt+Tab", "Bereich wechseln: Handlungsfelder, Tabelle, Details"),
+    ("Enter", "in den Handlungsfeldern: Feld wählen"),
+    ("Strg+P", "Befehlspalette: alle Aktionen, „Gehe zu Maßnahme …“"),
+]
+READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z"
 
 
 class KoordinatorApp(App[None]):
-    """Receives the catalogue service; screens do the rest."""
+    """Receives the catalogue service and settings; the main screen does the work."""
 
     CSS_PATH = "app.tcss"
     TITLE = "koordinator"
-    BINDINGS = [Binding("q", "quit", "Beenden", id="quit")]
+    COMMANDS = App.COMMANDS | {MeasureCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Beenden", id="quit"),
+        Binding("question_mark", "help", "Hilfe", id="help"),
+        Binding("c", "toggle_contrast", "Hoher Kontrast ein/aus", id="toggle_contrast", show=False),
+        # Reached only when the main screen has disabled its editing keys (read-only mode).
+        Binding(READ_ONLY_KEYS, "explain_read_only", show=False),
+    ]
 
-    def __init__(self, catalogue: Catalogue, *, read_only: bool) -> None:
+    def __init__(
+        self, catalogue: Catalogue, *, read_only: bool, settings_path: Path | None = None
+    ) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
-        self.sub_title = catalogue.database.target.display + (" (nur lesen)" if read_only else "")
+        self.settings_path = settings_path
+        self.sub_title = catalogue.database.target.display + (" – nur lesen" if read_only else "")
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.catalogue))
+        self.register_theme(HIGH_CONTRAST)
+        settings, warning = load_settings(self.settings_path)
+        if warning:
+            self.notify(warning, severity="warning")
+        if settings.theme and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        self.push_screen(MainScreen(self.catalogue, read_only=self.read_only))
+
+    def _remember_theme(self, theme: Theme) -> None:
+        warning = save_settings(Settings(theme=theme.name), self.settings_path)
+        if warning:
+            self.notify(warning, severity="warning")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain_read_only":
+            return self.read_only
+        return True
+
+    def action_explain_read_only(self) -> None:
+        self.notify(
+            "Nur-Lese-Modus (--read-only): Ändern ist abgeschaltet. "
+            "Zum Bearbeiten koordinator ohne --read-only starten.",
+            severity="warning",
+            title="Nur lesen",
+        )
+
+    def action_toggle_contrast(self) -> None:
+        self.theme = "textual-dark" if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_sections(self.read_only)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
+        if main is None:
+            return
+        for binding in MainScreen.BINDINGS + MeasureTable.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            action = binding.action
+            if self.read_only and action in EDITING_ACTIONS:
+                continue
+            target = main.table if binding in MeasureTable.BINDINGS else main
+            yield SystemCommand(
+                binding.tooltip or binding.description,
+                f"Taste {binding.key.split(',')[0]}",
+                lambda target=target, action=action: self.run_action(action, target),
+            )
+        yield SystemCommand("Hilfe", "Taste ?: alle Tasten", self.action_help)
+        yield SystemCommand("Hoher Kontrast ein/aus", "Taste c", self.action_toggle_contrast)
 
 
-def make_app(catalogue: Catalogue, *, read_only: bool = False) -> KoordinatorApp:
+def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every key, taken from the bindings that own them (so the help cannot fall behind)."""
+    editing = binding_rows(MainScreen.BINDINGS)
+    if read_only:
+        editing = [(key, f"{what} (im Nur-Lese-Modus gesperrt)") for key, what in editing]
+    return [
+        ("Bewegen", NAVIGATION_KEYS),
+        ("Hauptansicht", editing + binding_rows(MeasureTable.BINDINGS)),
+        ("Filter", binding_rows(FilterInput.BINDINGS)),
+        (
+            "Status-Dialog (nach s)",
+            [(key, status.label) for status, key in STATUS_KEYS.items()]
+            + [("Enter", "speichern"), ("Esc", "abbrechen")],
+        ),
+        ("Dialoge", [*binding_rows(FormDialog.BINDINGS), ("Enter", "speichern")]),
+        ("Allgemein", binding_rows(KoordinatorApp.BINDINGS)),
+    ]
+
+
+def make_app(
+    catalogue: Catalogue, *, read_only: bool = False, settings_path: Path | None = None
+) -> KoordinatorApp:
     """The one factory the CLI and the tests use."""
-    return KoordinatorApp(catalogue, read_only=read_only)
+    return KoordinatorApp(catalogue, read_only=read_only, settings_path=settings_path)

@@ -1,24 +1,387 @@
-"""The main screen: the catalogue as a table."""
+"""The main screen: fields of action, the measures table, the highlighted measure's details.
+
+It owns the editing keys.  Every change goes through the catalogue service in one call (one
+transaction); afterwards the table, the counts and the details are read again, so what the
+screen shows is always what the database holds.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
-from koordinator.core.catalogue import Catalogue
-from koordinator.tui.widgets.measure_table import MeasureTable
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input
+
+from koordinator.core.catalogue import Catalogue, DelayInput
+from koordinator.core.errors import KoordinatorError
+from koordinator.core.views import MeasureDetail, MeasureView
+from koordinator.tui.dialogs import (
+    ConfirmDialog,
+    DelayDialog,
+    DelayResolution,
+    MeasureDialog,
+    MeasureInput,
+    MilestoneDialog,
+    NewMilestone,
+    ResolveDialog,
+    StatusChange,
+    StatusDialog,
+)
+from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
+from koordinator.tui.widgets.measure_details import local_time
+
+# From this width on the details stand right of the table instead of below it.
+WIDE_LAYOUT_COLUMNS = 150
+
+# Actions that change the database: disabled in read-only mode.
+EDITING_ACTIONS = frozenset(
+    {
+        "change_status",
+        "add_milestone",
+        "complete_milestone",
+        "log_delay",
+        "resolve_delay",
+        "new_measure",
+        "edit_measure",
+        "undo",
+    }
+)
+# Actions that act on the highlighted measure.
+MEASURE_ACTIONS = EDITING_ACTIONS - {"new_measure", "undo"}
 
 
 class MainScreen(Screen[None]):
-    def __init__(self, catalogue: Catalogue) -> None:
+    BINDINGS = [
+        # The footer shows the everyday keys; all of them are in the help (?) and palette.
+        Binding("s", "change_status", "Status", id="change_status"),
+        Binding("d", "log_delay", "Verzögerung", id="log_delay"),
+        Binding("D", "resolve_delay", "Behoben", id="resolve_delay", tooltip="Verzögerung beheben"),
+        Binding("m", "add_milestone", "Meilenstein", id="add_milestone"),
+        Binding(
+            "M",
+            "complete_milestone",
+            "Erreicht",
+            id="complete_milestone",
+            tooltip="nächsten offenen Meilenstein als erreicht markieren",
+        ),
+        Binding("u,ctrl+z", "undo", "Rückgängig", id="undo"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Filter löschen", id="clear_filter", show=False),
+        Binding("n", "new_measure", "Neue Maßnahme", id="new_measure", show=False),
+        Binding("e", "edit_measure", "Maßnahme bearbeiten", id="edit_measure", show=False),
+        Binding("r,ctrl+r", "refresh", "Neu laden", id="refresh", show=False),
+        Binding("0", "choose_field(0)", "Alle Felder", show=False),
+        Binding("1", "choose_field(1)", "Feld 1", show=False),
+        Binding("2", "choose_field(2)", "Feld 2", show=False),
+        Binding("3", "choose_field(3)", "Feld 3", show=False),
+        Binding("4", "choose_field(4)", "Feld 4", show=False),
+    ]
+
+    @dataclass
+    class CatalogueChanged(Message):
+        """Posted after every saved change (the dashboard listens)."""
+
+    def __init__(self, catalogue: Catalogue, *, read_only: bool = False) -> None:
         super().__init__()
         self.catalogue = catalogue
+        self.read_only = read_only
+        self.field_code: int | None = None
+        self.filter_text = ""
+        self.detail: MeasureDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield MeasureTable(id="measures")
+        with Horizontal(id="body"):
+            yield FieldList(id="fields")
+            with Vertical(id="center"):
+                yield FilterInput()
+                with Horizontal(id="workspace"):
+                    yield MeasureTable(id="measures")
+                    yield MeasureDetails(id="details")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(MeasureTable).show_measures(self.catalogue.list_measures())
+        self.query_one(FilterInput).display = False
+        self.reload()
+        self.query_one(MeasureTable).focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width >= WIDE_LAYOUT_COLUMNS, "-wide")
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def table(self) -> MeasureTable:
+        return self.query_one(MeasureTable)
+
+    @property
+    def current(self) -> MeasureView | None:
+        number = self.table.current_number
+        return self.table.measure(number) if number else None
+
+    def reload(self, keep: str | None = None) -> None:
+        """Read fields, measures and details again (after a change, or another process's)."""
+        try:
+            fields = self.catalogue.fields()
+            measures = self.catalogue.list_measures(
+                field_code=self.field_code, text=self.filter_text
+            )
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Lesen fehlgeschlagen")
+            return
+        self.field_names = {field.code: field.name for field in fields}
+        self.query_one(FieldList).show_fields(fields, self.field_code)
+        self.table.show_measures(measures, keep=keep)
+        self.show_details()
+
+    def show_details(self) -> None:
+        number = self.table.current_number
+        try:
+            self.detail = self.catalogue.measure(number) if number else None
+        except KoordinatorError as error:
+            self.detail = None
+            self.notify(str(error), severity="error")
+        field_name = self.field_names.get(self.detail.measure.field_code, "") if self.detail else ""
+        self.query_one(MeasureDetails).show(self.detail, field_name)
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#measures")
+    def _row_highlighted(self) -> None:
+        self.show_details()
+
+    @on(FieldList.Chosen)
+    def _field_chosen(self, event: FieldList.Chosen) -> None:
+        self.action_choose_field(event.field_code or 0)
+
+    def action_choose_field(self, code: int) -> None:
+        self.field_code = code or None
+        self.reload()
+
+    # --- filter --------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.reload()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(FilterInput).action_clear_filter()
+
+    @on(FilterInput.Finished)
+    def _filter_finished(self, event: FilterInput.Finished) -> None:
+        box = self.query_one(FilterInput)
+        box.display = not event.cleared
+        self.table.focus()
+
+    # --- which keys make sense now -------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.filter_text) or self.query_one(FilterInput).display
+        if action in EDITING_ACTIONS and self.read_only:
+            return None  # shown greyed out; the app explains why when pressed
+        if action in MEASURE_ACTIONS:
+            measure = self.current
+            if measure is None:
+                return None
+            if action == "complete_milestone":
+                return measure.next_milestone is not None
+            if action == "resolve_delay":
+                return measure.open_delays > 0
+            if action == "log_delay":
+                return not measure.status.is_final
+        return True
+
+    # --- changes -------------------------------------------------------------------------
+
+    def _save(self, change: Callable[[], object], done: str, keep: str | None = None) -> None:
+        """Run one change; on success reload and confirm, on a refusal say why."""
+        try:
+            change()
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
+            self.reload(keep=keep)
+            return
+        self.reload(keep=keep)
+        self.notify(done, title="Gespeichert")
+        self.post_message(self.CatalogueChanged())
+
+    def action_change_status(self) -> None:
+        if measure := self.current:
+            self.app.push_screen(StatusDialog(measure), partial(self._save_status, measure))
+
+    def _save_status(self, measure: MeasureView, change: StatusChange | None) -> None:
+        if change is None:
+            return
+        self._save(
+            lambda: self.catalogue.change_status(
+                measure.number,
+                change.target,
+                note=change.note,
+                receiving_unit=change.receiving_unit,
+                reason=change.reason,
+                delay=change.delay,
+                expected_revision=measure.revision,
+            ),
+            f"{measure.number}: {measure.status.label} → {change.target.label}",
+            keep=measure.number,
+        )
+
+    def action_add_milestone(self) -> None:
+        if measure := self.current:
+            self.app.push_screen(MilestoneDialog(measure), partial(self._save_milestone, measure))
+
+    def _save_milestone(self, measure: MeasureView, milestone: NewMilestone | None) -> None:
+        if milestone is None:
+            return
+        self._save(
+            lambda: self.catalogue.add_milestone(
+                measure.number, milestone.title, due=milestone.due, note=milestone.note
+            ),
+            f"{measure.number}: Meilenstein „{milestone.title}“ angelegt",
+            keep=measure.number,
+        )
+
+    def action_complete_milestone(self) -> None:
+        measure = self.current
+        if measure is None or measure.next_milestone is None:
+            return
+        title = measure.next_milestone.title
+        self._save(
+            lambda: self.catalogue.complete_milestone(measure.number, title),
+            f"{measure.number}: Meilenstein „{title}“ erreicht (heute)",
+            keep=measure.number,
+        )
+
+    def action_log_delay(self) -> None:
+        if measure := self.current:
+            self.app.push_screen(DelayDialog(measure), partial(self._save_delay, measure))
+
+    def _save_delay(self, measure: MeasureView, delay: DelayInput | None) -> None:
+        if delay is None:
+            return
+        self._save(
+            lambda: self.catalogue.log_delay(measure.number, delay),
+            f"{measure.number}: Verzögerung erfasst",
+            keep=measure.number,
+        )
+
+    def action_resolve_delay(self) -> None:
+        measure = self.current
+        if measure is None or self.detail is None:
+            return
+        open_delays = [delay for delay in self.detail.delays if delay.is_open]
+        self.app.push_screen(
+            ResolveDialog(measure, open_delays), partial(self._save_resolution, measure)
+        )
+
+    def _save_resolution(self, measure: MeasureView, resolution: DelayResolution | None) -> None:
+        if resolution is None:
+            return
+        self._save(
+            lambda: self.catalogue.resolve_delays(
+                measure.number,
+                on=resolution.on,
+                return_to=resolution.return_to,
+                note=resolution.note,
+            ),
+            f"{measure.number}: Verzögerung behoben",
+            keep=measure.number,
+        )
+
+    def action_new_measure(self) -> None:
+        fields = self.catalogue.fields()
+        self.app.push_screen(
+            MeasureDialog(fields=fields, field_code=self.field_code), self._save_new_measure
+        )
+
+    def _save_new_measure(self, data: MeasureInput | None) -> None:
+        if data is None:
+            return
+        created: list[MeasureView] = []
+
+        def create() -> None:
+            created.append(
+                self.catalogue.create_measure(
+                    data.field_code, data.title, unit=data.unit, note=data.note
+                )
+            )
+
+        self._save(create, f"Maßnahme „{data.title}“ angelegt")
+        if created:
+            self.reload(keep=created[0].number)
+
+    def action_edit_measure(self) -> None:
+        if measure := self.current:
+            self.app.push_screen(
+                MeasureDialog(fields=[], measure=measure), partial(self._save_edit, measure)
+            )
+
+    def _save_edit(self, measure: MeasureView, data: MeasureInput | None) -> None:
+        if data is None:
+            return
+        self._save(
+            lambda: self.catalogue.edit_measure(
+                measure.number,
+                title=data.title,
+                unit=data.unit,
+                note=data.note,
+                expected_revision=measure.revision,
+            ),
+            f"{measure.number}: geändert",
+            keep=measure.number,
+        )
+
+    def action_undo(self) -> None:
+        try:
+            event = self.catalogue.last_undoable()
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error")
+            return
+        if event is None:
+            self.notify("Es gibt keine eigene Änderung, die rückgängig gemacht werden kann.")
+            return
+        question = (
+            f"Maßnahme {event.number}: {event.summary}\n"
+            f"({local_time(event.occurred_at)}, {event.author})"
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(
+                    lambda: self.catalogue.undo_last(expected_event_id=event.id),
+                    f"{event.number}: rückgängig gemacht – {event.summary}",
+                    keep=event.number,
+                )
+
+        self.app.push_screen(
+            ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question), answered
+        )
+
+    def action_refresh(self) -> None:
+        self.reload()
+        self.notify("Neu geladen.")
+
+    def go_to(self, number: str) -> None:
+        """Show measure `number`, clearing filters that would hide it."""
+        if self.table.measure(number) is None:
+            self.field_code = None
+            self.filter_text = ""
+            box = self.query_one(FilterInput)
+            box.value = ""
+            box.display = False
+        self.reload(keep=number)
+        self.table.focus()

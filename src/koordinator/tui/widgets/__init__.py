@@ -1,5 +1,8 @@
 """Reusable widgets: they get plain data and post messages; none touches the database."""
 
+from koordinator.tui.widgets.field_list import FieldList
+from koordinator.tui.widgets.filter_input import FilterInput
+from koordinator.tui.widgets.measure_details import MeasureDetails
 from koordinator.tui.widgets.measure_table import MeasureTable
 
-__all__ = ["MeasureTable"]
+__all__ = ["FieldList", "FilterInput", "MeasureDetails", "MeasureTable"]

@@ -1,30 +1,134 @@
-"""The measures table: number, title, status (as a word), responsible unit."""
+"""The measures table: number, title, status as a word, unit, next milestone, delay marker."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from textual.binding import Binding
 from textual.widgets import DataTable
 
+from koordinator.core.catalogue import number_key
+from koordinator.core.dates import from_iso
 from koordinator.core.views import MeasureView
+from koordinator.core.workflow import REPORT_ORDER
+
+# Status comes second so that it stays visible on an 80-column terminal.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("number", "Nr"),
+    ("status", "Status"),
+    ("title", "Titel"),
+    ("unit", "Verantwortlich"),
+    ("milestone", "Nächster Meilenstein"),
+    ("delay", "Verzögerung"),
+)
+
+# How each column sorts: numbers numerically, statuses in the report's order, milestones by
+# deadline (measures without one last).
+SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
+    "number": lambda m: number_key(m.number),
+    "title": lambda m: (m.title.lower(), number_key(m.number)),
+    "status": lambda m: (REPORT_ORDER.index(m.status), number_key(m.number)),
+    "unit": lambda m: (m.unit == "", m.unit.lower(), number_key(m.number)),
+    "milestone": lambda m: (
+        m.next_milestone is None or m.next_milestone.due is None,
+        _deadline(m),
+        number_key(m.number),
+    ),
+    "delay": lambda m: (-m.open_delays, number_key(m.number)),
+}
+
+
+# Long cells are clipped so that every column fits a normal terminal; the details pane
+# shows the full text.
+TITLE_WIDTH = 42
+UNIT_WIDTH = 16
+MILESTONE_WIDTH = 34
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _deadline(measure: MeasureView) -> tuple[Any, ...]:
+    due = from_iso(measure.next_milestone.due) if measure.next_milestone else None
+    return due.deadline_key() if due else ()
+
+
+def milestone_cell(measure: MeasureView) -> str:
+    milestone = measure.next_milestone
+    if milestone is None:
+        return ""
+    due = from_iso(milestone.due)
+    text = f"{milestone.title} ({due.german()})" if due else milestone.title
+    return f"{text} – überfällig" if milestone.overdue else text
+
+
+def delay_cell(measure: MeasureView) -> str:
+    if not measure.open_delays:
+        return ""
+    return "offen" if measure.open_delays == 1 else f"{measure.open_delays} offen"
 
 
 class MeasureTable(DataTable[str]):
-    """Shows a list of measures; the row key is the measure number."""
+    """Shows measures; the row key is the measure number.  Sorting is by one column."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Runter", show=False),
+        Binding("k", "cursor_up", "Hoch", show=False),
+        Binding("o", "next_sort", "Sortieren", id="sort", show=False),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.sort_column = "number"
+        self._measures: list[MeasureView] = []
 
     def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        self.add_column("Nr", key="number")
-        self.add_column("Titel", key="title")
-        self.add_column("Status", key="status")
-        self.add_column("Verantwortlich", key="unit")
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self._update_title()
 
-    def show_measures(self, measures: list[MeasureView]) -> None:
+    @property
+    def current_number(self) -> str | None:
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def show_measures(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
+        """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
+        keep = keep or self.current_number
+        self._measures = sorted(measures, key=SORT_KEYS[self.sort_column])
         self.clear()
-        for measure in measures:
+        for m in self._measures:
             self.add_row(
-                measure.number,
-                measure.title,
-                measure.status.label,
-                measure.unit,
-                key=measure.number,
+                m.number,
+                m.status.label,
+                clip(m.title, TITLE_WIDTH),
+                clip(m.unit, UNIT_WIDTH),
+                clip(milestone_cell(m), MILESTONE_WIDTH),
+                delay_cell(m),
+                key=m.number,
             )
+        if keep is not None and keep in self.rows:
+            self.move_cursor(row=self.get_row_index(keep))
+        self._update_title()
+
+    def measure(self, number: str) -> MeasureView | None:
+        return next((m for m in self._measures if m.number == number), None)
+
+    def action_next_sort(self) -> None:
+        keys = [key for key, _ in COLUMNS]
+        self.sort_by(keys[(keys.index(self.sort_column) + 1) % len(keys)])
+
+    def sort_by(self, column: str) -> None:
+        self.sort_column = column
+        self.show_measures(self._measures)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
+
+    def _update_title(self) -> None:
+        label = dict(COLUMNS)[self.sort_column]
+        self.border_title = f"Maßnahmen ({self.row_count}) – sortiert nach {label}"

@@ -1,0 +1,46 @@
+"""Log a delay (cause defaults to Corona); a measure not yet delayed moves to "Verzögert"."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Label
+
+from koordinator.core.catalogue import DelayInput
+from koordinator.core.views import MeasureView
+from koordinator.core.workflow import Status
+from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
+
+
+class DelayDialog(FormDialog[DelayInput | None]):
+    def __init__(self, measure: MeasureView) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Label(f"Verzögerung für {self.measure.number} erfassen", classes="dialog-title")
+        yield Label(self.measure.title, classes="dialog-subtitle")
+        if self.measure.status != Status.DELAYED:
+            yield Label(
+                f"Der Status wechselt von „{self.measure.status.label}“ zu „Verzögert“.",
+                classes="dialog-note",
+            )
+        yield from labelled_input("Ursache", "cause", value="Corona", required=True)
+        yield from labelled_input("Seit", "since", placeholder=f"heute – {DATE_HINT}")
+        yield from labelled_input(
+            "Voraussichtlich bis / neues Ziel", "until", placeholder=DATE_HINT
+        )
+        yield from labelled_input("Anmerkung", "note", placeholder="optional")
+
+    def on_mount(self) -> None:
+        self.query_one("#since", Input).focus()
+
+    def collect(self) -> DelayInput:
+        since, until = self.date("since"), self.date("until")
+        if since and until and until.last_day() < since.first_day():
+            raise FormError("until", "„bis“ liegt vor „seit“")
+        return DelayInput(
+            cause=self.text("cause", required="Ursache"),
+            since=since,
+            until=until,
+            note=self.text("note"),
+        )

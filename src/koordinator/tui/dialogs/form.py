@@ -1,0 +1,94 @@
+"""The shared shape of koordinator's dialogs: labelled inputs, errors next to the field.
+
+A dialog validates with the core's pure functions (dates, workflow requirements) before it
+closes: invalid input is shown beside its field and the dialog stays open, so nothing is
+written.  `Enter` saves, `Esc` cancels (dismisses with None).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from koordinator.core.dates import LooseDate
+from koordinator.core.errors import InputError
+
+ResultType = TypeVar("ResultType")
+
+DATE_HINT = "z. B. 2021, 06/2021, 30.06.2021"
+
+
+class FormError(Exception):
+    """Raised while collecting a form: which input is wrong and why."""
+
+    def __init__(self, input_id: str, message: str) -> None:
+        super().__init__(message)
+        self.input_id = input_id
+
+
+def labelled_input(
+    label: str, input_id: str, *, value: str = "", placeholder: str = "", required: bool = False
+) -> ComposeResult:
+    """A label, the input, and the (initially empty) error line beside it."""
+    yield Label(f"{label}{' *' if required else ''}", classes="field-label")
+    yield Input(value=value, placeholder=placeholder, id=input_id)
+    yield Static("", id=f"{input_id}-error", classes="field-error")
+
+
+class FormDialog(ModalScreen[ResultType]):
+    """Base for dialogs: subclasses compose their fields and implement `collect`."""
+
+    BINDINGS = [Binding("escape", "cancel", "Abbrechen", id="cancel")]
+
+    def compose_dialog(self) -> ComposeResult:  # pragma: no cover - overridden
+        yield from ()
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog"):
+            yield from self.compose_dialog()
+            yield Static("Enter speichert · Esc bricht ab", classes="dialog-hint")
+
+    def collect(self) -> ResultType:
+        """Read and validate the inputs; raise FormError for the first wrong one."""
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.submit()
+
+    def submit(self) -> None:
+        for error in self.query(".field-error").results(Static):
+            error.update("")
+            error.remove_class("-shown")
+        try:
+            result = self.collect()
+        except FormError as problem:
+            error = self.query_one(f"#{problem.input_id}-error", Static)
+            error.update(str(problem))
+            error.add_class("-shown")
+            self.query_one(f"#{problem.input_id}", Input).focus()
+            return
+        self.dismiss(result)
+
+    # --- reading inputs ------------------------------------------------------------------
+
+    def text(self, input_id: str, *, required: str | None = None) -> str:
+        value = self.query_one(f"#{input_id}", Input).value.strip()
+        if required and not value:
+            raise FormError(input_id, f"{required} fehlt")
+        return value
+
+    def date(self, input_id: str) -> LooseDate | None:
+        value = self.text(input_id)
+        try:
+            return LooseDate.parse_optional(value, field="Datum")
+        except InputError:
+            raise FormError(input_id, f"„{value}“ ist kein Datum – {DATE_HINT}") from None

@@ -1,0 +1,156 @@
+"""Change a measure's status: only allowed moves, one letter each, data asked for in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from koordinator.core.catalogue import DelayInput
+from koordinator.core.views import MeasureView
+from koordinator.core.workflow import Status, allowed_moves, requirements
+from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
+
+# One letter per target status (shown in the dialog and the help screen).
+STATUS_KEYS: dict[Status, str] = {
+    Status.PLANNING: "p",
+    Status.ON_SCHEDULE: "z",
+    Status.DELAYED: "v",
+    Status.ESTABLISHED: "e",
+    Status.HANDED_OVER: "l",
+    Status.DROPPED: "x",
+}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    target: Status
+    note: str = ""
+    receiving_unit: str = ""
+    reason: str = ""
+    delay: DelayInput | None = None
+
+
+class StatusDialog(FormDialog[StatusChange | None]):
+    """A letter picks the target; if the move needs nothing more it is saved at once."""
+
+    BINDINGS = [
+        Binding(key, f"choose('{status.value}')", status.label, show=False)
+        for status, key in STATUS_KEYS.items()
+    ]
+
+    def __init__(self, measure: MeasureView) -> None:
+        super().__init__()
+        self.measure = measure
+        self.moves = allowed_moves(measure.status)
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Label(
+            f"Status von {self.measure.number} ändern – jetzt „{self.measure.status.label}“",
+            classes="dialog-title",
+        )
+        yield Label(self.measure.title, classes="dialog-subtitle")
+        yield OptionList(
+            # Text, not a markup string: "[z]" would be read as a style tag.
+            *(Option(Text(f"[{STATUS_KEYS[s]}] {s.label}"), id=s.value) for s in self.moves),
+            id="moves",
+        )
+        with Vertical(id="delay-fields", classes="conditional"):
+            yield from labelled_input("Ursache", "cause", value="Corona", required=True)
+            yield from labelled_input("Seit", "since", placeholder=f"heute – {DATE_HINT}")
+            yield from labelled_input(
+                "Voraussichtlich bis / neues Ziel", "until", placeholder=DATE_HINT
+            )
+        with Vertical(id="unit-fields", classes="conditional"):
+            yield from labelled_input(
+                "Übernehmende Dienststelle",
+                "receiving-unit",
+                placeholder="z. B. FB 20",
+                required=True,
+            )
+        with Vertical(id="reason-fields", classes="conditional"):
+            yield from labelled_input("Begründung", "reason", required=True)
+        yield from labelled_input(
+            "Anmerkung", "note", placeholder="optional", required=self.measure.status.is_final
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#moves", OptionList).focus()
+        self._show_fields_for(self.highlighted_target)
+
+    @property
+    def highlighted_target(self) -> Status | None:
+        moves = self.query_one("#moves", OptionList)
+        if moves.highlighted is None:
+            return None
+        return Status(moves.get_option_at_index(moves.highlighted).id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose":
+            return Status(str(parameters[0])) in self.moves
+        return True
+
+    def action_choose(self, status: str) -> None:
+        target = Status(status)
+        moves = self.query_one("#moves", OptionList)
+        moves.highlighted = self.moves.index(target)
+        needs = requirements(self.measure.status, target)
+        if needs.delay or needs.receiving_unit or needs.reason or needs.note:
+            self._show_fields_for(target)
+            first = next(
+                selector
+                for needed, selector in (
+                    (needs.delay, "#since"),
+                    (needs.receiving_unit, "#receiving-unit"),
+                    (needs.reason, "#reason"),
+                    (needs.note, "#note"),
+                )
+                if needed
+            )
+            self.query_one(first).focus()
+        else:
+            self.submit()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._show_fields_for(Status(event.option.id))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_choose(str(event.option.id))
+
+    def _show_fields_for(self, target: Status | None) -> None:
+        needs = requirements(self.measure.status, target) if target else None
+        self.query_one("#delay-fields").display = bool(needs and needs.delay)
+        self.query_one("#unit-fields").display = bool(needs and needs.receiving_unit)
+        self.query_one("#reason-fields").display = bool(needs and needs.reason)
+
+    def collect(self) -> StatusChange:
+        target = self.highlighted_target
+        if target is None:
+            raise FormError("note", "Bitte zuerst einen Status wählen")
+        needs = requirements(self.measure.status, target)
+        delay = None
+        if needs.delay:
+            since, until = self.date("since"), self.date("until")
+            if since and until and until.last_day() < since.first_day():
+                raise FormError("until", "„bis“ liegt vor „seit“")
+            delay = DelayInput(
+                cause=self.text("cause", required="Ursache"), since=since, until=until
+            )
+        return StatusChange(
+            target=target,
+            note=self.text(
+                "note", required="Begründung zum Wiederaufnehmen" if needs.note else None
+            ),
+            receiving_unit=self.text(
+                "receiving-unit",
+                required="Übernehmende Dienststelle" if needs.receiving_unit else None,
+            ),
+            reason=self.text("reason", required="Begründung" if needs.reason else None),
+            delay=delay,
+        )

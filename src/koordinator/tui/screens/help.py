@@ -1,0 +1,86 @@
+"""The help screen: every key, generated from the bindings that own them, and how to start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEY_NAMES = {
+    "slash": "/",
+    "question_mark": "?",
+    "escape": "Esc",
+    "enter": "Enter",
+    "tab": "Tab",
+    "up": "↑",
+    "down": "↓",
+    "pageup": "Bild↑",
+    "pagedown": "Bild↓",
+    "home": "Pos1",
+    "end": "Ende",
+}
+
+GETTING_STARTED = """\
+So geht's:
+  1. Maßnahme finden: / drücken und Nummer oder Titel tippen (z. B. 1.11), Enter.
+     Oder Strg+P und „1.11“ tippen, Enter.
+  2. Status ändern: s, dann den Buchstaben des neuen Status (z. B. z für „Im Zeitplan“).
+     Braucht der Wechsel Angaben (Ursache, Dienststelle, Begründung), fragt der Dialog
+     danach; Enter speichert, Esc bricht ab.
+  3. Verzögerung erfassen: d, Ursache ist „Corona“ vorbelegt, Enter speichert.
+  4. Meilenstein anlegen: m, Titel und Fälligkeit (z. B. 06/2021) eingeben, Enter.
+  5. Rückgängig: u, dann mit Enter bestätigen.  Beenden: q.
+Alles wird sofort gespeichert; ein „Speichern“ gibt es nicht.
+"""
+
+
+def key_label(keys: str) -> str:
+    def one(key: str) -> str:
+        if key in KEY_NAMES:
+            return KEY_NAMES[key]
+        if key.startswith("ctrl+"):
+            return "Strg+" + key.removeprefix("ctrl+").upper()
+        return key
+
+    return " / ".join(one(key) for key in keys.split(","))
+
+
+def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    rows = []
+    for binding in bindings:
+        if isinstance(binding, Binding) and binding.description:
+            what = binding.description + (f" – {binding.tooltip}" if binding.tooltip else "")
+            rows.append((key_label(binding.key), what))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Shows sections of (key, what it does); `Esc`, `q` or `?` close it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Schließen", id="close_help")]
+
+    def __init__(self, sections: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", classes="dialog"):
+            yield Static(Text("koordinator – Hilfe", style="bold"))
+            yield Static(Text(GETTING_STARTED))
+            for title, rows in self.sections:
+                table = Table(title=title, title_justify="left", show_header=False, box=None)
+                table.add_column("Taste", style="bold", min_width=14)
+                table.add_column("Wirkung")
+                for key, description in rows:
+                    table.add_row(key, description)
+                yield Static(table)
+            yield Static("Esc, q oder ? schließt die Hilfe.", classes="dialog-hint")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
