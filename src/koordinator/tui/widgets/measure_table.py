@@ -20,7 +20,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("title", "Titel"),
     ("unit", "Verantwortlich"),
     ("milestone", "Nächster Meilenstein"),
-    ("delay", "Verzögerung"),
+    ("delay", "Verz."),
 )
 
 # How each column sorts: numbers numerically, statuses in the report's order, milestones by
@@ -41,9 +41,9 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
 
 # Long cells are clipped so that every column fits a normal terminal; the details pane
 # shows the full text.
-TITLE_WIDTH = 42
-UNIT_WIDTH = 16
-MILESTONE_WIDTH = 34
+TITLE_WIDTH = 34
+UNIT_WIDTH = 14
+MILESTONE_WIDTH = 26
 
 
 def clip(text: str, width: int) -> str:
@@ -56,12 +56,13 @@ def _deadline(measure: MeasureView) -> tuple[Any, ...]:
 
 
 def milestone_cell(measure: MeasureView) -> str:
+    """ "überfällig: Pilotbetrieb (06/2021)": the marker first, so clipping never hides it."""
     milestone = measure.next_milestone
     if milestone is None:
         return ""
     due = from_iso(milestone.due)
     text = f"{milestone.title} ({due.german()})" if due else milestone.title
-    return f"{text} – überfällig" if milestone.overdue else text
+    return f"überfällig: {text}" if milestone.overdue else text
 
 
 def delay_cell(measure: MeasureView) -> str:
