@@ -147,3 +147,11 @@ def parse_timestamp(text: str) -> datetime:
 def local_today() -> date:
     """Today's date where the user sits (what "overdue" and default dates mean to them)."""
     return datetime.now().astimezone().date()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (or earlier), clamped to the month's end: 31.08. + 6 = 28.02."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -31,3 +31,7 @@ class WorkflowError(KoordinatorError):
 
 class ConflictError(KoordinatorError):
     """The measure was changed by someone else since the caller last read it."""
+
+
+class SnapshotError(KoordinatorError):
+    """A snapshot file that cannot be read, trusted or merged; says where (FILE:LINE)."""

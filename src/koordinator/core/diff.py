@@ -1,0 +1,281 @@
+"""What changed between two snapshots, or between a snapshot and the database now.
+
+The newer side's history events that the older side lacks give the status moves (with when,
+who and note); the two states give the rest: measures added, milestones reached or newly
+overdue, delays opened or resolved.  "Newly overdue" is judged on each side's own day (its
+export time), so a milestone that was already overdue at the older snapshot is not news.
+The result reads as German text grouped by field of action, or as JSON
+(docs/snapshot-format.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from koordinator.core.catalogue import number_key
+from koordinator.core.dates import from_iso, german, parse_timestamp
+from koordinator.core.history import EventKind
+from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
+from koordinator.core.snapshot import Snapshot, cause_label, local_time
+from koordinator.core.workflow import Status
+
+
+@dataclass(frozen=True)
+class MeasureChanges:
+    number: str
+    title: str
+    field: int
+    added: bool
+    removed: bool
+    status_moves: tuple[Event, ...]
+    milestones_reached: tuple[MilestoneState, ...]
+    milestones_overdue: tuple[MilestoneState, ...]
+    delays_opened: tuple[DelayState, ...]
+    delays_resolved: tuple[DelayState, ...]
+    status: str  # the newer side's status (the older one's if the measure was removed)
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.added,
+                self.removed,
+                self.status_moves,
+                self.milestones_reached,
+                self.milestones_overdue,
+                self.delays_opened,
+                self.delays_resolved,
+            )
+        )
+
+    def lines(self) -> Iterator[str]:
+        """One German line per change (without the measure's number)."""
+        if self.added:
+            yield f"neu im Katalog ({Status(self.status).label})"
+        if self.removed:
+            yield "nicht mehr enthalten"
+        for move in self.status_moves:
+            note = f" – {move.note}" if move.note else ""
+            undo = " (rückgängig gemacht)" if move.kind == EventKind.CHANGE_UNDONE else ""
+            yield (
+                f"Status: {Status(move.from_status).label} → {Status(move.to_status).label}"  # type: ignore[arg-type]
+                f"{undo} ({local_time(move.occurred_at)}, {move.author}){note}"
+            )
+        for milestone in self.milestones_reached:
+            when = f" ({german(milestone.done_on)})" if milestone.done_on else ""
+            yield f"Meilenstein erreicht: {milestone.title}{when}"
+        for milestone in self.milestones_overdue:
+            yield f"Meilenstein neu überfällig: {milestone.title} (fällig {german(milestone.due)})"
+        for delay in self.delays_opened:
+            yield f"Verzögerung begonnen: {_delay_text(delay)}"
+        for delay in self.delays_resolved:
+            yield f"Verzögerung behoben: {_delay_text(delay)} – behoben {german(delay.resolved_on)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "title": self.title,
+            "status": self.status,
+            "added": self.added,
+            "removed": self.removed,
+            "status_moves": [
+                {
+                    "id": move.id,
+                    "from": move.from_status,
+                    "to": move.to_status,
+                    "occurred_at": move.occurred_at,
+                    "author": move.author,
+                    "note": move.note,
+                    "undo": move.kind == EventKind.CHANGE_UNDONE,
+                }
+                for move in self.status_moves
+            ],
+            "milestones_reached": [
+                {"id": m.id, "title": m.title, "done_on": m.done_on}
+                for m in self.milestones_reached
+            ],
+            "milestones_overdue": [
+                {"id": m.id, "title": m.title, "due": m.due} for m in self.milestones_overdue
+            ],
+            "delays_opened": [_delay_json(d) for d in self.delays_opened],
+            "delays_resolved": [_delay_json(d) for d in self.delays_resolved],
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    old: Snapshot
+    new: Snapshot
+    measures: tuple[MeasureChanges, ...]  # only measures with changes, in number order
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "measures_added": sum(m.added for m in self.measures),
+            "measures_removed": sum(m.removed for m in self.measures),
+            "status_moves": sum(len(m.status_moves) for m in self.measures),
+            "milestones_reached": sum(len(m.milestones_reached) for m in self.measures),
+            "milestones_overdue": sum(len(m.milestones_overdue) for m in self.measures),
+            "delays_opened": sum(len(m.delays_opened) for m in self.measures),
+            "delays_resolved": sum(len(m.delays_resolved) for m in self.measures),
+        }
+
+    def by_field(self) -> Iterator[tuple[int, str, list[MeasureChanges]]]:
+        names = self.old.fields | self.new.fields
+        for code in sorted({m.field for m in self.measures}):
+            yield code, names.get(code, ""), [m for m in self.measures if m.field == code]
+
+    def text(self) -> str:
+        lines = [f"Änderungen von {_side(self.old)} bis {_side(self.new)}:"]
+        if not self.measures:
+            return "\n".join([*lines, "", "Keine Änderungen."]) + "\n"
+        for code, name, measures in self.by_field():
+            lines += ["", f"Handlungsfeld {code} – {name}"]
+            for measure in measures:
+                lines.append(f"  {measure.number} {measure.title}")
+                lines += [f"    {line}" for line in measure.lines()]
+        counts = self.counts()
+        parts = [
+            (counts["measures_added"], "neue Maßnahme", "neue Maßnahmen"),
+            (
+                counts["measures_removed"],
+                "Maßnahme nicht mehr enthalten",
+                "Maßnahmen nicht mehr enthalten",
+            ),
+            (counts["status_moves"], "Statuswechsel", "Statuswechsel"),
+            (counts["milestones_reached"], "Meilenstein erreicht", "Meilensteine erreicht"),
+            (
+                counts["milestones_overdue"],
+                "Meilenstein neu überfällig",
+                "Meilensteine neu überfällig",
+            ),
+            (counts["delays_opened"], "Verzögerung begonnen", "Verzögerungen begonnen"),
+            (counts["delays_resolved"], "Verzögerung behoben", "Verzögerungen behoben"),
+        ]
+        summary = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)
+        return "\n".join([*lines, "", f"Zusammen: {summary}."]) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "old": _side_json(self.old),
+            "new": _side_json(self.new),
+            "counts": self.counts(),
+            "fields": [
+                {"code": code, "name": name, "measures": [m.to_json() for m in measures]}
+                for code, name, measures in self.by_field()
+            ],
+        }
+
+
+def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+    old_day, new_day = _day(old), _day(new)
+    before = {record.state.number: record for record in old.measures}
+    after = {record.state.number: record for record in new.measures}
+    found = []
+    for number in sorted(before.keys() | after.keys(), key=number_key):
+        if number not in after:
+            state = before[number].state
+            found.append(_changes(state, state, (), added=False, removed=True))
+            continue
+        record = after[number]
+        known = {event.id for event in before[number].events} if number in before else set()
+        moves = tuple(
+            event
+            for event in record.events
+            if event.id not in known
+            and event.kind in (EventKind.STATUS_CHANGED, EventKind.CHANGE_UNDONE)
+            and event.from_status
+            and event.to_status
+        )
+        old_state = before[number].state if number in before else None
+        found.append(
+            _changes(
+                old_state,
+                record.state,
+                moves,
+                added=old_state is None,
+                removed=False,
+                days=(old_day, new_day),
+            )
+        )
+    return SnapshotDiff(old, new, tuple(change for change in found if change))
+
+
+def _changes(
+    old: MeasureState | None,
+    new: MeasureState,
+    moves: tuple[Event, ...],
+    *,
+    added: bool,
+    removed: bool,
+    days: tuple[date, date] | None = None,
+) -> MeasureChanges:
+    old_milestones = old.milestones if old else {}
+    old_delays = old.delays if old else {}
+    reached, overdue, opened, resolved = [], [], [], []
+    if days is not None:
+        old_day, new_day = days
+        for milestone in new.milestones.values():
+            previous = old_milestones.get(milestone.id)
+            if milestone.done and not (previous and previous.done):
+                reached.append(milestone)
+            if _overdue(milestone, new_day) and not (previous and _overdue(previous, old_day)):
+                overdue.append(milestone)
+        for delay in new.delays.values():
+            previous = old_delays.get(delay.id)
+            if previous is None:
+                opened.append(delay)
+            if delay.resolved_on and not (previous and previous.resolved_on):
+                resolved.append(delay)
+    return MeasureChanges(
+        number=new.number,
+        title=new.title,
+        field=new.field,
+        added=added,
+        removed=removed,
+        status_moves=moves,
+        milestones_reached=tuple(reached),
+        milestones_overdue=tuple(overdue),
+        delays_opened=tuple(opened),
+        delays_resolved=tuple(resolved),
+        status=new.status,
+    )
+
+
+def _overdue(milestone: MilestoneState, day: date) -> bool:
+    due = from_iso(milestone.due)
+    return not milestone.done and due is not None and due.is_past(day)
+
+
+def _day(snapshot: Snapshot) -> date:
+    return parse_timestamp(snapshot.exported_at).astimezone().date()
+
+
+def _side(snapshot: Snapshot) -> str:
+    return f"{snapshot.name} (Stand {local_time(snapshot.exported_at)}, {snapshot.author})"
+
+
+def _side_json(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "name": snapshot.name,
+        "exported_at": snapshot.exported_at,
+        "author": snapshot.author,
+        "source": snapshot.source,
+    }
+
+
+def _delay_text(delay: DelayState) -> str:
+    cause = cause_label(delay.cause)
+    until = f", voraussichtlich bis {german(delay.until)}" if delay.until else ""
+    return f"{cause}, seit {german(delay.since)}{until}"
+
+
+def _delay_json(delay: DelayState) -> dict[str, Any]:
+    return {
+        "id": delay.id,
+        "cause": delay.cause,
+        "since": delay.since,
+        "until": delay.until,
+        "resolved_on": delay.resolved_on,
+    }

@@ -1,0 +1,513 @@
+"""Replaying history events: the state of a measure is what its events say, in order.
+
+History events are the unit of exchange between databases (see docs/snapshot-format.md).
+This module is the engine behind three uses:
+
+* a snapshot is trusted only if replaying its own events gives the state it claims;
+* an import merges the events of several sources (union by event id) and re-derives the
+  state of every measure that received new events, by replaying all of its events in
+  (occurred_at, id) order; when two sources changed the same measure after their last
+  common event, the later event wins (it is applied last) and the other stays in history;
+* an export checks the database against its own history.
+
+Replay applies each event's recorded effects literally (`details`), it does not re-run the
+workflow: an event that is valid in itself stays valid whatever was merged before it.  An
+operation on a row that no longer exists (a milestone deleted by an undo on one side and
+completed on the other) is skipped and reported, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from koordinator.core import history
+from koordinator.core.catalogue import number_key
+from koordinator.core.errors import SnapshotError
+from koordinator.core.history import EventKind
+from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+
+# The fields each kind of row has besides its id; the order is the order of the snapshot.
+MEASURE_EDITABLE = ("title", "unit", "note")
+MEASURE_RESTORABLE = (*MEASURE_EDITABLE, "status")
+MILESTONE_FIELDS = ("title", "due", "done", "done_on", "note")
+DELAY_FIELDS = ("cause", "since", "until", "resolved_on", "note")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One history event, independent of any database (its measure is named by number)."""
+
+    id: str
+    number: str
+    kind: str
+    occurred_at: str
+    author: str
+    note: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, Any]
+    # Where the event was read ("a.toml:120"); for messages only, not part of its identity.
+    where: str = field(default="", compare=False)
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Replay order: by time, ties broken by id so that every database agrees."""
+        return (self.occurred_at, self.id)
+
+    @property
+    def summary(self) -> str:
+        return history.describe(self.kind, self.from_status, self.to_status, self.details)
+
+
+@dataclass
+class MilestoneState:
+    id: str
+    title: str
+    due: str | None
+    done: bool
+    done_on: str | None
+    note: str
+    # The time of the event that created it; kept in the database, not in snapshots.
+    created_at: str = field(default="", compare=False)
+
+
+@dataclass
+class DelayState:
+    id: str
+    cause: str
+    since: str
+    until: str | None
+    resolved_on: str | None
+    note: str
+    created_at: str = field(default="", compare=False)
+
+
+@dataclass
+class MeasureState:
+    number: str
+    field: int
+    title: str
+    unit: str
+    origin: str
+    origin_date: str
+    status: str
+    note: str
+    revision: int
+    updated_at: str
+    # In creation order (the order the events created them), which is the snapshot's order.
+    milestones: dict[str, MilestoneState] = field(default_factory=dict)
+    delays: dict[str, DelayState] = field(default_factory=dict)
+
+    @property
+    def sequence(self) -> int:
+        return int(self.number.partition(".")[2])
+
+
+RowT = TypeVar("RowT", MilestoneState, DelayState)
+
+
+@dataclass(frozen=True)
+class Replayed:
+    state: MeasureState
+    skipped: tuple[str, ...] = ()  # German notes on operations whose row no longer exists
+
+
+def replay(events: Iterable[Event]) -> Replayed:
+    """The state a measure's events produce.  The first event must be its "measure_created"."""
+    ordered = sorted(events, key=lambda event: event.order)
+    if not ordered or ordered[0].kind != EventKind.MEASURE_CREATED:
+        raise ValueError("a measure's history starts with measure_created")
+    created = ordered[0].details["measure"]
+    state = MeasureState(
+        number=created["number"],
+        field=created["field"],
+        title=created["title"],
+        unit=created["unit"],
+        origin=created["origin"],
+        origin_date=created["origin_date"],
+        status=created["status"],
+        note=created["note"],
+        revision=1,
+        updated_at=ordered[0].occurred_at,
+    )
+    skipped: list[str] = []
+    for event in ordered[1:]:
+        # Every change raises the revision by one and stamps the measure (Catalogue._record).
+        state.revision += 1
+        state.updated_at = max(state.updated_at, event.occurred_at)
+        _apply(state, event, skipped)
+    return Replayed(state, tuple(skipped))
+
+
+def _apply(state: MeasureState, event: Event, skipped: list[str]) -> None:
+    details = event.details
+    match event.kind:
+        case EventKind.MEASURE_CREATED:
+            skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
+        case EventKind.MEASURE_EDITED:
+            for name, (_old, new) in details["changes"].items():
+                setattr(state, name, new)
+        case EventKind.STATUS_CHANGED | EventKind.DELAY_LOGGED | EventKind.DELAY_RESOLVED:
+            if "delay" in details:
+                _add_delay(state, details["delay"], event.occurred_at)
+            for delay_id in details.get("resolved_delays", []):
+                delay = _row(state.delays, delay_id, event, "Verzögerung", skipped)
+                if delay is not None:
+                    delay.resolved_on = details["resolved_on"]
+            if event.kind == EventKind.STATUS_CHANGED and event.to_status:
+                state.status = event.to_status
+        case EventKind.MILESTONE_ADDED:
+            payload = details["milestone"]
+            state.milestones[payload["id"]] = MilestoneState(
+                id=payload["id"],
+                title=payload["title"],
+                due=payload["due"],
+                done=payload["done"],
+                done_on=payload["done_on"],
+                note=payload["note"],
+                created_at=event.occurred_at,
+            )
+        case EventKind.MILESTONE_COMPLETED:
+            milestone = _row(
+                state.milestones, details["milestone_id"], event, "Meilenstein", skipped
+            )
+            if milestone is not None:
+                milestone.done = True
+                milestone.done_on = details["done_on"]
+        case EventKind.MILESTONE_EDITED:
+            milestone = _row(
+                state.milestones, details["milestone_id"], event, "Meilenstein", skipped
+            )
+            if milestone is not None:
+                for name, (_old, new) in details["changes"].items():
+                    setattr(milestone, name, new)
+        case EventKind.CHANGE_UNDONE:
+            _restore(state, event, skipped)
+
+
+def _restore(state: MeasureState, event: Event, skipped: list[str]) -> None:
+    """An undo carries the resulting state operations; apply them as written."""
+    restore = event.details.get("restore", {})
+    for name, value in restore.get("measure", {}).items():
+        setattr(state, name, value)
+    for rows, key, what in (
+        (state.milestones, "milestones", "Meilenstein"),
+        (state.delays, "delays", "Verzögerung"),
+    ):
+        for row_id, values in restore.get(key, {}).items():
+            row = _row(rows, row_id, event, what, skipped)
+            for name, value in values.items() if row is not None else ():
+                setattr(row, name, value)
+    for row_id in restore.get("delete_milestones", []):
+        if _row(state.milestones, row_id, event, "Meilenstein", skipped) is not None:
+            del state.milestones[row_id]
+    for row_id in restore.get("delete_delays", []):
+        if _row(state.delays, row_id, event, "Verzögerung", skipped) is not None:
+            del state.delays[row_id]
+    if event.to_status:
+        state.status = event.to_status
+
+
+def _add_delay(state: MeasureState, payload: Mapping[str, Any], occurred_at: str) -> None:
+    state.delays[payload["id"]] = DelayState(
+        id=payload["id"],
+        cause=payload["cause"],
+        since=payload["since"],
+        until=payload["until"],
+        resolved_on=None,
+        note=payload["note"],
+        created_at=occurred_at,
+    )
+
+
+def _row(
+    rows: dict[str, RowT], row_id: str, event: Event, what: str, skipped: list[str]
+) -> RowT | None:
+    row = rows.get(row_id)
+    if row is None:
+        skipped.append(
+            f"Maßnahme {event.number}: „{event.summary}“ ({event.author}) betrifft einen "
+            f"{what}, den es nicht mehr gibt – übergangen"
+        )
+    return row
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Events from one place: this database or one snapshot file, grouped by measure number."""
+
+    label: str  # German, for messages: "diese Datenbank", "a.toml"
+    events: Mapping[str, Sequence[Event]]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two sources changed the same measure after their last common event."""
+
+    number: str
+    sides: tuple[tuple[str, tuple[Event, ...]], tuple[str, tuple[Event, ...]]]
+    winner: Event  # the latest of those changes: replayed last, so its effect stands
+
+
+@dataclass(frozen=True)
+class MeasureMerge:
+    number: str
+    new_events: tuple[Event, ...]  # in replay order
+    before: MeasureState | None  # None: the measure is new here
+    after: MeasureState
+    conflicts: tuple[Conflict, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    measures: tuple[MeasureMerge, ...]
+
+    @property
+    def new_event_count(self) -> int:
+        return sum(len(merge.new_events) for merge in self.measures)
+
+
+def plan_merge(local: Source, incoming: Sequence[Source]) -> MergePlan:
+    """What importing `incoming` into `local` would do; raises SnapshotError if impossible."""
+    known: dict[str, tuple[Event, str]] = {}
+    for source in (local, *incoming):
+        for events in source.events.values():
+            for event in events:
+                _check_same(known, event, source.label)
+    _check_one_creation((local, *incoming))
+    local_ids = {event.id for events in local.events.values() for event in events}
+    new_by_number: dict[str, dict[str, Event]] = defaultdict(dict)
+    for source in incoming:
+        for number, events in source.events.items():
+            for event in events:
+                if event.id not in local_ids:
+                    new_by_number[number][event.id] = event
+    merges = []
+    for number in sorted(new_by_number, key=number_key):
+        new_events = sorted(new_by_number[number].values(), key=lambda event: event.order)
+        before = replay(local.events[number]).state if local.events.get(number) else None
+        replayed = replay([*local.events.get(number, ()), *new_events])
+        merges.append(
+            MeasureMerge(
+                number=number,
+                new_events=tuple(new_events),
+                before=before,
+                after=replayed.state,
+                conflicts=_conflicts(number, (local, *incoming)),
+                skipped=replayed.skipped,
+            )
+        )
+    return MergePlan(tuple(merges))
+
+
+def _check_same(known: dict[str, tuple[Event, str]], event: Event, label: str) -> None:
+    """One id, one event: the same id with other content means a damaged or forged file."""
+    seen = known.setdefault(event.id, (event, label))
+    if seen[0] != event:
+        where = event.where or label
+        other = seen[0].where or seen[1]
+        raise SnapshotError(
+            f"{where}: Ereignis {event.id} (Maßnahme {event.number}) weicht vom gleichnamigen "
+            f"Ereignis in {other} ab – Import abgebrochen, nichts geändert"
+        )
+
+
+def _check_one_creation(sources: Sequence[Source]) -> None:
+    """Measures are matched by number; two measures created independently share no history."""
+    created: dict[str, tuple[Event, str]] = {}
+    for source in sources:
+        for number, events in source.events.items():
+            for event in events:
+                if event.kind != EventKind.MEASURE_CREATED:
+                    continue
+                first = created.setdefault(number, (event, source.label))
+                if first[0].id != event.id:
+                    raise SnapshotError(
+                        f"{event.where or source.label}: Maßnahme {number} wurde in "
+                        f"{first[0].where or first[1]} und hier unabhängig angelegt "
+                        f"(„{first[0].details['measure']['title']}“ / "
+                        f"„{event.details['measure']['title']}“) – Import abgebrochen, "
+                        "nichts geändert"
+                    )
+
+
+def _conflicts(number: str, sources: Sequence[Source]) -> tuple[Conflict, ...]:
+    having = [
+        (source.label, {event.id: event for event in source.events[number]})
+        for source in sources
+        if source.events.get(number)
+    ]
+    found = []
+    for index, (label_a, events_a) in enumerate(having):
+        for label_b, events_b in having[index + 1 :]:
+            common = events_a.keys() & events_b.keys()
+            last = max((events_a[i].order for i in common), default=("", ""))
+            tail_a = _tail(events_a, events_b, last)
+            tail_b = _tail(events_b, events_a, last)
+            if tail_a and tail_b:
+                winner = max((*tail_a, *tail_b), key=lambda event: event.order)
+                found.append(Conflict(number, ((label_a, tail_a), (label_b, tail_b)), winner))
+    return tuple(found)
+
+
+def _tail(
+    mine: Mapping[str, Event], theirs: Mapping[str, Event], after: tuple[str, str]
+) -> tuple[Event, ...]:
+    return tuple(
+        sorted(
+            (e for i, e in mine.items() if i not in theirs and e.order > after),
+            key=lambda event: event.order,
+        )
+    )
+
+
+# --- the database side ------------------------------------------------------------------------
+
+
+def load_events(session: Session) -> dict[str, list[Event]]:
+    """Every history event of the database, by measure number, in replay order."""
+    rows = session.execute(
+        select(HistoryEvent, Measure.number)
+        .join(Measure, Measure.id == HistoryEvent.measure_id)
+        .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
+    )
+    events: dict[str, list[Event]] = defaultdict(list)
+    for row, number in rows:
+        events[number].append(
+            Event(
+                id=row.id,
+                number=number,
+                kind=row.kind,
+                occurred_at=row.occurred_at,
+                author=row.author,
+                note=row.note,
+                from_status=row.from_status,
+                to_status=row.to_status,
+                details=row.details,
+            )
+        )
+    return dict(events)
+
+
+def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
+    """Every measure as the database holds it; rows in the order their events created them."""
+    measures = {
+        measure.id: measure
+        for measure in session.scalars(
+            select(Measure).order_by(Measure.field_code, Measure.sequence)
+        )
+    }
+    states = {
+        measure.id: MeasureState(
+            number=measure.number,
+            field=measure.field_code,
+            title=measure.title,
+            unit=measure.unit,
+            origin=measure.origin,
+            origin_date=measure.origin_date,
+            status=measure.status,
+            note=measure.note,
+            revision=measure.revision,
+            updated_at=measure.updated_at,
+        )
+        for measure in measures.values()
+    }
+    milestones: dict[int, list[MilestoneState]] = defaultdict(list)
+    for row in session.scalars(select(Milestone).order_by(Milestone.id)):
+        milestones[row.measure_id].append(
+            MilestoneState(
+                **{name: getattr(row, name) for name in ("id", *MILESTONE_FIELDS, "created_at")}
+            )
+        )
+    delays: dict[int, list[DelayState]] = defaultdict(list)
+    for row in session.scalars(select(Delay).order_by(Delay.id)):
+        delays[row.measure_id].append(
+            DelayState(**{name: getattr(row, name) for name in ("id", *DELAY_FIELDS, "created_at")})
+        )
+    for measure_id, state in states.items():
+        order = _creation_order(events.get(state.number, ()))
+        state.milestones = _in_order(milestones[measure_id], order)
+        state.delays = _in_order(delays[measure_id], order)
+    return {state.number: state for state in states.values()}
+
+
+def _creation_order(events: Iterable[Event]) -> dict[str, int]:
+    """Row id -> position of the event that created the row (independent of insertion)."""
+    order: dict[str, int] = {}
+    for position, event in enumerate(sorted(events, key=lambda event: event.order)):
+        for key in ("milestone", "delay"):
+            payload = event.details.get(key)
+            if isinstance(payload, dict) and "id" in payload:
+                order.setdefault(payload["id"], position)
+    return order
+
+
+def _in_order(rows: list[RowT], order: Mapping[str, int]) -> dict[str, RowT]:
+    ranked = sorted(rows, key=lambda row: (order.get(row.id, len(order)), row.id))
+    return {row.id: row for row in ranked}
+
+
+def apply_plan(session: Session, plan: MergePlan) -> None:
+    """Write a merge: new events, and the replayed state of every measure they touch."""
+    for merge in plan.measures:
+        state = merge.after
+        measure = session.scalar(select(Measure).where(Measure.number == state.number))
+        if measure is None:
+            measure = Measure(number=state.number, field_code=state.field, sequence=state.sequence)
+            session.add(measure)
+        for name in (*MEASURE_RESTORABLE, "origin", "origin_date", "revision", "updated_at"):
+            setattr(measure, name, getattr(state, name))
+        session.flush()
+        _sync(session, Milestone, measure, state.milestones, MILESTONE_FIELDS, "Meilenstein")
+        _sync(session, Delay, measure, state.delays, DELAY_FIELDS, "Verzögerung")
+        session.add_all(
+            HistoryEvent(
+                id=event.id,
+                measure_id=measure.id,
+                kind=event.kind,
+                occurred_at=event.occurred_at,
+                author=event.author,
+                note=event.note,
+                from_status=event.from_status,
+                to_status=event.to_status,
+                details=event.details,
+            )
+            for event in merge.new_events
+        )
+
+
+def _sync(
+    session: Session,
+    model: type[Milestone] | type[Delay],
+    measure: Measure,
+    wanted: Mapping[str, MilestoneState] | Mapping[str, DelayState],
+    names: Sequence[str],
+    what: str,
+) -> None:
+    existing = {
+        row.id: row for row in session.scalars(select(model).where(model.measure_id == measure.id))
+    }
+    for row_id, state in wanted.items():
+        row = existing.pop(row_id, None) or session.get(model, row_id)
+        if row is None:
+            row = model(id=row_id, measure_id=measure.id, created_at=state.created_at)
+            session.add(row)
+        elif row.measure_id != measure.id:
+            raise SnapshotError(
+                f"Maßnahme {measure.number}: {what} {row_id} gehört hier schon zu einer anderen "
+                "Maßnahme – Import abgebrochen, nichts geändert"
+            )
+        for name in names:
+            setattr(row, name, getattr(state, name))
+    for row in existing.values():  # deleted by an undo in the merged history
+        session.delete(row)
