@@ -146,6 +146,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
 
+    export = command("export", "einen TOML-Snapshot schreiben (ohne -o auf die Standardausgabe)")
+    export.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
+    export.add_argument(
+        "--strict", action="store_true", help="nicht exportieren, wenn die Prüfung Hinweise findet"
+    )
+    export.add_argument(
+        "--stale-months",
+        type=int,
+        metavar="N",
+        help="Hinweis auf Maßnahmen, die seit mehr als N Monaten unverändert sind (Standard: 6; 0: aus)",
+    )
+
+    import_cmd = command("import", "Snapshots zusammenführen: neue Einträge übernehmen")
+    import_cmd.add_argument("files", metavar="DATEI", nargs="+", help="Snapshot-Dateien (.toml)")
+    import_cmd.add_argument(
+        "--dry-run", action="store_true", help="nur zeigen, was sich ändern würde"
+    )
+
+    diff = command("diff", "was sich seit einem Snapshot geändert hat")
+    diff.add_argument("old", metavar="ALT.toml", help="der ältere Snapshot")
+    diff.add_argument(
+        "new", metavar="NEU.toml", nargs="?", help="der neuere Snapshot (ohne: die Datenbank)"
+    )
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+
     init = command("init", "eine neue Datenbank anlegen (nie stillschweigend überschreibend)")
     content = init.add_mutually_exclusive_group()
     content.add_argument("--sample", action="store_true", help="mit dem Beispielkatalog (Standard)")
@@ -491,6 +516,74 @@ def _snapshot_changes(catalogue: Catalogue, snapshot: str) -> tuple[Any, str, An
     raise InputError("--since braucht den Snapshot-Import (noch nicht verfügbar)")
 
 
+# --- snapshots -------------------------------------------------------------------------------
+
+
+def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from koordinator.core.errors import InputError, SnapshotError
+    from koordinator.core.snapshot import DEFAULT_STALE_MONTHS, prepare_export, write_snapshot
+
+    stale_months = DEFAULT_STALE_MONTHS if args.stale_months is None else args.stale_months
+    if stale_months < 0:
+        raise InputError(f"--stale-months: {stale_months} – erwartet 0 (aus) oder mehr")
+    export = prepare_export(catalogue.database, author=catalogue.author, stale_months=stale_months)
+    if export.findings:
+        # Findings go to stderr, so that `koordinator export > file.toml` stays a clean file.
+        print(f"Hinweise vor dem Export ({len(export.findings)}):", file=sys.stderr)
+        for finding in export.findings:
+            print(f"  {finding}", file=sys.stderr)
+        if args.strict:
+            raise SnapshotError(
+                f"Export abgebrochen (--strict): {len(export.findings)} Hinweise – nichts geschrieben"
+            )
+    if args.output is None:
+        sys.stdout.write(export.text)
+        return EXIT_OK
+    written = write_snapshot(Path(args.output), export.text)
+    print(
+        f"{written}: Snapshot geschrieben ({len(export.snapshot.measures)} Maßnahmen, "
+        f"{export.snapshot.event_count} Einträge)"
+    )
+    return EXIT_OK
+
+
+def _import(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from koordinator.core.snapshot import import_snapshots
+
+    result = import_snapshots(
+        catalogue.database, [Path(name) for name in args.files], dry_run=args.dry_run
+    )
+    for line in result.lines():
+        print(line)
+    return EXIT_OK
+
+
+def _diff(catalogue: Catalogue, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from koordinator.core.diff import diff
+    from koordinator.core.snapshot import load, snapshot_of
+
+    old = load(Path(args.old))
+    if args.new:
+        new = load(Path(args.new))
+    else:
+        database = catalogue.database
+        new = snapshot_of(
+            database, author=catalogue.author, name=f"Datenbank {database.target.path.name}"
+        )
+    changes = diff(old, new)
+    if args.format == "json":
+        _print_json(changes.to_json())
+    else:
+        sys.stdout.write(changes.text())
+    return EXIT_OK
+
+
 HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
     "list": _list,
     "show": _show,
@@ -499,4 +592,7 @@ HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
     "milestone": _milestone,
     "delay": _delay,
     "report": _report,
+    "export": _export,
+    "import": _import,
+    "diff": _diff,
 }
