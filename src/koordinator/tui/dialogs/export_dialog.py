@@ -1,0 +1,50 @@
+"""Ask where to write the snapshot: proposes `koordinator-YYYY-MM-DD.toml` in the folder.
+
+Returns the chosen path (relative names are taken in `directory`), or None on `Esc`.  It only
+asks; the screen that opened it writes the file (koordinator.core.snapshot.export_to_file)
+and says where it went.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.widgets import Input, Label
+
+from koordinator.core.dates import local_today
+from koordinator.tui.dialogs.form import FormDialog, FormError, labelled_input
+
+
+def proposed_name(today: date) -> str:
+    return f"koordinator-{today.isoformat()}.toml"
+
+
+class ExportDialog(FormDialog[Path | None]):
+    def __init__(self, directory: Path | None = None, *, today: date | None = None) -> None:
+        super().__init__()
+        # Resolved now: the folder shown is the folder written to, even if the cwd changes.
+        self.directory = (directory or Path.cwd()).resolve()
+        self.today = today or local_today()
+
+    def compose_dialog(self) -> ComposeResult:
+        yield Label("Snapshot exportieren", classes="dialog-title")
+        yield Label(f"Ordner: {self.directory}", classes="dialog-subtitle", markup=False)
+        yield from labelled_input(
+            "Dateiname", "filename", value=proposed_name(self.today), required=True
+        )
+
+    def on_mount(self) -> None:
+        self.query_one("#filename", Input).focus()
+
+    def collect(self) -> Path:
+        name = self.text("filename", required="Dateiname")
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = self.directory / path
+        if path.is_dir():
+            raise FormError("filename", f"{path} ist ein Ordner – bitte einen Dateinamen angeben")
+        if not path.parent.is_dir():
+            raise FormError("filename", f"Ordner {path.parent} existiert nicht")
+        return path
