@@ -1,0 +1,82 @@
+"""Helpers shared by the snapshot tests: deterministic clocks, databases, CLI runs."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from koordinator.cli import main
+from koordinator.core.catalogue import Catalogue
+from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
+from koordinator.core.sample import fill_fields_only
+from koordinator.core.snapshot import prepare_export
+
+START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class TickingClock:
+    """A deterministic clock: every reading is one second after the previous one."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[Database]:
+    database = open_database(DatabaseTarget(path))
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def empty_database(path: Path) -> Path:
+    """A database with only the four fields of action."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    create_database(path, fill=fill_fields_only)
+    return path
+
+
+def export_text(path: Path, *, author: str = "testerin") -> str:
+    with opened(path) as database:
+        return prepare_export(database, author=author).text
+
+
+def without_export_time(text: str) -> str:
+    return re.sub(r'(?m)^exported_at = ".*"$', 'exported_at = "…"', text, count=1)
+
+
+def dump(path: Path) -> list[str]:
+    """The database's content (not its bytes: opening switches the journal to WAL)."""
+    connection = sqlite3.connect(path)
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def catalogue(database: Database, author: str, clock: TickingClock | None = None) -> Catalogue:
+    return Catalogue(database, author=author, clock=clock or TickingClock())
+
+
+def line_of(text: str, needle: str, *, after: str = "") -> int:
+    """The 1-based number of the first line containing `needle` (after the line with `after`)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i, line in enumerate(lines) if i >= start and needle in line) + 1
