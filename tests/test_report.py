@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
+from koordinator.core import snapshot
 from koordinator.core.catalogue import Catalogue, DelayInput
-from koordinator.core.dates import LooseDate
+from koordinator.core.dates import LooseDate, add_months
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.report import (
     Change,
     ReportFigures,
-    add_months,
     compute_figures,
     render_markdown,
     render_text,
+    report_figures,
     write_report,
 )
 from koordinator.core.sample import fill_fields_only
@@ -275,7 +276,8 @@ def test_milestones_reached_due_soon_and_overdue(small: Catalogue) -> None:
     assert [m.title for m in default.milestones_reached] == ["Vor dem Zeitraum", "Im Zeitraum"]
 
 
-def test_add_months_clamps_to_the_end_of_the_month() -> None:
+def test_the_report_windows_end_on_real_days() -> None:
+    # The six months ahead and the twelve months back are clamped to a month's last day.
     assert add_months(date(2021, 8, 31), 6) == date(2022, 2, 28)
     assert add_months(date(2021, 2, 23), -12) == date(2020, 2, 23)
     assert add_months(date(2020, 2, 29), 12) == date(2021, 2, 28)
@@ -397,7 +399,7 @@ def test_report_period_from_the_command_line(
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["report", "--since", "stand.toml"], "--since braucht den Snapshot-Import"),
+        (["report", "--since", "fehlt.toml"], "fehlt.toml: Datei nicht gefunden"),
         (["report", "-o", "/nonexistent/folder/bericht.md"], "existiert nicht"),
         (["report", "--from", "bald"], "--from: „bald“"),
     ],
@@ -408,3 +410,60 @@ def test_report_mistakes_give_one_line(
     code, out, err = run(capsys, "--db", str(sample_path), *argv)
     assert (code, out) == (2, "")
     assert expected in err and len(err.strip().splitlines()) == 1
+
+
+# --- changes since a snapshot ---------------------------------------------------------------------------
+
+
+def take_snapshot(database: Database, path: Path) -> Path:
+    path.write_text(snapshot.dumps(snapshot.snapshot_of(database, author="FB 12")), "utf-8")
+    return path
+
+
+def test_report_since_a_snapshot_lists_what_changed(
+    capsys: pytest.CaptureFixture[str],
+    catalogue: Catalogue,
+    database: Database,
+    sample_path: Path,
+    tmp_path: Path,
+) -> None:
+    stand = take_snapshot(database, tmp_path / "stand.toml")
+    catalogue.change_status("1.11", Status.ON_SCHEDULE, note="Projektstart erfolgt")
+    catalogue.add_milestone(
+        "2.2", "Neckarstadt-West versorgt", done_on=LooseDate.from_date(date.today())
+    )
+    code, out, err = run(capsys, "--db", str(sample_path), "report", "--since", str(stand))
+    assert code == 0, err
+    flat = " ".join(out.split())
+    day = f"{date.today():%d.%m.%Y}"
+    assert f"Änderungen seit dem Snapshot (stand.toml, Stand {day})" in flat
+    assert "1.11 LoRaWAN (eigenes Funknetz) Status: In Planung → Im Zeitplan" in flat
+    assert "Projektstart erfolgt" in flat
+    assert (
+        "2.2 Masterplan für den Ausbau des öffentlichen WLAN "
+        "Meilenstein erreicht: Neckarstadt-West versorgt" in flat
+    )
+    assert f"Berichtszeitraum: {day} bis {day}" in flat  # the period starts at the snapshot
+    assert "Neckarstadt-West versorgt (erreicht" in flat  # ... so it counts as reached in it
+    code, out, _ = run(
+        capsys, "--db", str(sample_path), "report", "--since", str(stand), "--format", "markdown"
+    )
+    changes = next(t for t in markdown_tables(out) if t[0] == ["Nr.", "Maßnahme", "Änderung"])
+    assert [row[0] for row in changes[1:]] == ["1.11", "2.2"]
+
+
+def test_no_changes_since_a_fresh_snapshot(database: Database, tmp_path: Path) -> None:
+    stand = take_snapshot(database, tmp_path / "stand.toml")
+    figures = report_figures(database, since=stand)
+    assert figures.changes == ()
+    assert "Keine Änderungen." in render_markdown(figures)
+
+
+def test_a_broken_snapshot_is_refused_with_its_place(
+    capsys: pytest.CaptureFixture[str], sample_path: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "kaputt.toml"
+    broken.write_text("format = [\n", encoding="utf-8")
+    code, out, err = run(capsys, "--db", str(sample_path), "report", "--since", str(broken))
+    assert (code, out) == (2, "")
+    assert f"{broken}:" in err and len(err.strip().splitlines()) == 1

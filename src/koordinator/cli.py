@@ -481,21 +481,17 @@ def _report(catalogue: Catalogue, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.report import (
-        compute_figures,
         format_for,
         parse_period_start,
         render,
+        report_figures,
         write_atomically,
     )
 
-    changes, changes_since, snapshot_start = None, "", None
-    if args.since:
-        changes, changes_since, snapshot_start = _snapshot_changes(catalogue, args.since)
-    figures = compute_figures(
+    figures = report_figures(
         catalogue,
-        period_start=parse_period_start(args.period_from) or snapshot_start,
-        changes=changes,
-        changes_since=changes_since,
+        period_start=parse_period_start(args.period_from),
+        since=Path(args.since) if args.since else None,
     )
     output = Path(args.output) if args.output else None
     fmt = args.format or (format_for(output) if output else "text")
@@ -506,14 +502,6 @@ def _report(catalogue: Catalogue, args: argparse.Namespace) -> int:
         written = write_atomically(output, text)
         print(f"{written}: Bericht geschrieben ({figures.total} Maßnahmen, {fmt})")
     return EXIT_OK
-
-
-def _snapshot_changes(catalogue: Catalogue, snapshot: str) -> tuple[Any, str, Any]:
-    """The changes since a snapshot as report lines, its name, and the day it was taken."""
-    from koordinator.core.errors import InputError
-
-    # Wired to the snapshot diff (issue 4) once it exists; until then say so, never guess.
-    raise InputError("--since braucht den Snapshot-Import (noch nicht verfügbar)")
 
 
 # --- snapshots -------------------------------------------------------------------------------

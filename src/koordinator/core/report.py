@@ -12,7 +12,6 @@ snapshot diff, so that this module does not depend on how snapshots are read.
 
 from __future__ import annotations
 
-import calendar
 import os
 import tempfile
 import textwrap
@@ -20,13 +19,22 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from koordinator.core import diff, snapshot
 from koordinator.core.catalogue import number_key
-from koordinator.core.dates import LooseDate, from_iso, german, local_today
+from koordinator.core.dates import (
+    LooseDate,
+    add_months,
+    from_iso,
+    german,
+    local_today,
+    parse_timestamp,
+)
 from koordinator.core.errors import InputError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
@@ -130,6 +138,33 @@ class Change:
 
 
 @dataclass(frozen=True)
+class SinceSnapshot:
+    """The changes since a snapshot, what to call it, and the day it was taken."""
+
+    changes: tuple[Change, ...]
+    label: str  # "stand.toml, Stand 31.12.2020"
+    start: date  # where the report's period begins unless given
+
+
+def since_snapshot(source: Catalogue | Database, path: Path) -> SinceSnapshot:
+    """Compare a snapshot file with the database now (SnapshotError if it is unusable)."""
+    database = _database(source)
+    old = snapshot.load(path)
+    # Only the older side is named in the report; the newer one is "now".
+    new = snapshot.snapshot_of(database, author=getattr(source, "author", "koordinator"))
+    start = parse_timestamp(old.exported_at).astimezone().date()
+    return SinceSnapshot(
+        changes=tuple(
+            Change(m.number, m.title, line)
+            for m in diff.diff(old, new).measures
+            for line in m.lines()
+        ),
+        label=f"{path.name}, Stand {_day(start)}",
+        start=start,
+    )
+
+
+@dataclass(frozen=True)
 class ReportFigures:
     today: date
     period_start: date
@@ -161,14 +196,6 @@ class ReportFigures:
 def cause_label(cause: str) -> str:
     """How the report names a cause: the common one by its German name, others as typed."""
     return "Corona" if cause == "corona" else cause
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later (or earlier), clamped to the month's end: 31.08. + 6 = 28.02."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def compute_figures(
@@ -631,8 +658,10 @@ def render_text(figures: ReportFigures) -> str:
             out.append("  Keine.")
     if f.changes is not None:
         out += ["", *_heading(_changes_heading(f), "-")]
-        for c in f.changes:
-            out += _entry(c.number, c.text, *([c.title] if c.title else []))
+        # One entry per measure: its title, then each change on its own line.
+        for (number, title), group in groupby(f.changes, key=lambda c: (c.number, c.title)):
+            texts = [change.text for change in group]
+            out += _entry(number, title, *texts) if title else _entry(number, *texts)
         if not f.changes:
             out.append("Keine Änderungen.")
     return "\n".join(out) + "\n"
@@ -707,6 +736,29 @@ def write_atomically(path: Path, text: str) -> Path:
     return path
 
 
+def report_figures(
+    source: Catalogue | Database,
+    *,
+    today: date | None = None,
+    period_start: date | None = None,
+    since: Path | None = None,
+) -> ReportFigures:
+    """The figures, with the changes since the snapshot file `since` if one is given.
+
+    The period then starts on the snapshot's day, unless `period_start` says otherwise.
+    """
+    if since is None:
+        return compute_figures(source, today=today, period_start=period_start)
+    changes = since_snapshot(source, since)
+    return compute_figures(
+        source,
+        today=today,
+        period_start=period_start or changes.start,
+        changes=changes.changes,
+        changes_since=changes.label,
+    )
+
+
 def write_report(
     source: Catalogue | Database,
     path: Path | str,
@@ -714,25 +766,15 @@ def write_report(
     *,
     today: date | None = None,
     period_start: date | None = None,
-    changes: Sequence[Change] | None = None,
-    changes_since: str = "",
+    since: Path | None = None,
 ) -> Path:
     """Compute the figures and write the report to `path` (format from the suffix if not given).
 
     This is what the UI's "Bericht schreiben" calls; it returns the path written.
     """
     path = Path(path)
-    text = render(
-        compute_figures(
-            source,
-            today=today,
-            period_start=period_start,
-            changes=changes,
-            changes_since=changes_since,
-        ),
-        fmt or format_for(path),
-    )
-    return write_atomically(path, text)
+    figures = report_figures(source, today=today, period_start=period_start, since=since)
+    return write_atomically(path, render(figures, fmt or format_for(path)))
 
 
 def parse_period_start(text: str | None) -> date | None:
