@@ -80,3 +80,9 @@ def line_of(text: str, needle: str, *, after: str = "") -> int:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if after in line) if after else 0
     return next(i for i, line in enumerate(lines) if i >= start and needle in line) + 1
+
+
+def header_of(text: str, needle: str, header: str = "[[measures.events]]") -> int:
+    """The line of the last `header` before the first line containing `needle`."""
+    lines = text.splitlines()[: line_of(text, needle)]
+    return max(i for i, line in enumerate(lines) if line == header) + 1

@@ -317,8 +317,8 @@ def _check_same(known: dict[str, tuple[Event, str]], event: Event, label: str) -
         where = event.where or label
         other = seen[0].where or seen[1]
         raise SnapshotError(
-            f"{where}: Ereignis {event.id} (Maßnahme {event.number}) weicht vom gleichnamigen "
-            f"Ereignis in {other} ab – Import abgebrochen, nichts geändert"
+            f"{where}: Ereignis {event.id} (Maßnahme {event.number}) hat dieselbe Id wie ein "
+            f"Ereignis mit anderem Inhalt ({other}) – Import abgebrochen, nichts geändert"
         )
 
 
@@ -333,11 +333,10 @@ def _check_one_creation(sources: Sequence[Source]) -> None:
                 first = created.setdefault(number, (event, source.label))
                 if first[0].id != event.id:
                     raise SnapshotError(
-                        f"{event.where or source.label}: Maßnahme {number} wurde in "
-                        f"{first[0].where or first[1]} und hier unabhängig angelegt "
-                        f"(„{first[0].details['measure']['title']}“ / "
-                        f"„{event.details['measure']['title']}“) – Import abgebrochen, "
-                        "nichts geändert"
+                        f"{event.where or source.label}: Maßnahme {number} wurde zweimal "
+                        f"unabhängig angelegt – „{first[0].details['measure']['title']}“ "
+                        f"({first[0].where or first[1]}) und „{event.details['measure']['title']}“ "
+                        "(hier) – Import abgebrochen, nichts geändert"
                     )
 
 

@@ -1271,13 +1271,16 @@ class ImportResult:
         if self.nothing_to_do:
             yield "Nichts zu tun – alle Einträge sind schon vorhanden."
             return
-        counted = f"{_entries(events)} bei {measures} Maßnahme{'' if measures == 1 else 'n'}" + (
+        where = f" bei {measures} Maßnahme{'' if measures == 1 else 'n'}" + (
             f", {conflicts} Konflikt{'' if conflicts == 1 else 'e'}" if conflicts else ""
         )
         if self.dry_run:
-            yield f"Probelauf – nichts geschrieben. Ein Import übernähme {counted}."
+            yield (
+                "Probelauf – nichts geschrieben. Ein Import übernähme "
+                f"{_entries(events, accusative=True)}{where}."
+            )
         else:
-            yield f"Importiert: {counted}."
+            yield f"Importiert: {_entries(events)}{where}."
 
 
 def _merge_lines(merge: replay.MeasureMerge) -> Iterator[str]:
@@ -1303,8 +1306,10 @@ def _merge_lines(merge: replay.MeasureMerge) -> Iterator[str]:
     yield from (f"  Hinweis: {text}" for text in merge.skipped)
 
 
-def _entries(count: int) -> str:
-    return "1 neuer Eintrag" if count == 1 else f"{count} neue Einträge"
+def _entries(count: int, *, accusative: bool = False) -> str:
+    if count == 1:
+        return "1 neuen Eintrag" if accusative else "1 neuer Eintrag"
+    return f"{count} neue Einträge"
 
 
 def local_time(stamp: str) -> str:
