@@ -106,6 +106,11 @@ class KoordinatorApp(App[None]):
                 f"Taste {binding.key.split(',')[0]}",
                 lambda target=target, action=action: self.run_action(action, target),
             )
+        yield SystemCommand(
+            "Bericht schreiben",
+            "Den Umsetzungsstand als Markdown- oder Textdatei (.md/.txt) schreiben",
+            main.action_write_report,
+        )
         yield SystemCommand("Hilfe", "Taste ?: alle Tasten", self.action_help)
         yield SystemCommand("Hoher Kontrast ein/aus", "Taste c", self.action_toggle_contrast)
 

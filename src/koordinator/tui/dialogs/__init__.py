@@ -2,6 +2,7 @@
 
 from koordinator.tui.dialogs.confirm_dialog import ConfirmDialog
 from koordinator.tui.dialogs.delay_dialog import DelayDialog
+from koordinator.tui.dialogs.export_dialog import ExportDialog
 from koordinator.tui.dialogs.form import FormDialog
 from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
 from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
@@ -13,6 +14,7 @@ __all__ = [
     "ConfirmDialog",
     "DelayDialog",
     "DelayResolution",
+    "ExportDialog",
     "FormDialog",
     "MeasureDialog",
     "MeasureInput",

@@ -22,18 +22,27 @@ def proposed_name(today: date) -> str:
 
 
 class ExportDialog(FormDialog[Path | None]):
-    def __init__(self, directory: Path | None = None, *, today: date | None = None) -> None:
+    """Also used for the report (`title`, `name`): any "save as" with a proposed file name."""
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        today: date | None = None,
+        title: str = "Snapshot exportieren",
+        name: str | None = None,
+    ) -> None:
         super().__init__()
         # Resolved now: the folder shown is the folder written to, even if the cwd changes.
         self.directory = (directory or Path.cwd()).resolve()
         self.today = today or local_today()
+        self.title_text = title
+        self.proposed = name or proposed_name(self.today)
 
     def compose_dialog(self) -> ComposeResult:
-        yield Label("Snapshot exportieren", classes="dialog-title")
+        yield Label(self.title_text, classes="dialog-title")
         yield Label(f"Ordner: {self.directory}", classes="dialog-subtitle", markup=False)
-        yield from labelled_input(
-            "Dateiname", "filename", value=proposed_name(self.today), required=True
-        )
+        yield from labelled_input("Dateiname", "filename", value=self.proposed, required=True)
 
     def on_mount(self) -> None:
         self.query_one("#filename", Input).focus()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,12 +22,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from koordinator.core.catalogue import Catalogue, DelayInput
+from koordinator.core.dates import local_today
 from koordinator.core.errors import KoordinatorError
+from koordinator.core.report import report_figures, write_report
+from koordinator.core.snapshot import export_to_file
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.tui.dialogs import (
     ConfirmDialog,
     DelayDialog,
     DelayResolution,
+    ExportDialog,
     MeasureDialog,
     MeasureInput,
     MilestoneDialog,
@@ -35,6 +40,7 @@ from koordinator.tui.dialogs import (
     StatusChange,
     StatusDialog,
 )
+from koordinator.tui.screens.dashboard import DashboardScreen
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
 from koordinator.tui.widgets.measure_details import local_time
 
@@ -78,6 +84,10 @@ class MainScreen(Screen[None]):
         Binding("n", "new_measure", "Neue Maßnahme", id="new_measure", show=False),
         Binding("e", "edit_measure", "Maßnahme bearbeiten", id="edit_measure", show=False),
         Binding("r,ctrl+r", "refresh", "Neu laden", id="refresh", show=False),
+        Binding("g", "dashboard", "Übersicht", id="dashboard"),
+        Binding(
+            "x", "export", "Export", id="export", tooltip="Snapshot (TOML) für FB 12 schreiben"
+        ),
         Binding("0", "choose_field(0)", "Alle Felder", show=False),
         Binding("1", "choose_field(1)", "Feld 1", show=False),
         Binding("2", "choose_field(2)", "Feld 2", show=False),
@@ -370,6 +380,57 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question), answered
         )
+
+    # --- dashboard, snapshot, report ------------------------------------------------------
+
+    def action_dashboard(self) -> None:
+        try:
+            figures = report_figures(self.catalogue)
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.app.push_screen(DashboardScreen(figures))
+
+    def action_export(self) -> None:
+        self.app.push_screen(ExportDialog(), self._write_snapshot)
+
+    def _write_snapshot(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            export = export_to_file(self.catalogue.database, path, author=self.catalogue.author)
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Nicht exportiert", timeout=10)
+            return
+        self.notify(f"Snapshot geschrieben: {export.path}", title="Exportiert", timeout=10)
+        if export.findings:
+            shown = "\n".join(str(finding) for finding in export.findings[:8])
+            more = len(export.findings) - 8
+            self.notify(
+                shown + (f"\n… und {more} weitere" if more > 0 else ""),
+                title=f"{len(export.findings)} Hinweise der Prüfung",
+                severity="warning",
+                timeout=15,
+            )
+
+    def action_write_report(self) -> None:
+        self.app.push_screen(
+            ExportDialog(
+                title="Bericht schreiben",
+                name=f"koordinator-bericht-{local_today().isoformat()}.md",
+            ),
+            self._write_report,
+        )
+
+    def _write_report(self, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            written = write_report(self.catalogue, path)
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Bericht nicht geschrieben", timeout=10)
+            return
+        self.notify(f"Bericht geschrieben: {written}", title="Bericht", timeout=10)
 
     def action_refresh(self) -> None:
         self.reload()
