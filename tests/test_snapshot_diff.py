@@ -146,8 +146,9 @@ def test_cli_diff_against_the_database_and_between_files(
 
     new_file = sample_path.parent / "neu.toml"
     new_file.write_text(export_text(sample_path), encoding="utf-8")
-    code, out, _ = run(capsys, "--db", str(sample_path), "diff", str(old_file), str(new_file),
-                       "--format", "json")  # fmt: skip
+    code, out, _ = run(
+        capsys, "--db", str(sample_path), "diff", str(old_file), str(new_file), "--format", "json"
+    )
     assert code == 0
     assert json.loads(out)["counts"]["status_moves"] == 1
 

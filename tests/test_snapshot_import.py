@@ -57,18 +57,48 @@ def test_two_coordinators_merge_into_a_fourth_copy(
         code, out, err = run(capsys, "--db", str(db), "import", str(basis))
         assert code == 0, err
         assert out.splitlines()[-1] == "Importiert: 100 neue Einträge bei 49 Maßnahmen."
-    assert run(capsys, "--db", str(anna), "--as", "Anna", "status", "1.11", "on_schedule",
-               "--note", "Projektstart erfolgt")[0] == 0  # fmt: skip
-    assert run(capsys, "--db", str(ben), "--as", "Ben", "milestone", "2.4", "Pilotschule",
-               "--due", "09/2021")[0] == 0  # fmt: skip
+    assert (
+        run(
+            capsys,
+            "--db",
+            str(anna),
+            "--as",
+            "Anna",
+            "status",
+            "1.11",
+            "on_schedule",
+            "--note",
+            "Projektstart erfolgt",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            capsys,
+            "--db",
+            str(ben),
+            "--as",
+            "Ben",
+            "milestone",
+            "2.4",
+            "Pilotschule",
+            "--due",
+            "09/2021",
+        )[0]
+        == 0
+    )
     for db in (anna, ben):
         assert run(capsys, "--db", str(db), "export", "-o", str(db.with_suffix(".toml")))[0] == 0
 
     fourth = copy(built_sample, tmp_path / "fb12.db")
     code, out, err = run(
-        capsys, "--db", str(fourth), "import", str(anna.with_suffix(".toml")),
+        capsys,
+        "--db",
+        str(fourth),
+        "import",
+        str(anna.with_suffix(".toml")),
         str(ben.with_suffix(".toml")),
-    )  # fmt: skip
+    )
     assert code == 0, err
     lines = out.splitlines()
     assert "1.11 LoRaWAN (eigenes Funknetz): 1 neuer Eintrag" in lines
@@ -88,9 +118,13 @@ def test_two_coordinators_merge_into_a_fourth_copy(
 
     before = dump(fourth)
     code, out, _ = run(
-        capsys, "--db", str(fourth), "import", str(anna.with_suffix(".toml")),
+        capsys,
+        "--db",
+        str(fourth),
+        "import",
+        str(anna.with_suffix(".toml")),
         str(ben.with_suffix(".toml")),
-    )  # fmt: skip
+    )
     assert code == 0
     assert out.splitlines()[-1] == "Nichts zu tun – alle Einträge sind schon vorhanden."
     assert dump(fourth) == before

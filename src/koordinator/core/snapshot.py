@@ -573,9 +573,10 @@ def loads(text: str, name: str = "<snapshot>") -> Snapshot:
     return _Reader(name, _Lines(text)).snapshot(data)
 
 
-_LOOSE_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
-_NUMBER = re.compile(r"[1-9]\d*\.[1-9]\d*")
+# [0-9], not \d: \d would let other scripts' digits through, which SQLite's checks refuse.
+_LOOSE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequence below 10**6
 
 Check = Callable[[Any, KeyPath], Any]
 
@@ -686,6 +687,8 @@ class _Reader:
     def text(self, value: Any, path: KeyPath) -> str:
         if not isinstance(value, str):
             self.fail(path, f"erwartet Text in Anführungszeichen, gefunden {_kind_of(value)}")
+        if "\x00" in value:  # SQLite's text functions stop at a NUL; no one types one
+            self.fail(path, "Text mit NUL-Zeichen (\\u0000)")
         return value
 
     def title(self, value: Any, path: KeyPath) -> str:
