@@ -13,7 +13,7 @@ from koordinator.core.catalogue import DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import create_database
 from koordinator.core.errors import SnapshotError
-from koordinator.core.snapshot import import_snapshots
+from koordinator.core.snapshot import import_snapshots, loads
 from koordinator.core.workflow import Status
 from snapshot_helpers import (
     TickingClock,
@@ -485,3 +485,12 @@ def test_a_byte_order_mark_is_accepted(sample_path: Path, sample_text: str) -> N
     path.write_bytes(b"\xef\xbb\xbf" + sample_text.encode("utf-8"))
     with opened(sample_path) as database:
         assert import_snapshots(database, [path]).nothing_to_do
+
+
+def test_the_documented_example_is_a_valid_snapshot() -> None:
+    """docs/snapshot-format.md shows a real snapshot, not an approximation of one."""
+    doc = (Path(__file__).parents[1] / "docs" / "snapshot-format.md").read_text(encoding="utf-8")
+    example = doc.split("## Example", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    snapshot = loads(example, "snapshot-format.md")
+    assert [r.state.number for r in snapshot.measures] == ["3.1"]
+    assert snapshot.event_count == 3
