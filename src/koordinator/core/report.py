@@ -12,8 +12,6 @@ snapshot diff, so that this module does not depend on how snapshots are read.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,9 +33,10 @@ from koordinator.core.dates import (
     local_today,
     parse_timestamp,
 )
-from koordinator.core.errors import InputError
+from koordinator.core.errors import InputError, SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.snapshot import cause_label  # re-exported for the dashboard
 from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status
 
 if TYPE_CHECKING:
@@ -191,11 +190,6 @@ class ReportFigures:
     @property
     def due_soon_until(self) -> date:
         return add_months(self.today, DUE_SOON_MONTHS)
-
-
-def cause_label(cause: str) -> str:
-    """How the report names a cause: the common one by its German name, others as typed."""
-    return "Corona" if cause == "corona" else cause
 
 
 def compute_figures(
@@ -702,38 +696,16 @@ def format_for(path: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> Path:
-    """Write `text` to `path` via a temporary file in the same folder and a rename.
+    """Write `text` to `path` via a temporary file in the same folder, fsync and a rename.
 
     A reader (or a crash) never sees half a report, and an existing file is replaced only
-    once the new one is complete.
+    once the new one is complete.  The writer is the snapshot module's; its errors are about
+    the file, not about a snapshot, so they are raised here as what they are: bad input.
     """
-    path = path.expanduser()
-    if path.is_dir():
-        raise InputError(f"{path}: ist ein Ordner, keine Datei")
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: Ordner {path.parent} existiert nicht")
     try:
-        handle, temporary_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
-    except OSError as error:
-        raise InputError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
-    temporary = Path(temporary_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp makes the file private (0600); a report gets the user's usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)
-        temporary.replace(path)
-    except OSError as error:
-        raise InputError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+        return snapshot.write_snapshot(path, text)
+    except SnapshotError as error:
+        raise InputError(str(error)) from None
 
 
 def report_figures(
