@@ -223,11 +223,25 @@ def test_delay_contradicting_the_status_and_history_mismatch(database: Database)
         ),
     )
     found = [str(f) for f in check(damaged, today=date(2021, 1, 2))]
+    delay_id = next(iter(delayed.state.delays))
     assert found == [
         "1.2: offene Verzögerung (Corona, seit 2020), aber Status „Im Zeitplan“",
-        "1.2: Stand passt nicht zum eigenen Verlauf (Verzögerungen)",
+        f"1.2: Stand passt nicht zum eigenen Verlauf – Verzögerung {delay_id} kommt im Verlauf "
+        "nicht vor",
         "1.3: „Verzögert“, aber keine offene Verzögerung erfasst",
-        "1.3: Stand passt nicht zum eigenen Verlauf (Verzögerungen)",
+        f"1.3: Stand passt nicht zum eigenen Verlauf – Verzögerung {delay_id} fehlt, obwohl der "
+        "Verlauf ihn anlegt",
+    ]
+
+
+def test_a_stored_value_that_history_does_not_explain(database: Database) -> None:
+    snapshot = snapshot_of(database, author="x")
+    record = snapshot.measures[0]
+    edited = dataclasses.replace(record.state, status="dropped")
+    damaged = dataclasses.replace(snapshot, measures=(dataclasses.replace(record, state=edited),))
+    found = [str(f) for f in check(damaged, today=date(2021, 1, 2))]
+    assert found == [
+        "1.1: Stand passt nicht zum eigenen Verlauf – status: „dropped“, laut Verlauf „established“"
     ]
 
 

@@ -394,6 +394,11 @@ STATUS_EVENT_1_1 = 'kind = "status_changed"'  # the first status event: measure 
             "Maßnahme 1.2, „status“: „established“ passt nicht zum Verlauf der Datei (dort: „on_schedule“)",
         ),
         (
+            lambda t: t.replace('note = "erste', 'note = "geändert: erste', 1),
+            lambda t: line_of(t, 'note = "geändert: erste'),
+            "Maßnahme 1.1, „milestones.note“: „geändert: erste automatisierte Prozesse",
+        ),
+        (
             lambda t: t.replace("total = 49", "total = 48"),
             lambda t: line_of(t, "total = 48"),
             "„summary.total“: 48 passt nicht zu den Maßnahmen der Datei (gezählt: 49)",

@@ -19,7 +19,7 @@ completed on the other) is skipped and reported, never a crash.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -236,6 +236,55 @@ def _row(
             f"{what}, den es nicht mehr gibt – übergangen"
         )
     return row
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where a stored or claimed state departs from what its history produces."""
+
+    key: str  # a measure field, or "milestones" / "delays"
+    row_id: str | None = None  # the milestone or delay concerned
+    field: str | None = None  # its field; None with a row id: the row is on one side only
+    stored: Any = None
+    derived: Any = None
+
+    def __str__(self) -> str:
+        what = {"milestones": "Meilenstein", "delays": "Verzögerung"}.get(self.key, self.key)
+        if self.row_id is None or self.field is not None:
+            name = f"{what} {self.row_id}, {self.field}" if self.row_id else what
+            return f"{name}: „{plain(self.stored)}“, laut Verlauf „{plain(self.derived)}“"
+        if self.derived is None:
+            return f"{what} {self.row_id} kommt im Verlauf nicht vor"
+        return f"{what} {self.row_id} fehlt, obwohl der Verlauf ihn anlegt"
+
+
+def differences(stored: MeasureState, derived: MeasureState) -> Iterator[Difference]:
+    """How `stored` differs from `derived` (the replay of its history); created_at aside."""
+    for name in ("field", *MEASURE_RESTORABLE, "origin", "origin_date", "revision", "updated_at"):
+        if getattr(stored, name) != getattr(derived, name):
+            yield Difference(name, stored=getattr(stored, name), derived=getattr(derived, name))
+    for key, names in (("milestones", MILESTONE_FIELDS), ("delays", DELAY_FIELDS)):
+        stored_rows, derived_rows = getattr(stored, key), getattr(derived, key)
+        for row_id in [*stored_rows, *(i for i in derived_rows if i not in stored_rows)]:
+            row, expected = stored_rows.get(row_id), derived_rows.get(row_id)
+            if row is None or expected is None:
+                yield Difference(key, row_id, stored=row, derived=expected)
+                continue
+            for name in names:
+                if getattr(row, name) != getattr(expected, name):
+                    yield Difference(key, row_id, name, getattr(row, name), getattr(expected, name))
+
+
+def plain(value: Any) -> str:
+    """A value as a message shows it: TOML's true/false, nothing for none."""
+    match value:
+        case None:
+            return ""
+        case bool():
+            return "true" if value else "false"
+        case dict():
+            return ", ".join(f"{key} = {plain(item)}" for key, item in value.items())
+    return str(value)
 
 
 # --- merging ----------------------------------------------------------------------------------

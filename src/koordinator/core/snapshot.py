@@ -57,6 +57,7 @@ from koordinator.core.replay import (
     MergePlan,
     MilestoneState,
     Source,
+    plain,
 )
 from koordinator.core.workflow import Status, check_move
 
@@ -347,7 +348,7 @@ def check(
             )
         mismatch = _history_mismatch(record)
         if mismatch:
-            note(f"Stand passt nicht zum eigenen Verlauf ({mismatch})")
+            note(f"Stand passt nicht zum eigenen Verlauf – {mismatch}")
     return found
 
 
@@ -358,24 +359,8 @@ def cause_label(cause: str) -> str:
 def _history_mismatch(record: MeasureRecord) -> str:
     if not record.events or record.events[0].kind != EventKind.MEASURE_CREATED:
         return "der Verlauf beginnt nicht mit dem Anlegen"
-    derived = replay.replay(record.events).state
-    for name in (
-        "title",
-        "unit",
-        "origin",
-        "origin_date",
-        "status",
-        "note",
-        "revision",
-        "updated_at",
-    ):
-        if getattr(record.state, name) != getattr(derived, name):
-            return f"{name}: gespeichert „{getattr(record.state, name)}“, laut Verlauf „{getattr(derived, name)}“"
-    if record.state.milestones != derived.milestones:
-        return "Meilensteine"
-    if record.state.delays != derived.delays:
-        return "Verzögerungen"
-    return ""
+    difference = next(replay.differences(record.state, replay.replay(record.events).state), None)
+    return str(difference or "")
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -1122,40 +1107,29 @@ class _Reader:
                 (*path, "events"),
                 f"„measure_created“ legt Maßnahme {payload['number']} an, nicht {state.number}",
             )
-        derived = replay.replay(events).state
-        for name in (
-            "field",
-            *MEASURE_RESTORABLE,
-            "origin",
-            "origin_date",
-            "revision",
-            "updated_at",
-        ):
-            claimed, actual = getattr(state, name), getattr(derived, name)
-            if claimed != actual:
-                self.fail(
-                    (*path, name),
-                    f"„{claimed}“ passt nicht zum Verlauf der Datei (dort: „{actual}“)",
-                )
-        for key, what in (("milestones", "Meilenstein"), ("delays", "Verzögerung")):
-            claimed_rows, derived_rows = getattr(state, key), getattr(derived, key)
-            for index, row_id in enumerate(claimed_rows):
-                if row_id not in derived_rows:
-                    self.fail((*path, key, index), f"{what} {row_id} kommt im Verlauf nicht vor")
-                for name in MILESTONE_FIELDS if key == "milestones" else DELAY_FIELDS:
-                    claimed, actual = (
-                        getattr(claimed_rows[row_id], name),
-                        getattr(derived_rows[row_id], name),
-                    )
-                    if claimed != actual:
-                        self.fail(
-                            (*path, key, index, name),
-                            f"„{_plain(claimed)}“ passt nicht zum Verlauf der Datei "
-                            f"(dort: „{_plain(actual)}“)",
-                        )
-            missing = [row_id for row_id in derived_rows if row_id not in claimed_rows]
-            if missing:
-                self.fail((*path, key), f"{what} {missing[0]} fehlt, obwohl der Verlauf ihn anlegt")
+        difference = next(replay.differences(state, replay.replay(events).state), None)
+        if difference is None:
+            return
+        rows = getattr(state, difference.key, None)
+        if difference.row_id is None:
+            where: KeyPath = (*path, difference.key)
+        elif isinstance(rows, dict) and difference.row_id in rows:
+            where = (
+                *path,
+                difference.key,
+                list(rows).index(difference.row_id),
+                difference.field or "id",
+            )
+        else:
+            where = (*path, difference.key)
+        if difference.row_id is None or difference.field is not None:
+            problem = (
+                f"„{plain(difference.stored)}“ passt nicht zum Verlauf der Datei "
+                f"(dort: „{plain(difference.derived)}“)"
+            )
+        else:
+            problem = str(difference)
+        self.fail(where, problem)
 
     def _check_unique(self, records: Sequence[MeasureRecord]) -> None:
         seen: dict[tuple[str, str], str] = {}
@@ -1186,8 +1160,8 @@ class _Reader:
             if summary[key] != expected:
                 self.fail(
                     ("summary", key),
-                    f"{_plain(summary[key])} passt nicht zu den Maßnahmen der Datei "
-                    f"(gezählt: {_plain(expected)})",
+                    f"{plain(summary[key])} passt nicht zu den Maßnahmen der Datei "
+                    f"(gezählt: {plain(expected)})",
                 )
 
 
@@ -1233,12 +1207,6 @@ def _kind_of(value: Any) -> str:
         case None:
             return "nichts"
     return type(value).__name__
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{key} = {item}" for key, item in value.items())
-    return "" if value is None else str(value)
 
 
 # --- import -----------------------------------------------------------------------------------
