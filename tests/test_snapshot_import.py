@@ -499,3 +499,37 @@ def test_the_documented_example_is_a_valid_snapshot() -> None:
     snapshot = loads(example, "snapshot-format.md")
     assert [r.state.number for r in snapshot.measures] == ["3.1"]
     assert snapshot.event_count == 3
+
+
+def test_a_change_to_a_milestone_the_other_side_removed_is_skipped_and_said(
+    built_sample: Path, tmp_path: Path
+) -> None:
+    anna = copy(built_sample, tmp_path / "anna" / "k.db")
+    ben = copy(built_sample, tmp_path / "ben" / "k.db")
+    with opened(anna) as database:
+        anna_clock = TickingClock(datetime(2021, 3, 1, 9, 0, tzinfo=UTC))
+        milestone = catalogue(database, "Anna", anna_clock).add_milestone("2.1", "Pilot")
+    shared = tmp_path / "shared.toml"
+    shared.write_text(export_text(anna), encoding="utf-8")
+    with opened(ben) as database:
+        import_snapshots(database, [shared])
+    with opened(anna) as database:
+        catalogue(database, "Anna", anna_clock).undo_last()  # 09:00:02, removes the milestone
+    with opened(ben) as database:
+        ben_clock = TickingClock(datetime(2021, 3, 1, 10, 0, tzinfo=UTC))
+        catalogue(database, "Ben", ben_clock).complete_milestone(
+            "2.1", "Pilot", on=LooseDate(2021, 3, 1)
+        )
+    ben_file = tmp_path / "ben.toml"
+    ben_file.write_text(export_text(ben), encoding="utf-8")
+    with opened(anna) as database:
+        result = import_snapshots(database, [ben_file])
+        detail = catalogue(database, "x").measure("2.1")
+    text = "\n".join(result.lines())
+    assert (
+        "  Hinweis: Maßnahme 2.1: „Meilenstein „Pilot“ erreicht am 01.03.2021“ (Ben) übergangen "
+        f"– Meilenstein {milestone.id} gibt es nicht mehr"
+    ) in text
+    assert "Konflikt: beide Seiten haben 2.1 nach dem gemeinsamen Stand geändert" in text
+    assert all(m.title != "Pilot" for m in detail.milestones)
+    assert [e.kind for e in detail.history[:2]] == ["milestone_completed", "change_undone"]

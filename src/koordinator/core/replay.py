@@ -232,8 +232,8 @@ def _row(
     row = rows.get(row_id)
     if row is None:
         skipped.append(
-            f"Maßnahme {event.number}: „{event.summary}“ ({event.author}) betrifft einen "
-            f"{what}, den es nicht mehr gibt – übergangen"
+            f"Maßnahme {event.number}: „{event.summary}“ ({event.author}) übergangen – "
+            f"{what} {row_id} gibt es nicht mehr"
         )
     return row
 
