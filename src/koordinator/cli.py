@@ -37,6 +37,10 @@ Beispiele:
   koordinator milestone 1.6 Pilotbetrieb --due 06/2021
   koordinator milestone 1.6 --complete --on 30.06.2021
   koordinator delay 3.2 --resolve
+  koordinator export -o stand.toml          (Snapshot für FB 12)
+  koordinator import anna.toml bernd.toml --dry-run
+  koordinator diff stand-alt.toml           (was hat sich seitdem geändert?)
+  koordinator report -o bericht.md --since stand-alt.toml
 
 Datenbank: --db PFAD, sonst KOORDINATOR_DB, sonst die Standard-Datenbank im Benutzerordner
 (wird beim ersten Start mit dem Beispielkatalog angelegt).
@@ -196,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_ui(args)
         if args.command == "init":
             return _init(args)
+        if args.command == "diff" and args.new:
+            return _diff(None, args)  # two files: no database needed (none is created)
         handler = HANDLERS[args.command]
         database = _open(args)
         try:
@@ -373,9 +379,9 @@ def _event_line(event: EventView, *, with_number: bool) -> str:
 
 
 def _local_time(stamp: str) -> str:
-    from koordinator.core.dates import parse_timestamp
+    from koordinator.core.dates import local_time
 
-    return parse_timestamp(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
+    return local_time(stamp)
 
 
 def _print_json(data: Any) -> None:
@@ -550,14 +556,14 @@ def _import(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _diff(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _diff(catalogue: Catalogue | None, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.diff import diff
     from koordinator.core.snapshot import load, snapshot_of
 
     old = load(Path(args.old))
-    if args.new:
+    if args.new or catalogue is None:
         new = load(Path(args.new))
     else:
         database = catalogue.database

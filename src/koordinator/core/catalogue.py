@@ -39,14 +39,13 @@ from koordinator.core.views import (
     MilestoneView,
 )
 from koordinator.core.workflow import (
+    DEFAULT_DELAY_CAUSE,
     RESOLVES_DELAYS,
     MoveRequirements,
     Status,
     check_move,
     parse_status,
 )
-
-DEFAULT_DELAY_CAUSE = "corona"
 
 
 @dataclass(frozen=True)
@@ -270,6 +269,7 @@ class Catalogue:
         with self.database.write() as session:
             measure = self._find(session, number, expected_revision)
             current = Status(measure.status)
+            now = self._now()
             _check_move(
                 measure,
                 target,
@@ -284,7 +284,7 @@ class Catalogue:
             if target == Status.DROPPED:
                 details["reason"] = reason.strip()
             if target == Status.DELAYED and delay is not None:
-                details["delay"] = self._add_delay(session, measure, delay)
+                details["delay"] = self._add_delay(session, measure, delay, now)
             if target in RESOLVES_DELAYS:
                 resolved = self._resolve_open_delays(session, measure, None)
                 if resolved:
@@ -298,6 +298,7 @@ class Catalogue:
                 from_status=current,
                 to_status=target,
                 details=details,
+                now=now,
             )
             return _event_view(event, measure.number)
 
@@ -418,9 +419,10 @@ class Catalogue:
         with self.database.write() as session:
             measure = self._find(session, number)
             current = Status(measure.status)
+            now = self._now()
             if current != Status.DELAYED:
                 _check_move(measure, Status.DELAYED, has_delay=True)
-                details = {"delay": self._add_delay(session, measure, delay)}
+                details = {"delay": self._add_delay(session, measure, delay, now)}
                 measure.status = Status.DELAYED.value
                 event = self._record(
                     session,
@@ -430,11 +432,12 @@ class Catalogue:
                     from_status=current,
                     to_status=Status.DELAYED,
                     details=details,
+                    now=now,
                 )
             else:
-                details = {"delay": self._add_delay(session, measure, delay)}
+                details = {"delay": self._add_delay(session, measure, delay, now)}
                 event = self._record(
-                    session, measure, EventKind.DELAY_LOGGED, note=note, details=details
+                    session, measure, EventKind.DELAY_LOGGED, note=note, details=details, now=now
                 )
             return _event_view(event, measure.number)
 
@@ -614,7 +617,10 @@ class Catalogue:
         session.add(event)
         return event
 
-    def _add_delay(self, session: Session, measure: Measure, delay: DelayInput) -> dict[str, Any]:
+    def _add_delay(
+        self, session: Session, measure: Measure, delay: DelayInput, now: str
+    ) -> dict[str, Any]:
+        """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
         if cause.lower() == DEFAULT_DELAY_CAUSE:
             cause = DEFAULT_DELAY_CAUSE  # "Corona" as typed is the well-known cause, stored by code
@@ -631,7 +637,7 @@ class Catalogue:
             until=delay.until.iso() if delay.until else None,
             note=delay.note.strip(),
             resolved_on=None,
-            created_at=self._now(),
+            created_at=now,
         )
         session.add(row)
         return history.delay_fields(row)

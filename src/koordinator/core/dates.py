@@ -144,6 +144,11 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
 
 
+def local_time(stamp: str) -> str:
+    """A stored UTC timestamp in the user's local time, as Germans write it: "31.12.2020 13:00"."""
+    return parse_timestamp(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
+
+
 def local_today() -> date:
     """Today's date where the user sits (what "overdue" and default dates mean to them)."""
     return datetime.now().astimezone().date()

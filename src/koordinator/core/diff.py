@@ -16,11 +16,11 @@ from datetime import date
 from typing import Any
 
 from koordinator.core.catalogue import number_key
-from koordinator.core.dates import from_iso, german, parse_timestamp
+from koordinator.core.dates import from_iso, german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
-from koordinator.core.snapshot import Snapshot, cause_label, local_time
-from koordinator.core.workflow import Status
+from koordinator.core.snapshot import Snapshot
+from koordinator.core.workflow import Status, cause_label
 
 
 @dataclass(frozen=True)

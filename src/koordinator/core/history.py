@@ -17,7 +17,7 @@ from typing import Any
 from koordinator.core.dates import german
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.paths import ENV_USER
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import Status, cause_label
 
 
 class EventKind(StrEnum):
@@ -111,10 +111,6 @@ def delay_fields(delay: Delay) -> dict[str, Any]:
     }
 
 
-def _cause(cause: str) -> str:
-    return "Corona" if cause == "corona" else cause
-
-
 def describe(
     kind: str, from_status: str | None, to_status: str | None, details: dict[str, Any]
 ) -> str:
@@ -133,7 +129,7 @@ def describe(
             if "reason" in details:
                 text += f" (Grund: {details['reason']})"
             if "delay" in details:
-                text += f" (Ursache: {_cause(details['delay']['cause'])})"
+                text += f" (Ursache: {cause_label(details['delay']['cause'])})"
             if "resolved_delays" in details:
                 text += " (Verzögerung behoben)"
             return text
@@ -150,7 +146,7 @@ def describe(
             return f"Meilenstein „{details.get('title', '')}“ geändert: {changed}"
         case EventKind.DELAY_LOGGED:
             delay = details.get("delay", {})
-            return f"Verzögerung erfasst (Ursache: {_cause(delay.get('cause', ''))})"
+            return f"Verzögerung erfasst (Ursache: {cause_label(delay.get('cause', ''))})"
         case EventKind.DELAY_RESOLVED:
             return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
         case EventKind.CHANGE_UNDONE:

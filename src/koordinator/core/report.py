@@ -36,8 +36,7 @@ from koordinator.core.dates import (
 from koordinator.core.errors import InputError, SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
-from koordinator.core.snapshot import cause_label  # re-exported for the dashboard
-from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status
+from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status, cause_label
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue

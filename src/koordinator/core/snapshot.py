@@ -37,6 +37,7 @@ from koordinator.core.dates import (
     add_months,
     from_iso,
     german,
+    local_time,
     local_today,
     parse_timestamp,
     timestamp,
@@ -59,7 +60,7 @@ from koordinator.core.replay import (
     Source,
     plain,
 )
-from koordinator.core.workflow import Status, check_move
+from koordinator.core.workflow import Status, cause_label, check_move
 
 FORMAT_NAME = "koordinator-snapshot"
 FORMAT_VERSION = 1
@@ -350,10 +351,6 @@ def check(
         if mismatch:
             note(f"Stand passt nicht zum eigenen Verlauf – {mismatch}")
     return found
-
-
-def cause_label(cause: str) -> str:
-    return "Corona" if cause == "corona" else cause
 
 
 def _history_mismatch(record: MeasureRecord) -> str:
@@ -1281,11 +1278,6 @@ def _entries(count: int, *, accusative: bool = False) -> str:
     if count == 1:
         return "1 neuen Eintrag" if accusative else "1 neuer Eintrag"
     return f"{count} neue Einträge"
-
-
-def local_time(stamp: str) -> str:
-    """A stored UTC timestamp as the user's local time, "31.12.2020 13:00"."""
-    return parse_timestamp(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
 
 
 def import_snapshots(

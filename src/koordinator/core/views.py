@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from koordinator.core.dates import german
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import Status, cause_label
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,7 @@ class DelayView:
         }
 
     def describe(self) -> str:
-        cause = "Corona" if self.cause == "corona" else self.cause
-        text = f"{cause}, seit {german(self.since)}"
+        text = f"{cause_label(self.cause)}, seit {german(self.since)}"
         if self.until:
             text += f", voraussichtlich bis {german(self.until)}"
         text += f", behoben {german(self.resolved_on)}" if self.resolved_on else ", offen"

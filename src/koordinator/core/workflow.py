@@ -70,6 +70,15 @@ ALLOWED_MOVES: dict[Status, tuple[Status, ...]] = {
     Status.DROPPED: (Status.PLANNING, Status.ON_SCHEDULE),
 }
 
+# The cause of most delays in 2020/21, stored by this code and shown as "Corona".
+DEFAULT_DELAY_CAUSE = "corona"
+
+
+def cause_label(cause: str) -> str:
+    """How a delay cause reads: the common one by its German name, others as typed."""
+    return "Corona" if cause == DEFAULT_DELAY_CAUSE else cause
+
+
 # Moving to one of these resolves the measure's open delays: the measure is back on track,
 # or no longer a project (handed over, dropped), so a delay cannot stay open.
 RESOLVES_DELAYS = frozenset(

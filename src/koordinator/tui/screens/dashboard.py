@@ -18,8 +18,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from koordinator.core.report import FieldFigures, ReportFigures, cause_label
-from koordinator.core.workflow import REPORT_ORDER, Status
+from koordinator.core.report import FieldFigures, ReportFigures
+from koordinator.core.workflow import REPORT_ORDER, Status, cause_label
 
 STATUS_LETTERS: dict[Status, str] = {
     Status.ESTABLISHED: "E",

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
 
 from koordinator.core.catalogue import Catalogue, DelayInput
-from koordinator.core.dates import local_today
+from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
 from koordinator.core.report import report_figures, write_report
 from koordinator.core.snapshot import export_to_file
@@ -42,7 +42,6 @@ from koordinator.tui.dialogs import (
 )
 from koordinator.tui.screens.dashboard import DashboardScreen
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
-from koordinator.tui.widgets.measure_details import local_time
 
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150

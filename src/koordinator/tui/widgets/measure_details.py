@@ -7,12 +7,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from koordinator.core.dates import german, parse_timestamp
+from koordinator.core.dates import german, local_time
 from koordinator.core.views import MeasureDetail
-
-
-def local_time(stamp: str) -> str:
-    return parse_timestamp(stamp).astimezone().strftime("%d.%m.%Y %H:%M")
 
 
 def render_detail(detail: MeasureDetail, field_name: str) -> Group:
