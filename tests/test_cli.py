@@ -385,3 +385,16 @@ def test_cli_commands_do_not_import_textual(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_diff_of_two_snapshots_needs_no_database(
+    capsys: pytest.CaptureFixture[str], sample_path: Path, tmp_path: Path
+) -> None:
+    old, new = tmp_path / "old.toml", tmp_path / "new.toml"
+    assert run(capsys, "--db", str(sample_path), "export", "-o", str(old))[0] == 0
+    run(capsys, "--db", str(sample_path), "status", "1.11", "on_schedule")
+    assert run(capsys, "--db", str(sample_path), "export", "-o", str(new))[0] == 0
+    code, out, _ = run(capsys, "diff", str(old), str(new))
+    assert code == 0
+    assert "1.11" in out and "In Planung → Im Zeitplan" in out
+    assert not (tmp_path / "xdg-data" / "koordinator" / "koordinator.db").exists()
