@@ -1,0 +1,630 @@
+"""Pilot tests of the editing keys: status (s), milestones (m, M), delays (d, D), measures
+(n, e), undo (u, ctrl+z) and refresh (r, ctrl+r) against a temporary database.
+
+Each test checks the database afterwards through a fresh connection and what the screen
+shows: the row's cells, the details pane, the dialog's error lines and the notifications.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.widgets import OptionList, Select
+
+from koordinator.core.catalogue import Catalogue
+from koordinator.core.db import DatabaseTarget, open_database
+from koordinator.core.workflow import Status
+from koordinator.tui.app import make_app
+from koordinator.tui.dialogs import (
+    ConfirmDialog,
+    DelayDialog,
+    MeasureDialog,
+    MilestoneDialog,
+    ResolveDialog,
+    StatusDialog,
+)
+from koordinator.tui.screens.main import MainScreen
+from tui_helpers import (
+    DELAY,
+    MILESTONE,
+    STATUS,
+    TITLE,
+    current_number,
+    details_text,
+    error_text,
+    field_labels,
+    fill,
+    input_value,
+    notifications,
+    other_catalogue,
+    read_measure,
+    row,
+    screen_text,
+    select,
+    status_word,
+    type_text,
+)
+
+SIZE = (120, 40)
+
+
+def history_size(path: Path) -> int:
+    with other_catalogue(path, author="leserin") as catalogue:
+        return len(catalogue.history())
+
+
+def offered_moves(app: App[None]) -> list[str]:
+    moves = app.screen.query_one("#moves", OptionList)
+    return [str(moves.get_option_at_index(i).prompt) for i in range(moves.option_count)]
+
+
+def key_enabled(app: App[None], key: str) -> bool:
+    """Whether `key` is active now (the footer hides or greys out keys that are not)."""
+    binding = app.screen.active_bindings.get(key)
+    return binding is not None and binding.enabled
+
+
+# --- s: status --------------------------------------------------------------------------
+
+
+async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s")
+        assert isinstance(app.screen, StatusDialog)
+        assert offered_moves(app) == [
+            "[e] Etabliert",
+            "[v] Verzögert",
+            "[l] In die Linie übergeben",
+            "[x] Verworfen",
+        ]
+        # Letters of moves that are not allowed from "Im Zeitplan" do nothing.
+        await pilot.press("p", "z")
+        assert isinstance(app.screen, StatusDialog)
+        assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
+
+        await pilot.press("e")
+        assert isinstance(app.screen, MainScreen)
+        assert status_word(app, "1.2") == "Etabliert"
+        assert current_number(app) == "1.2"
+        assert "Status: Etabliert" in details_text(app)
+        assert "1.2: Im Zeitplan → Etabliert" in notifications(app)
+    detail = read_measure(sample_path, "1.2")
+    assert detail.measure.status == Status.ESTABLISHED
+    newest = detail.history[0]
+    assert (newest.author, newest.from_status, newest.to_status) == (
+        "testerin",
+        Status.ON_SCHEDULE,
+        Status.ESTABLISHED,
+    )
+
+
+async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.11")
+        await pilot.press("s")
+        assert [move.split("] ")[1] for move in offered_moves(app)] == [
+            "Im Zeitplan",
+            "Etabliert",
+            "Verzögert",
+            "In die Linie übergeben",
+            "Verworfen",
+        ]
+        await pilot.press("escape")
+
+
+async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "3.2")
+        await pilot.press("s", "v")
+        dialog = app.screen
+        assert isinstance(dialog, StatusDialog)
+        assert dialog.query_one("#delay-fields").display
+        assert not dialog.query_one("#reason-fields").display
+        assert app.focused is dialog.query_one("#since")
+        assert input_value(app, "cause") == "Corona"
+        await type_text(pilot, "03/2020")
+        await fill(pilot, "until", "12/2021")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        cells = row(app, "3.2")
+        assert cells[STATUS] == "Verzögert"
+        assert cells[DELAY] == "offen"  # the open-delay marker
+        assert "Corona, seit 03/2020, voraussichtlich bis 12/2021, offen" in details_text(app)
+        assert "3.2: Im Zeitplan → Verzögert" in notifications(app)
+    detail = read_measure(sample_path, "3.2")
+    assert detail.measure.status == Status.DELAYED
+    assert [(d.cause, d.since, d.until, d.is_open) for d in detail.delays] == [
+        ("corona", "2020-03", "2021-12", True)
+    ]
+
+
+async def test_s_v_with_a_target_before_today_is_refused_inside_the_dialog(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    # "Seit" left empty means today; a "bis" before today is invalid input, and invalid
+    # input belongs beside its field with the dialog kept open (the issue's Behaviour).
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "3.2")
+        await pilot.press("s", "v")
+        dialog = app.screen
+        await fill(pilot, "until", "12/2021")
+        await pilot.press("enter")
+        assert app.screen is dialog, f"dialog closed; notifications: {notifications(app)}"
+        assert "„bis“" in error_text(app, "until")
+        assert status_word(app, "3.2") == "Im Zeitplan"
+    assert history_size(sample_path) == before
+
+
+async def test_d_with_a_target_before_today_is_refused_inside_the_dialog(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "3.2")
+        await pilot.press("d")
+        dialog = app.screen
+        await fill(pilot, "until", "2021")
+        await pilot.press("enter")
+        assert app.screen is dialog, f"dialog closed; notifications: {notifications(app)}"
+        assert "„bis“" in error_text(app, "until")
+    assert history_size(sample_path) == before
+
+
+async def test_s_l_without_unit_shows_the_error_beside_the_field_and_keeps_the_dialog(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "l")
+        dialog = app.screen
+        assert isinstance(dialog, StatusDialog)
+        assert dialog.query_one("#unit-fields").display
+        assert app.focused is dialog.query_one("#receiving-unit")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "receiving-unit") == "Übernehmende Dienststelle fehlt"
+        assert "Übernehmende Dienststelle fehlt" in screen_text(app)
+        assert history_size(sample_path) == before
+        assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
+
+        # Given the unit, the same dialog saves.
+        await type_text(pilot, "FB 20")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert status_word(app, "1.2") == "In die Linie übergeben"
+    detail = read_measure(sample_path, "1.2")
+    assert detail.measure.status == Status.HANDED_OVER
+    assert detail.history[0].details["receiving_unit"] == "FB 20"
+
+
+async def test_s_x_needs_a_reason(catalogue: Catalogue, sample_path: Path) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.14")
+        await pilot.press("s", "x")
+        dialog = app.screen
+        assert dialog.query_one("#reason-fields").display
+        assert app.focused is dialog.query_one("#reason")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "reason") == "Begründung fehlt"
+        assert history_size(sample_path) == before
+
+        await fill(pilot, "reason", "kein Bedarf mehr")
+        await pilot.press("enter")
+        assert status_word(app, "1.14") == "Verworfen"
+        assert "Status: Verworfen" in details_text(app)
+        assert "kein Bedarf mehr" in details_text(app)  # in the history
+    detail = read_measure(sample_path, "1.14")
+    assert detail.measure.status == Status.DROPPED
+    assert detail.history[0].details["reason"] == "kein Bedarf mehr"
+
+
+async def test_reopening_a_dropped_measure_needs_a_note(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "4.10")
+        await pilot.press("s")
+        assert offered_moves(app) == ["[p] In Planung", "[z] Im Zeitplan"]
+        await pilot.press("z")
+        dialog = app.screen
+        assert app.focused is dialog.query_one("#note")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert "Begründung zum Wiederaufnehmen fehlt" in error_text(app, "note")
+        assert history_size(sample_path) == before
+        assert read_measure(sample_path, "4.10").measure.status == Status.DROPPED
+
+        await fill(pilot, "note", "Land fördert das Ticket jetzt")
+        await pilot.press("enter")
+        assert status_word(app, "4.10") == "Im Zeitplan"
+    detail = read_measure(sample_path, "4.10")
+    assert detail.measure.status == Status.ON_SCHEDULE
+    assert detail.history[0].note == "Land fördert das Ticket jetzt"
+
+
+async def test_escape_cancels_the_status_dialog_without_writing(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "3.2")
+        await pilot.press("s", "escape")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("s", "v")
+        await fill(pilot, "cause", "Personalmangel")
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert status_word(app, "3.2") == "Im Zeitplan"
+        assert not [n for n in notifications(app) if n.startswith("3.2")]
+    assert history_size(sample_path) == before
+    detail = read_measure(sample_path, "3.2")
+    assert detail.measure.status == Status.ON_SCHEDULE
+    assert detail.delays == ()
+
+
+# --- m / M: milestones ---------------------------------------------------------------------
+
+
+async def test_the_next_milestone_cell_shows_the_due_date_and_the_overdue_mark(
+    catalogue: Catalogue,
+) -> None:
+    # The issue: "next open milestone (with its date; overdue ones marked with text)".
+    app = make_app(catalogue)
+    async with app.run_test(size=(200, 60)):
+        cell = row(app, "2.2")[MILESTONE]  # "Weitere Stadtteile mit öffentlichem WLAN", 2021
+        assert "überfällig" in cell
+        assert "2021" in cell, f"the table shows {cell!r}: the due date is cut off"
+
+
+async def test_milestone_dialog_checks_title_and_date_then_saves(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.6")
+        await pilot.press("m")
+        dialog = app.screen
+        assert isinstance(dialog, MilestoneDialog)
+        assert app.focused is dialog.query_one("#title")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "title") == "Titel fehlt"
+
+        await fill(pilot, "title", "Pilotbetrieb")
+        await fill(pilot, "due", "13/2021")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "title") == ""  # the old error is gone
+        assert "„13/2021“ ist kein Datum" in error_text(app, "due")
+        assert app.focused is dialog.query_one("#due")
+        assert history_size(sample_path) == before
+        assert read_measure(sample_path, "1.6").milestones == ()
+
+        await fill(pilot, "due", "06/2021")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        cell = row(app, "1.6")[MILESTONE]
+        assert "Pilotbetrieb" in cell
+        assert "überfällig" in cell  # today is after June 2021
+        assert "Pilotbetrieb (fällig 06/2021, überfällig)" in details_text(app)
+    milestones = read_measure(sample_path, "1.6").milestones
+    assert [(m.title, m.due, m.done, m.overdue) for m in milestones] == [
+        ("Pilotbetrieb", "2021-06", False, True)
+    ]
+
+
+async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_is_open(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.1")
+        assert not key_enabled(app, "M")
+        before = history_size(sample_path)
+        await pilot.press("M")
+        assert history_size(sample_path) == before
+
+        await select(pilot, "2.2")
+        assert key_enabled(app, "M")
+        assert "Weitere Stadt" in row(app, "2.2")[MILESTONE]
+        await pilot.press("M")
+        assert row(app, "2.2")[MILESTONE] == ""
+        assert "[x] Weitere Stadtteile mit öffentlichem WLAN (erreicht" in details_text(app)
+        assert any("erreicht" in n for n in notifications(app))
+        # Now none is open: M is greyed out and does nothing.
+        assert not key_enabled(app, "M")
+        after = history_size(sample_path)
+        await pilot.press("M")
+        assert history_size(sample_path) == after
+    milestones = {m.title: m for m in read_measure(sample_path, "2.2").milestones}
+    reached = milestones["Weitere Stadtteile mit öffentlichem WLAN"]
+    assert reached.done and reached.done_on is not None
+
+
+# --- d / D: delays -----------------------------------------------------------------------
+
+
+async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "3.2")
+        assert not key_enabled(app, "D")  # no open delay to resolve
+        await pilot.press("d")
+        dialog = app.screen
+        assert isinstance(dialog, DelayDialog)
+        assert input_value(app, "cause") == "Corona"
+        assert "„Im Zeitplan“ zu „Verzögert“" in screen_text(app)
+        await fill(pilot, "since", "2099")
+        await fill(pilot, "until", "2021")
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "until") == "„bis“ liegt vor „seit“"
+        await fill(pilot, "since", "")
+        await fill(pilot, "until", "")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        cells = row(app, "3.2")
+        assert cells[STATUS] == "Verzögert"
+        assert cells[DELAY] == "offen"
+        assert "Corona, seit" in details_text(app) and ", offen" in details_text(app)
+        assert key_enabled(app, "D")
+    detail = read_measure(sample_path, "3.2")
+    assert detail.measure.status == Status.DELAYED
+    assert [(d.cause, d.is_open) for d in detail.delays] == [("corona", True)]
+
+
+async def test_shift_d_resolves_an_open_delay_and_is_offered_only_where_one_is_open(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        assert not key_enabled(app, "D")
+        await pilot.press("D")
+        assert isinstance(app.screen, MainScreen)
+
+        await select(pilot, "1.3")
+        assert key_enabled(app, "D")
+        assert row(app, "1.3")[DELAY] == "offen"
+        await pilot.press("D")
+        dialog = app.screen
+        assert isinstance(dialog, ResolveDialog)
+        assert "Corona" in screen_text(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        cells = row(app, "1.3")
+        assert cells[STATUS] == "Im Zeitplan"
+        assert cells[DELAY] == ""
+        assert ", behoben " in details_text(app)
+        assert not key_enabled(app, "D")
+    detail = read_measure(sample_path, "1.3")
+    assert detail.measure.status == Status.ON_SCHEDULE
+    assert all(not delay.is_open for delay in detail.delays)
+
+
+# --- n / e: measures ---------------------------------------------------------------------
+
+
+async def test_n_creates_a_measure_numbered_after_the_last_of_its_field(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "n")
+        dialog = app.screen
+        assert isinstance(dialog, MeasureDialog)
+        assert dialog.query_one("#field", Select).value == 3  # the chosen field
+        await pilot.press("enter")
+        assert app.screen is dialog
+        assert error_text(app, "title") == "Titel fehlt"
+
+        await fill(pilot, "title", "KI-Assistenz im Bürgerbüro")
+        await fill(pilot, "unit", "FB 12")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert current_number(app) == "3.16"
+        cells = row(app, "3.16")
+        assert cells[STATUS] == "In Planung"
+        assert cells[TITLE].startswith("KI-Assistenz")
+        assert "3.16  KI-Assistenz im Bürgerbüro" in details_text(app)
+        assert field_labels(app)[3].endswith("(16)")
+        assert field_labels(app)[0] == "Alle (50)"
+    measure = read_measure(sample_path, "3.16").measure
+    assert (measure.title, measure.unit, measure.origin, measure.status) == (
+        "KI-Assistenz im Bürgerbüro",
+        "FB 12",
+        "added",
+        Status.PLANNING,
+    )
+
+
+async def test_e_edits_title_unit_and_note(catalogue: Catalogue, sample_path: Path) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.11")
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, MeasureDialog)
+        assert input_value(app, "title") == "LoRaWAN (eigenes Funknetz)"
+        assert input_value(app, "unit") == "FB 12"
+        await fill(pilot, "title", "")
+        await pilot.press("enter")
+        assert error_text(app, "title") == "Titel fehlt"
+        await fill(pilot, "title", "LoRaWAN-Funknetz")
+        await fill(pilot, "unit", "FB 12 / SHM²")
+        await fill(pilot, "note", "Pilot im Hafen")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert row(app, "1.11")[TITLE] == "LoRaWAN-Funknetz"
+        text = details_text(app)
+        assert "1.11  LoRaWAN-Funknetz" in text
+        assert "Verantwortlich: FB 12 / SHM²" in text
+        assert "Notiz: Pilot im Hafen" in text
+    measure = read_measure(sample_path, "1.11").measure
+    assert (measure.title, measure.unit, measure.note) == (
+        "LoRaWAN-Funknetz",
+        "FB 12 / SHM²",
+        "Pilot im Hafen",
+    )
+
+
+# --- u / ctrl+z: undo --------------------------------------------------------------------
+
+
+async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "e")
+        assert status_word(app, "1.2") == "Etabliert"
+
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmDialog)
+        question = screen_text(app)
+        assert "Maßnahme 1.2" in question and "Etabliert" in question
+        assert "testerin" in question
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert read_measure(sample_path, "1.2").measure.status == Status.ESTABLISHED
+
+        await pilot.press("ctrl+z")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert status_word(app, "1.2") == "Im Zeitplan"
+        assert any("rückgängig" in n for n in notifications(app))
+        assert "Status: Im Zeitplan" in details_text(app)
+    detail = read_measure(sample_path, "1.2")
+    assert detail.measure.status == Status.ON_SCHEDULE
+    assert (detail.history[0].kind, detail.history[0].author) == ("change_undone", "testerin")
+
+
+async def test_undo_works_after_restarting_the_app(catalogue: Catalogue, sample_path: Path) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.6")
+        await pilot.press("m")
+        await fill(pilot, "title", "Pilotbetrieb")
+        await pilot.press("enter")
+        assert "Pilotbetrieb" in row(app, "1.6")[MILESTONE]
+        await pilot.press("q")
+    catalogue.database.close()
+
+    database = open_database(DatabaseTarget(sample_path))
+    try:
+        again = make_app(Catalogue(database, author="testerin"))
+        async with again.run_test(size=SIZE) as pilot:
+            await pilot.press("u")
+            assert isinstance(again.screen, ConfirmDialog)
+            assert "Pilotbetrieb" in screen_text(again)
+            assert "Maßnahme 1.6" in screen_text(again)
+            await pilot.press("enter")
+            assert row(again, "1.6")[MILESTONE] == ""
+            assert current_number(again) == "1.6"
+            # The undo itself is in the history, newest first.
+            history = details_text(again).split("Verlauf (neueste zuerst)")[1]
+            assert "testerin: Rückgängig gemacht: " in history.splitlines()[1]
+    finally:
+        database.close()
+    detail = read_measure(sample_path, "1.6")
+    assert detail.milestones == ()
+    assert detail.history[0].kind == "change_undone"
+
+
+async def test_undo_with_nothing_to_undo_says_so(catalogue: Catalogue, sample_path: Path) -> None:
+    before = history_size(sample_path)
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        assert isinstance(app.screen, MainScreen)
+        assert any("keine eigene Änderung" in n for n in notifications(app))
+    assert history_size(sample_path) == before
+
+
+async def test_undo_of_a_change_someone_else_built_on_is_refused(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "e")
+        with other_catalogue(sample_path) as other:
+            other.edit_measure("1.2", note="von der Kollegin ergänzt")
+        await pilot.press("u", "enter")
+        assert isinstance(app.screen, MainScreen)
+        assert any("kollegin" in n for n in notifications(app))
+        assert status_word(app, "1.2") == "Etabliert"
+        assert "Notiz: von der Kollegin ergänzt" in details_text(app)
+    measure = read_measure(sample_path, "1.2").measure
+    assert (measure.status, measure.note) == (Status.ESTABLISHED, "von der Kollegin ergänzt")
+
+
+# --- r / ctrl+r: another process -----------------------------------------------------------
+
+
+async def test_refresh_shows_changes_made_by_another_process(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        with other_catalogue(sample_path) as other:
+            other.change_status("1.2", Status.ESTABLISHED)
+        assert status_word(app, "1.2") == "Im Zeitplan"  # not yet read
+        await pilot.press("r")
+        assert status_word(app, "1.2") == "Etabliert"
+        assert "Status: Etabliert" in details_text(app)
+        assert "kollegin" in details_text(app)  # in the history
+        assert "Neu geladen." in notifications(app)
+
+        with other_catalogue(sample_path) as other:
+            other.add_milestone("1.2", "Neue Datensätze")
+        await pilot.press("ctrl+r")
+        assert row(app, "1.2")[MILESTONE] == "Neue Datensätze"
+        assert current_number(app) == "1.2"
+    assert read_measure(sample_path, "1.2").measure.status == Status.ESTABLISHED
+
+
+async def test_a_status_change_on_a_measure_changed_meanwhile_is_refused(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        with other_catalogue(sample_path) as other:
+            other.change_status("1.2", Status.DELAYED)
+        await pilot.press("s", "e")  # the screen still shows "Im Zeitplan"
+        assert isinstance(app.screen, MainScreen)
+        refusal = [n for n in notifications(app) if "inzwischen" in n]
+        assert refusal and "kollegin" in refusal[0]
+        assert not [n for n in notifications(app) if n.startswith("1.2:")]
+        # The screen now shows the other change.
+        assert status_word(app, "1.2") == "Verzögert"
+    detail = read_measure(sample_path, "1.2")
+    assert detail.measure.status == Status.DELAYED
+    assert detail.history[0].author == "kollegin"

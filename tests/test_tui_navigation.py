@@ -1,0 +1,296 @@
+"""Pilot tests of the main screen's reading keys: moving, panes, fields, filter, sorting.
+
+Reading never writes: each test also checks that the database holds no new history event.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from koordinator.core.catalogue import Catalogue, number_key
+from koordinator.tui.app import make_app
+from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
+from koordinator.tui.widgets.measure_table import COLUMNS
+from tui_helpers import (
+    NUMBER,
+    STATUS,
+    current_number,
+    details_text,
+    details_title,
+    field_labels,
+    fill,
+    main_screen,
+    read_measure,
+    row_numbers,
+    table,
+    type_text,
+)
+
+ALL = 49
+
+
+def by_title(catalogue: Catalogue) -> list[str]:
+    measures = catalogue.list_measures()
+    return [
+        m.number for m in sorted(measures, key=lambda m: (m.title.lower(), number_key(m.number)))
+    ]
+
+
+def sorted_by(measures: MeasureTable) -> str:
+    """The sort column, checked against the table's title (which names it)."""
+    assert f"sortiert nach {dict(COLUMNS)[measures.sort_column]}" in str(measures.border_title)
+    return measures.sort_column
+
+
+def history_size(catalogue: Catalogue) -> int:
+    return len(catalogue.history())
+
+
+async def test_movement_keys_move_the_row_and_the_details_follow(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    before = history_size(catalogue)
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert current_number(app) == "1.1"
+        assert details_title(app) == "1.1  Bürgerportal"
+        await pilot.press("down")
+        assert current_number(app) == "1.2"
+        assert details_title(app) == "1.2  Open Data Portal"
+        await pilot.press("j", "j")
+        assert current_number(app) == "1.4"
+        assert details_title(app) == "1.4  Digitales Wahlmanagement"
+        await pilot.press("k")
+        assert current_number(app) == "1.3"
+        assert "Status: Verzögert" in details_text(app)
+        await pilot.press("up", "up")
+        assert current_number(app) == "1.1"
+        assert "Status: Etabliert" in details_text(app)
+
+        await pilot.press("pagedown")
+        paged = current_number(app)
+        assert paged is not None
+        assert row_numbers(app).index(paged) > 5  # a page, not a row
+        assert details_title(app).startswith(f"{paged}  ")
+        await pilot.press("pageup")
+        assert current_number(app) == "1.1"
+        await pilot.press("ctrl+end")
+        assert current_number(app) == "4.10"
+        assert details_title(app) == "4.10  Digitales Semesterticket"
+        assert "Status: Verworfen" in details_text(app)
+        await pilot.press("ctrl+home")
+        assert current_number(app) == "1.1"
+        assert details_title(app) == "1.1  Bürgerportal"
+    # Moving never writes.
+    assert history_size(catalogue) == before
+    assert read_measure(sample_path, "1.1").measure.revision == 4
+
+
+async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:
+    # The issue's key list: "`Home/End` move".  (Strg+Pos1/Strg+Ende also do, see above.)
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        assert current_number(app) == "4.10"
+        assert details_title(app) == "4.10  Digitales Semesterticket"
+        await pilot.press("home")
+        assert current_number(app) == "1.1"
+
+
+async def test_tab_cycles_fields_table_details(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert isinstance(app.focused, MeasureTable)
+        await pilot.press("tab")
+        assert isinstance(app.focused, MeasureDetails)
+        await pilot.press("tab")
+        assert isinstance(app.focused, FieldList)
+        await pilot.press("tab")
+        assert isinstance(app.focused, MeasureTable)
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, FieldList)
+
+
+async def test_enter_on_a_field_filters_the_table(catalogue: Catalogue) -> None:
+    before = history_size(catalogue)
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        labels = field_labels(app)
+        assert labels[0] == f"Alle ({ALL})"
+        assert [label.rsplit(" ", 1)[1] for label in labels[1:]] == [
+            "(16)",
+            "(8)",
+            "(15)",
+            "(10)",
+        ]
+        assert labels[1].startswith("1 E-Government")
+        await pilot.press("shift+tab")  # table -> fields
+        assert isinstance(app.focused, FieldList)
+        await pilot.press("down", "down", "enter")  # "Alle", 1, 2
+        measures = table(app)
+        assert measures.row_count == 8
+        assert all(number.startswith("2.") for number in row_numbers(app))
+        assert "Maßnahmen (8)" in str(measures.border_title)
+        assert current_number(app) == "2.1"
+        assert details_title(app).startswith("2.1  Masterplan")
+        await pilot.press("up", "up", "enter")  # back to "Alle"
+        assert measures.row_count == ALL
+    assert history_size(catalogue) == before
+
+
+async def test_number_keys_choose_a_field_and_zero_shows_all(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key, count in (("1", 16), ("2", 8), ("3", 15), ("4", 10)):
+            await pilot.press(key)
+            assert table(app).row_count == count, key
+            assert {number.split(".")[0] for number in row_numbers(app)} == {key}
+            assert details_title(app).startswith(f"{key}.1  ")
+            # The list shows which field is chosen.
+            fields = main_screen(app).query_one(FieldList)
+            assert fields.highlighted == int(key)
+        await pilot.press("0")
+        assert table(app).row_count == ALL
+        assert main_screen(app).query_one(FieldList).highlighted == 0
+
+
+async def test_filter_as_you_type_by_number_title_unit_and_note(catalogue: Catalogue) -> None:
+    before = history_size(catalogue)
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash")
+        box = main_screen(app).query_one(FilterInput)
+        assert box.display and app.focused is box
+        # Digits go into the box, not to the field keys 1-4.
+        await type_text(pilot, "1.11")
+        assert row_numbers(app) == ["1.11"]
+        assert field_labels(app)[0] == f"Alle ({ALL})"
+        assert main_screen(app).query_one(FieldList).highlighted == 0
+        assert details_title(app) == "1.11  LoRaWAN (eigenes Funknetz)"
+        await pilot.press("escape")
+        assert table(app).row_count == ALL
+        assert not box.display
+        assert isinstance(app.focused, MeasureTable)
+
+        # A title with an umlaut, typed key by key, in any case.
+        await pilot.press("slash")
+        await type_text(pilot, "ünfl")
+        assert row_numbers(app) == ["2.3"]
+        assert details_title(app) == "2.3  Digitales Grünflächenmanagement"
+        await pilot.press("escape")
+        assert table(app).row_count == ALL
+
+        # The responsible unit, and the note ("3. Preis im Wettbewerb „Leuchttürme …“").
+        await pilot.press("slash")
+        await fill(pilot, "filter", "Amt 18")
+        assert row_numbers(app) == ["1.9"]
+        await fill(pilot, "filter", "Leuchttürme")
+        assert row_numbers(app) == ["3.6"]
+        assert "Leuchttürme" in details_text(app)
+        await pilot.press("escape")
+        assert table(app).row_count == ALL
+    assert history_size(catalogue) == before
+
+
+async def test_enter_keeps_the_filter_and_escape_in_the_table_clears_it(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash")
+        await fill(pilot, "filter", "Feuerwehr")
+        await pilot.press("enter")
+        assert isinstance(app.focused, MeasureTable)
+        assert row_numbers(app) == ["3.5", "3.8", "3.9"]
+        box = main_screen(app).query_one(FilterInput)
+        assert box.display and box.value == "Feuerwehr"
+        # Moving works in the filtered table.
+        await pilot.press("down")
+        assert details_title(app).startswith("3.8  ")
+        await pilot.press("escape")
+        assert table(app).row_count == ALL
+        assert not box.display and box.value == ""
+        assert current_number(app) == "3.8"  # the cursor stays on the measure
+
+
+async def test_a_filter_that_matches_nothing_shows_an_empty_table(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("slash")
+        await fill(pilot, "filter", "xyzzy")
+        assert table(app).row_count == 0
+        assert details_text(app).strip() == "Keine Maßnahme ausgewählt."
+        # Keys that need a measure do nothing (no dialog, no crash).
+        await pilot.press("enter", "s", "d")
+        assert app.screen is main_screen(app)
+        await pilot.press("escape")
+        assert table(app).row_count == ALL
+
+
+async def test_o_cycles_the_sort_column_and_numbers_sort_numerically(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        measures = table(app)
+        numbers = row_numbers(app)
+        assert numbers.index("1.2") < numbers.index("1.10") < numbers.index("2.1")
+        assert numbers[:3] == ["1.1", "1.2", "1.3"]
+        assert numbers[-1] == "4.10"
+        assert sorted_by(measures) == "number"
+
+        await pilot.press("o")
+        assert sorted_by(measures) == "status"
+        statuses = [str(measures.get_row_at(i)[STATUS]) for i in range(measures.row_count)]
+        assert statuses[0] == "Etabliert" and statuses[-1] == "Verworfen"
+        assert statuses.count("Etabliert") == 9
+        # Within one status, still by number.
+        established = [
+            n for n, s in zip(row_numbers(app), statuses, strict=True) if s == "Etabliert"
+        ]
+        assert established == ["1.1", "1.5", "1.7", "1.9", "1.12", "1.13", "2.6", "2.7", "4.4"]
+
+        await pilot.press("o")
+        assert sorted_by(measures) == "title"
+        assert row_numbers(app) == by_title(catalogue)
+
+        await pilot.press("o", "o")  # unit, next milestone
+        assert sorted_by(measures) == "milestone"
+        assert row_numbers(app)[:2] == ["2.2", "2.4"]  # due 2021, due Ende 2024
+
+        await pilot.press("o")  # open delays first
+        assert sorted_by(measures) == "delay"
+        assert row_numbers(app)[0] == "1.3"
+
+        await pilot.press("o")  # full circle
+        assert sorted_by(measures) == "number"
+        assert row_numbers(app) == numbers
+        # Sorting keeps the cursor on the measure it was on.
+        await pilot.press("down", "o")
+        assert current_number(app) == "1.2"
+        assert details_title(app) == "1.2  Open Data Portal"
+
+
+async def test_clicking_a_header_sorts_by_that_column(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        measures = table(app)
+
+        def header_x(label: str) -> int:
+            # The border takes one column; each column is its width plus padding.
+            x = 1
+            for column in measures.ordered_columns:
+                if str(column.label) == label:
+                    return x + 1
+                x += column.get_render_width(measures)
+            raise AssertionError(label)
+
+        await pilot.click(MeasureTable, offset=(header_x("Titel"), 1))
+        assert sorted_by(measures) == "title"
+        assert row_numbers(app) == by_title(catalogue)
+
+        await pilot.click(MeasureTable, offset=(header_x("Nr"), 1))
+        assert sorted_by(measures) == "number"
+        numbers = row_numbers(app)
+        assert numbers.index("1.2") < numbers.index("1.10")
+        assert [str(measures.get_row_at(i)[NUMBER]) for i in range(3)] == ["1.1", "1.2", "1.3"]
