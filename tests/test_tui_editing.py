@@ -381,7 +381,7 @@ async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
         await fill(pilot, "until", "2021")
         await pilot.press("enter")
         assert app.screen is dialog
-        assert error_text(app, "until") == "„bis“ liegt vor „seit“"
+        assert error_text(app, "until") == "„bis“ liegt vor „seit“ (2099)"
         await fill(pilot, "since", "")
         await fill(pilot, "until", "")
         await pilot.press("enter")

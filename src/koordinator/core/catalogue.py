@@ -624,11 +624,7 @@ class Catalogue:
         cause = _required_text(delay.cause, "Ursache")
         if cause.lower() == DEFAULT_DELAY_CAUSE:
             cause = DEFAULT_DELAY_CAUSE  # "Corona" as typed is the well-known cause, stored by code
-        since = delay.since or LooseDate.from_date(self._today())
-        if delay.until is not None and delay.until.last_day() < since.first_day():
-            raise InputError(
-                f"Verzögerung: „bis“ ({delay.until.german()}) liegt vor „seit“ ({since.german()})"
-            )
+        since = delay_start(delay.since, delay.until, self._today())
         row = Delay(
             id=str(uuid.uuid4()),
             measure_id=measure.id,
@@ -799,6 +795,16 @@ def _check_move(measure: Measure, target: Status, **data: Any) -> MoveRequiremen
         return check_move(Status(measure.status), target, **data)
     except KoordinatorError as error:
         raise type(error)(f"Maßnahme {measure.number}: {error}") from None
+
+
+def delay_start(since: LooseDate | None, until: LooseDate | None, today: date) -> LooseDate:
+    """When a delay starts (today unless given); "until" must not lie before it."""
+    start = since or LooseDate.from_date(today)
+    if until is not None and until.last_day() < start.first_day():
+        raise InputError(
+            f"Verzögerung: „bis“ ({until.german()}) liegt vor „seit“ ({start.german()})"
+        )
+    return start
 
 
 def _required_text(value: str, what: str) -> str:

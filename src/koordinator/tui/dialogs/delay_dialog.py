@@ -8,7 +8,7 @@ from textual.widgets import Input, Label
 from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import Status
-from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
+from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
 
 
 class DelayDialog(FormDialog[DelayInput | None]):
@@ -35,9 +35,7 @@ class DelayDialog(FormDialog[DelayInput | None]):
         self.query_one("#since", Input).focus()
 
     def collect(self) -> DelayInput:
-        since, until = self.date("since"), self.date("until")
-        if since and until and until.last_day() < since.first_day():
-            raise FormError("until", "„bis“ liegt vor „seit“")
+        since, until = self.delay_period("since", "until")
         return DelayInput(
             cause=self.text("cause", required="Ursache"),
             since=since,

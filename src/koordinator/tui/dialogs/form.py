@@ -15,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from koordinator.core.dates import LooseDate
+from koordinator.core.catalogue import delay_start
+from koordinator.core.dates import LooseDate, local_today
 from koordinator.core.errors import InputError
 
 ResultType = TypeVar("ResultType")
@@ -85,6 +86,18 @@ class FormDialog(ModalScreen[ResultType]):
         if required and not value:
             raise FormError(input_id, f"{required} fehlt")
         return value
+
+    def delay_period(
+        self, since_id: str, until_id: str
+    ) -> tuple[LooseDate | None, LooseDate | None]:
+        """ "Seit" and "bis" of a delay; "bis" before "seit" (or before today) is refused."""
+        since, until = self.date(since_id), self.date(until_id)
+        try:
+            delay_start(since, until, local_today())
+        except InputError:
+            start = since.german() if since else "heute"
+            raise FormError(until_id, f"„bis“ liegt vor „seit“ ({start})") from None
+        return since, until
 
     def date(self, input_id: str) -> LooseDate | None:
         value = self.text(input_id)

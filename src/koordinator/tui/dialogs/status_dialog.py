@@ -136,9 +136,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
         needs = requirements(self.measure.status, target)
         delay = None
         if needs.delay:
-            since, until = self.date("since"), self.date("until")
-            if since and until and until.last_day() < since.first_day():
-                raise FormError("until", "„bis“ liegt vor „seit“")
+            since, until = self.delay_period("since", "until")
             delay = DelayInput(
                 cause=self.text("cause", required="Ursache"), since=since, until=until
             )

@@ -78,14 +78,19 @@ class MainScreen(Screen[None]):
             tooltip="nächsten offenen Meilenstein als erreicht markieren",
         ),
         Binding("u,ctrl+z", "undo", "Rückgängig", id="undo"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("escape", "clear_filter", "Filter löschen", id="clear_filter", show=False),
         Binding("n", "new_measure", "Neue Maßnahme", id="new_measure", show=False),
         Binding("e", "edit_measure", "Maßnahme bearbeiten", id="edit_measure", show=False),
         Binding("r,ctrl+r", "refresh", "Neu laden", id="refresh", show=False),
-        Binding("g", "dashboard", "Übersicht", id="dashboard"),
+        Binding("g", "dashboard", "Übersicht", id="dashboard", show=False),
         Binding(
-            "x", "export", "Export", id="export", tooltip="Snapshot (TOML) für FB 12 schreiben"
+            "x",
+            "export",
+            "Export",
+            id="export",
+            show=False,
+            tooltip="Snapshot (TOML) für FB 12 schreiben",
         ),
         Binding("0", "choose_field(0)", "Alle Felder", show=False),
         Binding("1", "choose_field(1)", "Feld 1", show=False),
@@ -105,6 +110,7 @@ class MainScreen(Screen[None]):
         self.field_code: int | None = None
         self.filter_text = ""
         self.detail: MeasureDetail | None = None
+        self._last_key_state: tuple[bool, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -115,7 +121,8 @@ class MainScreen(Screen[None]):
                 with Horizontal(id="workspace"):
                     yield MeasureTable(id="measures")
                     yield MeasureDetails(id="details")
-        yield Footer()
+        # Compact, so that at 80 columns the footer still ends with "? Hilfe" and "q Beenden".
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
@@ -160,7 +167,23 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error")
         field_name = self.field_names.get(self.detail.measure.field_code, "") if self.detail else ""
         self.query_one(MeasureDetails).show(self.detail, field_name)
-        self.refresh_bindings()
+        # Rebuilding the footer is slow; do it only when the keys that apply have changed.
+        key_state = self._key_state()
+        if key_state != self._last_key_state:
+            self._last_key_state = key_state
+            self.refresh_bindings()
+
+    def _key_state(self) -> tuple[bool, ...]:
+        """What check_action depends on, for the highlighted measure."""
+        measure = self.current
+        if measure is None:
+            return (False,)
+        return (
+            True,
+            measure.next_milestone is not None,
+            measure.open_delays > 0,
+            measure.status.is_final,
+        )
 
     @on(DataTable.RowHighlighted, "#measures")
     def _row_highlighted(self) -> None:

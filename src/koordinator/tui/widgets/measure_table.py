@@ -31,7 +31,8 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
     "status": lambda m: (REPORT_ORDER.index(m.status), number_key(m.number)),
     "unit": lambda m: (m.unit == "", m.unit.lower(), number_key(m.number)),
     "milestone": lambda m: (
-        m.next_milestone is None or m.next_milestone.due is None,
+        m.next_milestone is None,
+        m.next_milestone is not None and m.next_milestone.due is None,
         _deadline(m),
         number_key(m.number),
     ),
@@ -41,9 +42,9 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
 
 # Long cells are clipped so that every column fits a normal terminal; the details pane
 # shows the full text.
-TITLE_WIDTH = 34
-UNIT_WIDTH = 14
-MILESTONE_WIDTH = 26
+TITLE_WIDTH = 30
+UNIT_WIDTH = 12
+MILESTONE_WIDTH = 32
 
 
 def clip(text: str, width: int) -> str:
@@ -56,13 +57,13 @@ def _deadline(measure: MeasureView) -> tuple[Any, ...]:
 
 
 def milestone_cell(measure: MeasureView) -> str:
-    """ "überfällig: Pilotbetrieb (06/2021)": the marker first, so clipping never hides it."""
+    """ "überfällig 06/2021 Pilotbetrieb": marker and date first, so clipping cuts the title."""
     milestone = measure.next_milestone
     if milestone is None:
         return ""
     due = from_iso(milestone.due)
-    text = f"{milestone.title} ({due.german()})" if due else milestone.title
-    return f"überfällig: {text}" if milestone.overdue else text
+    text = f"{due.german()} {milestone.title}" if due else milestone.title
+    return f"überfällig {text}" if milestone.overdue else text
 
 
 def delay_cell(measure: MeasureView) -> str:
@@ -75,6 +76,8 @@ class MeasureTable(DataTable[str]):
     """Shows measures; the row key is the measure number.  Sorting is by one column."""
 
     BINDINGS = [
+        Binding("home", "scroll_top", "Erste Maßnahme", show=False),
+        Binding("end", "scroll_bottom", "Letzte Maßnahme", show=False),
         Binding("j", "cursor_down", "Runter", show=False),
         Binding("k", "cursor_up", "Hoch", show=False),
         Binding("o", "next_sort", "Sortieren", id="sort", show=False),
