@@ -111,7 +111,6 @@ class KoordinatorApp(App[None]):
             "Den Umsetzungsstand als Markdown- oder Textdatei (.md/.txt) schreiben",
             main.action_write_report,
         )
-        yield SystemCommand("Hilfe", "Taste ?: alle Tasten", self.action_help)
         yield SystemCommand("Hoher Kontrast ein/aus", "Taste c", self.action_toggle_contrast)
 
 

@@ -66,6 +66,7 @@ MEASURE_ACTIONS = EDITING_ACTIONS - {"new_measure", "undo"}
 class MainScreen(Screen[None]):
     BINDINGS = [
         # The footer shows the everyday keys; all of them are in the help (?) and palette.
+        Binding("question_mark", "app.help", "Hilfe", id="main_help"),
         Binding("s", "change_status", "Status", id="change_status"),
         Binding("d", "log_delay", "Verzögerung", id="log_delay"),
         Binding("D", "resolve_delay", "Behoben", id="resolve_delay", tooltip="Verzögerung beheben"),
@@ -121,8 +122,9 @@ class MainScreen(Screen[None]):
                 with Horizontal(id="workspace"):
                     yield MeasureTable(id="measures")
                     yield MeasureDetails(id="details")
-        # Compact, so that at 80 columns the footer still ends with "? Hilfe" and "q Beenden".
-        yield Footer(compact=True)
+        # Compact and without the palette entry (Strg+P is in the help), so that the
+        # everyday keys fit 80 columns; "? Hilfe" comes first, so it is never cut off.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
