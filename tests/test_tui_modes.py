@@ -46,7 +46,13 @@ from tui_helpers import (
 SIZE = (120, 40)
 
 # How the help writes the keys of MainScreen.BINDINGS.
-KEY_SPELLING = {"slash": "/", "question_mark": "?", "escape": "Esc", "ctrl+z": "Strg+Z", "ctrl+r": "Strg+R"}
+KEY_SPELLING = {
+    "slash": "/",
+    "question_mark": "?",
+    "escape": "Esc",
+    "ctrl+z": "Strg+Z",
+    "ctrl+r": "Strg+R",
+}
 
 
 def history_size(path: Path) -> int:
