@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,12 +20,11 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input
+from textual.worker import get_current_worker
 
 from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
-from koordinator.core.report import report_figures, write_report
-from koordinator.core.snapshot import export_to_file
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.tui.dialogs import (
     ConfirmDialog,
@@ -40,8 +39,10 @@ from koordinator.tui.dialogs import (
     StatusChange,
     StatusDialog,
 )
-from koordinator.tui.screens.dashboard import DashboardScreen
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
+
+# Measures read before the first paint; the rest is read by a worker right after.
+FIRST_PAGE = 200
 
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
@@ -146,24 +147,68 @@ class MainScreen(Screen[None]):
         return self.table.measure(number) if number else None
 
     def reload(self, keep: str | None = None) -> None:
-        """Read fields, measures and details again (after a change, or another process's)."""
+        """Read fields, measures and details again (after a filter change, `r`, a new measure).
+
+        Only the first FIRST_PAGE measures are read before the screen is painted; a worker
+        reads the rest, so a catalogue of 10,000 measures opens as fast as one of 50.
+        """
         try:
             fields = self.catalogue.fields()
-            measures = self.catalogue.list_measures(
-                field_code=self.field_code, text=self.filter_text
+            first = self.catalogue.list_measures(
+                field_code=self.field_code, text=self.filter_text, limit=FIRST_PAGE
             )
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Lesen fehlgeschlagen")
             return
         self.field_names = {field.code: field.name for field in fields}
         self.query_one(FieldList).show_fields(fields, self.field_code)
-        self.table.show_measures(measures, keep=keep)
+        self.table.show_measures(first, keep=keep)
         self.show_details()
+        if len(first) == FIRST_PAGE or (keep and self.table.measure(keep) is None):
+            self._read_all(self.field_code, self.filter_text, keep)
 
-    def show_details(self) -> None:
+    @work(thread=True, exclusive=True, group="read-all")
+    def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
+        """The whole list, read off the UI thread; stale results (filter changed) are dropped."""
+        try:
+            measures = self.catalogue.list_measures(field_code=field_code, text=text)
+        except KoordinatorError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_all, measures, field_code, text, keep)
+
+    def _show_all(
+        self, measures: list[MeasureView], field_code: int | None, text: str, keep: str | None
+    ) -> None:
+        if (field_code, text) != (self.field_code, self.filter_text):
+            return  # the user has chosen another filter meanwhile
+        self.table.show_all(measures, keep=keep)
+        if keep and self.table.current_number == keep:
+            self.show_details()
+
+    def refresh_measure(self, number: str, *, go_to: bool = False) -> None:
+        """After a change to one measure: its row and the details, nothing else is read.
+
+        `go_to` moves the cursor to it (undo may concern another measure than the current).
+        """
+        try:
+            detail = self.catalogue.measure(number)
+        except KoordinatorError:
+            self.reload(keep=number)  # gone or unreadable: read everything
+            return
+        self.table.update_measure(detail.measure)
+        if go_to and number in self.table.rows and self.table.current_number != number:
+            self.table.move_cursor(row=self.table.get_row_index(number))
+        if self.table.current_number == number:
+            self.show_details(detail)
+
+    def show_details(self, detail: MeasureDetail | None = None) -> None:
         number = self.table.current_number
         try:
-            self.detail = self.catalogue.measure(number) if number else None
+            if detail is None or detail.measure.number != number:
+                detail = self.catalogue.measure(number) if number else None
+            self.detail = detail
         except KoordinatorError as error:
             self.detail = None
             self.notify(str(error), severity="error")
@@ -241,15 +286,17 @@ class MainScreen(Screen[None]):
 
     # --- changes -------------------------------------------------------------------------
 
-    def _save(self, change: Callable[[], object], done: str, keep: str | None = None) -> None:
-        """Run one change; on success reload and confirm, on a refusal say why."""
+    def _save(
+        self, change: Callable[[], object], done: str, number: str, *, go_to: bool = False
+    ) -> None:
+        """Run one change to measure `number`; show its new state, or say why it was refused."""
         try:
             change()
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
-            self.reload(keep=keep)
+            self.refresh_measure(number, go_to=go_to)  # someone else may have changed it
             return
-        self.reload(keep=keep)
+        self.refresh_measure(number, go_to=go_to)
         self.notify(done, title="Gespeichert")
         self.post_message(self.CatalogueChanged())
 
@@ -271,7 +318,7 @@ class MainScreen(Screen[None]):
                 expected_revision=measure.revision,
             ),
             f"{measure.number}: {measure.status.label} → {change.target.label}",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_add_milestone(self) -> None:
@@ -286,7 +333,7 @@ class MainScreen(Screen[None]):
                 measure.number, milestone.title, due=milestone.due, note=milestone.note
             ),
             f"{measure.number}: Meilenstein „{milestone.title}“ angelegt",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_complete_milestone(self) -> None:
@@ -297,7 +344,7 @@ class MainScreen(Screen[None]):
         self._save(
             lambda: self.catalogue.complete_milestone(measure.number, title),
             f"{measure.number}: Meilenstein „{title}“ erreicht (heute)",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_log_delay(self) -> None:
@@ -310,7 +357,7 @@ class MainScreen(Screen[None]):
         self._save(
             lambda: self.catalogue.log_delay(measure.number, delay),
             f"{measure.number}: Verzögerung erfasst",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_resolve_delay(self) -> None:
@@ -333,7 +380,7 @@ class MainScreen(Screen[None]):
                 note=resolution.note,
             ),
             f"{measure.number}: Verzögerung behoben",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_new_measure(self) -> None:
@@ -345,18 +392,16 @@ class MainScreen(Screen[None]):
     def _save_new_measure(self, data: MeasureInput | None) -> None:
         if data is None:
             return
-        created: list[MeasureView] = []
-
-        def create() -> None:
-            created.append(
-                self.catalogue.create_measure(
-                    data.field_code, data.title, unit=data.unit, note=data.note
-                )
+        try:
+            created = self.catalogue.create_measure(
+                data.field_code, data.title, unit=data.unit, note=data.note
             )
-
-        self._save(create, f"Maßnahme „{data.title}“ angelegt")
-        if created:
-            self.reload(keep=created[0].number)
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
+            return
+        self.reload(keep=created.number)  # a new row and new counts: read the list again
+        self.notify(f"Maßnahme {created.number} „{created.title}“ angelegt", title="Gespeichert")
+        self.post_message(self.CatalogueChanged())
 
     def action_edit_measure(self) -> None:
         if measure := self.current:
@@ -376,7 +421,7 @@ class MainScreen(Screen[None]):
                 expected_revision=measure.revision,
             ),
             f"{measure.number}: geändert",
-            keep=measure.number,
+            measure.number,
         )
 
     def action_undo(self) -> None:
@@ -398,7 +443,8 @@ class MainScreen(Screen[None]):
                 self._save(
                     lambda: self.catalogue.undo_last(expected_event_id=event.id),
                     f"{event.number}: rückgängig gemacht – {event.summary}",
-                    keep=event.number,
+                    event.number,
+                    go_to=True,
                 )
 
         self.app.push_screen(
@@ -408,6 +454,9 @@ class MainScreen(Screen[None]):
     # --- dashboard, snapshot, report ------------------------------------------------------
 
     def action_dashboard(self) -> None:
+        from koordinator.core.report import report_figures  # imported when first needed
+        from koordinator.tui.screens.dashboard import DashboardScreen
+
         try:
             figures = report_figures(self.catalogue)
         except KoordinatorError as error:
@@ -421,6 +470,8 @@ class MainScreen(Screen[None]):
     def _write_snapshot(self, path: Path | None) -> None:
         if path is None:
             return
+        from koordinator.core.snapshot import export_to_file
+
         try:
             export = export_to_file(self.catalogue.database, path, author=self.catalogue.author)
         except KoordinatorError as error:
@@ -449,6 +500,8 @@ class MainScreen(Screen[None]):
     def _write_report(self, path: Path | None) -> None:
         if path is None:
             return
+        from koordinator.core.report import write_report
+
         try:
             written = write_report(self.catalogue, path)
         except KoordinatorError as error:

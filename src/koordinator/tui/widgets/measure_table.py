@@ -72,6 +72,18 @@ def delay_cell(measure: MeasureView) -> str:
     return "offen" if measure.open_delays == 1 else f"{measure.open_delays} offen"
 
 
+def _cells(m: MeasureView) -> tuple[str, ...]:
+    """A measure's cells, in the order of COLUMNS."""
+    return (
+        m.number,
+        m.status.label,
+        clip(m.title, TITLE_WIDTH),
+        clip(m.unit, UNIT_WIDTH),
+        clip(milestone_cell(m), MILESTONE_WIDTH),
+        delay_cell(m),
+    )
+
+
 class MeasureTable(DataTable[str]):
     """Shows measures; the row key is the measure number.  Sorting is by one column."""
 
@@ -104,19 +116,38 @@ class MeasureTable(DataTable[str]):
         keep = keep or self.current_number
         self._measures = sorted(measures, key=SORT_KEYS[self.sort_column])
         self.clear()
-        for m in self._measures:
-            self.add_row(
-                m.number,
-                m.status.label,
-                clip(m.title, TITLE_WIDTH),
-                clip(m.unit, UNIT_WIDTH),
-                clip(milestone_cell(m), MILESTONE_WIDTH),
-                delay_cell(m),
-                key=m.number,
-            )
+        self._add_rows(self._measures)
         if keep is not None and keep in self.rows:
             self.move_cursor(row=self.get_row_index(keep))
         self._update_title()
+
+    def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
+        """The complete list after its first page: appended if the shown rows are its start."""
+        shown = len(self._measures)
+        if (
+            self.sort_column == "number"
+            and shown <= len(measures)
+            and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
+        ):
+            self._measures = [*self._measures, *measures[shown:]]
+            self._add_rows(measures[shown:])
+            if keep is not None and keep in self.rows and self.current_number != keep:
+                self.move_cursor(row=self.get_row_index(keep))
+            self._update_title()
+        else:
+            self.show_measures(measures, keep=keep)
+
+    def update_measure(self, measure: MeasureView) -> None:
+        """Show one measure's new state in its row (the row stays where it is)."""
+        if measure.number not in self.rows:
+            return
+        self._measures = [measure if m.number == measure.number else m for m in self._measures]
+        for (key, _label), value in zip(COLUMNS, _cells(measure), strict=True):
+            self.update_cell(measure.number, key, value)
+
+    def _add_rows(self, measures: list[MeasureView]) -> None:
+        for m in measures:
+            self.add_row(*_cells(m), key=m.number)
 
     def measure(self, number: str) -> MeasureView | None:
         return next((m for m in self._measures if m.number == number), None)
