@@ -209,10 +209,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             database.close()
     except KoordinatorError as error:
-        print(f"koordinator: {error}", file=sys.stderr)
+        print(f"koordinator: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+
+
+def _one_line(message: str, limit: int = 1000) -> str:
+    """A message as one printable line: what the user typed may hold line breaks or
+    terminal control characters (shown escaped, as \\n or \\x1b), or be huge (clipped)."""
+    from unicodedata import category
+
+    printable = "".join(
+        repr(char)[1:-1] if category(char) in ("Cc", "Zl", "Zp") else char for char in message
+    )
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -523,6 +534,10 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     if stale_months < 0:
         raise InputError(f"--stale-months: {stale_months} – erwartet 0 (aus) oder mehr")
     export = prepare_export(catalogue.database, author=catalogue.author, stale_months=stale_months)
+    written = None
+    if args.output is not None and not (args.strict and export.findings):
+        # Written before the findings are listed: a file that cannot be written is one line.
+        written = write_snapshot(Path(args.output), export.text)
     if export.findings:
         # Findings go to stderr, so that `koordinator export > file.toml` stays a clean file.
         print(f"Hinweise vor dem Export ({len(export.findings)}):", file=sys.stderr)
@@ -532,10 +547,9 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
             raise SnapshotError(
                 f"Export abgebrochen (--strict): {len(export.findings)} Hinweise – nichts geschrieben"
             )
-    if args.output is None:
+    if written is None:
         sys.stdout.write(export.text)
         return EXIT_OK
-    written = write_snapshot(Path(args.output), export.text)
     print(
         f"{written}: Snapshot geschrieben ({len(export.snapshot.measures)} Maßnahmen, "
         f"{export.snapshot.event_count} Einträge)"

@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from koordinator.core import paths
@@ -117,6 +118,14 @@ def _translated_errors(target: DatabaseTarget) -> Iterator[None]:
                 "anderen Prozess gesperrt – bitte erneut versuchen"
             ) from None
         raise DatabaseError(f"{target.display}: {reason}") from None
+    except SQLAlchemyDatabaseError as error:
+        if isinstance(error, IntegrityError):  # a constraint: a bug, not a damaged file
+            raise
+        # "database disk image is malformed": damage beyond the pages the open check reads.
+        reason = str(error.orig) if error.orig else str(error)
+        raise DatabaseError(
+            f"{target.display}: Datenbank ist beschädigt ({reason}) – bitte eine Sicherung verwenden"
+        ) from None
 
 
 def open_database(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from koordinator.core.dates import german
+from koordinator.core.errors import InputError
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.paths import ENV_USER
 from koordinator.core.workflow import Status, cause_label
@@ -33,6 +35,45 @@ class EventKind(StrEnum):
 
 
 FIELD_LABELS = {"title": "Titel", "unit": "Verantwortlich", "note": "Notiz", "due": "Termin"}
+
+# Longer texts are refused (no title or note is that long; a pasted file is a mistake), and so
+# are control characters other than tab and line breaks: they would drive the terminal.
+MAX_TEXT_LENGTH = 10_000
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TEXT_LABELS = FIELD_LABELS | {
+    "author": "Autor",
+    "cause": "Ursache",
+    "reason": "Begründung",
+    "receiving_unit": "übernehmende Stelle",
+}
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored (too long, a control character), or None."""
+    if len(text) > MAX_TEXT_LENGTH:
+        return f"Text zu lang ({len(text)} Zeichen, höchstens {MAX_TEXT_LENGTH})"
+    found = _CONTROL_CHARACTERS.search(text)
+    if found:
+        return f"Text mit Steuerzeichen (U+{ord(found.group()):04X})"
+    return None
+
+
+def _new_texts(value: Any, key: str = "") -> Any:
+    """(key, text) for every text an event brings in: not the old values it keeps."""
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            if name in ("restore", "undone_summary"):  # values from before, already stored
+                continue
+            if name == "changes" and isinstance(item, dict):
+                for changed, pair in item.items():
+                    yield from _new_texts(pair[-1], changed)
+            else:
+                yield from _new_texts(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _new_texts(item, key)
 
 
 def default_author(environ: dict[str, str] | None = None) -> str:
@@ -63,6 +104,11 @@ def new_event(
     details: dict[str, Any] | None = None,
     make_id: Callable[[], str] = new_event_id,
 ) -> HistoryEvent:
+    for key, text in _new_texts({"author": author, "note": note, **(details or {})}):
+        problem = text_problem(text)
+        if problem:
+            label = _TEXT_LABELS.get(key, key)
+            raise InputError(f"Maßnahme {measure.number}: {label}: {problem}")
     return HistoryEvent(
         id=make_id(),
         measure_id=measure.id,

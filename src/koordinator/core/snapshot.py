@@ -45,7 +45,7 @@ from koordinator.core.dates import (
 )
 from koordinator.core.db import Database
 from koordinator.core.errors import KoordinatorError, SnapshotError
-from koordinator.core.history import EventKind
+from koordinator.core.history import EventKind, text_problem
 from koordinator.core.models import SCHEMA_VERSION, FieldOfAction
 from koordinator.core.replay import (
     DELAY_FIELDS,
@@ -671,6 +671,9 @@ class _Reader:
             self.fail(path, f"erwartet Text in Anführungszeichen, gefunden {_kind_of(value)}")
         if "\x00" in value:  # SQLite's text functions stop at a NUL; no one types one
             self.fail(path, "Text mit NUL-Zeichen (\\u0000)")
+        problem = text_problem(value)  # the limits the catalogue service keeps too
+        if problem:
+            self.fail(path, problem)
         return value
 
     def title(self, value: Any, path: KeyPath) -> str:
