@@ -2,7 +2,8 @@
 
 Every case runs `koordinator.cli.main([...])` in-process and checks the same promise:
 
-* exactly one line on stderr, starting "koordinator: ", naming what is wrong and where
+* exactly one line on stderr, starting "koordinator: " (or "koordinator BEFEHL: " for a
+  usage mistake argparse finds), naming what is wrong and where
   (the file, the measure, the option);
 * exit code 2 and nothing on stdout;
 * every file in the test's folder byte-identical afterwards, and no file added or removed
@@ -22,6 +23,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -624,6 +626,21 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "report", "--from", "13/2020"], ("--from", "„13/2020“")
 
 
+@case("list: --field not a number (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "list", "--field", "drei"], ("--field", "'drei'", "--help")
+
+
+@case("an unknown command (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "staus", "1.2", "delayed"], ("'staus'", "--help")
+
+
+@case("status without a status (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "status", "1.2"], ("koordinator status", "STATUS")
+
+
 # --- the matrix ----------------------------------------------------------------------------------
 
 
@@ -649,14 +666,17 @@ def test_bad_input_gives_one_line_exit_2_and_changes_no_file(
         argv, words = CASES[name](world, patched)
         before = folder_state(world.folder)
         capsys.readouterr()
-        code = main(argv)
+        try:
+            code = main(argv)
+        except SystemExit as exit_:  # argparse's usage errors exit instead of returning
+            code = exit_.code
         out, err = capsys.readouterr()
     after = folder_state(world.folder)
 
     assert code == 2, err
     assert out == ""
     assert err.endswith("\n") and err.count("\n") == 1, err
-    assert err.startswith("koordinator: "), err
+    assert re.match(r"koordinator( [a-z]+)?: ", err), err  # "koordinator list: " from argparse
     assert len(err) < 1200, err[:300]
     assert all(char.isprintable() for char in err.rstrip("\n")), repr(err)
     for word in words:

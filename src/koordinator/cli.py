@@ -13,7 +13,7 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from koordinator import __version__
 
@@ -54,6 +54,16 @@ class _GermanHelpFormatter(argparse.RawDescriptionHelpFormatter):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake (unknown option, `--field x`) is one line on stderr, exit 2, like
+    every other mistake; the full usage is one `--help` away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(
+            EXIT_USER_ERROR, f"{self.prog}: {_one_line(message)} – Hilfe: {self.prog} --help\n"
+        )
+
+
 def _common_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -69,7 +79,7 @@ def _common_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="koordinator",
         description="Den Maßnahmenkatalog der Digitalisierungsstrategie pflegen – offline, im Terminal.",
         epilog=EPILOG,
