@@ -122,6 +122,8 @@ def worker(db: Path, author: str, numbers: list[str], changes: int, via: str, go
         status = {
             m.number: m.status.value for m in catalogue.list_measures() if m.number in numbers
         }
+        if via == "cli":  # hold no connection: each CLI process may be the last one to close
+            database.close()
         (go.parent / f"ready-{author}").touch()
         while not go.exists():
             time.sleep(0.002)
