@@ -114,7 +114,7 @@ class Report:
         yield f"runs:                       {len(self.runs)} (CLI lifetime ~{self.lifetime:.2f} s)"
         yield f"SIGKILLs delivered:         {self.kills} ({by_mode})"
         yield f"killed after their commit:  {self.killed_but_committed} (change present, whole)"
-        yield f"killed inside the commit:   {self.torn_commits} (uncommitted frames in the log)"
+        yield f"torn commits:               {self.torn_commits} (killed with frames not yet committed)"
         yield f"commands exited 0:          {len(self.exited_ok)}"
         yield f"changes checked:            {self.changes_checked} of {len(self.exited_ok)} found"
         yield f"database checks:            {self.checks} (integrity, foreign keys, replay)"
