@@ -18,7 +18,7 @@ from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.views import MeasureDetail
 from koordinator.tui.screens.main import MainScreen
-from koordinator.tui.widgets import FieldList, MeasureTable
+from koordinator.tui.widgets import FieldList, MeasureDetails, MeasureTable
 
 # The table's columns, in the order MeasureTable.COLUMNS gives them.
 NUMBER, STATUS, TITLE, UNIT, MILESTONE, DELAY = range(6)
@@ -60,7 +60,7 @@ def current_number(app: App[None]) -> str | None:
 
 def details_text(app: App[None]) -> str:
     """The details pane's text."""
-    return plain(main_screen(app).query_one("#detail-text", Static).content)
+    return main_screen(app).query_one(MeasureDetails).text
 
 
 def details_title(app: App[None]) -> str:

@@ -70,13 +70,23 @@ class MainScreen(Screen[None]):
         Binding("question_mark", "app.help", "Hilfe", id="main_help"),
         Binding("s", "change_status", "Status", id="change_status"),
         Binding("d", "log_delay", "Verzögerung", id="log_delay"),
-        Binding("D", "resolve_delay", "Behoben", id="resolve_delay", tooltip="Verzögerung beheben"),
+        # M and D apply to some measures only; they stay out of the footer, which is then the
+        # same for every measure and need not be rebuilt (slow) on each cursor move.
+        Binding(
+            "D",
+            "resolve_delay",
+            "Behoben",
+            id="resolve_delay",
+            show=False,
+            tooltip="Verzögerung beheben",
+        ),
         Binding("m", "add_milestone", "Meilenstein", id="add_milestone"),
         Binding(
             "M",
             "complete_milestone",
             "Erreicht",
             id="complete_milestone",
+            show=False,
             tooltip="nächsten offenen Meilenstein als erreicht markieren",
         ),
         Binding("u,ctrl+z", "undo", "Rückgängig", id="undo"),
@@ -112,7 +122,6 @@ class MainScreen(Screen[None]):
         self.field_code: int | None = None
         self.filter_text = ""
         self.detail: MeasureDetail | None = None
-        self._last_key_state: tuple[bool, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -214,23 +223,6 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error")
         field_name = self.field_names.get(self.detail.measure.field_code, "") if self.detail else ""
         self.query_one(MeasureDetails).show(self.detail, field_name)
-        # Rebuilding the footer is slow; do it only when the keys that apply have changed.
-        key_state = self._key_state()
-        if key_state != self._last_key_state:
-            self._last_key_state = key_state
-            self.refresh_bindings()
-
-    def _key_state(self) -> tuple[bool, ...]:
-        """What check_action depends on, for the highlighted measure."""
-        measure = self.current
-        if measure is None:
-            return (False,)
-        return (
-            True,
-            measure.next_milestone is not None,
-            measure.open_delays > 0,
-            measure.status.is_final,
-        )
 
     @on(DataTable.RowHighlighted, "#measures")
     def _row_highlighted(self) -> None:
@@ -280,8 +272,6 @@ class MainScreen(Screen[None]):
                 return measure.next_milestone is not None
             if action == "resolve_delay":
                 return measure.open_delays > 0
-            if action == "log_delay":
-                return not measure.status.is_final
         return True
 
     # --- changes -------------------------------------------------------------------------
@@ -348,7 +338,14 @@ class MainScreen(Screen[None]):
         )
 
     def action_log_delay(self) -> None:
-        if measure := self.current:
+        measure = self.current
+        if measure is not None and measure.status.is_final:
+            self.notify(
+                f"{measure.number} ist „{measure.status.label}“ – zuerst wieder aufnehmen (s).",
+                severity="warning",
+            )
+            return
+        if measure:
             self.app.push_screen(DelayDialog(measure), partial(self._save_delay, measure))
 
     def _save_delay(self, measure: MeasureView, delay: DelayInput | None) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import RichLog
 
 from koordinator.core.dates import german, local_time
 from koordinator.core.views import MeasureDetail
 
 
-def render_detail(detail: MeasureDetail, field_name: str) -> Group:
-    """Plain Rich text (user text is never read as markup)."""
+def detail_lines(detail: MeasureDetail, field_name: str) -> list[Text]:
+    """Plain Rich text lines (user text is never read as markup)."""
     m = detail.measure
     origin = (
         f"Katalog 2019 (beschlossen {german(m.origin_date)})"
@@ -49,21 +50,25 @@ def render_detail(detail: MeasureDetail, field_name: str) -> Group:
         if event.note:
             line.append(f" – {event.note}")
         parts.append(line)
-    return Group(*parts)
+    return parts
 
 
-class MeasureDetails(VerticalScroll):
-    """A scrollable pane; `show` replaces its content."""
+class MeasureDetails(RichLog):
+    """A scrollable pane; `show` replaces its content.
+
+    A line-based log widget rather than a Static in a scroll container: replacing its text
+    re-renders this pane only, without a layout pass over the whole screen on every cursor move.
+    """
 
     BORDER_TITLE = "Details"
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="detail-text")
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(wrap=True, auto_scroll=False, min_width=20, **kwargs)
+        self.text = ""
 
     def show(self, detail: MeasureDetail | None, field_name: str = "") -> None:
-        text = self.query_one("#detail-text", Static)
-        if detail is None:
-            text.update("Keine Maßnahme ausgewählt.")
-        else:
-            text.update(render_detail(detail, field_name))
+        lines = detail_lines(detail, field_name) if detail else [Text("Keine Maßnahme ausgewählt.")]
+        self.text = "\n".join(line.plain for line in lines)  # what the pane says, for tests
+        self.clear()
+        self.write(Group(*lines), scroll_end=False)
         self.scroll_home(animate=False)
