@@ -431,10 +431,14 @@ def _count(needle: str) -> Callable[[str], int]:
 
 
 def environment(work: Path) -> dict[str, str]:
+    # No TEXTUAL_* / KOORDINATOR_* settings of the caller, and none of the PYTHON* switches
+    # that change how Python runs (PYTHONDONTWRITEBYTECODE would make every start compile
+    # koordinator's modules again, which no pip-installed koordinator does).
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("TEXTUAL", "KOORDINATOR_", "PYTHONDEVMODE"))
+        if not key.startswith(("TEXTUAL", "KOORDINATOR_"))
+        and not (key.startswith("PYTHON") and key != "PYTHONPATH")
     }
     env.update(
         TERM="xterm-256color",
