@@ -884,7 +884,7 @@ def build_rows(
     return rows
 
 
-def describe_machine(catalogs: Sequence[Catalog], runs: int) -> list[str]:
+def describe_machine(catalogs: Sequence[Catalog], runs: int, load_before: str) -> list[str]:
     cpu = ""
     with contextlib.suppress(OSError):
         found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
@@ -903,16 +903,22 @@ def describe_machine(catalogs: Sequence[Catalog], runs: int) -> list[str]:
     sizes = ", ".join(
         f"{c.label}: {len(c.measures):,} measures / {c.events:,} events" for c in catalogs
     )
-    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    load = _load()
     return [
         f"Measured {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {os.cpu_count()} cores"
         f"{f' ({cpu})' if cpu else ''}, Python {platform.python_version()}, "
-        f"{', '.join(versions)}, commit {commit or '?'}; load average {load} at the end.",
+        f"{', '.join(versions)}, commit {commit or '?'}; load average {load_before} at the "
+        f"start, {load} at the end (other processes make every number noisier).",
         f"Databases: {sizes}.",
         f"Terminal: a pty of {COLUMNS}×{LINES} created by the harness; medians of {runs} runs "
         "after one warm-up run; first paint = process start → the first two measures' titles "
-        "on the screen.",
+        "on the screen; key latencies are all keypresses of all runs (5 `j` per run, the "
+        "first soon after the first paint).",
     ]
+
+
+def _load() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -955,6 +961,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="koordinator-bench-") as temporary:
         work = Path(temporary)
         env = environment(work)
+        load_before = _load()
         print("Preparing databases ...", flush=True)
         catalogs = prepare_catalogs(sizes, args.cache, work, args.seed)
         configs: list[tuple[str, Callable[[], AppRun]]] = [
@@ -986,7 +993,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("In-process core timings ...", flush=True)
             core = core_timings(large, args.runs, work)
         rows = build_rows(catalogs, app_runs, cli, core, large)
-        notes = describe_machine(catalogs, args.runs)
+        notes = describe_machine(catalogs, args.runs, load_before)
         if unclean:
             notes.append(f"{unclean} app runs did not quit cleanly with q and were killed.")
         print()
@@ -995,7 +1002,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text_table(rows))
         if args.markdown:
             args.markdown.write_text(
-                "\n\n".join([" ".join(notes), markdown_table(rows)]) + "\n", encoding="utf-8"
+                "\n".join(f"- {note}" for note in notes) + "\n\n" + markdown_table(rows) + "\n",
+                encoding="utf-8",
             )
             print(f"\nMarkdown: {args.markdown}")
         if args.json:
