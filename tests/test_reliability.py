@@ -23,6 +23,7 @@ from types import ModuleType
 import pytest
 
 from koordinator.core.catalogue import Catalogue
+from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from tui_helpers import details_text, notifications, other_catalogue, select, status_word
@@ -124,12 +125,16 @@ async def test_a_ui_open_on_the_database_shows_the_other_processes_changes_after
 
 @pytest.fixture(scope="module")
 def two_changes(built_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample with two changes made through the CLI, as the crash loop makes them."""
+    """The sample with two changes recorded as the crash loop's commands record them."""
     path = tmp_path_factory.mktemp("checked") / "geprueft.db"
     shutil.copyfile(built_sample, path)
-    for index, (number, target) in enumerate([("1.2", "delayed"), ("1.3", "on_schedule")], 1):
-        code, stderr, *_ = crash_loop._run_once(path, number, target, f"run-{index}", kill_at=None)
-        assert code == 0, stderr
+    database = open_database(DatabaseTarget(path))
+    try:
+        worker = Catalogue(database, author=crash_loop.AUTHOR)
+        worker.change_status("1.2", Status.DELAYED, note="run-1")
+        worker.change_status("1.3", Status.ON_SCHEDULE, note="run-2")
+    finally:
+        database.close()
     return path
 
 
