@@ -16,11 +16,12 @@ The format is documented key by key in docs/snapshot-format.md.
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import tempfile
 import tomllib
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
@@ -560,12 +561,23 @@ class _Lines:
     that a semantic error can name FILE:LINE too.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, headers: dict[KeyPath, int] | None = None) -> None:
+        """`headers`: the lines of the tables, known already; the rest is then found only
+        when a line is asked for that is not a table's (a message)."""
+        self._text = text
         self._at: dict[KeyPath, int] = {}
-        self._scan(text.splitlines())
+        if headers is None:
+            self._scan(text.splitlines())
+        else:
+            self._at = headers
+        self._complete = headers is None
 
     def line(self, path: KeyPath) -> int | None:
         """The line of `path`, else of the nearest enclosing table or key that has one."""
+        if not self._complete and path not in self._at:
+            self._at = {}
+            self._scan(self._text.splitlines())
+            self._complete = True
         while path:
             if path in self._at:
                 return self._at[path]
@@ -576,9 +588,15 @@ class _Lines:
         arrays: dict[KeyPath, int] = {}
         table: KeyPath = ()
         number = 0
+        at = self._at
+        simple = _SIMPLE_LINE.fullmatch
         while number < len(lines):
             text = lines[number]
             number += 1
+            line = simple(text)
+            if line:  # key = value on one line, the most common by far: as below, faster
+                at[(*table, line.group(1))] = number
+                continue
             stripped = text.strip()
             if not stripped or stripped.startswith("#"):
                 continue
@@ -602,7 +620,9 @@ class _Lines:
                 continue
             path = (*table, *_key_parts(match.group(1)))
             self._at[path] = number
-            number = self._value(lines, number, text[match.end() + 1 :], path)
+            rest = text[match.end() + 1 :]
+            if not _SIMPLE_VALUE.fullmatch(rest):  # else: one line, no elements to note
+                number = self._value(lines, number, rest, path)
 
     @staticmethod
     def _resolve(arrays: Mapping[KeyPath, int], keys: Sequence[str]) -> KeyPath:
@@ -654,11 +674,23 @@ class _Lines:
             number += 1
 
 
-def _key_parts(dotted: str) -> list[str]:
-    return [
+# A value that ends on its line and has no elements: a string on one line, a number, a
+# word (true, a date), each maybe followed by a comment.  (Not triple quotes: '' or "" is
+# one string here, and nothing may follow it but a comment.)
+_SIMPLE_VALUE = re.compile(
+    r"""[ \t]*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_:.+-]+)[ \t]*(?:#.*)?"""
+)
+
+
+_SIMPLE_LINE = re.compile(r"[ \t]*([A-Za-z0-9_-]+)[ \t]*=" + _SIMPLE_VALUE.pattern)
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_parts(dotted: str) -> tuple[str, ...]:
+    return tuple(
         tomllib.loads(f"k = {part}")["k"] if part[0] in "\"'" else part
         for part in _KEY_PART.findall(dotted)
-    ]
+    )
 
 
 def load(path: Path) -> Snapshot:
@@ -681,11 +713,152 @@ def load(path: Path) -> Snapshot:
     return loads(text, name)
 
 
+# --- reading the snapshot's own layout fast ----------------------------------------------------
+#
+# tomllib reads about a megabyte a second; a 10,000-measure snapshot has 42.  What `dumps`
+# writes is a small part of TOML: [table] and [[array]] headers of bare keys, `key = value`
+# lines with a bare key and a string, integer or true/false, and arrays of those (tomli-w
+# writes one element a line).  For that part JSON means the same, so the text is turned
+# into JSON by a few regular expressions and read by json.loads; the tables are then put
+# together by TOML's rules.  Anything else in the file, or anything out of the ordinary
+# (an unknown line, a float, a \U escape, a key twice, a table defined twice), and the
+# whole text goes to tomllib, which then gives the answer or the error as before.
+
+_PLAIN_CHARS = r'[^"\\\x00-\x08\x0a-\x1f\x7f]*'
+_JSON_STRING = (  # runs of plain characters between escapes: much faster to match
+    rf'"{_PLAIN_CHARS}(?:\\(?:[btnfr"\\]|u(?![dD][89abAB])[0-9a-fA-F]{{4}}){_PLAIN_CHARS})*"'
+)
+_JSON_VALUE = rf"(?:{_JSON_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
+_BARE = r"[A-Za-z0-9_-]+"
+_DOTTED_BARE = rf"{_BARE}(?:\.{_BARE})*"
+# Every line of the layout (an array with its elements and its closing line as one).
+_FAST_LINE = re.compile(
+    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_JSON_VALUE}|\[\])"
+    rf"|{_BARE} = \[\n(?:    {_JSON_VALUE},\n)*\]|)\n",
+    re.MULTILINE,
+)
+# The changes into JSON; all with fixed replacements (no groups), which re applies in C.
+# On a text _FAST_LINE has accepted they touch nothing inside strings: there a quote is
+# always escaped, so " = " is never followed by a whole value up to the line's end.
+_TO_JSON = (  # each starts with a fixed text (re then finds it fast)
+    (re.compile(rf"\n(?={_BARE} = )"), '\n,"'),  # counted: the keys
+    (re.compile(rf" = (?=(?:{_JSON_VALUE}|\[\]|\[)$)", re.MULTILINE), '":'),
+    (re.compile(r",(?=\n\]$)", re.MULTILINE), ""),  # an array's last comma
+    (re.compile(rf"\n\[\[(?={_DOTTED_BARE}\]\]$)", re.MULTILINE), '\n}],["A'),  # counted
+    (re.compile(r"\]\]$", re.MULTILINE), '",{"":0'),
+    (re.compile(rf"\n\[(?={_DOTTED_BARE}\]$)", re.MULTILINE), '\n}],["T'),  # counted
+    (re.compile(r"\](?<=[A-Za-z0-9_-]\])$", re.MULTILINE), '",{"":0'),
+)
+_FAST_HEADER = re.compile(r"^\[", re.MULTILINE)
+# Line breaks of str.splitlines (which _Lines counts by) other than \n.
+_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+class _NotFastError(Exception):
+    pass
+
+
+def _fast_toml(text: str) -> tuple[dict[str, Any], dict[KeyPath, int]] | None:
+    """`tomllib.loads(text)` for text in the layout `dumps` writes, and the line of every
+    table header as `_Lines` would find it; None for any other text."""
+    if not text.endswith("\n") or _OTHER_LINE_BREAKS.search(text):
+        return None
+    rest, _ = _FAST_LINE.subn("", text)
+    if rest:
+        return None  # a line of another kind
+    json_text = "\n" + text  # every line after a line break
+    counts = []
+    for pattern, replacement in _TO_JSON:
+        json_text, count = pattern.subn(replacement, json_text)
+        counts.append(count)
+    try:
+        blocks = json.loads(f'[["T",{{"":0{json_text}}}]]', strict=False)
+    except ValueError:
+        return None
+    if sum(len(values) for _, values in blocks) - len(blocks) != counts[0]:
+        return None  # a key twice in one table
+    try:
+        return _assemble(blocks, _header_lines(text, counts[3] + counts[5]))
+    except _NotFastError:
+        return None
+
+
+def _header_lines(text: str, count: int) -> list[int]:
+    numbers = []
+    line, position = 1, 0
+    for match in _FAST_HEADER.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        numbers.append(line)
+    if len(numbers) != count:
+        raise _NotFastError
+    return numbers
+
+
+def _assemble(
+    blocks: list[list[Any]], header_lines: list[int]
+) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    """The document from its tables in order, by TOML's rules on defining tables, and the
+    line of each table and array of tables (as `_Lines` finds them)."""
+    root: dict[str, Any] = blocks[0][1]
+    del root[""]
+    defined = {id(root)}  # tables a header (or the document) has defined
+    arrays: set[int] = set()  # arrays of tables ([[...]])
+    positions: dict[KeyPath, int] = {}
+    for (header, values), number in zip(blocks[1:], header_lines, strict=True):
+        del values[""]
+        table = root
+        path: KeyPath = ()
+        *parents, last = header[1:].split(".")
+        for key in parents:
+            item = table.get(key)
+            path = (*path, key)
+            if item is None:
+                item = table[key] = {}
+            elif type(item) is list:
+                if id(item) not in arrays:
+                    raise _NotFastError
+                path = (*path, len(item) - 1)
+                item = item[-1]
+            elif type(item) is not dict:
+                raise _NotFastError
+            table = item
+        path = (*path, last)
+        item = table.get(last)
+        if header[0] == "A":
+            if item is None:
+                item = table[last] = []
+                arrays.add(id(item))
+                positions[path] = number
+            elif type(item) is not list or id(item) not in arrays:
+                raise _NotFastError
+            item.append(values)
+            defined.add(id(values))
+            positions[(*path, len(item) - 1)] = number
+        else:
+            if item is None:
+                table[last] = values
+                defined.add(id(values))
+            elif type(item) is dict and id(item) not in defined:
+                if item.keys() & values.keys():
+                    raise _NotFastError
+                item.update(values)
+                defined.add(id(item))
+            else:
+                raise _NotFastError
+            positions[path] = number
+    return root, positions
+
+
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
 
 
 def loads(text: str, name: str = "<snapshot>") -> Snapshot:
     """Parse and validate snapshot text completely."""
+    fast = _fast_toml(text)
+    if fast is not None:
+        data, headers = fast
+        return _Reader(name, _Lines(text, headers)).snapshot(data)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -703,9 +876,25 @@ def loads(text: str, name: str = "<snapshot>") -> Snapshot:
 # [0-9], not \d: \d would let other scripts' digits through, which SQLite's checks refuse.
 _LOOSE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequence below 10**6
 
 Check = Callable[[Any, KeyPath], Any]
+_STATUSES = frozenset(status.value for status in Status)
+_KINDS = frozenset(kind.value for kind in EventKind)
+
+
+def _valid_timestamp(text: str, format: str | None = None) -> bool:
+    """Whether a text of the form of _TIMESTAMP is a real moment: datetime.fromisoformat
+    first (fast); what it refuses, strptime decides (it allows seconds 60 and 61)."""
+    try:
+        if format is None:
+            datetime.fromisoformat(text)
+        else:
+            datetime.strptime(text, format)
+    except ValueError:
+        return False
+    return True
 
 
 class _Reader:
@@ -715,6 +904,7 @@ class _Reader:
         self.name = name
         self.lines = lines
         self.numbers: dict[int, str] = {}  # measure index -> number, for messages
+        self._specs: dict[EventKind, tuple[dict[str, Check], dict[str, Check]]] = {}
 
     # --- reporting
 
@@ -743,7 +933,7 @@ class _Reader:
         optional = optional or {}
         if not isinstance(value, dict):
             self.fail(path, f"erwartet eine Tabelle, gefunden {_kind_of(value)}")
-        unknown = sorted(set(value) - set(required) - set(optional))
+        unknown = sorted(value.keys() - required.keys() - optional.keys())
         if unknown:
             allowed = ", ".join([*required, *optional])
             self.fail((*path, unknown[0]), f"unbekannter Schlüssel – erlaubt: {allowed}")
@@ -853,25 +1043,22 @@ class _Reader:
 
     def stamp(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        try:
-            valid = bool(_TIMESTAMP.fullmatch(text)) and bool(
-                datetime.strptime(text, TIMESTAMP_FORMAT)
-            )
-        except ValueError:
-            valid = False
+        valid = bool(_TIMESTAMP.fullmatch(text)) and (
+            _valid_timestamp(text) or _valid_timestamp(text, TIMESTAMP_FORMAT)
+        )
         if not valid:
             self.fail(path, f"„{text}“ ist kein Zeitstempel – erwartet JJJJ-MM-TTThh:mm:ss.ffffffZ")
         return text
 
     def status(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        if text not in {s.value for s in Status}:
+        if text not in _STATUSES:
             self.fail(path, f"unbekannter Status „{text}“ – erwartet {', '.join(Status)}")
         return text
 
     def kind(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        if text not in {k.value for k in EventKind}:
+        if text not in _KINDS:
             self.fail(path, f"unbekannte Art „{text}“ – erwartet {', '.join(EventKind)}")
         return text
 
@@ -882,11 +1069,8 @@ class _Reader:
 
     def identifier(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        try:
-            valid = str(uuid.UUID(text)) == text
-        except ValueError:
-            valid = False
-        if not valid:
+        # Exactly the texts with str(uuid.UUID(text)) == text: lower-case 8-4-4-4-12 hex.
+        if not _UUID.fullmatch(text):
             self.fail(path, f"„{text}“ ist keine UUID (z. B. 5f0c2a3e-6f43-4c1e-9a57-6b6f6f7264e1)")
         return text
 
@@ -1075,6 +1259,14 @@ class _Reader:
         return event
 
     def details(self, kind: EventKind, value: Any, path: KeyPath) -> dict[str, Any]:
+        required, optional = (self._specs or self._detail_specs())[kind]
+        details = self.details_table(value, path, required, optional)
+        if ("resolved_delays" in details) != ("resolved_on" in details):
+            self.fail(path, "„resolved_delays“ und „resolved_on“ gehören zusammen")
+        return details
+
+    def _detail_specs(self) -> dict[EventKind, tuple[dict[str, Check], dict[str, Check]]]:
+        """The checks of each kind's details (required, optional): built once per reader."""
         text, title, loose, ident = self.text, self.title, self.loose_date, self.identifier
         nullable_loose = self.optional(loose)
         measure_payload = {
@@ -1197,11 +1389,8 @@ class _Reader:
                 {},
             ),
         }
-        required, optional = specs[kind]
-        details = self.details_table(value, path, required, optional)
-        if ("resolved_delays" in details) != ("resolved_on" in details):
-            self.fail(path, "„resolved_delays“ und „resolved_on“ gehören zusammen")
-        return details
+        self._specs = specs
+        return specs
 
     def _check_statuses(self, event: Event, path: KeyPath) -> None:
         """Which events carry a status move, and that a move is one the workflow allows."""
