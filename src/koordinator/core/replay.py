@@ -18,12 +18,13 @@ completed on the other) is skipped and reported, never a crash.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
@@ -571,7 +572,7 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
         for event in merge.new_events
     ]
     if events:
-        session.execute(insert(HistoryEvent.__table__), events)
+        _insert(session, HistoryEvent.__table__, events)
 
 
 class _RowSync:
@@ -645,7 +646,28 @@ class _RowSync:
                 update(self.table).where(column.id == bindparam("row_id")), self.updates
             )
         if self.inserts:
-            self.session.execute(insert(self.table), self.inserts)
+            _insert(self.session, self.table, self.inserts)
+
+
+def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT rows (all with the same keys) straight through the driver: SQLAlchemy's
+    per-row parameter handling costs more than SQLite's insert.  Each value goes through its
+    column type's bind processor (the details' JSON), as `insert(table)` would do it."""
+    columns = list(rows[0])
+    connection = session.connection()
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    values = list(map(operator.itemgetter(*columns), rows))  # tuples, in C
+    if len(columns) == 1:
+        values = [(value,) for value in values]
+    if any(processors):
+        by_column = list(zip(*values, strict=True))
+        for index, process in enumerate(processors):
+            if process is not None:
+                by_column[index] = tuple(map(process, by_column[index]))
+        values = list(zip(*by_column, strict=True))
+    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
