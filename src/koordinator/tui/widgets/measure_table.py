@@ -51,6 +51,10 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+# Rows added per step when the rest of a long list arrives after the first paint.
+APPEND_CHUNK = 500
+
+
 def _deadline(measure: MeasureView) -> tuple[Any, ...]:
     due = from_iso(measure.next_milestone.due) if measure.next_milestone else None
     return due.deadline_key() if due else ()
@@ -99,6 +103,7 @@ class MeasureTable(DataTable[str]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
+        self._generation = 0
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -114,6 +119,7 @@ class MeasureTable(DataTable[str]):
     def show_measures(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
         keep = keep or self.current_number
+        self._generation += 1  # pending appends of an earlier list are dropped
         self._measures = sorted(measures, key=SORT_KEYS[self.sort_column])
         self.clear()
         self._add_rows(self._measures)
@@ -130,12 +136,20 @@ class MeasureTable(DataTable[str]):
             and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
         ):
             self._measures = [*self._measures, *measures[shown:]]
-            self._add_rows(measures[shown:])
-            if keep is not None and keep in self.rows and self.current_number != keep:
-                self.move_cursor(row=self.get_row_index(keep))
-            self._update_title()
+            self._append(measures[shown:], self._generation, keep)
         else:
             self.show_measures(measures, keep=keep)
+
+    def _append(self, rows: list[MeasureView], generation: int, keep: str | None) -> None:
+        """Add rows a chunk at a time, so keys pressed meanwhile are answered in between."""
+        if generation != self._generation:
+            return
+        self._add_rows(rows[:APPEND_CHUNK])
+        if keep is not None and keep in self.rows and self.current_number != keep:
+            self.move_cursor(row=self.get_row_index(keep))
+        self._update_title()
+        if len(rows) > APPEND_CHUNK:
+            self.call_later(self._append, rows[APPEND_CHUNK:], generation, keep)
 
     def update_measure(self, measure: MeasureView) -> None:
         """Show one measure's new state in its row (the row stays where it is)."""
