@@ -141,18 +141,27 @@ class Catalogue:
         with self.database.read() as session:
             measure = self._find(session, number)
             milestones = self._milestones(session, [measure.id])[measure.id]
-            delays = session.scalars(
-                select(Delay).where(Delay.measure_id == measure.id).order_by(Delay.since, Delay.id)
-            )
+            delays = [
+                _delay_view(delay)
+                for delay in session.scalars(
+                    select(Delay)
+                    .where(Delay.measure_id == measure.id)
+                    .order_by(Delay.since, Delay.id)
+                )
+            ]
             events = session.scalars(
                 select(HistoryEvent)
                 .where(HistoryEvent.measure_id == measure.id)
                 .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
             )
+            # The list view's two figures come from the rows just read (the details pane is
+            # read on every cursor move: no extra queries).
+            next_open = next((m for m in milestones if not m.done), None)
+            open_count = sum(delay.is_open for delay in delays)
             return MeasureDetail(
-                measure=self._measure_views(session, [measure])[0],
+                measure=_measure_view(measure, next_open, open_count),
                 milestones=tuple(milestones),
-                delays=tuple(_delay_view(delay) for delay in delays),
+                delays=tuple(delays),
                 history=tuple(_event_view(event, measure.number) for event in events),
             )
 
@@ -732,20 +741,7 @@ class Catalogue:
         next_milestones = {mid: _milestone_view(row, today) for mid, (_, row) in best.items()}
         open_delays: dict[int, int] = dict(session.execute(delays).all())  # type: ignore[arg-type]
         return [
-            MeasureView(
-                number=measure.number,
-                field_code=measure.field_code,
-                title=measure.title,
-                unit=measure.unit,
-                origin=measure.origin,
-                origin_date=measure.origin_date,
-                status=Status(measure.status),
-                note=measure.note,
-                revision=measure.revision,
-                updated_at=measure.updated_at,
-                next_milestone=next_milestones.get(measure.id),
-                open_delays=open_delays.get(measure.id, 0),
-            )
+            _measure_view(measure, next_milestones.get(measure.id), open_delays.get(measure.id, 0))
             for measure in measures
         ]
 
@@ -775,6 +771,26 @@ _MILESTONE_COLUMNS = (
 )
 # Below SQLite's limit of bound variables; above it a query reads all rows and filters.
 _IN_LIST_LIMIT = 900
+
+
+def _measure_view(
+    measure: Any, next_milestone: MilestoneView | None, open_delays: int
+) -> MeasureView:
+    """A view of a measure (ORM object or row of _MEASURE_COLUMNS)."""
+    return MeasureView(
+        number=measure.number,
+        field_code=measure.field_code,
+        title=measure.title,
+        unit=measure.unit,
+        origin=measure.origin,
+        origin_date=measure.origin_date,
+        status=Status(measure.status),
+        note=measure.note,
+        revision=measure.revision,
+        updated_at=measure.updated_at,
+        next_milestone=next_milestone,
+        open_delays=open_delays,
+    )
 
 
 def _milestone_view(milestone: Any, today: date) -> MilestoneView:
