@@ -8,7 +8,6 @@ milestones, and a history that records each change exactly once.
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,6 +22,7 @@ from koordinator.core.db import Database, DatabaseTarget, create_database, open_
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
 from koordinator.core.sample import fill_sample
 from koordinator.core.workflow import Status, allowed_moves
+from snapshot_helpers import table_rows
 
 TODAY = date(2021, 3, 1)
 START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
@@ -77,26 +77,8 @@ def catalogue(make_catalogue: Callable[..., Catalogue]) -> Catalogue:
     return make_catalogue()
 
 
-def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, for "nothing changed" comparisons."""
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        return {
-            table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-            for table in tables
-        }
-    finally:
-        connection.close()
-
-
 def event_count(path: Path) -> int:
-    return len(dump(path)["history_event"])
+    return len(table_rows(path)["history_event"])
 
 
 # --- reading: the report's figures ------------------------------------------------------------
@@ -281,12 +263,12 @@ def test_a_refused_status_change_changes_nothing(
     error: type[Exception],
     words: list[str],
 ) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(error) as raised:
         catalogue.change_status(number, target, **kwargs)
     for word in words:
         assert word in str(raised.value)
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_a_forbidden_move_lists_every_allowed_move(catalogue: Catalogue) -> None:
@@ -385,10 +367,10 @@ def test_log_delay_on_a_delayed_measure_adds_a_second_delay(
 
 
 def test_log_delay_on_a_final_measure_is_refused(catalogue: Catalogue, db_path: Path) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(WorkflowError):
         catalogue.log_delay("4.10")
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_resolve_delays_returns_a_delayed_measure_to_on_schedule(catalogue: Catalogue) -> None:
@@ -413,17 +395,17 @@ def test_resolve_delays_can_return_to_established(catalogue: Catalogue) -> None:
 def test_resolve_delays_without_an_open_delay_is_an_error(
     catalogue: Catalogue, db_path: Path
 ) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(WorkflowError, match=r"1\.2"):
         catalogue.resolve_delays("1.2")
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_resolve_delays_cannot_return_to_planning(catalogue: Catalogue, db_path: Path) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(InputError):
         catalogue.resolve_delays("1.3", return_to=Status.PLANNING)
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 # --- milestones -------------------------------------------------------------------------------
@@ -441,10 +423,10 @@ def test_add_milestone_open_and_already_reached(catalogue: Catalogue, db_path: P
 
 
 def test_a_milestone_needs_a_title(catalogue: Catalogue, db_path: Path) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(InputError):
         catalogue.add_milestone("1.2", "   ")
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_complete_picks_the_next_open_milestone_by_deadline(catalogue: Catalogue) -> None:
@@ -489,14 +471,14 @@ def test_complete_with_an_unclear_title_changes_nothing(
 ) -> None:
     catalogue.add_milestone("1.2", "Pilot Nord")
     catalogue.add_milestone("1.2", "Pilot Süd")
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(NotFoundError) as raised:
         catalogue.complete_milestone("1.2", which)
     message = str(raised.value)
     assert problem in message
     assert "Pilot Nord" in message
     assert "Pilot Süd" in message
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_edit_milestone_records_old_and_new_values(catalogue: Catalogue) -> None:
@@ -519,17 +501,17 @@ def test_edit_milestone_without_changes_records_nothing(
     catalogue: Catalogue, db_path: Path
 ) -> None:
     milestone = catalogue.add_milestone("1.2", "Pilot", due=LooseDate(2021, 6))
-    before = dump(db_path)
+    before = table_rows(db_path)
     catalogue.edit_milestone("1.2", milestone.id, title="Pilot", due=LooseDate(2021, 6))
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_a_milestone_of_another_measure_is_not_found(catalogue: Catalogue, db_path: Path) -> None:
     milestone = catalogue.add_milestone("1.2", "Pilot")
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(NotFoundError):
         catalogue.edit_milestone("1.3", milestone.id, title="Fremd")
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_overdue_depends_on_today_and_the_whole_period(
@@ -612,10 +594,10 @@ def test_create_measure_refuses_bad_input_and_changes_nothing(
     status: Status,
     error: type[Exception],
 ) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(error):
         catalogue.create_measure(field_code, title, status=status)
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_edit_measure_records_only_actual_changes(catalogue: Catalogue) -> None:
@@ -631,17 +613,17 @@ def test_edit_measure_records_only_actual_changes(catalogue: Catalogue) -> None:
 
 def test_edit_measure_without_changes_records_nothing(catalogue: Catalogue, db_path: Path) -> None:
     old = catalogue.measure("1.2").measure
-    before = dump(db_path)
+    before = table_rows(db_path)
     same = catalogue.edit_measure("1.2", title=old.title, unit=old.unit, note=old.note)
     assert same.revision == old.revision
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 def test_edit_measure_refuses_a_blank_title(catalogue: Catalogue, db_path: Path) -> None:
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(InputError):
         catalogue.edit_measure("1.2", title="  ", note="wird nicht gespeichert")
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
 
 
 # --- every change: one event, a revision, a conflict check ---------------------------------------
@@ -738,7 +720,7 @@ def test_event_ids_are_unique_and_timestamps_are_utc(db_path: Path, database: Da
     )
     event = berlin.change_status("1.2", "established")
     assert event.occurred_at == "2021-03-01T11:00:00.000000Z"
-    ids = [row[0] for row in dump(db_path)["history_event"]]
+    ids = [row[0] for row in table_rows(db_path)["history_event"]]
     assert len(ids) == len(set(ids))
 
 
@@ -765,15 +747,15 @@ def test_a_stale_revision_is_a_conflict_and_writes_nothing(
     anna = make_catalogue()
     seen = anna.measure("1.2").measure.revision
     make_catalogue(author="Ben").edit_measure("1.2", unit="FB 12 / SHM²")
-    before = dump(db_path)
+    before = table_rows(db_path)
     with pytest.raises(ConflictError) as raised:
         change(anna, seen)
     assert "1.2" in str(raised.value)
     assert "Ben" in str(raised.value)
-    assert dump(db_path) == before
+    assert table_rows(db_path) == before
     # With the current revision the same change goes through.
     change(anna, seen + 1)
-    assert dump(db_path) != before
+    assert table_rows(db_path) != before
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
+from snapshot_helpers import dump
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def dump(path: Path) -> list[str]:
-    """The database's content (not its bytes: opening switches the journal to WAL)."""
-    connection = sqlite3.connect(path)
-    try:
-        return list(connection.iterdump())
-    finally:
-        connection.close()
 
 
 def show_json(capsys: pytest.CaptureFixture[str], db: Path, number: str) -> dict:

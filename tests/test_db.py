@@ -29,25 +29,9 @@ from koordinator.core.db import (
 from koordinator.core.errors import DatabaseError
 from koordinator.core.models import SCHEMA_VERSION, FieldOfAction, Measure
 from koordinator.core.sample import fill_sample
+from snapshot_helpers import table_rows
 
 OLD_MTIME_NS = 1_600_000_000_000_000_000  # 2020-09-13: any write would move it
-
-
-def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        return {
-            table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-            for table in tables
-        }
-    finally:
-        connection.close()
 
 
 @pytest.fixture
@@ -299,7 +283,7 @@ def test_a_new_empty_database_opens_and_carries_the_schema_version(
     finally:
         connection.close()
     opened.append(open_database(DatabaseTarget(path)))
-    assert all(rows == [] for rows in _rows(path).values())
+    assert all(rows == [] for rows in table_rows(path).values())
 
 
 def test_a_failing_fill_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -355,7 +339,7 @@ def test_a_foreign_key_violation_is_refused(database: Database) -> None:
                 updated_at="2021-03-01T09:00:00.000000Z",
             )
         )
-    assert "9.1" not in {row[1] for row in _rows(database.target.path)["measure"]}
+    assert "9.1" not in {row[1] for row in table_rows(database.target.path)["measure"]}
 
 
 def test_a_read_only_database_refuses_to_write(database: Database, opened: list[Database]) -> None:
@@ -372,14 +356,14 @@ def test_a_read_only_database_refuses_to_write(database: Database, opened: list[
 def test_a_successful_write_is_committed(database: Database) -> None:
     with database.write() as session:
         session.add(FieldOfAction(code=5, name="Smart City"))
-    assert (5, "Smart City") in _rows(database.target.path)["field_of_action"]
+    assert (5, "Smart City") in table_rows(database.target.path)["field_of_action"]
 
 
 def test_a_failing_action_writes_nothing(database: Database) -> None:
-    before = _rows(database.target.path)
+    before = table_rows(database.target.path)
     with pytest.raises(RuntimeError), database.write() as session:
         session.add(FieldOfAction(code=5, name="Smart City"))
         session.execute(update(Measure).values(note="überschrieben"))
         session.flush()
         raise RuntimeError("mitten in der Aktion")
-    assert _rows(database.target.path) == before
+    assert table_rows(database.target.path) == before

@@ -116,7 +116,7 @@ class Catalogue:
         `limit` gives only the first ones (the UI paints them before it reads the rest).
         """
         wanted = text.strip().casefold() if text else ""
-        query = select(*_MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
+        query = select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
         if field_code is not None:
             query = query.where(Measure.field_code == field_code)
         if status is not None:
@@ -713,7 +713,7 @@ class Catalogue:
         return by_measure
 
     def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
-        """Views of measure rows (ORM objects or rows of _MEASURE_COLUMNS).
+        """Views of measure rows (ORM objects or rows of MEASURE_COLUMNS).
 
         Column rows, one query for all open milestones and one for all open delays: listing
         10,000 measures must stay well under the time of one screen refresh.
@@ -747,7 +747,7 @@ class Catalogue:
 
 
 # Columns read for lists: plain rows are several times faster to load than ORM objects.
-_MEASURE_COLUMNS = (
+MEASURE_COLUMNS = (
     Measure.id,
     Measure.number,
     Measure.field_code,
@@ -776,7 +776,7 @@ _IN_LIST_LIMIT = 900
 def _measure_view(
     measure: Any, next_milestone: MilestoneView | None, open_delays: int
 ) -> MeasureView:
-    """A view of a measure (ORM object or row of _MEASURE_COLUMNS)."""
+    """A view of a measure (ORM object or row of MEASURE_COLUMNS)."""
     return MeasureView(
         number=measure.number,
         field_code=measure.field_code,

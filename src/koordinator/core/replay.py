@@ -28,7 +28,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
-from koordinator.core.catalogue import number_key
+from koordinator.core.catalogue import MEASURE_COLUMNS, number_key
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
@@ -451,19 +451,7 @@ def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict
     """Every measure as the database holds it; rows in the order their events created them."""
     states: dict[int, MeasureState] = {}
     for measure_id, *values in session.execute(
-        select(
-            Measure.id,
-            Measure.number,
-            Measure.field_code,
-            Measure.title,
-            Measure.unit,
-            Measure.origin,
-            Measure.origin_date,
-            Measure.status,
-            Measure.note,
-            Measure.revision,
-            Measure.updated_at,
-        ).order_by(Measure.field_code, Measure.sequence)
+        select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
     ):
         states[measure_id] = MeasureState(*values)
     milestones: dict[int, list[MilestoneState]] = defaultdict(list)
