@@ -156,8 +156,11 @@ class MeasureTable(DataTable[str]):
         if measure.number not in self.rows:
             return
         self._measures = [measure if m.number == measure.number else m for m in self._measures]
-        for (key, _label), value in zip(COLUMNS, _cells(measure), strict=True):
-            self.update_cell(measure.number, key, value)
+        shown = self.get_row(measure.number)
+        # Only the cells that changed: each update_cell clears the table's render caches.
+        for (key, _label), before, after in zip(COLUMNS, shown, _cells(measure), strict=True):
+            if before != after:
+                self.update_cell(measure.number, key, after)
 
     def _add_rows(self, measures: list[MeasureView]) -> None:
         for m in measures:
