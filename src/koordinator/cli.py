@@ -51,12 +51,25 @@ Daten: JJJJ, JJJJ-MM, JJJJ-MM-TT, MM/JJJJ oder TT.MM.JJJJ.
 
 
 class _GermanHelpFormatter(argparse.RawDescriptionHelpFormatter):
-    pass
+    """argparse's own words ("usage:") in German, like the rest of the program."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, "Aufruf: " if prefix is None else prefix)
 
 
 class _Parser(argparse.ArgumentParser):
     """A usage mistake (unknown option, `--field x`) is one line on stderr, exit 2, like
     every other mistake; the full usage is one `--help` away."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["add_help"] = False  # replaced by a German -h below
+        kwargs.setdefault("formatter_class", _GermanHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "Argumente"
+        self._optionals.title = "Optionen"
+        self.add_argument(
+            "-h", "--help", action="help", default=argparse.SUPPRESS, help="diese Hilfe zeigen"
+        )
 
     def error(self, message: str) -> NoReturn:
         self.exit(
@@ -86,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_GermanHelpFormatter,
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"koordinator {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"koordinator {__version__}", help="Version zeigen"
+    )
     commands = parser.add_subparsers(dest="command", metavar="BEFEHL")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
