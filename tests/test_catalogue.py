@@ -7,9 +7,8 @@ milestones, and a history that records each change exactly once.
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ import pytest
 
 from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import LooseDate, parse_timestamp
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
+from koordinator.core.db import Database
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
-from koordinator.core.sample import fill_sample
 from koordinator.core.workflow import Status, allowed_moves
 from snapshot_helpers import table_rows
 
@@ -40,25 +38,10 @@ class TickingClock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def sample_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "sample.db"
-    create_database(path, fill=fill_sample)
-    return path
-
-
 @pytest.fixture
-def db_path(sample_template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "koordinator.db"
-    shutil.copyfile(sample_template, path)
-    return path
-
-
-@pytest.fixture
-def database(db_path: Path) -> Iterator[Database]:
-    database = open_database(DatabaseTarget(db_path))
-    yield database
-    database.close()
+def db_path(sample_path: Path) -> Path:
+    """The private sample copy of tests/conftest.py (its `database` fixture opens it)."""
+    return sample_path
 
 
 @pytest.fixture

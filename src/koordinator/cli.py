@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from koordinator import __version__
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.catalogue import Catalogue, DelayInput
     from koordinator.core.db import Database
     from koordinator.core.views import EventView, MeasureDetail, MeasureView
 
@@ -429,18 +429,10 @@ def _print_json(data: Any) -> None:
 
 
 def _status(catalogue: Catalogue, args: argparse.Namespace) -> int:
-    from koordinator.core.catalogue import DelayInput
-    from koordinator.core.dates import LooseDate
     from koordinator.core.workflow import Status, parse_status
 
     target = parse_status(args.status)
-    delay = None
-    if target == Status.DELAYED:
-        delay = DelayInput(
-            cause=args.cause,
-            since=LooseDate.parse_optional(args.since, field="--since"),
-            until=LooseDate.parse_optional(args.until, field="--until"),
-        )
+    delay = _delay_input(args) if target == Status.DELAYED else None
     event = catalogue.change_status(
         args.number,
         target,
@@ -483,8 +475,20 @@ def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
+    """The delay given by --cause, --since and --until (of `status … delayed` or `delay`)."""
     from koordinator.core.catalogue import DelayInput
+    from koordinator.core.dates import LooseDate
+
+    return DelayInput(
+        cause=args.cause,
+        since=LooseDate.parse_optional(args.since, field="--since"),
+        until=LooseDate.parse_optional(args.until, field="--until"),
+        note=note,
+    )
+
+
+def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
     from koordinator.core.dates import LooseDate
     from koordinator.core.errors import InputError
     from koordinator.core.workflow import parse_status
@@ -503,15 +507,7 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
     else:
         if args.on:
             raise InputError("--on gehört zu --resolve; beim Erfassen: --since DATUM")
-        event = catalogue.log_delay(
-            args.number,
-            DelayInput(
-                cause=args.cause,
-                since=LooseDate.parse_optional(args.since, field="--since"),
-                until=LooseDate.parse_optional(args.until, field="--until"),
-                note=args.note,
-            ),
-        )
+        event = catalogue.log_delay(args.number, _delay_input(args, note=args.note))
     print(f"{event.number}: {event.summary}")
     return EXIT_OK
 
