@@ -61,7 +61,12 @@ class KoordinatorApp(App[None]):
         if settings.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
-        self.push_screen(MainScreen(self.catalogue, read_only=self.read_only))
+
+    def get_default_screen(self) -> Screen:
+        # The main screen is the app's first screen, not pushed over an empty default one
+        # in on_mount: Textual would lay out and render it once while the app is still
+        # starting (a full render it throws away), and then once more.
+        return MainScreen(self.catalogue, read_only=self.read_only)
 
     def _remember_theme(self, theme: Theme) -> None:
         warning = save_settings(Settings(theme=theme.name), self.settings_path)

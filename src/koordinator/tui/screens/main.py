@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
 from koordinator.core.catalogue import Catalogue, DelayInput
@@ -39,7 +39,7 @@ from koordinator.tui.dialogs import (
     StatusChange,
     StatusDialog,
 )
-from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
+from koordinator.tui.widgets import FieldList, FilterInput, Footer, MeasureDetails, MeasureTable
 
 # Measures read before the first paint; the rest is read by a worker right after.
 FIRST_PAGE = 200
