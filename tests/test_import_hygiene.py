@@ -10,6 +10,7 @@ import importlib.util
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,86 @@ def test_the_check_would_notice_textual() -> None:
     code = "import sys, textual.app\nassert 'textual' not in sys.modules\n"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode != 0
+
+
+# --- the terminal UI: what the first paint does not need is imported when first used ------
+
+# Modules the first screen does not need: imported only when their dialog, screen or
+# palette opens (or a setting is saved), so that koordinator paints sooner.
+NOT_AT_START = (
+    "koordinator.core.sample",
+    "koordinator.core.report",
+    "koordinator.core.snapshot",
+    "koordinator.tui.commands",
+    "koordinator.tui.screens.help",
+    "koordinator.tui.screens.dashboard",
+    "koordinator.tui.dialogs.form",
+    "koordinator.tui.dialogs.status_dialog",
+    "tomli_w",
+    "tomllib",
+)
+
+
+def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
+    sample_path: Path,
+) -> None:
+    """The app is run up to its first screen in a fresh interpreter (through the CLI's own
+    path: open the database, build the catalogue) and the unneeded modules are not there."""
+    code = (
+        "import asyncio, sys\n"
+        "from koordinator import cli\n"
+        "from koordinator.tui.app import make_app\n"
+        f"args = cli.build_parser().parse_args(['--db', {str(sample_path)!r}])\n"
+        "database = cli._open(args)\n"
+        "app = make_app(cli._catalogue(args, database))\n"
+        "async def start():\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert 'Bürgerportal' in str(app.screen.query_one('MeasureTable').get_row_at(0))\n"
+        "asyncio.run(start())\n"
+        f"loaded = [name for name in {NOT_AT_START!r} if name in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) -> None:
+    """In a fresh interpreter (nothing imported by other tests): the status dialog, the
+    help, the palette's "go to measure" and a theme change (saves the settings) work on
+    their first use."""
+    code = (
+        "import asyncio, sys\n"
+        "from koordinator.core.catalogue import Catalogue\n"
+        "from koordinator.core.db import DatabaseTarget, open_database\n"
+        "from koordinator.tui.app import make_app\n"
+        f"database = open_database(DatabaseTarget(__import__('pathlib').Path({str(sample_path)!r})))\n"
+        "app = make_app(Catalogue(database, author='testerin'))\n"
+        "async def use():\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await pilot.press('s')\n"
+        "        await pilot.pause()\n"
+        "        assert type(app.screen).__name__ == 'StatusDialog', app.screen\n"
+        "        await pilot.press('escape', 'question_mark')\n"
+        "        await pilot.pause()\n"
+        "        assert type(app.screen).__name__ == 'HelpScreen', app.screen\n"
+        "        await pilot.press('escape')\n"
+        "        from koordinator.tui.app import measure_commands\n"
+        "        assert measure_commands() in app.COMMANDS or measure_commands in app.COMMANDS\n"
+        "        await pilot.press('ctrl+p')\n"
+        "        await pilot.pause()\n"
+        "        await pilot.press(*'3.6', 'enter')\n"
+        "        await pilot.pause(0.5)\n"
+        "        assert app.screen.table.current_number == '3.6', app.screen.table.current_number\n"
+        "        await pilot.press('c')\n"
+        "        await pilot.pause()\n"
+        "asyncio.run(use())\n"
+        "from koordinator.core.paths import settings_path\n"
+        "assert 'koordinator-kontrast' in settings_path().read_text(encoding='utf-8')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr

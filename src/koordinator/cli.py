@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from koordinator import __version__
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from koordinator.core.catalogue import Catalogue, DelayInput
     from koordinator.core.db import Database
     from koordinator.core.views import EventView, MeasureDetail, MeasureView
@@ -253,12 +255,19 @@ def _one_line(message: str, limit: int = 1000) -> str:
 
 def _open(args: argparse.Namespace) -> Database:
     from koordinator.core.db import open_database, resolve_target
-    from koordinator.core.sample import fill_sample
 
     target = resolve_target(getattr(args, "db", None))
     return open_database(
-        target, read_only=getattr(args, "read_only", False), create_default=fill_sample
+        target, read_only=getattr(args, "read_only", False), create_default=_fill_sample
     )
+
+
+def _fill_sample(session: Session) -> None:
+    """The sample catalogue, for a default database created on first start; imported only
+    then (it reads a TOML file), not on every start."""
+    from koordinator.core.sample import fill_sample
+
+    fill_sample(session)
 
 
 def _catalogue(args: argparse.Namespace, database: Database) -> Catalogue:

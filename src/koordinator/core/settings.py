@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomli_w
 
 from koordinator.core import paths
 
@@ -27,20 +24,32 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
     """The settings and, if the file could not be used, a one-line German warning."""
     path = path or paths.settings_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings(), None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        return Settings(), f"{path}: Einstellungen nicht lesbar ({error}) – Standardwerte gelten"
+    except (OSError, UnicodeDecodeError) as error:
+        return Settings(), _unreadable(path, error)
+    import tomllib  # only when there is a file: most starts have none
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        return Settings(), _unreadable(path, error)
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
         return Settings(), f"{path}: „theme“ muss Text sein – Standardwerte gelten"
     return Settings(theme=theme), None
 
 
+def _unreadable(path: Path, error: Exception) -> str:
+    return f"{path}: Einstellungen nicht lesbar ({error}) – Standardwerte gelten"
+
+
 def save_settings(settings: Settings, path: Path | None = None) -> str | None:
     """Write the settings atomically; returns a German warning instead of raising."""
     path = path or paths.settings_path()
+    import tomli_w  # only when the theme changes, not at start
+
     data = {"theme": settings.theme} if settings.theme else {}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -12,12 +13,12 @@ from textual.theme import Theme
 
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.settings import Settings, load_settings, save_settings
-from koordinator.tui.commands import MeasureCommands
-from koordinator.tui.dialogs import STATUS_KEYS, FormDialog
-from koordinator.tui.screens.help import HelpScreen, binding_rows
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
 from koordinator.tui.widgets import FilterInput, MeasureTable
+
+if TYPE_CHECKING:
+    from textual.command import Provider
 
 NAVIGATION_KEYS = [
     ("↑ / ↓, j / k", "Maßnahme wählen"),
@@ -30,12 +31,19 @@ NAVIGATION_KEYS = [
 READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z"
 
 
+def measure_commands() -> type[Provider]:
+    """The palette's "go to measure" provider, imported when the palette first opens."""
+    from koordinator.tui.commands import MeasureCommands
+
+    return MeasureCommands
+
+
 class KoordinatorApp(App[None]):
     """Receives the catalogue service and settings; the main screen does the work."""
 
     CSS_PATH = "app.tcss"
     TITLE = "koordinator"
-    COMMANDS = App.COMMANDS | {MeasureCommands}
+    COMMANDS = App.COMMANDS | {measure_commands}
     BINDINGS = [
         Binding("q", "quit", "Beenden", id="quit"),
         Binding("question_mark", "help", "Hilfe", id="help"),
@@ -90,6 +98,8 @@ class KoordinatorApp(App[None]):
         self.theme = "textual-dark" if self.theme == HIGH_CONTRAST.name else HIGH_CONTRAST.name
 
     def action_help(self) -> None:
+        from koordinator.tui.screens.help import HelpScreen  # imported when first opened
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(help_sections(self.read_only)))
@@ -121,6 +131,9 @@ class KoordinatorApp(App[None]):
 
 def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every key, taken from the bindings that own them (so the help cannot fall behind)."""
+    from koordinator.tui.dialogs import STATUS_KEYS, FormDialog
+    from koordinator.tui.screens.help import binding_rows
+
     editing = binding_rows(MainScreen.BINDINGS)
     if read_only:
         editing = [(key, f"{what} (im Nur-Lese-Modus gesperrt)") for key, what in editing]

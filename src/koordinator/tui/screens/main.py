@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -26,20 +27,11 @@ from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
-from koordinator.tui.dialogs import (
-    ConfirmDialog,
-    DelayDialog,
-    DelayResolution,
-    ExportDialog,
-    MeasureDialog,
-    MeasureInput,
-    MilestoneDialog,
-    NewMilestone,
-    ResolveDialog,
-    StatusChange,
-    StatusDialog,
-)
+from koordinator.tui import dialogs  # each dialog is imported when it first opens
 from koordinator.tui.widgets import FieldList, FilterInput, Footer, MeasureDetails, MeasureTable
+
+if TYPE_CHECKING:
+    from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
 
 # Measures read before the first paint; the rest is read by a worker right after.
 FIRST_PAGE = 200
@@ -292,7 +284,7 @@ class MainScreen(Screen[None]):
 
     def action_change_status(self) -> None:
         if measure := self.current:
-            self.app.push_screen(StatusDialog(measure), partial(self._save_status, measure))
+            self.app.push_screen(dialogs.StatusDialog(measure), partial(self._save_status, measure))
 
     def _save_status(self, measure: MeasureView, change: StatusChange | None) -> None:
         if change is None:
@@ -313,7 +305,9 @@ class MainScreen(Screen[None]):
 
     def action_add_milestone(self) -> None:
         if measure := self.current:
-            self.app.push_screen(MilestoneDialog(measure), partial(self._save_milestone, measure))
+            self.app.push_screen(
+                dialogs.MilestoneDialog(measure), partial(self._save_milestone, measure)
+            )
 
     def _save_milestone(self, measure: MeasureView, milestone: NewMilestone | None) -> None:
         if milestone is None:
@@ -346,7 +340,7 @@ class MainScreen(Screen[None]):
             )
             return
         if measure:
-            self.app.push_screen(DelayDialog(measure), partial(self._save_delay, measure))
+            self.app.push_screen(dialogs.DelayDialog(measure), partial(self._save_delay, measure))
 
     def _save_delay(self, measure: MeasureView, delay: DelayInput | None) -> None:
         if delay is None:
@@ -363,7 +357,7 @@ class MainScreen(Screen[None]):
             return
         open_delays = [delay for delay in self.detail.delays if delay.is_open]
         self.app.push_screen(
-            ResolveDialog(measure, open_delays), partial(self._save_resolution, measure)
+            dialogs.ResolveDialog(measure, open_delays), partial(self._save_resolution, measure)
         )
 
     def _save_resolution(self, measure: MeasureView, resolution: DelayResolution | None) -> None:
@@ -383,7 +377,7 @@ class MainScreen(Screen[None]):
     def action_new_measure(self) -> None:
         fields = self.catalogue.fields()
         self.app.push_screen(
-            MeasureDialog(fields=fields, field_code=self.field_code), self._save_new_measure
+            dialogs.MeasureDialog(fields=fields, field_code=self.field_code), self._save_new_measure
         )
 
     def _save_new_measure(self, data: MeasureInput | None) -> None:
@@ -403,7 +397,7 @@ class MainScreen(Screen[None]):
     def action_edit_measure(self) -> None:
         if measure := self.current:
             self.app.push_screen(
-                MeasureDialog(fields=[], measure=measure), partial(self._save_edit, measure)
+                dialogs.MeasureDialog(fields=[], measure=measure), partial(self._save_edit, measure)
             )
 
     def _save_edit(self, measure: MeasureView, data: MeasureInput | None) -> None:
@@ -445,7 +439,7 @@ class MainScreen(Screen[None]):
                 )
 
         self.app.push_screen(
-            ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question), answered
+            dialogs.ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question), answered
         )
 
     # --- dashboard, snapshot, report ------------------------------------------------------
@@ -462,7 +456,7 @@ class MainScreen(Screen[None]):
         self.app.push_screen(DashboardScreen(figures))
 
     def action_export(self) -> None:
-        self.app.push_screen(ExportDialog(), self._write_snapshot)
+        self.app.push_screen(dialogs.ExportDialog(), self._write_snapshot)
 
     def _write_snapshot(self, path: Path | None) -> None:
         if path is None:
@@ -487,7 +481,7 @@ class MainScreen(Screen[None]):
 
     def action_write_report(self) -> None:
         self.app.push_screen(
-            ExportDialog(
+            dialogs.ExportDialog(
                 title="Bericht schreiben",
                 name=f"koordinator-bericht-{local_today().isoformat()}.md",
             ),
