@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "koordinator"
 DATABASE_FILENAME = "koordinator.db"
 ENV_DATABASE = "KOORDINATOR_DB"
@@ -20,6 +18,8 @@ ENV_CONFIG_DIR = "KOORDINATOR_CONFIG_DIR"
 
 def data_dir() -> Path:
     """The user data folder (not created here; the caller creates it when it writes)."""
+    import platformdirs  # imported when needed: `--db` commands never ask for a user folder
+
     return platformdirs.user_data_path(APP_NAME, appauthor=False)
 
 
@@ -31,6 +31,8 @@ def config_dir() -> Path:
     override = os.environ.get(ENV_CONFIG_DIR)
     if override:
         return Path(override)
+    import platformdirs
+
     return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
