@@ -79,6 +79,35 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
+class _Command(_Parser):
+    """One command's parser.  Its own arguments are added when it is used (parsed, or its
+    help shown), not on every start: adding all commands' arguments took ~10 ms, before
+    the first paint of the UI and in every command."""
+
+    def __init__(
+        self, *args: Any, arguments: Callable[[argparse.ArgumentParser], None], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._add_arguments: Callable[[argparse.ArgumentParser], None] | None = arguments
+
+    def _complete(self) -> None:
+        if self._add_arguments is not None:
+            add_arguments, self._add_arguments = self._add_arguments, None
+            add_arguments(self)
+
+    def parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._complete()
+        return super().parse_known_args(*args, **kwargs)
+
+    def format_usage(self) -> str:
+        self._complete()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._complete()
+        return super().format_help()
+
+
 def _common_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
@@ -104,113 +133,158 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"koordinator {__version__}", help="Version zeigen"
     )
-    commands = parser.add_subparsers(dest="command", metavar="BEFEHL")
+    commands = parser.add_subparsers(dest="command", metavar="BEFEHL", parser_class=_Command)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+    def command(
+        name: str, help_text: str, arguments: Callable[[argparse.ArgumentParser], None]
+    ) -> None:
+        commands.add_parser(
+            name, help=help_text, description=help_text, parents=[common], arguments=arguments
+        )
 
-    list_cmd = command("list", "Maßnahmen auflisten")
-    list_cmd.add_argument("--field", type=int, metavar="N", help="nur Handlungsfeld N (1–4)")
-    list_cmd.add_argument("--status", metavar="STATUS", help="nur dieser Status")
-    list_cmd.add_argument("--format", choices=("table", "json"), default="table")
+    def list_arguments(list_cmd: argparse.ArgumentParser) -> None:
+        list_cmd.add_argument("--field", type=int, metavar="N", help="nur Handlungsfeld N (1–4)")
+        list_cmd.add_argument("--status", metavar="STATUS", help="nur dieser Status")
+        list_cmd.add_argument("--format", choices=("table", "json"), default="table")
 
-    show = command("show", "eine Maßnahme mit Meilensteinen, Verzögerungen und Verlauf zeigen")
-    show.add_argument("number", metavar="NR", help="Maßnahmennummer, z. B. 3.6")
-    show.add_argument("--format", choices=("text", "json"), default="text")
+    command("list", "Maßnahmen auflisten", list_arguments)
 
-    status = command("status", "den Status einer Maßnahme ändern")
-    status.add_argument("number", metavar="NR")
-    status.add_argument("status", metavar="STATUS")
-    status.add_argument("--note", default="", help="Anmerkung (Pflicht beim Wiederaufnehmen)")
-    status.add_argument("--unit", default="", help="übernehmende Dienststelle (handed_over)")
-    status.add_argument("--reason", default="", help="Begründung (dropped)")
-    status.add_argument("--cause", default="corona", help="Ursache der Verzögerung (delayed)")
-    status.add_argument("--since", help="Verzögerung seit (Datum; Standard: heute)")
-    status.add_argument("--until", help="Verzögerung voraussichtlich bis / neues Ziel (Datum)")
+    def show_arguments(show: argparse.ArgumentParser) -> None:
+        show.add_argument("number", metavar="NR", help="Maßnahmennummer, z. B. 3.6")
+        show.add_argument("--format", choices=("text", "json"), default="text")
 
-    milestone = command("milestone", "einen Meilenstein anlegen oder als erreicht markieren")
-    milestone.add_argument("number", metavar="NR")
-    milestone.add_argument("title", metavar="TITEL", nargs="?", help="Titel des Meilensteins")
-    milestone.add_argument("--due", help="fällig (Datum)")
-    milestone.add_argument("--done", metavar="DATUM", help="bereits erreicht am (Datum)")
-    milestone.add_argument("--note", default="")
-    milestone.add_argument(
-        "--complete",
-        action="store_true",
-        help="als erreicht markieren: den Meilenstein TITEL, ohne TITEL den nächsten offenen",
-    )
-    milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
-
-    delay = command("delay", "eine Verzögerung erfassen oder beheben")
-    delay.add_argument("number", metavar="NR")
-    delay.add_argument("--cause", default="corona", help="Ursache (Standard: corona)")
-    delay.add_argument("--since", help="seit (Datum; Standard: heute)")
-    delay.add_argument("--until", help="voraussichtlich bis / neues Ziel (Datum)")
-    delay.add_argument("--note", default="")
-    delay.add_argument("--resolve", action="store_true", help="offene Verzögerungen beheben")
-    delay.add_argument("--on", help="mit --resolve: behoben am (Standard: heute)")
-    delay.add_argument(
-        "--to",
-        default="on_schedule",
-        help="mit --resolve: neuer Status einer verzögerten Maßnahme (on_schedule, established)",
+    command(
+        "show", "eine Maßnahme mit Meilensteinen, Verzögerungen und Verlauf zeigen", show_arguments
     )
 
-    history = command("history", "Verlauf der Änderungen (neueste zuerst)")
-    history.add_argument("number", metavar="NR", nargs="?", help="nur diese Maßnahme")
-    history.add_argument("--limit", type=int, metavar="N", help="höchstens N Einträge")
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    def status_arguments(status: argparse.ArgumentParser) -> None:
+        status.add_argument("number", metavar="NR")
+        status.add_argument("status", metavar="STATUS")
+        status.add_argument("--note", default="", help="Anmerkung (Pflicht beim Wiederaufnehmen)")
+        status.add_argument("--unit", default="", help="übernehmende Dienststelle (handed_over)")
+        status.add_argument("--reason", default="", help="Begründung (dropped)")
+        status.add_argument("--cause", default="corona", help="Ursache der Verzögerung (delayed)")
+        status.add_argument("--since", help="Verzögerung seit (Datum; Standard: heute)")
+        status.add_argument("--until", help="Verzögerung voraussichtlich bis / neues Ziel (Datum)")
 
-    report = command("report", "den Bericht zum Umsetzungsstand für den Gemeinderat schreiben")
-    report.add_argument(
-        "--format",
-        choices=("markdown", "text"),
-        help="Standard: text auf dem Terminal; mit -o nach Dateiendung (.txt text, sonst markdown)",
-    )
-    report.add_argument(
-        "--since", metavar="SNAPSHOT.toml", help="mit den Änderungen seit diesem Snapshot"
-    )
-    report.add_argument(
-        "--from",
-        dest="period_from",
-        metavar="DATUM",
-        help="Berichtszeitraum ab (Standard: Stand des Snapshots, sonst 12 Monate zurück)",
-    )
-    report.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
+    command("status", "den Status einer Maßnahme ändern", status_arguments)
 
-    export = command("export", "einen TOML-Snapshot schreiben (ohne -o auf die Standardausgabe)")
-    export.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
-    export.add_argument(
-        "--strict", action="store_true", help="nicht exportieren, wenn die Prüfung Hinweise findet"
-    )
-    export.add_argument(
-        "--stale-months",
-        type=int,
-        metavar="N",
-        help="Hinweis auf Maßnahmen, die seit mehr als N Monaten unverändert sind (Standard: 6; 0: aus)",
+    def milestone_arguments(milestone: argparse.ArgumentParser) -> None:
+        milestone.add_argument("number", metavar="NR")
+        milestone.add_argument("title", metavar="TITEL", nargs="?", help="Titel des Meilensteins")
+        milestone.add_argument("--due", help="fällig (Datum)")
+        milestone.add_argument("--done", metavar="DATUM", help="bereits erreicht am (Datum)")
+        milestone.add_argument("--note", default="")
+        milestone.add_argument(
+            "--complete",
+            action="store_true",
+            help="als erreicht markieren: den Meilenstein TITEL, ohne TITEL den nächsten offenen",
+        )
+        milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
+
+    command(
+        "milestone", "einen Meilenstein anlegen oder als erreicht markieren", milestone_arguments
     )
 
-    import_cmd = command("import", "Snapshots zusammenführen: neue Einträge übernehmen")
-    import_cmd.add_argument("files", metavar="DATEI", nargs="+", help="Snapshot-Dateien (.toml)")
-    import_cmd.add_argument(
-        "--dry-run", action="store_true", help="nur zeigen, was sich ändern würde"
+    def delay_arguments(delay: argparse.ArgumentParser) -> None:
+        delay.add_argument("number", metavar="NR")
+        delay.add_argument("--cause", default="corona", help="Ursache (Standard: corona)")
+        delay.add_argument("--since", help="seit (Datum; Standard: heute)")
+        delay.add_argument("--until", help="voraussichtlich bis / neues Ziel (Datum)")
+        delay.add_argument("--note", default="")
+        delay.add_argument("--resolve", action="store_true", help="offene Verzögerungen beheben")
+        delay.add_argument("--on", help="mit --resolve: behoben am (Standard: heute)")
+        delay.add_argument(
+            "--to",
+            default="on_schedule",
+            help="mit --resolve: neuer Status einer verzögerten Maßnahme (on_schedule, established)",
+        )
+
+    command("delay", "eine Verzögerung erfassen oder beheben", delay_arguments)
+
+    def history_arguments(history: argparse.ArgumentParser) -> None:
+        history.add_argument("number", metavar="NR", nargs="?", help="nur diese Maßnahme")
+        history.add_argument("--limit", type=int, metavar="N", help="höchstens N Einträge")
+        history.add_argument("--format", choices=("text", "json"), default="text")
+
+    command("history", "Verlauf der Änderungen (neueste zuerst)", history_arguments)
+
+    def report_arguments(report: argparse.ArgumentParser) -> None:
+        report.add_argument(
+            "--format",
+            choices=("markdown", "text"),
+            help="Standard: text auf dem Terminal; mit -o nach Dateiendung (.txt text, sonst markdown)",
+        )
+        report.add_argument(
+            "--since", metavar="SNAPSHOT.toml", help="mit den Änderungen seit diesem Snapshot"
+        )
+        report.add_argument(
+            "--from",
+            dest="period_from",
+            metavar="DATUM",
+            help="Berichtszeitraum ab (Standard: Stand des Snapshots, sonst 12 Monate zurück)",
+        )
+        report.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
+
+    command(
+        "report", "den Bericht zum Umsetzungsstand für den Gemeinderat schreiben", report_arguments
     )
 
-    diff = command("diff", "was sich seit einem Snapshot geändert hat")
-    diff.add_argument("old", metavar="ALT.toml", help="der ältere Snapshot")
-    diff.add_argument(
-        "new", metavar="NEU.toml", nargs="?", help="der neuere Snapshot (ohne: die Datenbank)"
-    )
-    diff.add_argument("--format", choices=("text", "json"), default="text")
+    def export_arguments(export: argparse.ArgumentParser) -> None:
+        export.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
+        export.add_argument(
+            "--strict",
+            action="store_true",
+            help="nicht exportieren, wenn die Prüfung Hinweise findet",
+        )
+        export.add_argument(
+            "--stale-months",
+            type=int,
+            metavar="N",
+            help="Hinweis auf Maßnahmen, die seit mehr als N Monaten unverändert sind (Standard: 6; 0: aus)",
+        )
 
-    init = command("init", "eine neue Datenbank anlegen (nie stillschweigend überschreibend)")
-    content = init.add_mutually_exclusive_group()
-    content.add_argument("--sample", action="store_true", help="mit dem Beispielkatalog (Standard)")
-    content.add_argument(
-        "--empty", action="store_true", help="nur die vier Handlungsfelder, keine Maßnahmen"
+    command(
+        "export",
+        "einen TOML-Snapshot schreiben (ohne -o auf die Standardausgabe)",
+        export_arguments,
     )
-    init.add_argument(
-        "--overwrite", action="store_true", help="eine vorhandene Datei ausdrücklich ersetzen"
+
+    def import_arguments(import_cmd: argparse.ArgumentParser) -> None:
+        import_cmd.add_argument(
+            "files", metavar="DATEI", nargs="+", help="Snapshot-Dateien (.toml)"
+        )
+        import_cmd.add_argument(
+            "--dry-run", action="store_true", help="nur zeigen, was sich ändern würde"
+        )
+
+    command("import", "Snapshots zusammenführen: neue Einträge übernehmen", import_arguments)
+
+    def diff_arguments(diff: argparse.ArgumentParser) -> None:
+        diff.add_argument("old", metavar="ALT.toml", help="der ältere Snapshot")
+        diff.add_argument(
+            "new", metavar="NEU.toml", nargs="?", help="der neuere Snapshot (ohne: die Datenbank)"
+        )
+        diff.add_argument("--format", choices=("text", "json"), default="text")
+
+    command("diff", "was sich seit einem Snapshot geändert hat", diff_arguments)
+
+    def init_arguments(init: argparse.ArgumentParser) -> None:
+        content = init.add_mutually_exclusive_group()
+        content.add_argument(
+            "--sample", action="store_true", help="mit dem Beispielkatalog (Standard)"
+        )
+        content.add_argument(
+            "--empty", action="store_true", help="nur die vier Handlungsfelder, keine Maßnahmen"
+        )
+        init.add_argument(
+            "--overwrite", action="store_true", help="eine vorhandene Datei ausdrücklich ersetzen"
+        )
+
+    command(
+        "init", "eine neue Datenbank anlegen (nie stillschweigend überschreibend)", init_arguments
     )
+
     return parser
 
 
