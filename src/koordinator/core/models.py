@@ -6,8 +6,8 @@ check texts below are therefore written exactly as in `schema.sql`.  The date-fo
 use SQLite's GLOB and are emitted only on SQLite; everything else is portable SQL.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: with real (not string) annotations the
+# declarative mapping need not evaluate forty `Mapped[...]` strings at every start (~3 ms).
 import json
 from typing import Any
 
