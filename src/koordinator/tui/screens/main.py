@@ -28,7 +28,13 @@ from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
-from koordinator.tui.widgets import FieldList, FilterInput, Footer, MeasureDetails, MeasureTable
+from koordinator.tui.widgets import (
+    FieldList,
+    FilterInput,
+    KeyFooter,
+    MeasureDetails,
+    MeasureTable,
+)
 
 if TYPE_CHECKING:
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
@@ -126,7 +132,7 @@ class MainScreen(Screen[None]):
                     yield MeasureDetails(id="details")
         # Compact and without the palette entry (Strg+P is in the help), so that the
         # everyday keys fit 80 columns; "? Hilfe" comes first, so it is never cut off.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
