@@ -209,35 +209,60 @@ def dumps(snapshot: Snapshot) -> str:
         for delay in state.delays.values():
             writer.block("measures.delays", _row_table(delay))
         for event in record.events:
-            writer.block("measures.events", _event_table(event))
-            if event.details:
-                writer.text("\n")
-                writer.details(_encode(event.details, changes=True))
+            writer.event(event)
     return writer.getvalue()
+
+
+# The characters tomli-w escapes in a (single-line) string: quote, backslash and the ASCII
+# control characters except tab.  A string without any is written as it is, in quotes.
+_ESCAPED = re.compile(r'["\\\x00-\x08\x0a-\x1f\x7f]').search
+
+
+def _literal(value: Any) -> str:
+    """tomli-w's text of a plain value (`tomli_w._writer.format_literal`), taking the short
+    way for what a snapshot is made of: strings that need no escaping, integers, booleans.
+    tests/test_snapshot_writer.py proves it equal to tomli-w on awkward values."""
+    kind = value.__class__
+    if kind is str:
+        return f'"{value}"' if _ESCAPED(value) is None else tomli_w.dumps({"v": value})[4:-1]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    return tomli_w.dumps({"v": value})[4:-1]
+
+
+class _KeyTexts(dict[str, str]):
+    """tomli-w's text of each key, with " = ", made when first asked for."""
+
+    def __missing__(self, key: str) -> str:
+        text = self[key] = tomli_w.dumps({key: 0}).removesuffix("0\n")
+        return text
 
 
 class _Writer:
     """What the blocks of `dumps` would be as `"\n".join(f"[[{array}]]\n" +
-    tomli_w.dumps(values), ...)`, tomli-w formatting every key and value, but each distinct
-    one once and the strings all in one call: a 10,000-measure catalogue has 250,000 blocks
-    of mostly the same keys, authors, statuses and dates.
+    tomli_w.dumps(values), ...)`, but written in one pass: a 10,000-measure catalogue has
+    250,000 blocks, and tomli-w looks at every character of every string in Python.
 
     Tables are laid out as tomli-w lays them out (`tomli_w._writer.gen_table_chunks`):
     values first, one per line, then each sub-table after an empty line, a table's header
     left out when it has only sub-tables.  Anything else tomli-w might do (an array of
-    tables) is left to tomli-w itself.  Each table becomes a %-template of its header and
-    keys (one per set of keys) and the tuple of its values, filled in at the end.
+    tables, a float) is left to tomli-w itself.  Each distinct header and set of keys
+    becomes a %-template, made once.
     """
 
     def __init__(self) -> None:
-        self._parts: list[tuple[str, tuple[Any, ...]]] = []  # (template, values)
+        self._parts: list[str] = []
         self._templates: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._keys: dict[str, str] = {}
-        self._arrays: dict[Any, str] = {}
+        self._keys = _KeyTexts()
+        self._arrays: dict[tuple[tuple[type, Any], ...], str] = {}
+        # An event's template by its keys: as it is, and with every value in quotes.
+        self._event_templates: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def text(self, text: str) -> None:
         """Text as it is (a block of its own before the first `block`)."""
-        self._parts.append((text.replace("%", "%%"), ()))
+        self._parts.append(text)
 
     def block(self, array: str, values: Mapping[str, Any]) -> None:
         """One [[array]] element, always as a table of its own.  Only the header line is
@@ -249,117 +274,114 @@ class _Writer:
         template = self._templates.get((head, keys))
         if template is None:
             template = self._templates[head, keys] = self._template(head, keys)
-        self._parts.append((template, tuple(values.values())))
+        self._parts.append(template % tuple(map(_literal, values.values())))
 
-    def _template(self, head: str, keys: Sequence[str]) -> str:
-        lines = [self._key(key).replace("%", "%%") + "%s\n" for key in keys]
-        return head.replace("%", "%%") + "".join(lines)
+    def event(self, event: Event) -> None:
+        """A history event: its block, and after an empty line its details, if any.  Its
+        values are all strings, and seldom any that tomli-w escapes: one look at all of
+        them (tab, the separator, is not escaped) decides whether they go in as they are."""
+        keys = _EVENT_KEYS
+        values: tuple[str, ...] = (
+            event.id,
+            event.kind,
+            event.occurred_at,
+            event.author,
+            event.note,
+        )
+        if event.from_status is not None:
+            keys += ("from_status",)
+            values += (event.from_status,)
+        if event.to_status is not None:
+            keys += ("to_status",)
+            values += (event.to_status,)
+        templates = self._event_templates.get(keys)
+        if templates is None:
+            template = self._template(_EVENT_HEAD, keys)
+            templates = self._event_templates[keys] = (template, template.replace("%s", '"%s"'))
+        if _ESCAPED("\t".join(values)) is None:
+            self._parts.append(templates[1] % values)
+        else:
+            self._parts.append(templates[0] % tuple(map(_literal, values)))
+        if event.details:
+            self.details(event.details)
 
     def details(self, details: dict[str, Any]) -> None:
-        """`tomli_w.dumps({"measures": {"events": {"details": details}}})`."""
+        """ "\n" and `tomli_w.dumps({"measures": {"events": {"details": _encode(details,
+        changes=True)}}})`: an event's JSON details as TOML."""
         parts = self._parts
         mark = len(parts)
-        if not self._table(details, "measures.events.details"):
+        parts.append("\n")
+        if not self._table(details, "measures.events.details", changes=True):
             del parts[mark:]
-            self.text(tomli_w.dumps({"measures": {"events": {"details": details}}}))
+            encoded = _encode(details, changes=True)
+            parts.append("\n" + tomli_w.dumps({"measures": {"events": {"details": encoded}}}))
 
-    def _table(self, table: dict[str, Any], name: str) -> bool:
-        """False if it holds something tomli-w might write otherwise (an array of tables,
-        a mapping or value of another type); the caller then leaves all to tomli-w."""
+    def _table(self, table: dict[str, Any], name: str, *, changes: bool = False) -> bool:
+        """Write `_encode(table)` as the table `name` (and its sub-tables); False if it
+        holds something tomli-w might write otherwise (an array of tables, a float, a key
+        `_null` of its own) -- the caller then leaves all to tomli-w."""
+        key_text = self._keys
+        lines = []
         tables = []
-        template = ""
-        values = []
-        for key, value in table.items():
+        nulls = []
+        for key in sorted(table):
+            value = table[key]
             kind = value.__class__
-            if kind is str or kind is int or kind is bool:
-                template += self._key(key).replace("%", "%%") + "%s\n"
-                values.append(value)
+            if kind is str and _ESCAPED(value) is None:
+                lines.append(f'{key_text[key]}"{value}"')
+            elif kind is str or kind is int or kind is bool:
+                lines.append(key_text[key] + _literal(value))
+            elif value is None:
+                nulls.append(key)
             elif kind is dict:
+                if changes and key == "changes":  # [old, new] pairs: a table {old, new}
+                    value = {name: {"old": pair[0], "new": pair[1]} for name, pair in value.items()}
                 tables.append((key, value))
             elif kind is list and not any(isinstance(item, Mapping) for item in value):
-                # arrays: rare, formatted here, one by one
-                template += f"{self._key(key)}{self._array(value)}\n".replace("%", "%%")
+                lines.append(key_text[key] + self._array(value))
             else:
                 return False
-        written = bool(template) or not tables
+        if nulls:
+            if NULL_KEY in table:
+                return False
+            lines.append(key_text[NULL_KEY] + self._array(nulls))
+        parts = self._parts
+        written = bool(lines) or not tables
         if written:
-            template = f"[{name}]\n".replace("%", "%%") + template
-            self._parts.append((template, tuple(values)))
+            parts.append(f"[{name}]\n")
+            parts.append("\n".join(lines))
+            if lines:
+                parts.append("\n")
         for key, value in tables:
             if written:
-                self._parts.append(("\n", ()))
+                parts.append("\n")
             written = True
-            if not self._table(value, f"{name}.{self._key(key)[:-3]}"):
+            if not self._table(value, f"{name}.{key_text[key][:-3]}"):
                 return False
         return True
 
-    def _key(self, key: str) -> str:
-        """tomli-w's text of a key, with " = "."""
-        text = self._keys.get(key)
-        if text is None:
-            text = self._keys[key] = tomli_w.dumps({key: 0}).removesuffix("0\n")
-        return text
+    def _template(self, head: str, keys: Sequence[str]) -> str:
+        lines = [self._keys[key].replace("%", "%%") + "%s\n" for key in keys]
+        return head.replace("%", "%%") + "".join(lines)
 
     def _array(self, value: list[Any]) -> str:
+        """tomli-w's text of an array without tables (mostly `_null`'s few names, over and
+        over: each distinct one formatted once)."""
         try:
-            key: Any = tuple((type(item), item) for item in value)
+            key = tuple((item.__class__, item) for item in value)
             text = self._arrays.get(key)
         except TypeError:  # an array of arrays: not cached
-            return tomli_w.dumps({"v": value})[4:-1]
+            return _literal(_encode(value))
         if text is None:
-            text = self._arrays[key] = tomli_w.dumps({"v": value})[4:-1]
+            text = self._arrays[key] = _literal(_encode(value))
         return text
 
     def getvalue(self) -> str:
-        parts = self._parts
-        distinct: set[Any] = set()
-        for _, values in parts:
-            distinct.update(values)
-        strings = [value for value in distinct if value.__class__ is str]
-        texts = dict(zip(strings, _scalar_texts(strings), strict=True))
-        # Numbers and true/false apart (a set holds only one of 1 and True, but one is
-        # written 1, the other true); few, each formatted when first met.
-        other_texts: dict[tuple[type, Any], str] = {}
-
-        def other(value: Any) -> str:
-            key = (value.__class__, value)
-            text = other_texts.get(key)
-            if text is None:
-                text = other_texts[key] = _scalar_texts([value])[0]
-            return text
-
-        lookup = texts.__getitem__
-        mixed: set[str] = set()  # templates whose values were not all strings
-        pieces = []
-        for template, values in parts:
-            if template not in mixed:
-                try:
-                    pieces.append(template % tuple(map(lookup, values)))
-                    continue
-                except KeyError:
-                    mixed.add(template)
-            pieces.append(
-                template
-                % tuple(
-                    texts[value] if value.__class__ is str else other(value) for value in values
-                )
-            )
-        return "".join(pieces)
+        return "".join(self._parts)
 
 
-def _scalar_texts(values: list[Any]) -> list[str]:
-    """tomli-w's text of each value, all in one call: as the elements of one array, one per
-    line (tomli-w writes a string on one line, escaping line breaks)."""
-    if not values:
-        return []
-    lines = tomli_w.dumps({"v": values}).split("\n")
-    if len(lines) != len(values) + 3:  # a value that took more than a line: one by one
-        return [tomli_w.dumps({"v": value})[4:-1] for value in values]
-    return [line[4:-1] for line in lines[1:-2]]
-
-
-def _is_array_of_tables(value: Any) -> bool:
-    return isinstance(value, list) and any(isinstance(item, Mapping) for item in value)
+_EVENT_HEAD = "\n[[measures.events]]\n"
+_EVENT_KEYS = ("id", "kind", "occurred_at", "author", "note")  # then the statuses it has
 
 
 def _measure_table(state: MeasureState) -> dict[str, Any]:
@@ -381,19 +403,6 @@ def _row_table(row: MilestoneState | DelayState) -> dict[str, Any]:
     names = MILESTONE_FIELDS if isinstance(row, MilestoneState) else DELAY_FIELDS
     values = {"id": row.id} | {name: getattr(row, name) for name in names}
     return {name: value for name, value in values.items() if value is not None}
-
-
-def _event_table(event: Event) -> dict[str, Any]:
-    head = {
-        "id": event.id,
-        "kind": event.kind,
-        "occurred_at": event.occurred_at,
-        "author": event.author,
-        "note": event.note,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-    }
-    return {key: value for key, value in head.items() if value is not None}
 
 
 def _encode(value: Any, *, changes: bool = False) -> Any:
