@@ -1223,7 +1223,7 @@ class _Reader:
             self.event(item, (*path, "events", index), number)
             for index, item in enumerate(table["events"])
         ]
-        events.sort(key=lambda event: event.order)
+        events.sort(key=replay.EVENT_ORDER)
         self._check_history(path, state, events)
         return MeasureRecord(state, tuple(events))
 
