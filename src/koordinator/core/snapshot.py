@@ -48,7 +48,12 @@ from koordinator.core.dates import (
 )
 from koordinator.core.db import Database
 from koordinator.core.errors import KoordinatorError, SnapshotError
-from koordinator.core.history import EventKind, text_problem
+from koordinator.core.history import (
+    CONTROL_CHARACTERS,
+    MAX_TEXT_LENGTH,
+    EventKind,
+    text_problem,
+)
 from koordinator.core.models import SCHEMA_VERSION, FieldOfAction
 from koordinator.core.replay import (
     DELAY_FIELDS,
@@ -928,6 +933,24 @@ def _valid_timestamp(text: str, format: str | None = None) -> bool:
     return True
 
 
+_ABSENT = object()
+
+
+class _Table:
+    """The keys a table must have (`required`) and may have (`optional`), each with its
+    check; made once per kind of table, not once per table read (there are 250,000)."""
+
+    def __init__(
+        self, required: Mapping[str, Check], optional: Mapping[str, Check] | None = None
+    ) -> None:
+        optional = optional or {}
+        self.names = (*required, *optional)  # for messages, in this order
+        self.allowed = frozenset(self.names)
+        self.checks = tuple(
+            (key, check, key in required) for key, check in (*required.items(), *optional.items())
+        )
+
+
 class _Reader:
     """Validates the parsed TOML, turning it into a `Snapshot` or a located SnapshotError."""
 
@@ -935,7 +958,54 @@ class _Reader:
         self.name = name
         self.lines = lines
         self.numbers: dict[int, str] = {}  # measure index -> number, for messages
-        self._specs: dict[EventKind, tuple[dict[str, Check], dict[str, Check]]] = {}
+        self._specs: dict[EventKind, _Table] = {}
+        self._dates: set[str] = set()  # loose dates found valid
+        self._measure = _Table(
+            {
+                "number": self.number,
+                "field": self.positive,
+                "title": self.title,
+                "unit": self.text,
+                "origin": self.origin,
+                "origin_date": self.loose_date,
+                "status": self.status,
+                "note": self.text,
+                "revision": self.positive,
+                "updated_at": self.stamp,
+                "events": self.list_of(lambda item, item_path: item),
+            },
+            {
+                "milestones": self.list_of(self.milestone),
+                "delays": self.list_of(self.delay),
+            },
+        )
+        self._milestone = _Table(
+            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.text},
+            {"due": self.loose_date, "done_on": self.loose_date},
+        )
+        self._delay = _Table(
+            {
+                "id": self.identifier,
+                "cause": self.title,
+                "since": self.loose_date,
+                "note": self.text,
+            },
+            {"until": self.loose_date, "resolved_on": self.loose_date},
+        )
+        self._event = _Table(
+            {
+                "id": self.identifier,
+                "kind": self.kind,
+                "occurred_at": self.stamp,
+                "author": self.title,
+                "note": self.text,
+            },
+            {
+                "from_status": self.status,
+                "to_status": self.status,
+                "details": lambda item, item_path: item,
+            },
+        )
 
     # --- reporting
 
@@ -953,42 +1023,30 @@ class _Reader:
 
     # --- generic checks
 
-    def table(
-        self,
-        value: Any,
-        path: KeyPath,
-        required: Mapping[str, Check],
-        optional: Mapping[str, Check] | None = None,
-    ) -> dict[str, Any]:
+    def table(self, value: Any, path: KeyPath, spec: _Table) -> dict[str, Any]:
         """A table with exactly these keys; optional ones that are missing come back None."""
-        optional = optional or {}
         if not isinstance(value, dict):
             self.fail(path, f"erwartet eine Tabelle, gefunden {_kind_of(value)}")
-        unknown = sorted(value.keys() - required.keys() - optional.keys())
-        if unknown:
-            allowed = ", ".join([*required, *optional])
+        if not spec.allowed.issuperset(value):
+            unknown = sorted(value.keys() - spec.allowed)
+            allowed = ", ".join(spec.names)
             self.fail((*path, unknown[0]), f"unbekannter Schlüssel – erlaubt: {allowed}")
         result: dict[str, Any] = {}
-        for key, check in (*required.items(), *optional.items()):
-            if key in value:
-                result[key] = check(value[key], (*path, key))
-            elif key in required:
+        for key, check, required in spec.checks:
+            item = value.get(key, _ABSENT)
+            if item is not _ABSENT:
+                result[key] = check(item, (*path, key))
+            elif required:
                 self.fail(path, f"Schlüssel „{key}“ fehlt")
             else:
                 result[key] = None
         return result
 
-    def details_table(
-        self,
-        value: Any,
-        path: KeyPath,
-        required: Mapping[str, Check],
-        optional: Mapping[str, Check] | None = None,
-    ) -> dict[str, Any]:
+    def details_table(self, value: Any, path: KeyPath, spec: _Table) -> dict[str, Any]:
         """A table inside event details: `_null` names keys without value; optional keys
         stay absent (the details are kept exactly as the database had them)."""
         value = self.nulls(value, path)
-        result = self.table(value, path, required, optional)
+        result = self.table(value, path, spec)
         return {key: item for key, item in result.items() if key in value}
 
     def nulls(self, value: Any, path: KeyPath) -> Any:
@@ -1033,6 +1091,13 @@ class _Reader:
         return lambda value, path: None if value is None else check(value, path)
 
     def text(self, value: Any, path: KeyPath) -> str:
+        # The common case first, in one look: a string without a character to refuse.
+        if (
+            value.__class__ is str
+            and len(value) <= MAX_TEXT_LENGTH
+            and not CONTROL_CHARACTERS.search(value)
+        ):
+            return value
         if not isinstance(value, str):
             self.fail(path, f"erwartet Text in Anführungszeichen, gefunden {_kind_of(value)}")
         if "\x00" in value:  # SQLite's text functions stop at a NUL; no one types one
@@ -1063,6 +1128,10 @@ class _Reader:
         return value
 
     def loose_date(self, value: Any, path: KeyPath) -> str:
+        if (
+            value.__class__ is str and value in self._dates
+        ):  # dates repeat a lot (months, years): each checked once
+            return value
         text = self.text(value, path)
         try:
             valid = bool(_LOOSE_DATE.fullmatch(text)) and from_iso(text) is not None
@@ -1070,6 +1139,7 @@ class _Reader:
             valid = False
         if not valid:
             self.fail(path, f"„{text}“ ist kein Datum – erwartet JJJJ, JJJJ-MM oder JJJJ-MM-TT")
+        self._dates.add(text)
         return text
 
     def stamp(self, value: Any, path: KeyPath) -> str:
@@ -1126,19 +1196,21 @@ class _Reader:
         top = self.table(
             data,
             (),
-            {
-                "format": self.text,
-                "version": self.integer,
-                "exported_at": self.stamp,
-                "author": self.title,
-                "source": self.text,
-                "schema_version": self.positive,
-                "summary": lambda value, path: value,  # compared once the measures are read
-            },
-            {
-                "fields": self.list_of(self.field),
-                "measures": self.list_of(lambda value, path: value),
-            },
+            _Table(
+                {
+                    "format": self.text,
+                    "version": self.integer,
+                    "exported_at": self.stamp,
+                    "author": self.title,
+                    "source": self.text,
+                    "schema_version": self.positive,
+                    "summary": lambda value, path: value,  # compared once the measures are read
+                },
+                {
+                    "fields": self.list_of(self.field),
+                    "measures": self.list_of(lambda value, path: value),
+                },
+            ),
         )
         field_names: dict[int, str] = {}
         for index, (code, name) in enumerate(top["fields"] or []):
@@ -1180,7 +1252,7 @@ class _Reader:
             self.fail(("version",), f"unbekannte Snapshot-Version {version}")
 
     def field(self, value: Any, path: KeyPath) -> tuple[int, str]:
-        table = self.table(value, path, {"code": self.positive, "name": self.title})
+        table = self.table(value, path, _Table({"code": self.positive, "name": self.title}))
         if table["code"] > 99:
             self.fail((*path, "code"), "erwartet eine Zahl von 1 bis 99")
         return table["code"], table["name"]
@@ -1188,27 +1260,7 @@ class _Reader:
     def measure(self, value: Any, path: KeyPath, field_names: Mapping[int, str]) -> MeasureRecord:
         if isinstance(value, dict) and isinstance(value.get("number"), str):
             self.numbers[path[-1]] = value["number"]  # type: ignore[index]
-        table = self.table(
-            value,
-            path,
-            {
-                "number": self.number,
-                "field": self.positive,
-                "title": self.title,
-                "unit": self.text,
-                "origin": self.origin,
-                "origin_date": self.loose_date,
-                "status": self.status,
-                "note": self.text,
-                "revision": self.positive,
-                "updated_at": self.stamp,
-                "events": self.list_of(lambda item, item_path: item),
-            },
-            {
-                "milestones": self.list_of(self.milestone),
-                "delays": self.list_of(self.delay),
-            },
-        )
+        table = self.table(value, path, self._measure)
         number = table["number"]
         if number.partition(".")[0] != str(table["field"]):
             self.fail((*path, "field"), f"passt nicht zur Nummer {number}")
@@ -1228,49 +1280,19 @@ class _Reader:
         return MeasureRecord(state, tuple(events))
 
     def milestone(self, value: Any, path: KeyPath) -> MilestoneState:
-        table = self.table(
-            value,
-            path,
-            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.text},
-            {"due": self.loose_date, "done_on": self.loose_date},
-        )
+        table = self.table(value, path, self._milestone)
         if table["done_on"] is not None and not table["done"]:
             self.fail((*path, "done_on"), "ein Datum „erreicht am“ braucht done = true")
         return MilestoneState(**table)
 
     def delay(self, value: Any, path: KeyPath) -> DelayState:
-        table = self.table(
-            value,
-            path,
-            {
-                "id": self.identifier,
-                "cause": self.title,
-                "since": self.loose_date,
-                "note": self.text,
-            },
-            {"until": self.loose_date, "resolved_on": self.loose_date},
-        )
+        table = self.table(value, path, self._delay)
         return DelayState(**table)
 
     # --- events
 
     def event(self, value: Any, path: KeyPath, number: str) -> Event:
-        table = self.table(
-            value,
-            path,
-            {
-                "id": self.identifier,
-                "kind": self.kind,
-                "occurred_at": self.stamp,
-                "author": self.title,
-                "note": self.text,
-            },
-            {
-                "from_status": self.status,
-                "to_status": self.status,
-                "details": lambda item, item_path: item,
-            },
-        )
+        table = self.table(value, path, self._event)
         kind = EventKind(table["kind"])
         details_path = (*path, "details")
         details = self.details(kind, table["details"] or {}, details_path)
@@ -1290,13 +1312,12 @@ class _Reader:
         return event
 
     def details(self, kind: EventKind, value: Any, path: KeyPath) -> dict[str, Any]:
-        required, optional = (self._specs or self._detail_specs())[kind]
-        details = self.details_table(value, path, required, optional)
+        details = self.details_table(value, path, (self._specs or self._detail_specs())[kind])
         if ("resolved_delays" in details) != ("resolved_on" in details):
             self.fail(path, "„resolved_delays“ und „resolved_on“ gehören zusammen")
         return details
 
-    def _detail_specs(self) -> dict[EventKind, tuple[dict[str, Check], dict[str, Check]]]:
+    def _detail_specs(self) -> dict[EventKind, _Table]:
         """The checks of each kind's details (required, optional): built once per reader."""
         text, title, loose, ident = self.text, self.title, self.loose_date, self.identifier
         nullable_loose = self.optional(loose)
@@ -1332,13 +1353,15 @@ class _Reader:
         }
 
         def payload(values: Mapping[str, Check]) -> Check:
-            return lambda item, item_path: self.details_table(item, item_path, values)
+            spec = _Table(values)
+            return lambda item, item_path: self.details_table(item, item_path, spec)
 
         def changes(values: Mapping[str, Check]) -> Check:
+            pairs = {name: _Table({"old": check, "new": check}) for name, check in values.items()}
+
             def pair(name: str) -> Check:
-                check = values[name]
                 return lambda item, item_path: [
-                    *self.details_table(item, item_path, {"old": check, "new": check}).values()
+                    *self.details_table(item, item_path, pairs[name]).values()
                 ]
 
             def checked(item: Any, item_path: KeyPath) -> dict[str, list[Any]]:
@@ -1353,21 +1376,32 @@ class _Reader:
         def fields_of(values: Mapping[str, Check]) -> Check:
             """Some of these fields, each with its value (an undo's restore)."""
 
+            spec = _Table({}, values)
+
             def checked(item: Any, item_path: KeyPath) -> dict[str, Any]:
-                return self.details_table(item, item_path, {}, values)
+                return self.details_table(item, item_path, spec)
 
             return lambda item, item_path: _nonempty(self, item_path, checked(item, item_path))
 
         delay_payload = payload(
             {"id": ident, "cause": title, "since": loose, "until": nullable_loose, "note": text}
         )
-        specs: dict[EventKind, tuple[dict[str, Check], dict[str, Check]]] = {
-            EventKind.MEASURE_CREATED: ({"measure": payload(measure_payload)}, {}),
-            EventKind.MEASURE_EDITED: (
-                {"changes": changes({name: measure_values[name] for name in MEASURE_EDITABLE})},
-                {},
+        restore = _Table(
+            {},
+            {
+                "measure": fields_of({name: measure_values[name] for name in MEASURE_RESTORABLE}),
+                "milestones": self.mapping_of(ident, fields_of(milestone_values)),
+                "delays": self.mapping_of(ident, fields_of(delay_values)),
+                "delete_milestones": ids,
+                "delete_delays": ids,
+            },
+        )
+        specs: dict[EventKind, _Table] = {
+            EventKind.MEASURE_CREATED: _Table({"measure": payload(measure_payload)}),
+            EventKind.MEASURE_EDITED: _Table(
+                {"changes": changes({name: measure_values[name] for name in MEASURE_EDITABLE})}
             ),
-            EventKind.STATUS_CHANGED: (
+            EventKind.STATUS_CHANGED: _Table(
                 {},
                 {
                     "receiving_unit": text,
@@ -1377,47 +1411,30 @@ class _Reader:
                     "resolved_on": loose,
                 },
             ),
-            EventKind.MILESTONE_ADDED: (
-                {"milestone": payload({"id": ident, **milestone_values})},
-                {},
+            EventKind.MILESTONE_ADDED: _Table(
+                {"milestone": payload({"id": ident, **milestone_values})}
             ),
-            EventKind.MILESTONE_COMPLETED: (
-                {"milestone_id": ident, "title": text, "done_on": loose},
-                {},
+            EventKind.MILESTONE_COMPLETED: _Table(
+                {"milestone_id": ident, "title": text, "done_on": loose}
             ),
-            EventKind.MILESTONE_EDITED: (
+            EventKind.MILESTONE_EDITED: _Table(
                 {
                     "milestone_id": ident,
                     "title": text,
                     "changes": changes(
                         {name: milestone_values[name] for name in ("title", "due", "note")}
                     ),
-                },
-                {},
+                }
             ),
-            EventKind.DELAY_LOGGED: ({"delay": delay_payload}, {}),
-            EventKind.DELAY_RESOLVED: ({"resolved_delays": ids, "resolved_on": loose}, {}),
-            EventKind.CHANGE_UNDONE: (
+            EventKind.DELAY_LOGGED: _Table({"delay": delay_payload}),
+            EventKind.DELAY_RESOLVED: _Table({"resolved_delays": ids, "resolved_on": loose}),
+            EventKind.CHANGE_UNDONE: _Table(
                 {
                     "undone_event_id": ident,
                     "undone_kind": self.kind,
                     "undone_summary": text,
-                    "restore": lambda item, item_path: self.details_table(
-                        item,
-                        item_path,
-                        {},
-                        {
-                            "measure": fields_of(
-                                {name: measure_values[name] for name in MEASURE_RESTORABLE}
-                            ),
-                            "milestones": self.mapping_of(ident, fields_of(milestone_values)),
-                            "delays": self.mapping_of(ident, fields_of(delay_values)),
-                            "delete_milestones": ids,
-                            "delete_delays": ids,
-                        },
-                    ),
-                },
-                {},
+                    "restore": lambda item, item_path: self.details_table(item, item_path, restore),
+                }
             ),
         }
         self._specs = specs
@@ -1519,7 +1536,10 @@ class _Reader:
         summary = self.table(
             value,
             ("summary",),
-            {"total": self.integer, "from_catalogue": self.integer, "added": self.integer} | nested,
+            _Table(
+                {"total": self.integer, "from_catalogue": self.integer, "added": self.integer}
+                | nested
+            ),
         )
         for key, expected in computed.to_toml().items():
             if summary[key] != expected:
