@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from koordinator.core import replay
 from koordinator.core.catalogue import DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import create_database
@@ -150,6 +151,24 @@ def test_round_trip_through_an_empty_database(sample_path: Path, tmp_path: Path)
     with opened(target) as database:
         import_snapshots(database, [snapshot_file])
     assert without_export_time(export_text(target)) == without_export_time(original)
+
+
+def test_a_large_import_rebuilds_the_history_indexes(
+    sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large imports drop the history's indexes and build them again after the insert:
+    here made "large" from one event on, so the sample's 100 events take that way."""
+    monkeypatch.setattr(replay, "BULK_INDEX_REBUILD", 1)
+    original = export_text(sample_path)
+    snapshot_file = tmp_path / "s.toml"
+    snapshot_file.write_text(original, encoding="utf-8")
+    target = empty_database(tmp_path / "ziel" / sample_path.name)
+    with opened(target) as database:
+        import_snapshots(database, [snapshot_file])
+    assert without_export_time(export_text(target)) == without_export_time(original)
+    indexes = sorted(line for line in dump(target) if line.startswith("CREATE INDEX"))
+    assert indexes == sorted(line for line in dump(sample_path) if line.startswith("CREATE INDEX"))
+    assert sum("ON history_event" in line for line in indexes) == 3
 
 
 def test_import_into_a_database_without_fields_brings_them(tmp_path: Path) -> None:
