@@ -13,28 +13,24 @@ snapshot diff, so that this module does not depend on how snapshots are read.
 from __future__ import annotations
 
 import functools
+import gc
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, select
+from sqlalchemy import literal_column, select
 
-from koordinator.core import diff, snapshot
 from koordinator.core.catalogue import number_key
-from koordinator.core.dates import (
-    LooseDate,
-    add_months,
-    german,
-    local_today,
-    parse_timestamp,
-)
+from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
+from koordinator.core.dates import german as _german
 from koordinator.core.errors import InputError, SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
@@ -148,6 +144,9 @@ class SinceSnapshot:
 
 def since_snapshot(source: Catalogue | Database, path: Path) -> SinceSnapshot:
     """Compare a snapshot file with the database now (SnapshotError if it is unusable)."""
+    # Imported here: only `--since` needs them, and they are large (every report pays otherwise).
+    from koordinator.core import diff, snapshot
+
     database = _database(source)
     old = snapshot.load(path)
     # Only the older side is named in the report; the newer one is "now".
@@ -193,6 +192,20 @@ class ReportFigures:
         return add_months(self.today, DUE_SOON_MONTHS)
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while the figures are built: tens of thousands of
+    acyclic rows and lines would make it walk the whole heap several times, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_no_cycle_collection()
 def compute_figures(
     source: Catalogue | Database,
     *,
@@ -210,119 +223,197 @@ def compute_figures(
     today = today or local_today()
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
     with database.read() as session:
-        # Column rows (named like the models' attributes), not ORM objects: 10,000 measures.
-        fields = session.execute(
+        # One read transaction for every figure.  Core statements on the session's connection
+        # give plain column rows (named like the models' attributes) without the ORM's
+        # per-row work: the report reads 10,000 measures.
+        connection = session.connection()
+        fields = connection.execute(
             select(FieldOfAction.code, FieldOfAction.name).order_by(FieldOfAction.code)
         ).all()
-        measures = session.execute(
+        measures = connection.execute(
             select(
                 Measure.id,
                 Measure.number,
                 Measure.field_code,
+                Measure.sequence,
                 Measure.title,
                 Measure.status,
                 Measure.unit,
                 Measure.origin,
             ).order_by(Measure.field_code, Measure.sequence)
         ).all()
-        milestones = session.execute(
-            select(
-                Milestone.measure_id,
-                Milestone.title,
-                Milestone.due,
-                Milestone.done_on,
-                Milestone.done,
-            )
+        # Only what the report lists: open milestones (next milestone, due soon, overdue) and
+        # those done in the period.  Most milestones of a large catalogue are long done.
+        # In table order, as a plain scan gives them: ties in the sort below keep that order.
+        open_milestones = connection.execute(
+            select(Milestone.measure_id, Milestone.title, Milestone.due)
+            .where(Milestone.done.is_(False))
+            .order_by(_MILESTONE_ROWID)
         ).all()
-        open_delays = session.execute(
+        # A superset, narrowed exactly below: a loose date whose period touches the report's
+        # period has a year >= the start's year and (as ISO text, "2020" < "2020-01-01")
+        # sorts at or before the report's day.
+        done_milestones = connection.execute(
+            select(Milestone.measure_id, Milestone.title, Milestone.due, Milestone.done_on)
+            .where(
+                Milestone.done.is_(True),
+                Milestone.done_on >= f"{period_start.year:04d}",
+                Milestone.done_on <= today.isoformat(),
+            )
+            .order_by(_MILESTONE_ROWID)
+        ).all()
+        open_delays = connection.execute(
             select(Delay.measure_id, Delay.cause, Delay.since, Delay.until, Delay.note)
             .where(Delay.resolved_on.is_(None))
             .order_by(Delay.since, Delay.created_at, Delay.id)
         ).all()
-        final_moves = session.execute(
-            select(HistoryEvent.measure_id, HistoryEvent.to_status, HistoryEvent.details)
+        # Moves into the final status each handed-over or dropped measure is in now (found
+        # through the status index and each measure's history index, not the whole history).
+        final_moves = connection.execute(
+            select(HistoryEvent.measure_id, HistoryEvent.details)
+            .join(Measure, Measure.id == HistoryEvent.measure_id)
             .where(
+                Measure.status.in_([status.value for status in FINAL_STATUSES]),
                 HistoryEvent.kind == EventKind.STATUS_CHANGED.value,
-                HistoryEvent.to_status.in_([status.value for status in FINAL_STATUSES]),
+                HistoryEvent.to_status == Measure.status,
             )
             .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
         ).all()
 
-    by_id = {measure.id: measure for measure in measures}
-    lines = _milestone_lines(milestones, by_id)
-    next_milestones: dict[str, MilestoneLine] = {}
-    for line in sorted((line for line in lines if not line.done), key=_deadline_order):
-        next_milestones.setdefault(line.number, line)
-    measure_lines = [
-        MeasureLine(
-            number=m.number,
-            field_code=m.field_code,
-            title=m.title,
-            status=Status(m.status),
-            unit=m.unit,
-            origin=m.origin,
-            next_milestone=next_milestones.get(m.number),
-        )
-        for m in measures
+    # Plain tuples from here on (unpacked, not read by attribute name: 10,000 rows).
+    # The schema checks number = field_code || '.' || sequence: (field_code, sequence) is
+    # number_key(number).
+    names: dict[int, tuple[str, str, str]] = {}
+    number_keys: dict[int, tuple[int, int]] = {}
+    for measure_id, number, field_code, sequence, title, status_value, *_ in measures:
+        names[measure_id] = (number, title, status_value)
+        number_keys[measure_id] = (field_code, sequence)
+
+    # Open milestones by deadline (each distinct due date read once), undated last; then by
+    # measure and title.  Sorting them all once orders every list taken from them.
+    deadlines: dict[str | None, tuple[date, int]] = {None: (date.max, 0)}
+    last_days: dict[str | None, date] = {}
+    for due in {due for _, _, due in open_milestones}:
+        loose = from_iso(due)
+        if loose is not None:
+            deadlines[due] = loose.deadline_key()
+            last_days[due] = loose.last_day()
+    open_milestones = sorted(
+        open_milestones, key=lambda m: (deadlines[m[2]], number_keys[m[0]], m[1])
+    )
+    next_milestones: dict[int, MilestoneLine] = {}
+    due_soon: list[MilestoneLine] = []
+    overdue: list[MilestoneLine] = []
+    due_soon_until = add_months(today, DUE_SOON_MONTHS)
+    for measure_id, title, due in open_milestones:
+        number, measure_title, _ = names[measure_id]
+        line = MilestoneLine(number, measure_title, title, due, None, False)
+        if measure_id not in next_milestones:
+            next_milestones[measure_id] = line
+        last_day = last_days.get(due)
+        if last_day is None:
+            continue
+        if last_day < today:
+            overdue.append(line)
+        elif last_day <= due_soon_until:
+            due_soon.append(line)
+
+    reached = [
+        MilestoneLine(names[measure_id][0], names[measure_id][1], title, due, done_on, True)
+        for measure_id, title, due, done_on in done_milestones
+        if _touches(done_on, period_start, today)
     ]
+    reached.sort(key=_done_order)
+
     # The latest move into a measure's current final status says to whom or why; a move
     # reopened and later undone leaves an older such event as the one that still holds.
-    move_details: dict[tuple[int, str], str] = {}
-    for measure_id, to_status, details in final_moves:
-        move_details[(measure_id, to_status)] = str(
-            details.get("receiving_unit") or details.get("reason") or ""
+    move_details: dict[int, str] = {}
+    for measure_id, details in final_moves:
+        move_details[measure_id] = str(details.get("receiving_unit") or details.get("reason") or "")
+    # Each delayed measure counted once, under the cause of its most recent open delay.
+    latest_cause: dict[int, str] = {}
+    delay_lines = []
+    for measure_id, cause, since, until, note in open_delays:  # by since: the last one wins
+        latest_cause[measure_id] = cause
+        number, measure_title, status_value = names[measure_id]
+        delay_lines.append(
+            DelayLine(number, measure_title, _STATUSES[status_value], cause, since, until, note)
         )
-    delay_lines = [
-        DelayLine(
-            number=by_id[d.measure_id].number,
-            measure_title=by_id[d.measure_id].title,
-            status=Status(by_id[d.measure_id].status),
-            cause=d.cause,
-            since=d.since,
-            until=d.until,
-            note=d.note,
-        )
-        for d in open_delays
-    ]
     delay_lines.sort(key=lambda line: number_key(line.number))
+
+    measure_lines: list[MeasureLine] = []
+    by_field: dict[int, list[MeasureLine]] = {code: [] for code, _ in fields}
+    established: list[MeasureLine] = []
+    final_moves_by_status: dict[Status, list[FinalMove]] = {
+        Status.HANDED_OVER: [],
+        Status.DROPPED: [],
+    }
+    delayed_causes: list[str] = []
+    from_catalogue = 0
+    for measure_id, number, field_code, _, title, status_value, unit, origin in measures:
+        status = _STATUSES[status_value]
+        line = MeasureLine(
+            number, field_code, title, status, unit, origin, next_milestones.get(measure_id)
+        )
+        measure_lines.append(line)
+        own = by_field.get(field_code)
+        if own is not None:
+            own.append(line)
+        if origin == "catalog":
+            from_catalogue += 1
+        if status is Status.ESTABLISHED:
+            established.append(line)
+        elif status is Status.DELAYED:
+            delayed_causes.append(latest_cause.get(measure_id, "ohne Angabe"))
+        elif status in final_moves_by_status:
+            final_moves_by_status[status].append(
+                FinalMove(number, title, move_details.get(measure_id, ""))
+            )
     return ReportFigures(
         today=today,
         period_start=period_start,
         total=len(measures),
-        from_catalogue=sum(1 for m in measures if m.origin == "catalog"),
-        added=sum(1 for m in measures if m.origin != "catalog"),
+        from_catalogue=from_catalogue,
+        added=len(measures) - from_catalogue,
         by_status=_count_statuses(line.status for line in measure_lines),
-        delayed_by_cause=_delayed_by_cause(measures, open_delays),
-        established=tuple(line for line in measure_lines if line.status == Status.ESTABLISHED),
-        handed_over=_final_moves(measures, Status.HANDED_OVER, move_details),
-        dropped=_final_moves(measures, Status.DROPPED, move_details),
-        fields=tuple(_field_figures(field, measure_lines) for field in fields),
+        delayed_by_cause=dict(Counter(delayed_causes).most_common()),
+        established=tuple(established),
+        handed_over=tuple(final_moves_by_status[Status.HANDED_OVER]),
+        dropped=tuple(final_moves_by_status[Status.DROPPED]),
+        fields=tuple(
+            FieldFigures(
+                code=code,
+                name=name,
+                by_status=_count_statuses(line.status for line in by_field[code]),
+                measures=tuple(by_field[code]),
+            )
+            for code, name in fields
+        ),
         open_delays=tuple(delay_lines),
-        milestones_reached=tuple(
-            sorted(
-                (line for line in lines if _reached_between(line, period_start, today)),
-                key=_done_order,
-            )
-        ),
-        milestones_due_soon=tuple(
-            sorted(
-                (line for line in lines if _due_soon(line, today)),
-                key=_deadline_order,
-            )
-        ),
-        milestones_overdue=tuple(
-            sorted((line for line in lines if _overdue(line, today)), key=_deadline_order)
-        ),
+        milestones_reached=tuple(reached),
+        milestones_due_soon=tuple(due_soon),
+        milestones_overdue=tuple(overdue),
         changes=tuple(changes) if changes is not None else None,
         changes_since=changes_since,
     )
 
 
+_STATUSES: dict[str, Status] = {status.value: status for status in Status}
+# SQLite's own row order of a table (what a plain scan returns).
+_MILESTONE_ROWID = literal_column("milestone.rowid")
+
+
 @functools.lru_cache(maxsize=16384)
 def from_iso(text: str | None) -> LooseDate | None:
     """`dates.from_iso`, each distinct text read once (LooseDate is immutable): a report
-    on 10,000 measures looks at 30,000 milestones' dates several times."""
+    on 10,000 measures looks at thousands of milestones' dates several times."""
     return _from_iso(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def german(text: str | None) -> str:
+    """`dates.german`, each distinct text formatted once."""
+    return _german(text)
 
 
 def _database(source: Catalogue | Database) -> Database:
@@ -330,64 +421,9 @@ def _database(source: Catalogue | Database) -> Database:
     return getattr(source, "database", source)  # type: ignore[return-value]
 
 
-def _field_figures(field: Row[tuple[int, str]], measures: Sequence[MeasureLine]) -> FieldFigures:
-    own = tuple(line for line in measures if line.field_code == field.code)
-    return FieldFigures(
-        code=field.code,
-        name=field.name,
-        by_status=_count_statuses(line.status for line in own),
-        measures=own,
-    )
-
-
 def _count_statuses(statuses: Iterable[Status]) -> dict[Status, int]:
     counts = Counter(statuses)
     return {status: counts.get(status, 0) for status in REPORT_ORDER}
-
-
-def _delayed_by_cause(
-    measures: Sequence[Row[Any]], open_delays: Sequence[Row[Any]]
-) -> dict[str, int]:
-    """Each delayed measure counted once, under the cause of its most recent open delay."""
-    latest: dict[int, str] = {}
-    for delay in open_delays:  # ordered by since: the last one wins
-        latest[delay.measure_id] = delay.cause
-    causes = Counter(
-        latest.get(m.id, "ohne Angabe") for m in measures if m.status == Status.DELAYED.value
-    )
-    return dict(causes.most_common())
-
-
-def _final_moves(
-    measures: Sequence[Row[Any]], status: Status, details: Mapping[tuple[int, str], str]
-) -> tuple[FinalMove, ...]:
-    return tuple(
-        FinalMove(m.number, m.title, details.get((m.id, status.value), ""))
-        for m in measures
-        if m.status == status.value
-    )
-
-
-def _milestone_lines(
-    milestones: Iterable[Row[Any]], measures: Mapping[int, Row[Any]]
-) -> list[MilestoneLine]:
-    return [
-        MilestoneLine(
-            number=measures[m.measure_id].number,
-            measure_title=measures[m.measure_id].title,
-            title=m.title,
-            due=m.due,
-            done_on=m.done_on,
-            done=m.done,
-        )
-        for m in milestones
-    ]
-
-
-def _deadline_order(line: MilestoneLine) -> tuple[tuple[date, int], tuple[int, int], str]:
-    """By deadline (the end of a loose date's period), undated last; then measure, title."""
-    due = from_iso(line.due)
-    return (due.deadline_key() if due else (date.max, 0), number_key(line.number), line.title)
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
@@ -395,28 +431,11 @@ def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
     return (done_on.first_day() if done_on else date.min, number_key(line.number), line.title)
 
 
-def _reached_between(line: MilestoneLine, start: date, end: date) -> bool:
+def _touches(done_on: str | None, start: date, end: date) -> bool:
     # A loose date ("2020") counts if its period touches the report's period: the reader sees
     # the date as given, which is better than silently leaving the milestone out.
-    done_on = from_iso(line.done_on)
-    return bool(
-        line.done and done_on and done_on.last_day() >= start and done_on.first_day() <= end
-    )
-
-
-def _overdue(line: MilestoneLine, today: date) -> bool:
-    due = from_iso(line.due)
-    return bool(not line.done and due and due.is_past(today))
-
-
-def _due_soon(line: MilestoneLine, today: date) -> bool:
-    due = from_iso(line.due)
-    return bool(
-        not line.done
-        and due
-        and not due.is_past(today)
-        and due.last_day() <= add_months(today, DUE_SOON_MONTHS)
-    )
+    loose = from_iso(done_on)
+    return bool(loose and loose.last_day() >= start and loose.first_day() <= end)
 
 
 # --- shared wording -----------------------------------------------------------------------------
@@ -741,8 +760,10 @@ def write_atomically(path: Path, text: str) -> Path:
     once the new one is complete.  The writer is the snapshot module's; its errors are about
     the file, not about a snapshot, so they are raised here as what they are: bad input.
     """
+    from koordinator.core.snapshot import write_snapshot  # large; not needed for stdout
+
     try:
-        return snapshot.write_snapshot(path, text)
+        return write_snapshot(path, text)
     except SnapshotError as error:
         raise InputError(str(error)) from None
 
