@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import literal_column, select
+from sqlalchemy import and_, literal_column, or_, select
 
 from koordinator.core.catalogue import number_key
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
@@ -230,6 +231,8 @@ def compute_figures(
         fields = connection.execute(
             select(FieldOfAction.code, FieldOfAction.name).order_by(FieldOfAction.code)
         ).all()
+        # A plain scan, sorted below: faster than walking the (field, sequence) index and
+        # looking up each row.
         measures = connection.execute(
             select(
                 Measure.id,
@@ -240,25 +243,31 @@ def compute_figures(
                 Measure.status,
                 Measure.unit,
                 Measure.origin,
-            ).order_by(Measure.field_code, Measure.sequence)
+            )
         ).all()
-        # Only what the report lists: open milestones (next milestone, due soon, overdue) and
-        # those done in the period.  Most milestones of a large catalogue are long done.
-        # In table order, as a plain scan gives them: ties in the sort below keep that order.
-        open_milestones = connection.execute(
-            select(Milestone.measure_id, Milestone.title, Milestone.due)
-            .where(Milestone.done.is_(False))
-            .order_by(_MILESTONE_ROWID)
-        ).all()
-        # A superset, narrowed exactly below: a loose date whose period touches the report's
-        # period has a year >= the start's year and (as ISO text, "2020" < "2020-01-01")
-        # sorts at or before the report's day.
-        done_milestones = connection.execute(
-            select(Milestone.measure_id, Milestone.title, Milestone.due, Milestone.done_on)
+        # Only what the report lists, in one scan: open milestones (next milestone, due soon,
+        # overdue) and those done in the period; most milestones of a large catalogue are long
+        # done.  For the period, a superset narrowed exactly below: a loose date whose period
+        # touches the report's has a year >= the start's year and (as ISO text, "2020" <
+        # "2020-01-01") sorts at or before the report's day.  In table order, as a plain scan
+        # gives them: ties in the sorts below keep that order.
+        milestones = connection.execute(
+            select(
+                Milestone.measure_id,
+                Milestone.title,
+                Milestone.due,
+                Milestone.done,
+                Milestone.done_on,
+            )
             .where(
-                Milestone.done.is_(True),
-                Milestone.done_on >= f"{period_start.year:04d}",
-                Milestone.done_on <= today.isoformat(),
+                or_(
+                    Milestone.done.is_(False),
+                    and_(
+                        Milestone.done.is_(True),
+                        Milestone.done_on >= f"{period_start.year:04d}",
+                        Milestone.done_on <= today.isoformat(),
+                    ),
+                )
             )
             .order_by(_MILESTONE_ROWID)
         ).all()
@@ -280,6 +289,9 @@ def compute_figures(
             .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
         ).all()
 
+    # (field_code, sequence) is unique: the order of the catalogue.
+    measures = sorted(measures, key=itemgetter(2, 3))
+    open_milestones = [(m[0], m[1], m[2]) for m in milestones if not m[3]]
     # Plain tuples from here on (unpacked, not read by attribute name: 10,000 rows).
     # The schema checks number = field_code || '.' || sequence: (field_code, sequence) is
     # number_key(number).
@@ -320,8 +332,8 @@ def compute_figures(
 
     reached = [
         MilestoneLine(names[measure_id][0], names[measure_id][1], title, due, done_on, True)
-        for measure_id, title, due, done_on in done_milestones
-        if _touches(done_on, period_start, today)
+        for measure_id, title, due, done, done_on in milestones
+        if done and _touches(done_on, period_start, today)
     ]
     reached.sort(key=_done_order)
 
