@@ -297,7 +297,7 @@ def compute_figures(
     # number_key(number).
     names: dict[int, tuple[str, str, str]] = {}
     number_keys: dict[int, tuple[int, int]] = {}
-    for measure_id, number, field_code, sequence, title, status_value, *_ in measures:
+    for measure_id, number, field_code, sequence, title, status_value, _, _ in measures:
         names[measure_id] = (number, title, status_value)
         number_keys[measure_id] = (field_code, sequence)
 
@@ -343,60 +343,67 @@ def compute_figures(
     for measure_id, details in final_moves:
         move_details[measure_id] = str(details.get("receiving_unit") or details.get("reason") or "")
     # Each delayed measure counted once, under the cause of its most recent open delay.
-    latest_cause: dict[int, str] = {}
+    latest_cause = {measure_id: cause for measure_id, cause, *_ in open_delays}  # by since
     delay_lines = []
-    for measure_id, cause, since, until, note in open_delays:  # by since: the last one wins
-        latest_cause[measure_id] = cause
+    for measure_id, cause, since, until, note in sorted(
+        open_delays, key=lambda d: number_keys[d[0]]
+    ):
         number, measure_title, status_value = names[measure_id]
         delay_lines.append(
             DelayLine(number, measure_title, _STATUSES[status_value], cause, since, until, note)
         )
-    delay_lines.sort(key=lambda line: number_key(line.number))
 
+    # Compared and counted by their stored values (str): hashing an Enum member runs Python.
     measure_lines: list[MeasureLine] = []
     by_field: dict[int, list[MeasureLine]] = {code: [] for code, _ in fields}
     established: list[MeasureLine] = []
-    final_moves_by_status: dict[Status, list[FinalMove]] = {
-        Status.HANDED_OVER: [],
-        Status.DROPPED: [],
-    }
+    handed_over: list[FinalMove] = []
+    dropped: list[FinalMove] = []
     delayed_causes: list[str] = []
-    from_catalogue = 0
+    next_milestone = next_milestones.get
     for measure_id, number, field_code, _, title, status_value, unit, origin in measures:
-        status = _STATUSES[status_value]
         line = MeasureLine(
-            number, field_code, title, status, unit, origin, next_milestones.get(measure_id)
+            number,
+            field_code,
+            title,
+            _STATUSES[status_value],
+            unit,
+            origin,
+            next_milestone(measure_id),
         )
         measure_lines.append(line)
         own = by_field.get(field_code)
         if own is not None:
             own.append(line)
-        if origin == "catalog":
-            from_catalogue += 1
-        if status is Status.ESTABLISHED:
+        if status_value == _ESTABLISHED:
             established.append(line)
-        elif status is Status.DELAYED:
+        elif status_value == _DELAYED:
             delayed_causes.append(latest_cause.get(measure_id, "ohne Angabe"))
-        elif status in final_moves_by_status:
-            final_moves_by_status[status].append(
-                FinalMove(number, title, move_details.get(measure_id, ""))
-            )
+        elif status_value == _HANDED_OVER:
+            handed_over.append(FinalMove(number, title, move_details.get(measure_id, "")))
+        elif status_value == _DROPPED:
+            dropped.append(FinalMove(number, title, move_details.get(measure_id, "")))
+    status_counts = Counter(map(itemgetter(5), measures))
+    field_status_counts = Counter(map(itemgetter(2, 5), measures))
+    from_catalogue = sum(1 for m in measures if m[7] == "catalog")
     return ReportFigures(
         today=today,
         period_start=period_start,
         total=len(measures),
         from_catalogue=from_catalogue,
         added=len(measures) - from_catalogue,
-        by_status=_count_statuses(line.status for line in measure_lines),
+        by_status={status: status_counts[status.value] for status in REPORT_ORDER},
         delayed_by_cause=dict(Counter(delayed_causes).most_common()),
         established=tuple(established),
-        handed_over=tuple(final_moves_by_status[Status.HANDED_OVER]),
-        dropped=tuple(final_moves_by_status[Status.DROPPED]),
+        handed_over=tuple(handed_over),
+        dropped=tuple(dropped),
         fields=tuple(
             FieldFigures(
                 code=code,
                 name=name,
-                by_status=_count_statuses(line.status for line in by_field[code]),
+                by_status={
+                    status: field_status_counts[(code, status.value)] for status in REPORT_ORDER
+                },
                 measures=tuple(by_field[code]),
             )
             for code, name in fields
@@ -411,6 +418,10 @@ def compute_figures(
 
 
 _STATUSES: dict[str, Status] = {status.value: status for status in Status}
+_ESTABLISHED = Status.ESTABLISHED.value
+_DELAYED = Status.DELAYED.value
+_HANDED_OVER = Status.HANDED_OVER.value
+_DROPPED = Status.DROPPED.value
 # SQLite's own row order of a table (what a plain scan returns).
 _MILESTONE_ROWID = literal_column("milestone.rowid")
 
@@ -431,11 +442,6 @@ def german(text: str | None) -> str:
 def _database(source: Catalogue | Database) -> Database:
     # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
     return getattr(source, "database", source)  # type: ignore[return-value]
-
-
-def _count_statuses(statuses: Iterable[Status]) -> dict[Status, int]:
-    counts = Counter(statuses)
-    return {status: counts.get(status, 0) for status in REPORT_ORDER}
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
