@@ -665,8 +665,11 @@ def _fill(text: str, indent: str, hanging: str) -> list[str] | None:
     words = text.split(" ")
     first_width = TEXT_WIDTH - len(indent)
     width = TEXT_WIDTH - len(hanging)
-    if max(map(len, words)) > min(first_width, width) or any(
-        not word or word.isspace() for word in words
+    if (
+        max(map(len, words)) > min(first_width, width)
+        or "" in words
+        # A word of other whitespace only (no-break space, ...) is one textwrap may drop.
+        or (not text.isprintable() and any(word.isspace() for word in words))
     ):
         return None
     lines: list[str] = []
@@ -697,22 +700,31 @@ def _add_entry(out: list[str], number: str, first: str, *more: str) -> None:
     """Append a numbered entry to `out`: "  1.1   Title", further lines under the title.
 
     Appended in place, and each line that fits as it is (most do) without calling _wrap:
-    the report on 10,000 measures has about 45,000 such lines.
+    the report on 10,000 measures has about 45,000 such lines.  (isprintable: no whitespace
+    but spaces; with no space at either end, _wrap keeps such a line as it is.)
     """
     indent = f"  {number:<6}"
-    if len(indent) + len(first) <= TEXT_WIDTH and first.isprintable() and _no_edge_space(first):
-        out.append(indent + first)  # what _wrap gives (isprintable: no other whitespace)
+    if (
+        len(indent) + len(first) <= TEXT_WIDTH
+        and first.isprintable()
+        and first
+        and first[0] != " "
+        and first[-1] != " "
+    ):
+        out.append(indent + first)
     else:
         out += _wrap(first, indent=indent, hanging=_UNDER)
     for line in more:
-        if len(line) <= TEXT_WIDTH - 8 and line.isprintable() and _no_edge_space(line):
+        if (
+            len(line) <= TEXT_WIDTH - 8
+            and line.isprintable()
+            and line
+            and line[0] != " "
+            and line[-1] != " "
+        ):
             out.append(_UNDER + line)
         else:
             out += _wrap(line, indent=_UNDER)
-
-
-def _no_edge_space(text: str) -> bool:
-    return bool(text) and text[0] != " " and text[-1] != " "
 
 
 def render_text(figures: ReportFigures) -> str:
