@@ -1,7 +1,7 @@
 """The council report ("Aktueller Umsetzungsstand"): its figures, and how they are written.
 
-`compute_figures` reads the whole catalogue in one read transaction (so that every figure of
-one report describes the same moment) and returns `ReportFigures`, plain immutable data that
+`compute_figures` reads what the report shows in one read transaction (so that every figure
+of one report describes the same moment) and returns `ReportFigures`, plain immutable data that
 the CLI renders, the UI's dashboard shows, and tests check.  `render_markdown` and
 `render_text` turn the figures into the German report; `write_report` does both and writes
 the file atomically.  Nothing here knows about terminals.
@@ -293,7 +293,7 @@ def compute_figures(
         move_details[measure_id] = str(details.get("receiving_unit") or details.get("reason") or "")
     # Each delayed measure counted once, under the cause of its most recent open delay.
     latest_cause = {measure_id: cause for measure_id, cause, *_ in open_delays}  # by since
-    delay_lines = []
+    delay_lines: list[DelayLine] = []
     for measure_id, cause, since, until, note in sorted(
         open_delays, key=lambda d: number_keys[d[0]]
     ):
