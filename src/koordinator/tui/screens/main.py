@@ -138,6 +138,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
+        self.table.cursor_moved.subscribe(self, self._cursor_moved, immediate=True)
         self.reload()
         self.query_one(MeasureTable).focus()
 
@@ -224,9 +225,17 @@ class MainScreen(Screen[None]):
         field_name = self.field_names.get(self.detail.measure.field_code, "") if self.detail else ""
         self.query_one(MeasureDetails).show(self.detail, field_name)
 
+    def _cursor_moved(self, number: str | None) -> None:
+        # Immediately, so that the new details are painted in the same frame as the cursor.
+        self.show_details()
+
     @on(DataTable.RowHighlighted, "#measures")
     def _row_highlighted(self) -> None:
-        self.show_details()
+        # Normally the details already show this measure (see _cursor_moved); this catches
+        # highlights without a row change, e.g. the first row after the table was filled.
+        shown = self.detail.measure.number if self.detail else None
+        if shown != self.table.current_number:
+            self.show_details()
 
     @on(FieldList.Chosen)
     def _field_chosen(self, event: FieldList.Chosen) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.signal import Signal
 from textual.widgets import DataTable
 
 from koordinator.core.catalogue import number_key
@@ -104,11 +106,21 @@ class MeasureTable(DataTable[str]):
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
         self._generation = 0
+        # Published the moment the cursor row changes (with the new measure number): the
+        # screen can then update the details before the next frame, so that the moved
+        # cursor and the new details are painted together.  DataTable.RowHighlighted
+        # arrives only after the table's repaint, a frame (up to 1/60 s) later.
+        self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
             self.add_column(label, key=key)
         self._update_title()
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if old.row != new.row:
+            self.cursor_moved.publish(self.current_number)
 
     @property
     def current_number(self) -> str | None:
