@@ -22,6 +22,7 @@ from tui_helpers import (
     main_screen,
     read_measure,
     row_numbers,
+    screen_text,
     table,
     type_text,
 )
@@ -84,6 +85,24 @@ async def test_movement_keys_move_the_row_and_the_details_follow(
     # Moving never writes.
     assert history_size(catalogue) == before
     assert read_measure(sample_path, "1.1").measure.revision == 4
+
+
+async def test_the_details_pane_paints_the_highlighted_measure_from_its_top(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        assert "1.2  Open Data Portal" in screen_text(app)
+        # Scrolled down in the details, then the next measure starts at its top again.
+        details = main_screen(app).query_one(MeasureDetails)
+        details.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "1.2  Open Data Portal" not in screen_text(app)
+        await pilot.press("j")
+        assert details.scroll_y == 0
+        assert "1.3  " in screen_text(app)
+        assert details_title(app) in screen_text(app)
 
 
 async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.signal import Signal
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
@@ -105,6 +106,7 @@ class MeasureTable(DataTable[str]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
+        self._by_number: dict[str, MeasureView] = {}
         self._generation = 0
         # Published the moment the cursor row changes (with the new measure number): the
         # screen can then update the details before the next frame, so that the moved
@@ -132,7 +134,7 @@ class MeasureTable(DataTable[str]):
         """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
         keep = keep or self.current_number
         self._generation += 1  # pending appends of an earlier list are dropped
-        self._measures = sorted(measures, key=SORT_KEYS[self.sort_column])
+        self._keep(sorted(measures, key=SORT_KEYS[self.sort_column]))
         self.clear()
         self._add_rows(self._measures)
         if keep is not None and keep in self.rows:
@@ -147,7 +149,7 @@ class MeasureTable(DataTable[str]):
             and shown <= len(measures)
             and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
         ):
-            self._measures = [*self._measures, *measures[shown:]]
+            self._keep([*self._measures, *measures[shown:]])
             self._append(measures[shown:], self._generation, keep)
         else:
             self.show_measures(measures, keep=keep)
@@ -168,18 +170,61 @@ class MeasureTable(DataTable[str]):
         if measure.number not in self.rows:
             return
         self._measures = [measure if m.number == measure.number else m for m in self._measures]
-        shown = self.get_row(measure.number)
-        # Only the cells that changed: each update_cell clears the table's render caches.
-        for (key, _label), before, after in zip(COLUMNS, shown, _cells(measure), strict=True):
-            if before != after:
-                self.update_cell(measure.number, key, after)
+        self._by_number[measure.number] = measure
+        changed = {
+            key: after
+            for (key, _label), before, after in zip(
+                COLUMNS, self.get_row(measure.number), _cells(measure), strict=True
+            )
+            if before != after
+        }
+        if changed:
+            self._replace_cells(measure.number, changed)
+
+    def _replace_cells(self, number: str, cells: dict[str, str]) -> None:
+        """Put new values into one row and repaint that row only.
+
+        DataTable.update_cell invalidates every render cache and the row order and offsets
+        of all rows: at 10,000 rows the next paint then costs some 50 ms (rebuilding the
+        order and offsets of every row and rendering every visible row anew).  Here only the
+        cache entries of this row are dropped.  This relies on DataTable internals (Textual
+        8): if they are not there, the public update_cell does the job, only slower.
+        """
+        try:
+            data = self._data[RowKey(number)]
+            caches = (self._cell_render_cache, self._row_render_cache)
+            row_renderables = self._row_renderable_cache
+            lines = self._line_cache
+        except AttributeError:  # pragma: no cover - another Textual version
+            for key, value in cells.items():
+                self.update_cell(number, key, value)
+            return
+        for key, value in cells.items():
+            data[ColumnKey(key)] = value
+        index = self.get_row_index(number)
+        # Cell and row caches are keyed by row key first; the row renderables by
+        # (update count, row index); the lines by screen line (cheap to rebuild: all).
+        # (Textual's LRUCache is no dict: it can't be iterated, only its keys().)
+        for cache in caches:
+            for cache_key in [k for k in cache.keys() if k[0] == number]:  # noqa: SIM118
+                cache.discard(cache_key)
+        for cache_key in [k for k in row_renderables.keys() if k[1] == index]:  # noqa: SIM118
+            row_renderables.discard(cache_key)
+        lines.clear()
+        self.refresh_row(index)
 
     def _add_rows(self, measures: list[MeasureView]) -> None:
         for m in measures:
             self.add_row(*_cells(m), key=m.number)
 
     def measure(self, number: str) -> MeasureView | None:
-        return next((m for m in self._measures if m.number == number), None)
+        # By number, not by scanning the list: asked for several times per key (check_action).
+        return self._by_number.get(number)
+
+    def _keep(self, measures: list[MeasureView]) -> None:
+        """The measures shown, in row order, and indexed by number."""
+        self._measures = measures
+        self._by_number = {m.number: m for m in measures}
 
     def action_next_sort(self) -> None:
         keys = [key for key, _ in COLUMNS]
