@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input
+from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
 from koordinator.core.catalogue import Catalogue, DelayInput
@@ -39,7 +39,13 @@ from koordinator.tui.dialogs import (
     StatusChange,
     StatusDialog,
 )
-from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
+from koordinator.tui.widgets import (
+    FieldList,
+    FilterInput,
+    KeyFooter,
+    MeasureDetails,
+    MeasureTable,
+)
 
 # Measures read before the first paint; the rest is read by a worker right after.
 FIRST_PAGE = 200
@@ -134,7 +140,7 @@ class MainScreen(Screen[None]):
                     yield MeasureDetails(id="details")
         # Compact and without the palette entry (Strg+P is in the help), so that the
         # everyday keys fit 80 columns; "? Hilfe" comes first, so it is never cut off.
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
