@@ -14,12 +14,14 @@ from koordinator.tui.widgets.measure_table import COLUMNS
 from tui_helpers import (
     NUMBER,
     STATUS,
+    benchmark_generator,
     current_number,
     details_text,
     details_title,
     field_labels,
     fill,
     main_screen,
+    other_catalogue,
     read_measure,
     row_numbers,
     screen_text,
@@ -103,6 +105,34 @@ async def test_the_details_pane_paints_the_highlighted_measure_from_its_top(
         assert details.scroll_y == 0
         assert "1.3  " in screen_text(app)
         assert details_title(app) in screen_text(app)
+
+
+async def test_a_long_catalogue_is_listed_completely_and_answers_keys_while_it_loads(
+    tmp_path: Path,
+) -> None:
+    # More measures than the first page: the rest is added after the first paint.
+    path = tmp_path / "long.db"
+    benchmark_generator().generate(path, 700, seed=3)
+    with other_catalogue(path, author="testerin") as catalogue:
+        numbers = [m.number for m in catalogue.list_measures()]
+        app = make_app(catalogue)
+        async with app.run_test(size=(120, 40)) as pilot:
+            measures = table(app)
+            assert measures.row_count < 700  # still loading
+            await pilot.press("j")
+            assert current_number(app) == numbers[1]
+            assert details_title(app).startswith(f"{numbers[1]}  ")
+            for _ in range(400):
+                if measures.row_count == 700:
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause()
+            assert row_numbers(app) == numbers
+            assert "Maßnahmen (700)" in str(measures.border_title)
+            assert current_number(app) == numbers[1]
+            await pilot.press("end")
+            assert current_number(app) == numbers[-1]
+            assert details_title(app).startswith(f"{numbers[-1]}  ")
 
 
 async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:

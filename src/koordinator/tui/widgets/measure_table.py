@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from textual import work
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.signal import Signal
@@ -54,8 +56,10 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# Rows added per step when the rest of a long list arrives after the first paint.
-APPEND_CHUNK = 500
+# Rows added per step when the rest of a long list arrives after the first paint, and the
+# pause after each step (seconds) in which the table sizes them and keys are answered.
+APPEND_CHUNK = 200
+APPEND_PAUSE = 0.001
 
 
 def _deadline(measure: MeasureView) -> tuple[Any, ...]:
@@ -154,16 +158,23 @@ class MeasureTable(DataTable[str]):
         else:
             self.show_measures(measures, keep=keep)
 
-    def _append(self, rows: list[MeasureView], generation: int, keep: str | None) -> None:
-        """Add rows a chunk at a time, so keys pressed meanwhile are answered in between."""
-        if generation != self._generation:
-            return
-        self._add_rows(rows[:APPEND_CHUNK])
-        if keep is not None and keep in self.rows and self.current_number != keep:
-            self.move_cursor(row=self.get_row_index(keep))
-        self._update_title()
-        if len(rows) > APPEND_CHUNK:
-            self.call_later(self._append, rows[APPEND_CHUNK:], generation, keep)
+    @work(exclusive=True, group="append-rows")
+    async def _append(self, rows: list[MeasureView], generation: int, keep: str | None) -> None:
+        """Add rows a slice at a time, returning to the event loop after each.
+
+        The table sizes new rows when it is idle (measuring every cell), which costs more
+        than adding them; a slice of APPEND_CHUNK rows keeps each step short, and yielding
+        lets the table size them and a key pressed meanwhile be answered in between.
+        (Queued with call_later instead, all slices ran back to back in one 4-second step.)
+        """
+        for start in range(0, len(rows), APPEND_CHUNK):
+            if generation != self._generation:
+                return  # another list is shown now
+            self._add_rows(rows[start : start + APPEND_CHUNK])
+            if keep is not None and keep in self.rows and self.current_number != keep:
+                self.move_cursor(row=self.get_row_index(keep))
+            self._update_title()
+            await asyncio.sleep(APPEND_PAUSE)
 
     def update_measure(self, measure: MeasureView) -> None:
         """Show one measure's new state in its row (the row stays where it is)."""
