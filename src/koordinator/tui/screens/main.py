@@ -214,8 +214,8 @@ class MainScreen(Screen[None]):
             self.reload(keep=number)  # gone or unreadable: read everything
             return
         self.table.update_measure(detail.measure)
-        if go_to and number in self.table.rows and self.table.current_number != number:
-            self.table.move_cursor(row=self.table.get_row_index(number))
+        if go_to:
+            self.table.go_to(number)
         if self.table.current_number == number:
             self.show_details(detail)
 

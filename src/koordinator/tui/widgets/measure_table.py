@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from textual import work
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.signal import Signal
@@ -56,10 +54,10 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# Rows added per step when the rest of a long list arrives after the first paint, and the
-# pause after each step (seconds) in which the table sizes them and keys are answered.
-APPEND_CHUNK = 200
-APPEND_PAUSE = 0.001
+# Rows added to the table at a time, and how close to its last row the cursor or the view
+# may come before the next ones are added (see MeasureTable._load_rows).
+PAGE_ROWS = 200
+LOOKAHEAD_ROWS = 60
 
 
 def _deadline(measure: MeasureView) -> tuple[Any, ...]:
@@ -111,7 +109,6 @@ class MeasureTable(DataTable[str]):
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
         self._by_number: dict[str, MeasureView] = {}
-        self._generation = 0
         # Published the moment the cursor row changes (with the new measure number): the
         # screen can then update the details before the next frame, so that the moved
         # cursor and the new details are painted together.  DataTable.RowHighlighted
@@ -127,6 +124,7 @@ class MeasureTable(DataTable[str]):
         super().watch_cursor_coordinate(old, new)
         if old.row != new.row:
             self.cursor_moved.publish(self.current_number)
+            self._near_the_end(new.row)
 
     @property
     def current_number(self) -> str | None:
@@ -137,51 +135,78 @@ class MeasureTable(DataTable[str]):
     def show_measures(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
         keep = keep or self.current_number
-        self._generation += 1  # pending appends of an earlier list are dropped
         self._keep(sorted(measures, key=SORT_KEYS[self.sort_column]))
         self.clear()
-        self._add_rows(self._measures)
-        if keep is not None and keep in self.rows:
-            self.move_cursor(row=self.get_row_index(keep))
+        self._load_rows(PAGE_ROWS)
+        if keep is not None:
+            self.go_to(keep)
         self._update_title()
 
     def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
-        """The complete list after its first page: appended if the shown rows are its start."""
+        """The complete list after its first page: kept if the shown rows are its start."""
         shown = len(self._measures)
         if (
             self.sort_column == "number"
             and shown <= len(measures)
             and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
         ):
-            self._keep([*self._measures, *measures[shown:]])
-            self._append(measures[shown:], self._generation, keep)
+            self._keep(measures)
+            if keep is not None:
+                self.go_to(keep)
+            self._update_title()
         else:
             self.show_measures(measures, keep=keep)
 
-    @work(exclusive=True, group="append-rows")
-    async def _append(self, rows: list[MeasureView], generation: int, keep: str | None) -> None:
-        """Add rows a slice at a time, returning to the event loop after each.
+    def go_to(self, number: str) -> bool:
+        """Put the cursor on measure `number` (adding rows up to it); False if not listed."""
+        if number not in self.rows:
+            index = self._index_of(number)
+            if index is None:
+                return False
+            self._load_rows(index + 1 + LOOKAHEAD_ROWS)
+        row = self.get_row_index(number)
+        if self.cursor_row != row:
+            self.move_cursor(row=row)
+        return True
 
-        The table sizes new rows when it is idle (measuring every cell), which costs more
-        than adding them; a slice of APPEND_CHUNK rows keeps each step short, and yielding
-        lets the table size them and a key pressed meanwhile be answered in between.
-        (Queued with call_later instead, all slices ran back to back in one 4-second step.)
+    def _index_of(self, number: str) -> int | None:
+        measure = self._by_number.get(number)
+        return None if measure is None else self._measures.index(measure)
+
+    def _load_rows(self, count: int) -> None:
+        """Have the first `count` measures (at most all) as rows of the table.
+
+        A DataTable sizes every new row when it is idle (measuring every cell) and then
+        renders its visible rows anew: 10,000 rows took 4 seconds in which no key was
+        answered.  So rows are added when they are about to be needed: a page at a time
+        as the cursor or the view comes near the last row, all of them for "End".
         """
-        for start in range(0, len(rows), APPEND_CHUNK):
-            if generation != self._generation:
-                return  # another list is shown now
-            self._add_rows(rows[start : start + APPEND_CHUNK])
-            if keep is not None and keep in self.rows and self.current_number != keep:
-                self.move_cursor(row=self.get_row_index(keep))
-            self._update_title()
-            await asyncio.sleep(APPEND_PAUSE)
+        loaded = self.row_count
+        if count > loaded:
+            self._add_rows(self._measures[loaded:count])
+
+    def _near_the_end(self, row: int) -> None:
+        if row + LOOKAHEAD_ROWS >= self.row_count:
+            self._load_rows(self.row_count + PAGE_ROWS)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Scrolled (wheel, scrollbar) towards the last rows: more of them.
+        self._near_the_end(round(new_value) + self.size.height)
+
+    def action_scroll_bottom(self) -> None:
+        self._load_rows(len(self._measures))
+        super().action_scroll_bottom()
 
     def update_measure(self, measure: MeasureView) -> None:
         """Show one measure's new state in its row (the row stays where it is)."""
-        if measure.number not in self.rows:
+        index = self._index_of(measure.number)
+        if index is None:
             return
-        self._measures = [measure if m.number == measure.number else m for m in self._measures]
+        self._measures[index] = measure
         self._by_number[measure.number] = measure
+        if measure.number not in self.rows:
+            return  # not added yet: it will be, with these values
         changed = {
             key: after
             for (key, _label), before, after in zip(
@@ -251,4 +276,4 @@ class MeasureTable(DataTable[str]):
 
     def _update_title(self) -> None:
         label = dict(COLUMNS)[self.sort_column]
-        self.border_title = f"Maßnahmen ({self.row_count}) – sortiert nach {label}"
+        self.border_title = f"Maßnahmen ({len(self._measures)}) – sortiert nach {label}"
