@@ -109,6 +109,7 @@ class MeasureTable(DataTable[str]):
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
         self._by_number: dict[str, MeasureView] = {}
+        self._positions: dict[str, int] = {}  # number -> index in _measures
         # Published the moment the cursor row changes (with the new measure number): the
         # screen can then update the details before the next frame, so that the moved
         # cursor and the new details are painted together.  DataTable.RowHighlighted
@@ -170,8 +171,7 @@ class MeasureTable(DataTable[str]):
         return True
 
     def _index_of(self, number: str) -> int | None:
-        measure = self._by_number.get(number)
-        return None if measure is None else self._measures.index(measure)
+        return self._positions.get(number)
 
     def _load_rows(self, count: int) -> None:
         """Have the first `count` measures (at most all) as rows of the table.
@@ -261,6 +261,7 @@ class MeasureTable(DataTable[str]):
         """The measures shown, in row order, and indexed by number."""
         self._measures = measures
         self._by_number = {m.number: m for m in measures}
+        self._positions = {m.number: index for index, m in enumerate(measures)}
 
     def action_next_sort(self) -> None:
         keys = [key for key, _ in COLUMNS]
