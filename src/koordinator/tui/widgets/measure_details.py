@@ -101,7 +101,8 @@ class MeasureDetails(ScrollView, can_focus=True):
         console = self.app.console
         wrapped: list[Text] = []
         for line in self._lines:
-            wrapped.extend(line.wrap(console, width) if line.plain else [line])
+            # Most lines fit: Rich's word wrap is for the few that do not.
+            wrapped.extend(line.wrap(console, width) if line.cell_len > width else [line])
         self._wrapped = wrapped
         self._wrap_width = width
         self._strips.clear()
@@ -113,20 +114,19 @@ class MeasureDetails(ScrollView, can_focus=True):
             self._scroll_update(size)
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # The widget's style once per paint, not once per line (it walks all ancestors).
+        # Style and width once per paint, not once per line (both walk the DOM).
         self._style = self.rich_style
+        self._rewrap()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        self._rewrap()
         index = self.scroll_offset.y + y
-        width = self._content_width()
         strip = self._strips.get(index)
         if strip is None:
             if index < len(self._wrapped):
                 segments = list(self._wrapped[index].render(self.app.console, end=""))
             else:
                 segments = [Segment("")]
-            strip = Strip(segments).crop_extend(0, width, None)
+            strip = Strip(segments).crop_extend(0, self._wrap_width, None)
             self._strips[index] = strip
         return strip.apply_style(self._style)
