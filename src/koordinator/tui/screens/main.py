@@ -50,6 +50,9 @@ from koordinator.tui.widgets import (
 # Measures read before the first paint; the rest is read by a worker right after.
 FIRST_PAGE = 200
 
+# Python's GIL switch interval (seconds) while the whole list is read in a worker thread.
+READ_ALL_SWITCH_INTERVAL = 0.0005
+
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
 
@@ -186,11 +189,21 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
         """The whole list, read off the UI thread; stale results (filter changed) are dropped."""
+        import sys
+
+        # Building 10,000 views holds the GIL for a few hundred milliseconds; with Python's
+        # default switch interval (5 ms) the UI thread waits that long at each of its many
+        # GIL hand-overs (terminal writes, selects), and a key pressed meanwhile took
+        # 300 ms.  A shorter interval while this thread runs hands the GIL back sooner.
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(READ_ALL_SWITCH_INTERVAL)
         try:
             measures = self.catalogue.list_measures(field_code=field_code, text=text)
         except KoordinatorError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
+        finally:
+            sys.setswitchinterval(previous)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_all, measures, field_code, text, keep)
 
