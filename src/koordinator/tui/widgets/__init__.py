@@ -2,7 +2,8 @@
 
 from koordinator.tui.widgets.field_list import FieldList
 from koordinator.tui.widgets.filter_input import FilterInput
+from koordinator.tui.widgets.key_footer import KeyFooter
 from koordinator.tui.widgets.measure_details import MeasureDetails
 from koordinator.tui.widgets.measure_table import MeasureTable
 
-__all__ = ["FieldList", "FilterInput", "MeasureDetails", "MeasureTable"]
+__all__ = ["FieldList", "FilterInput", "KeyFooter", "MeasureDetails", "MeasureTable"]
