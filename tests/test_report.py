@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
+import textwrap
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 from koordinator.cli import main
-from koordinator.core import snapshot
-from koordinator.core.catalogue import Catalogue, DelayInput
-from koordinator.core.dates import LooseDate, add_months
+from koordinator.core import report, snapshot
+from koordinator.core.catalogue import Catalogue, DelayInput, number_key
+from koordinator.core.dates import LooseDate, add_months, from_iso
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
+from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.report import (
+    DEFAULT_PERIOD_MONTHS,
     Change,
+    DelayLine,
+    FieldFigures,
+    FinalMove,
+    MeasureLine,
+    MilestoneLine,
     ReportFigures,
     compute_figures,
     render_markdown,
@@ -24,7 +39,7 @@ from koordinator.core.report import (
     write_report,
 )
 from koordinator.core.sample import fill_fields_only
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import REPORT_ORDER, Status
 
 TODAY = date(2021, 2, 23)  # the day the source report was signed
 
@@ -467,3 +482,249 @@ def test_a_broken_snapshot_is_refused_with_its_place(
     code, out, err = run(capsys, "--db", str(sample_path), "report", "--since", str(broken))
     assert (code, out) == (2, "")
     assert f"{broken}:" in err and len(err.strip().splitlines()) == 1
+
+
+# --- the figures against a plain computation on a generated catalogue ----------------------------
+
+
+def _load_generator() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location("koordinator_benchmark_generate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated catalogue of 400 measures, plus milestones the generator never makes
+    (done without a date, done in a whole year, undated, ties in title and deadline)."""
+    path = tmp_path_factory.mktemp("generated") / "katalog.db"
+    _load_generator().generate(path, 400, seed=11)
+    database = open_database(DatabaseTarget(path))
+    try:
+        catalogue = Catalogue(database, author="testerin")
+        add = catalogue.add_milestone
+        for number in ("1.1", "1.2", "2.3", "3.4", "4.5"):
+            add(number, "Erreicht ohne Datum", done=True)
+            add(number, "Erreicht im Jahr", done_on=LooseDate(2023))
+            add(number, "Erreicht im Monat", done_on=LooseDate(2024, 2))
+            add(number, "Ohne Termin")
+            add(number, "Gleich", due=LooseDate(2024, 6))
+            add(number, "Gleich", due=LooseDate(2024, 6, 30))
+            add(number, "Jahresende", due=LooseDate(2024))
+    finally:
+        database.close()
+    return path
+
+
+def _reference_figures(database: Database, today: date, period_start: date) -> ReportFigures:
+    """The report's figures computed the plain way: every ORM object read, every rule
+    applied to each of them in Python, nothing narrowed in SQL."""
+    with database.read() as session:
+        fields = session.scalars(select(FieldOfAction).order_by(FieldOfAction.code)).all()
+        measures = session.scalars(
+            select(Measure).order_by(Measure.field_code, Measure.sequence)
+        ).all()
+        milestones = session.scalars(select(Milestone)).all()  # a plain scan: table order
+        delays = session.scalars(
+            select(Delay)
+            .where(Delay.resolved_on.is_(None))
+            .order_by(Delay.since, Delay.created_at, Delay.id)
+        ).all()
+        moves = session.scalars(
+            select(HistoryEvent)
+            .where(HistoryEvent.kind == "status_changed")
+            .order_by(HistoryEvent.occurred_at, HistoryEvent.id)
+        ).all()
+    by_id = {m.id: m for m in measures}
+    lines = [
+        MilestoneLine(
+            number=by_id[m.measure_id].number,
+            measure_title=by_id[m.measure_id].title,
+            title=m.title,
+            due=m.due,
+            done_on=m.done_on,
+            done=m.done,
+        )
+        for m in milestones
+    ]
+
+    def deadline(line: MilestoneLine) -> tuple[object, ...]:
+        due = from_iso(line.due)
+        key = due.deadline_key() if due else (date.max, 0)
+        return (key, number_key(line.number), line.title)
+
+    def done_order(line: MilestoneLine) -> tuple[object, ...]:
+        done_on = from_iso(line.done_on)
+        first = done_on.first_day() if done_on else date.min
+        return (first, number_key(line.number), line.title)
+
+    def reached(line: MilestoneLine) -> bool:
+        done_on = from_iso(line.done_on)
+        return bool(
+            line.done
+            and done_on
+            and done_on.last_day() >= period_start
+            and done_on.first_day() <= today
+        )
+
+    def overdue(line: MilestoneLine) -> bool:
+        due = from_iso(line.due)
+        return bool(not line.done and due and due.is_past(today))
+
+    def due_soon(line: MilestoneLine) -> bool:
+        due = from_iso(line.due)
+        return bool(
+            not line.done
+            and due
+            and not due.is_past(today)
+            and due.last_day() <= add_months(today, 6)
+        )
+
+    next_milestones: dict[str, MilestoneLine] = {}
+    for line in sorted((line for line in lines if not line.done), key=deadline):
+        next_milestones.setdefault(line.number, line)
+    measure_lines = [
+        MeasureLine(
+            m.number,
+            m.field_code,
+            m.title,
+            Status(m.status),
+            m.unit,
+            m.origin,
+            next_milestones.get(m.number),
+        )
+        for m in measures
+    ]
+    details: dict[tuple[int, str | None], str] = {}
+    for event in moves:
+        info = event.details
+        details[(event.measure_id, event.to_status)] = str(
+            info.get("receiving_unit") or info.get("reason") or ""
+        )
+    latest_cause = {d.measure_id: d.cause for d in delays}
+
+    def counts(own: list[MeasureLine]) -> dict[Status, int]:
+        return {s: sum(1 for m in own if m.status == s) for s in REPORT_ORDER}
+
+    def final(status: Status) -> tuple[FinalMove, ...]:
+        return tuple(
+            FinalMove(m.number, m.title, details.get((m.id, m.status), ""))
+            for m in measures
+            if m.status == status.value
+        )
+
+    return ReportFigures(
+        today=today,
+        period_start=period_start,
+        total=len(measures),
+        from_catalogue=sum(1 for m in measures if m.origin == "catalog"),
+        added=sum(1 for m in measures if m.origin == "added"),
+        by_status=counts(measure_lines),
+        delayed_by_cause=dict(
+            Counter(
+                latest_cause.get(m.id, "ohne Angabe") for m in measures if m.status == "delayed"
+            ).most_common()
+        ),
+        established=tuple(m for m in measure_lines if m.status == Status.ESTABLISHED),
+        handed_over=final(Status.HANDED_OVER),
+        dropped=final(Status.DROPPED),
+        fields=tuple(
+            FieldFigures(
+                f.code,
+                f.name,
+                counts([m for m in measure_lines if m.field_code == f.code]),
+                tuple(m for m in measure_lines if m.field_code == f.code),
+            )
+            for f in fields
+        ),
+        open_delays=tuple(
+            sorted(
+                (
+                    DelayLine(
+                        by_id[d.measure_id].number,
+                        by_id[d.measure_id].title,
+                        Status(by_id[d.measure_id].status),
+                        d.cause,
+                        d.since,
+                        d.until,
+                        d.note,
+                    )
+                    for d in delays
+                ),
+                key=lambda line: number_key(line.number),
+            )
+        ),
+        milestones_reached=tuple(sorted(filter(reached, lines), key=done_order)),
+        milestones_due_soon=tuple(sorted(filter(due_soon, lines), key=deadline)),
+        milestones_overdue=tuple(sorted(filter(overdue, lines), key=deadline)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("today", "period_start"),
+    [
+        (date(2019, 1, 15), None),
+        (date(2021, 2, 23), date(2020, 1, 1)),
+        (date(2023, 12, 31), None),
+        (date(2024, 3, 1), date(2023, 12, 31)),
+        (date(2024, 6, 30), date(2023, 1, 1)),
+        (date(2025, 6, 30), None),
+        (date(2027, 1, 1), date(2018, 1, 1)),
+    ],
+)
+def test_figures_equal_a_plain_computation_on_a_generated_catalogue(
+    generated_path: Path, today: date, period_start: date | None
+) -> None:
+    database = open_database(DatabaseTarget(generated_path), read_only=True)
+    try:
+        figures = compute_figures(database, today=today, period_start=period_start)
+        expected = _reference_figures(
+            database, today, period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
+        )
+    finally:
+        database.close()
+    assert figures.total == 400
+    # These days give from 0 to ~1,000 milestones reached, due soon and overdue.
+    assert figures == expected
+    assert render_text(figures) == render_text(expected)
+    assert render_markdown(figures) == render_markdown(expected)
+
+
+_WORD = st.text(alphabet=st.sampled_from(["a", "ß", "-", "|", "\u00a0", "\u2003"]), min_size=1)
+_TEXT = st.one_of(
+    # the common case: words of any length between single spaces
+    st.lists(st.one_of(_WORD, st.integers(1, 90).map(lambda n: "x" * n)), max_size=40).map(
+        " ".join
+    ),
+    # anything: runs of spaces, whitespace-only words, leading and trailing spaces
+    st.text(alphabet=st.sampled_from(["a", "-", " ", "\u00a0", "\u2003", "W"]), max_size=300).map(
+        lambda text: text.replace("W", "Verwaltungsdigitalisierung")
+    ),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@example(text="x" * 70 + " " + "y" * 75, indent="", hanging=" " * 8)  # too long for line 2 only
+@given(
+    text=_TEXT,
+    indent=st.sampled_from(["", "- ", "  1.10  ", " " * 8]),
+    hanging=st.sampled_from([None, "  ", " " * 8]),
+)
+def test_text_lines_are_wrapped_as_textwrap_wraps_them(
+    text: str, indent: str, hanging: str | None
+) -> None:
+    expected = textwrap.wrap(
+        text,
+        width=80,
+        initial_indent=indent,
+        subsequent_indent=indent if hanging is None else hanging,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+    lines = report._fill(text, indent, indent if hanging is None else hanging)
+    assert lines is None or lines == expected
+    if len(indent) + len(text) > 80:  # a line that fits is kept as it is, as before
+        assert report._wrap(text, indent=indent, hanging=hanging) == expected

@@ -1,4 +1,4 @@
-"""The fast reader of the snapshot's own layout (`snapshot._fast_toml`) reads exactly what
+"""The fast reader of the snapshot's own layout (`snapshot_reader._fast_toml`) reads exactly what
 tomllib reads, and finds the tables on the lines `_Lines` finds them; on anything else it
 steps aside (None) so that tomllib decides, errors included.
 
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from koordinator.core.snapshot import _fast_toml, _Lines
+from koordinator.core.snapshot_reader import _fast_toml, _Lines
 
 keys = st.sampled_from(["a", "b", "id", "x-1", "_null", "1", "c_d"])
 names = st.lists(keys, min_size=1, max_size=3).map(".".join)

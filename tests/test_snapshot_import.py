@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from koordinator.core import replay
 from koordinator.core.catalogue import DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import create_database
@@ -133,7 +134,13 @@ def test_two_coordinators_merge_into_a_fourth_copy(
 # --- round trip and idempotence -----------------------------------------------------------------
 
 
-def test_round_trip_through_an_empty_database(sample_path: Path, tmp_path: Path) -> None:
+# 1: every import counts as large, so that the sample's 100 events take the way of a large
+# import (the history's indexes dropped before the insert and built again after it).
+@pytest.mark.parametrize("large_from", [replay.BULK_INDEX_REBUILD, 1])
+def test_round_trip_through_an_empty_database(
+    sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large_from: int
+) -> None:
+    monkeypatch.setattr(replay, "BULK_INDEX_REBUILD", large_from)
     with opened(sample_path) as database:
         worker = catalogue(database, "Anna")
         delay = DelayInput(since=LooseDate(2021, 1), until=LooseDate(2021))
@@ -150,6 +157,9 @@ def test_round_trip_through_an_empty_database(sample_path: Path, tmp_path: Path)
     with opened(target) as database:
         import_snapshots(database, [snapshot_file])
     assert without_export_time(export_text(target)) == without_export_time(original)
+    indexes = sorted(line for line in dump(target) if line.startswith("CREATE INDEX"))
+    assert indexes == sorted(line for line in dump(sample_path) if line.startswith("CREATE INDEX"))
+    assert sum("ON history_event" in line for line in indexes) == 3
 
 
 def test_import_into_a_database_without_fields_brings_them(tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """The snapshot writer's shortcuts give exactly what tomli-w writes block by block.
 
-`snapshot._Writer` formats each distinct key and value once and lays tables out itself;
-these properties compare it with the plain way (`"\\n".join(f"[[array]]\\n" +
-tomli_w.dumps(values), ...)` and `tomli_w.dumps` of an event's details) on awkward values:
-quotes, backslashes, control characters, line separators other than \\n, "%", "s", 1 next to
-true, arrays, nested and empty tables, arrays of tables.
+`snapshot._Writer` writes strings without escapes as they are, formats each distinct key
+once and lays tables out itself; these properties compare it with the plain way
+(`"\\n".join(f"[[array]]\\n" + tomli_w.dumps(values), ...)` and `tomli_w.dumps` of an
+event's encoded details) on awkward values: quotes, backslashes, control characters, line
+separators other than \\n, "%", "s", 1 next to true, nulls, edits' [old, new] pairs, arrays,
+nested and empty tables, arrays of tables.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from koordinator.core.snapshot import _Writer
+from koordinator.core.replay import Event
+from koordinator.core.snapshot import _encode, _Writer
 
 texts = st.text(
     st.sampled_from(
@@ -50,10 +52,13 @@ keys = (
     st.sampled_from(["id", "title", "done", "a b", "%", "s", "1", "", "ü", "x.y", "_null"]) | texts
 )
 scalars = st.one_of(texts, st.integers(-3, 3), st.booleans(), st.integers())
+# JSON details may hold nulls (written as the `_null` list) and an edit's [old, new] pairs.
+nullable = st.one_of(scalars, st.none())
+changes = st.dictionaries(keys, st.tuples(nullable, nullable).map(list), min_size=1, max_size=3)
 arrays = st.lists(st.one_of(texts, st.integers(0, 2), st.booleans()), max_size=3)
 flat = st.dictionaries(keys, scalars, min_size=1, max_size=6)
 details = st.recursive(
-    st.dictionaries(keys, st.one_of(scalars, arrays), max_size=4),
+    st.dictionaries(keys, st.one_of(nullable, arrays), max_size=4),
     lambda children: st.dictionaries(
         keys,
         st.one_of(scalars, arrays, children, st.lists(children, min_size=1, max_size=2)),
@@ -68,7 +73,8 @@ def plain(head: dict[str, Any], blocks: list[tuple[str, dict[str, Any], dict[str
     for array, values, extra in blocks:
         text = f"[[{array}]]\n" + tomli_w.dumps(values)
         if extra:
-            text += "\n" + tomli_w.dumps({"measures": {"events": {"details": extra}}})
+            encoded = _encode(extra, changes=True)
+            text += "\n" + tomli_w.dumps({"measures": {"events": {"details": encoded}}})
         texts.append(text)
     return "\n".join(texts)
 
@@ -77,7 +83,11 @@ def plain(head: dict[str, Any], blocks: list[tuple[str, dict[str, Any], dict[str
 @given(
     head=st.dictionaries(keys, scalars, max_size=3),
     blocks=st.lists(
-        st.tuples(st.sampled_from(["fields", "measures", "measures.events"]), flat, details),
+        st.tuples(
+            st.sampled_from(["fields", "measures", "measures.events"]),
+            flat,
+            details | st.builds(lambda pairs, rest: {"changes": pairs} | rest, changes, details),
+        ),
         max_size=6,
     ),
 )
@@ -89,16 +99,39 @@ def test_writer_writes_what_tomli_w_writes(
     for array, values, extra in blocks:
         writer.block(array, values)
         if extra:
-            writer.text("\n")
             writer.details(extra)
     assert writer.getvalue() == plain(head, blocks)
+
+
+event_texts = texts | st.sampled_from(["status_changed", "2020-07-02T11:33:30.676304Z", ""])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.tuples(event_texts, event_texts, event_texts, event_texts, event_texts),
+    statuses=st.tuples(st.none() | event_texts, st.none() | event_texts),
+    extra=details,
+)
+def test_event_is_written_as_its_table(
+    values: tuple[str, ...], statuses: tuple[str | None, str | None], extra: dict[str, Any]
+) -> None:
+    event = Event(*values[:1], "1.1", *values[1:], *statuses, details=extra)
+    writer = _Writer()
+    writer.text("")
+    writer.event(event)
+    table = dict(zip(("id", "kind", "occurred_at", "author", "note"), values, strict=True))
+    table |= {
+        name: status
+        for name, status in zip(("from_status", "to_status"), statuses, strict=True)
+        if status is not None
+    }
+    assert writer.getvalue() == plain({}, [("measures.events", table, extra)])
 
 
 def test_one_and_true_stay_apart() -> None:
     writer = _Writer()
     writer.text("")
     writer.block("measures", {"field": 1, "done": True, "revision": 0, "x": False})
-    writer.text("\n")
     writer.details({"a": True, "b": 1, "c": {"d": [1, True]}})
     assert writer.getvalue() == plain(
         {},

@@ -104,6 +104,38 @@ async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
     )
 
 
+async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notification(
+    catalogue: Catalogue,
+) -> None:
+    # What the terminal shows, not only the table's data: the row is repainted on its own
+    # (without DataTable.update_cell), so a stale paint of the old status would show here.
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+
+        def row_line() -> str:
+            return next(
+                line
+                for line in screen_text(app).splitlines()
+                if "Open Data Portal" in line and "FB 12" in line  # not the details' title
+            )
+
+        assert "Im Zeitplan" in row_line()
+        await pilot.press("s", "e")
+        await pilot.pause()
+        assert "Etabliert" in row_line() and "Im Zeitplan" not in row_line()
+        assert "Status: Etabliert" in screen_text(app)
+        # (run_test shows no toasts; the notification itself is there.)
+        assert [n.title for n in app._notifications] == ["Gespeichert"]
+        # The neighbours are painted as before, and the cursor moves on as usual.
+        assert status_word(app, "1.1") == "Etabliert"
+        await pilot.press("j")
+        assert current_number(app) == "1.3"
+        assert "1.3  " in screen_text(app)
+        # The footer still offers the everyday keys after the dialog has closed.
+        assert "Status" in screen_text(app).splitlines()[-1]
+
+
 async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:

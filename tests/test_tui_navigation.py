@@ -14,14 +14,17 @@ from koordinator.tui.widgets.measure_table import COLUMNS
 from tui_helpers import (
     NUMBER,
     STATUS,
+    benchmark_generator,
     current_number,
     details_text,
     details_title,
     field_labels,
     fill,
     main_screen,
+    other_catalogue,
     read_measure,
     row_numbers,
+    screen_text,
     table,
     type_text,
 )
@@ -84,6 +87,66 @@ async def test_movement_keys_move_the_row_and_the_details_follow(
     # Moving never writes.
     assert history_size(catalogue) == before
     assert read_measure(sample_path, "1.1").measure.revision == 4
+
+
+async def test_the_details_pane_paints_the_highlighted_measure_from_its_top(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        assert "1.2  Open Data Portal" in screen_text(app)
+        # Scrolled down in the details, then the next measure starts at its top again.
+        details = main_screen(app).query_one(MeasureDetails)
+        details.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert "1.2  Open Data Portal" not in screen_text(app)
+        await pilot.press("j")
+        assert details.scroll_y == 0
+        assert "1.3  " in screen_text(app)
+        assert details_title(app) in screen_text(app)
+
+
+async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
+    tmp_path: Path,
+) -> None:
+    # More measures than the first page (200): rows are added as they are about to be needed.
+    path = tmp_path / "long.db"
+    benchmark_generator().generate(path, 500, seed=3)
+    with other_catalogue(path, author="testerin") as catalogue:
+        numbers = [m.number for m in catalogue.list_measures()]
+        app = make_app(catalogue)
+        async with app.run_test(size=(120, 40)) as pilot:
+            measures = table(app)
+            await pilot.press("j")
+            assert current_number(app) == numbers[1]
+            assert details_title(app).startswith(f"{numbers[1]}  ")
+            await pilot.pause(0.3)  # the whole list has been read meanwhile
+            assert "Maßnahmen (500)" in str(measures.border_title)
+            # Paging down never runs out of rows before the last measure.
+            for _ in range(40):
+                await pilot.press("pagedown")
+            assert current_number(app) == numbers[-1]
+            assert row_numbers(app) == numbers
+            await pilot.press("home")
+            assert current_number(app) == numbers[0]
+        # "End" goes to the last measure at once; the palette's "go to" reaches any measure.
+        app = make_app(catalogue)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            await pilot.press("end")
+            assert current_number(app) == numbers[-1]
+            assert details_title(app).startswith(f"{numbers[-1]}  ")
+        app = make_app(catalogue)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+            main_screen(app).go_to(numbers[400])  # its row comes with the whole list
+            for _ in range(100):
+                if current_number(app) == numbers[400]:
+                    break
+                await pilot.pause(0.05)
+            assert current_number(app) == numbers[400]
+            assert details_title(app).startswith(f"{numbers[400]}  ")
 
 
 async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:

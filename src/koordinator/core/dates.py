@@ -141,6 +141,9 @@ def timestamp(moment: datetime) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
+    if len(text) == 27 and text[10] == "T" and text[19] == "." and text[26] == "Z":
+        # The stored form: fromisoformat reads it (Z as UTC) ten times faster than strptime.
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
 
 

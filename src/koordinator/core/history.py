@@ -39,7 +39,7 @@ FIELD_LABELS = {"title": "Titel", "unit": "Verantwortlich", "note": "Notiz", "du
 # Longer texts are refused (no title or note is that long; a pasted file is a mistake), and so
 # are control characters other than tab and line breaks: they would drive the terminal.
 MAX_TEXT_LENGTH = 10_000
-_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TEXT_LABELS = FIELD_LABELS | {
     "author": "Autor",
     "cause": "Ursache",
@@ -52,7 +52,7 @@ def text_problem(text: str) -> str | None:
     """Why `text` cannot be stored (too long, a control character), or None."""
     if len(text) > MAX_TEXT_LENGTH:
         return f"Text zu lang ({len(text)} Zeichen, höchstens {MAX_TEXT_LENGTH})"
-    found = _CONTROL_CHARACTERS.search(text)
+    found = CONTROL_CHARACTERS.search(text)
     if found:
         return f"Text mit Steuerzeichen (U+{ord(found.group()):04X})"
     return None

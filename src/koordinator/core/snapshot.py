@@ -6,29 +6,25 @@
 * `check` lists what a coordinator should look at before handing a snapshot on (delays that
   contradict the status, overdue milestones, measures nobody touched for months, a state
   that does not match its own history).
-* `loads` / `load` read a snapshot back with tomllib and validate all of it; every problem
-  is a `SnapshotError` naming FILE:LINE (tomllib gives no positions, so `_Lines` finds them).
+* `loads` / `load` (from `koordinator.core.snapshot_reader`) read a snapshot back and
+  validate all of it; every problem is a `SnapshotError` naming FILE:LINE.
 * `import_snapshots` merges snapshots into a database, all or nothing, through
   `koordinator.core.replay`.
 
-The format is documented key by key in docs/snapshot-format.md.
+The `Snapshot` data itself is in `koordinator.core.snapshot_format`.  The format is
+documented key by key in docs/snapshot-format.md.
 """
 
 from __future__ import annotations
 
-import functools
-import gc
-import json
 import os
 import re
 import tempfile
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import tomli_w
 from sqlalchemy import select
@@ -36,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from koordinator.core import replay
 from koordinator.core.dates import (
-    TIMESTAMP_FORMAT,
     add_months,
     from_iso,
     german,
@@ -47,13 +42,13 @@ from koordinator.core.dates import (
     utc_now,
 )
 from koordinator.core.db import Database
-from koordinator.core.errors import KoordinatorError, SnapshotError
-from koordinator.core.history import EventKind, text_problem
+from koordinator.core.errors import SnapshotError
+from koordinator.core.history import (
+    EventKind,
+)
 from koordinator.core.models import SCHEMA_VERSION, FieldOfAction
 from koordinator.core.replay import (
     DELAY_FIELDS,
-    MEASURE_EDITABLE,
-    MEASURE_RESTORABLE,
     MILESTONE_FIELDS,
     DelayState,
     Event,
@@ -61,81 +56,46 @@ from koordinator.core.replay import (
     MergePlan,
     MilestoneState,
     Source,
-    plain,
 )
-from koordinator.core.workflow import Status, cause_label, check_move
+from koordinator.core.snapshot_format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    NULL_KEY,
+    THIS_DATABASE,
+    MeasureRecord,
+    Snapshot,
+    Summary,
+    no_cycle_collection,
+)
+from koordinator.core.snapshot_reader import load, loads
+from koordinator.core.workflow import Status, cause_label
 
-FORMAT_NAME = "koordinator-snapshot"
-FORMAT_VERSION = 1
+# The snapshot's API in one place: its data (snapshot_format) and reading (snapshot_reader)
+# live in modules of their own and are named here too.
+__all__ = [
+    "DEFAULT_STALE_MONTHS",
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "THIS_DATABASE",
+    "Export",
+    "Finding",
+    "ImportResult",
+    "MeasureRecord",
+    "Snapshot",
+    "Summary",
+    "check",
+    "dumps",
+    "export_to_file",
+    "import_snapshots",
+    "load",
+    "loads",
+    "prepare_export",
+    "read_database",
+    "snapshot_of",
+    "write_snapshot",
+]
+
 DEFAULT_STALE_MONTHS = 6
-# In event details, the names of keys whose value is "none" (TOML has no null).
-NULL_KEY = "_null"
-THIS_DATABASE = "diese Datenbank"
-
-
-@dataclass(frozen=True)
-class MeasureRecord:
-    """A measure as the snapshot carries it: its state and its whole history."""
-
-    state: MeasureState
-    events: tuple[Event, ...]  # in replay order
-
-
-@dataclass(frozen=True)
-class Summary:
-    total: int
-    from_catalogue: int
-    added: int
-    by_status: dict[str, int]  # every status code, in workflow order
-    by_field: dict[str, int]  # every field of action (code as text), in code order
-
-    def to_toml(self) -> dict[str, Any]:
-        return {name.name: getattr(self, name.name) for name in fields(self)}
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    exported_at: str
-    author: str
-    source: str  # the database file's name
-    schema_version: int
-    fields: dict[int, str]  # field of action code -> name, in code order
-    measures: tuple[MeasureRecord, ...]  # in number order
-    name: str = ""  # the file it was read from (messages)
-
-    @property
-    def event_count(self) -> int:
-        return sum(len(record.events) for record in self.measures)
-
-    def summary(self) -> Summary:
-        states = [record.state for record in self.measures]
-        by_field = {str(code): 0 for code in self.fields}
-        for state in states:
-            by_field[str(state.field)] = by_field.get(str(state.field), 0) + 1
-        return Summary(
-            total=len(states),
-            from_catalogue=sum(state.origin == "catalog" for state in states),
-            added=sum(state.origin == "added" for state in states),
-            by_status={s.value: sum(state.status == s.value for state in states) for s in Status},
-            by_field=by_field,
-        )
-
-    def source_events(self) -> Source:
-        return Source(self.name, {record.state.number: record.events for record in self.measures})
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while a whole catalogue is read or written: 100,000
-    events are millions of (acyclic) objects, and each full collection would walk them all
-    again, for nothing.  Refcounting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- reading the database ---------------------------------------------------------------------
@@ -209,35 +169,60 @@ def dumps(snapshot: Snapshot) -> str:
         for delay in state.delays.values():
             writer.block("measures.delays", _row_table(delay))
         for event in record.events:
-            writer.block("measures.events", _event_table(event))
-            if event.details:
-                writer.text("\n")
-                writer.details(_encode(event.details, changes=True))
+            writer.event(event)
     return writer.getvalue()
+
+
+# The characters tomli-w escapes in a (single-line) string: quote, backslash and the ASCII
+# control characters except tab.  A string without any is written as it is, in quotes.
+_ESCAPED = re.compile(r'["\\\x00-\x08\x0a-\x1f\x7f]').search
+
+
+def _literal(value: Any) -> str:
+    """tomli-w's text of a plain value (`tomli_w._writer.format_literal`), taking the short
+    way for what a snapshot is made of: strings that need no escaping, integers, booleans.
+    tests/test_snapshot_writer.py proves it equal to tomli-w on awkward values."""
+    kind = value.__class__
+    if kind is str:
+        return f'"{value}"' if _ESCAPED(value) is None else tomli_w.dumps({"v": value})[4:-1]
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    return tomli_w.dumps({"v": value})[4:-1]
+
+
+class _KeyTexts(dict[str, str]):
+    """tomli-w's text of each key, with " = ", made when first asked for."""
+
+    def __missing__(self, key: str) -> str:
+        text = self[key] = tomli_w.dumps({key: 0}).removesuffix("0\n")
+        return text
 
 
 class _Writer:
     """What the blocks of `dumps` would be as `"\n".join(f"[[{array}]]\n" +
-    tomli_w.dumps(values), ...)`, tomli-w formatting every key and value, but each distinct
-    one once and the strings all in one call: a 10,000-measure catalogue has 250,000 blocks
-    of mostly the same keys, authors, statuses and dates.
+    tomli_w.dumps(values), ...)`, but written in one pass: a 10,000-measure catalogue has
+    250,000 blocks, and tomli-w looks at every character of every string in Python.
 
     Tables are laid out as tomli-w lays them out (`tomli_w._writer.gen_table_chunks`):
     values first, one per line, then each sub-table after an empty line, a table's header
     left out when it has only sub-tables.  Anything else tomli-w might do (an array of
-    tables) is left to tomli-w itself.  Each table becomes a %-template of its header and
-    keys (one per set of keys) and the tuple of its values, filled in at the end.
+    tables, a float) is left to tomli-w itself.  Each distinct header and set of keys
+    becomes a %-template, made once.
     """
 
     def __init__(self) -> None:
-        self._parts: list[tuple[str, tuple[Any, ...]]] = []  # (template, values)
+        self._parts: list[str] = []
         self._templates: dict[tuple[str, tuple[str, ...]], str] = {}
-        self._keys: dict[str, str] = {}
-        self._arrays: dict[Any, str] = {}
+        self._keys = _KeyTexts()
+        self._arrays: dict[tuple[tuple[type, Any], ...], str] = {}
+        # An event's template by its keys: as it is, and with every value in quotes.
+        self._event_templates: dict[tuple[str, ...], tuple[str, str]] = {}
 
     def text(self, text: str) -> None:
         """Text as it is (a block of its own before the first `block`)."""
-        self._parts.append((text.replace("%", "%%"), ()))
+        self._parts.append(text)
 
     def block(self, array: str, values: Mapping[str, Any]) -> None:
         """One [[array]] element, always as a table of its own.  Only the header line is
@@ -249,117 +234,114 @@ class _Writer:
         template = self._templates.get((head, keys))
         if template is None:
             template = self._templates[head, keys] = self._template(head, keys)
-        self._parts.append((template, tuple(values.values())))
+        self._parts.append(template % tuple(map(_literal, values.values())))
 
-    def _template(self, head: str, keys: Sequence[str]) -> str:
-        lines = [self._key(key).replace("%", "%%") + "%s\n" for key in keys]
-        return head.replace("%", "%%") + "".join(lines)
+    def event(self, event: Event) -> None:
+        """A history event: its block, and after an empty line its details, if any.  Its
+        values are all strings, and seldom any that tomli-w escapes: one look at all of
+        them (tab, the separator, is not escaped) decides whether they go in as they are."""
+        keys = _EVENT_KEYS
+        values: tuple[str, ...] = (
+            event.id,
+            event.kind,
+            event.occurred_at,
+            event.author,
+            event.note,
+        )
+        if event.from_status is not None:
+            keys += ("from_status",)
+            values += (event.from_status,)
+        if event.to_status is not None:
+            keys += ("to_status",)
+            values += (event.to_status,)
+        templates = self._event_templates.get(keys)
+        if templates is None:
+            template = self._template(_EVENT_HEAD, keys)
+            templates = self._event_templates[keys] = (template, template.replace("%s", '"%s"'))
+        if _ESCAPED("\t".join(values)) is None:
+            self._parts.append(templates[1] % values)
+        else:
+            self._parts.append(templates[0] % tuple(map(_literal, values)))
+        if event.details:
+            self.details(event.details)
 
     def details(self, details: dict[str, Any]) -> None:
-        """`tomli_w.dumps({"measures": {"events": {"details": details}}})`."""
+        """ "\n" and `tomli_w.dumps({"measures": {"events": {"details": _encode(details,
+        changes=True)}}})`: an event's JSON details as TOML."""
         parts = self._parts
         mark = len(parts)
-        if not self._table(details, "measures.events.details"):
+        parts.append("\n")
+        if not self._table(details, "measures.events.details", changes=True):
             del parts[mark:]
-            self.text(tomli_w.dumps({"measures": {"events": {"details": details}}}))
+            encoded = _encode(details, changes=True)
+            parts.append("\n" + tomli_w.dumps({"measures": {"events": {"details": encoded}}}))
 
-    def _table(self, table: dict[str, Any], name: str) -> bool:
-        """False if it holds something tomli-w might write otherwise (an array of tables,
-        a mapping or value of another type); the caller then leaves all to tomli-w."""
+    def _table(self, table: dict[str, Any], name: str, *, changes: bool = False) -> bool:
+        """Write `_encode(table)` as the table `name` (and its sub-tables); False if it
+        holds something tomli-w might write otherwise (an array of tables, a float, a key
+        `_null` of its own) -- the caller then leaves all to tomli-w."""
+        key_text = self._keys
+        lines = []
         tables = []
-        template = ""
-        values = []
-        for key, value in table.items():
+        nulls = []
+        for key in sorted(table):
+            value = table[key]
             kind = value.__class__
-            if kind is str or kind is int or kind is bool:
-                template += self._key(key).replace("%", "%%") + "%s\n"
-                values.append(value)
+            if kind is str and _ESCAPED(value) is None:
+                lines.append(f'{key_text[key]}"{value}"')
+            elif kind is str or kind is int or kind is bool:
+                lines.append(key_text[key] + _literal(value))
+            elif value is None:
+                nulls.append(key)
             elif kind is dict:
+                if changes and key == "changes":  # [old, new] pairs: a table {old, new}
+                    value = {name: {"old": pair[0], "new": pair[1]} for name, pair in value.items()}
                 tables.append((key, value))
             elif kind is list and not any(isinstance(item, Mapping) for item in value):
-                # arrays: rare, formatted here, one by one
-                template += f"{self._key(key)}{self._array(value)}\n".replace("%", "%%")
+                lines.append(key_text[key] + self._array(value))
             else:
                 return False
-        written = bool(template) or not tables
+        if nulls:
+            if NULL_KEY in table:
+                return False
+            lines.append(key_text[NULL_KEY] + self._array(nulls))
+        parts = self._parts
+        written = bool(lines) or not tables
         if written:
-            template = f"[{name}]\n".replace("%", "%%") + template
-            self._parts.append((template, tuple(values)))
+            parts.append(f"[{name}]\n")
+            parts.append("\n".join(lines))
+            if lines:
+                parts.append("\n")
         for key, value in tables:
             if written:
-                self._parts.append(("\n", ()))
+                parts.append("\n")
             written = True
-            if not self._table(value, f"{name}.{self._key(key)[:-3]}"):
+            if not self._table(value, f"{name}.{key_text[key][:-3]}"):
                 return False
         return True
 
-    def _key(self, key: str) -> str:
-        """tomli-w's text of a key, with " = "."""
-        text = self._keys.get(key)
-        if text is None:
-            text = self._keys[key] = tomli_w.dumps({key: 0}).removesuffix("0\n")
-        return text
+    def _template(self, head: str, keys: Sequence[str]) -> str:
+        lines = [self._keys[key].replace("%", "%%") + "%s\n" for key in keys]
+        return head.replace("%", "%%") + "".join(lines)
 
     def _array(self, value: list[Any]) -> str:
+        """tomli-w's text of an array without tables (mostly `_null`'s few names, over and
+        over: each distinct one formatted once)."""
         try:
-            key: Any = tuple((type(item), item) for item in value)
+            key = tuple((item.__class__, item) for item in value)
             text = self._arrays.get(key)
         except TypeError:  # an array of arrays: not cached
-            return tomli_w.dumps({"v": value})[4:-1]
+            return _literal(_encode(value))
         if text is None:
-            text = self._arrays[key] = tomli_w.dumps({"v": value})[4:-1]
+            text = self._arrays[key] = _literal(_encode(value))
         return text
 
     def getvalue(self) -> str:
-        parts = self._parts
-        distinct: set[Any] = set()
-        for _, values in parts:
-            distinct.update(values)
-        strings = [value for value in distinct if value.__class__ is str]
-        texts = dict(zip(strings, _scalar_texts(strings), strict=True))
-        # Numbers and true/false apart (a set holds only one of 1 and True, but one is
-        # written 1, the other true); few, each formatted when first met.
-        other_texts: dict[tuple[type, Any], str] = {}
-
-        def other(value: Any) -> str:
-            key = (value.__class__, value)
-            text = other_texts.get(key)
-            if text is None:
-                text = other_texts[key] = _scalar_texts([value])[0]
-            return text
-
-        lookup = texts.__getitem__
-        mixed: set[str] = set()  # templates whose values were not all strings
-        pieces = []
-        for template, values in parts:
-            if template not in mixed:
-                try:
-                    pieces.append(template % tuple(map(lookup, values)))
-                    continue
-                except KeyError:
-                    mixed.add(template)
-            pieces.append(
-                template
-                % tuple(
-                    texts[value] if value.__class__ is str else other(value) for value in values
-                )
-            )
-        return "".join(pieces)
+        return "".join(self._parts)
 
 
-def _scalar_texts(values: list[Any]) -> list[str]:
-    """tomli-w's text of each value, all in one call: as the elements of one array, one per
-    line (tomli-w writes a string on one line, escaping line breaks)."""
-    if not values:
-        return []
-    lines = tomli_w.dumps({"v": values}).split("\n")
-    if len(lines) != len(values) + 3:  # a value that took more than a line: one by one
-        return [tomli_w.dumps({"v": value})[4:-1] for value in values]
-    return [line[4:-1] for line in lines[1:-2]]
-
-
-def _is_array_of_tables(value: Any) -> bool:
-    return isinstance(value, list) and any(isinstance(item, Mapping) for item in value)
+_EVENT_HEAD = "\n[[measures.events]]\n"
+_EVENT_KEYS = ("id", "kind", "occurred_at", "author", "note")  # then the statuses it has
 
 
 def _measure_table(state: MeasureState) -> dict[str, Any]:
@@ -381,19 +363,6 @@ def _row_table(row: MilestoneState | DelayState) -> dict[str, Any]:
     names = MILESTONE_FIELDS if isinstance(row, MilestoneState) else DELAY_FIELDS
     values = {"id": row.id} | {name: getattr(row, name) for name in names}
     return {name: value for name, value in values.items() if value is not None}
-
-
-def _event_table(event: Event) -> dict[str, Any]:
-    head = {
-        "id": event.id,
-        "kind": event.kind,
-        "occurred_at": event.occurred_at,
-        "author": event.author,
-        "note": event.note,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-    }
-    return {key: value for key, value in head.items() if value is not None}
 
 
 def _encode(value: Any, *, changes: bool = False) -> Any:
@@ -541,7 +510,7 @@ def prepare_export(
     clock: Callable[[], datetime] = utc_now,
     stale_months: int = DEFAULT_STALE_MONTHS,
 ) -> Export:
-    with _no_cycle_collection():
+    with no_cycle_collection():
         snapshot = snapshot_of(database, author=author, clock=clock)
         findings = check(snapshot, today=today or local_today(), stale_months=stale_months)
         return Export(snapshot, dumps(snapshot), tuple(findings))
@@ -559,1010 +528,6 @@ def export_to_file(
     export = prepare_export(database, author=author, today=today, stale_months=stale_months)
     written = write_snapshot(path, export.text)
     return Export(export.snapshot, export.text, export.findings, written)
-
-
-# --- reading a snapshot -----------------------------------------------------------------------
-
-KeyPath = tuple[str | int, ...]
-
-_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
-_DOTTED = re.compile(rf"\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*")
-_KEY_PART = re.compile(_KEY)
-
-
-class _Lines:
-    """The line where each table, array element and key of a TOML text starts.
-
-    tomllib reports positions only for syntax errors; this scanner (run on text tomllib has
-    accepted) follows the table headers and array-of-tables counters the way TOML does, so
-    that a semantic error can name FILE:LINE too.
-    """
-
-    def __init__(self, text: str, headers: dict[KeyPath, int] | None = None) -> None:
-        """`headers`: the lines of the tables, known already; the rest is then found only
-        when a line is asked for that is not a table's (a message)."""
-        self._text = text
-        self._at: dict[KeyPath, int] = {}
-        if headers is None:
-            self._scan(text.splitlines())
-        else:
-            self._at = headers
-        self._complete = headers is None
-
-    def line(self, path: KeyPath) -> int | None:
-        """The line of `path`, else of the nearest enclosing table or key that has one."""
-        if not self._complete and path not in self._at:
-            self._at = {}
-            self._scan(self._text.splitlines())
-            self._complete = True
-        while path:
-            if path in self._at:
-                return self._at[path]
-            path = path[:-1]
-        return None
-
-    def _scan(self, lines: list[str]) -> None:
-        arrays: dict[KeyPath, int] = {}
-        table: KeyPath = ()
-        number = 0
-        at = self._at
-        simple = _SIMPLE_LINE.fullmatch
-        while number < len(lines):
-            text = lines[number]
-            number += 1
-            line = simple(text)
-            if line:  # key = value on one line, the most common by far: as below, faster
-                at[(*table, line.group(1))] = number
-                continue
-            stripped = text.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            if stripped.startswith("["):
-                double = stripped.startswith("[[")
-                match = _DOTTED.match(stripped[2 if double else 1 :])
-                if match is None:
-                    continue
-                keys = _key_parts(match.group(1))
-                parent = self._resolve(arrays, keys[:-1])
-                path = (*parent, keys[-1])
-                if double:
-                    arrays[path] = arrays.get(path, 0) + 1
-                    self._at.setdefault(path, number)
-                    path = (*path, arrays[path] - 1)
-                table = path
-                self._at[table] = number
-                continue
-            match = _DOTTED.match(text)
-            if match is None or not text[match.end() :].startswith("="):
-                continue
-            path = (*table, *_key_parts(match.group(1)))
-            self._at[path] = number
-            rest = text[match.end() + 1 :]
-            if not _SIMPLE_VALUE.fullmatch(rest):  # else: one line, no elements to note
-                number = self._value(lines, number, rest, path)
-
-    @staticmethod
-    def _resolve(arrays: Mapping[KeyPath, int], keys: Sequence[str]) -> KeyPath:
-        """A header's path, each array of tables standing for its last element."""
-        path: KeyPath = ()
-        for key in keys:
-            path = (*path, key)
-            if path in arrays:
-                path = (*path, arrays[path] - 1)
-        return path
-
-    def _value(self, lines: list[str], number: int, rest: str, path: KeyPath) -> int:
-        """Skip a value that may span lines (array, multi-line string), noting where each
-        element of a top-level array starts; return the number of the last line read."""
-        depth, quote, element = 0, "", 0
-        expect_element = False
-        while True:
-            index = 0
-            while index < len(rest):
-                char = rest[index]
-                if quote:
-                    if rest.startswith(quote, index):
-                        index += len(quote)
-                        quote = ""
-                        continue
-                    index += 2 if char == "\\" and quote[0] == '"' else 1
-                    continue
-                if char == "#":
-                    break
-                if depth == 1 and expect_element and not char.isspace() and char not in ",]":
-                    self._at[(*path, element)] = number
-                    element += 1
-                    expect_element = False
-                if char in "\"'":
-                    quote = char * 3 if rest.startswith(char * 3, index) else char
-                    index += len(quote)
-                    continue
-                if char in "[{":
-                    depth += 1
-                    expect_element = expect_element or (depth == 1 and char == "[")
-                elif char in "]}":
-                    depth -= 1
-                elif char == "," and depth == 1:
-                    expect_element = True
-                index += 1
-            if (depth <= 0 and len(quote) != 3) or number >= len(lines):
-                return number
-            rest = lines[number]
-            number += 1
-
-
-# A value that ends on its line and has no elements: a string on one line, a number, a
-# word (true, a date), each maybe followed by a comment.  (Not triple quotes: '' or "" is
-# one string here, and nothing may follow it but a comment.)
-_SIMPLE_VALUE = re.compile(
-    r"""[ \t]*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_:.+-]+)[ \t]*(?:#.*)?"""
-)
-
-
-_SIMPLE_LINE = re.compile(r"[ \t]*([A-Za-z0-9_-]+)[ \t]*=" + _SIMPLE_VALUE.pattern)
-
-
-@functools.lru_cache(maxsize=1024)
-def _key_parts(dotted: str) -> tuple[str, ...]:
-    return tuple(
-        tomllib.loads(f"k = {part}")["k"] if part[0] in "\"'" else part
-        for part in _KEY_PART.findall(dotted)
-    )
-
-
-def load(path: Path) -> Snapshot:
-    """Read and validate a snapshot file; SnapshotError says what and where."""
-    name = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SnapshotError(f"{name}: Datei nicht gefunden") from None
-    except IsADirectoryError:
-        raise SnapshotError(f"{name}: ist ein Ordner, keine Snapshot-Datei") from None
-    except OSError as error:
-        raise SnapshotError(f"{name}: kann nicht gelesen werden ({error.strerror})") from None
-    try:
-        # A byte-order mark is what some Windows editors add; it is not part of the content.
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise SnapshotError(f"{name}:{line}: kein UTF-8-Text") from None
-    return loads(text, name)
-
-
-# --- reading the snapshot's own layout fast ----------------------------------------------------
-#
-# tomllib reads about a megabyte a second; a 10,000-measure snapshot has 42.  What `dumps`
-# writes is a small part of TOML: [table] and [[array]] headers of bare keys, `key = value`
-# lines with a bare key and a string, integer or true/false, and arrays of those (tomli-w
-# writes one element a line).  For that part JSON means the same, so the text is turned
-# into JSON by a few regular expressions and read by json.loads; the tables are then put
-# together by TOML's rules.  Anything else in the file, or anything out of the ordinary
-# (an unknown line, a float, a \U escape, a key twice, a table defined twice), and the
-# whole text goes to tomllib, which then gives the answer or the error as before.
-
-_PLAIN_CHARS = r'[^"\\\x00-\x08\x0a-\x1f\x7f]*'
-_JSON_STRING = (  # runs of plain characters between escapes: much faster to match
-    rf'"{_PLAIN_CHARS}(?:\\(?:[btnfr"\\]|u(?![dD][89abAB])[0-9a-fA-F]{{4}}){_PLAIN_CHARS})*"'
-)
-_JSON_VALUE = rf"(?:{_JSON_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
-_BARE = r"[A-Za-z0-9_-]+"
-_DOTTED_BARE = rf"{_BARE}(?:\.{_BARE})*"
-# Every line of the layout (an array with its elements and its closing line as one).
-_FAST_LINE = re.compile(
-    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_JSON_VALUE}|\[\])"
-    rf"|{_BARE} = \[\n(?:    {_JSON_VALUE},\n)*\]|)\n",
-    re.MULTILINE,
-)
-# The changes into JSON; all with fixed replacements (no groups), which re applies in C.
-# On a text _FAST_LINE has accepted they touch nothing inside strings: there a quote is
-# always escaped, so " = " is never followed by a whole value up to the line's end.
-_TO_JSON = (  # each starts with a fixed text (re then finds it fast)
-    (re.compile(rf"\n(?={_BARE} = )"), '\n,"'),  # counted: the keys
-    (re.compile(rf" = (?=(?:{_JSON_VALUE}|\[\]|\[)$)", re.MULTILINE), '":'),
-    (re.compile(r",(?=\n\]$)", re.MULTILINE), ""),  # an array's last comma
-    (re.compile(rf"\n\[\[(?={_DOTTED_BARE}\]\]$)", re.MULTILINE), '\n}],["A'),  # counted
-    (re.compile(r"\]\]$", re.MULTILINE), '",{"":0'),
-    (re.compile(rf"\n\[(?={_DOTTED_BARE}\]$)", re.MULTILINE), '\n}],["T'),  # counted
-    (re.compile(r"\](?<=[A-Za-z0-9_-]\])$", re.MULTILINE), '",{"":0'),
-)
-_FAST_HEADER = re.compile(r"^\[", re.MULTILINE)
-# Line breaks of str.splitlines (which _Lines counts by) other than \n.
-_OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-
-
-class _NotFastError(Exception):
-    pass
-
-
-def _fast_toml(text: str) -> tuple[dict[str, Any], dict[KeyPath, int]] | None:
-    """`tomllib.loads(text)` for text in the layout `dumps` writes, and the line of every
-    table header as `_Lines` would find it; None for any other text."""
-    if not text.endswith("\n") or _OTHER_LINE_BREAKS.search(text):
-        return None
-    rest, _ = _FAST_LINE.subn("", text)
-    if rest:
-        return None  # a line of another kind
-    json_text = "\n" + text  # every line after a line break
-    counts = []
-    for pattern, replacement in _TO_JSON:
-        json_text, count = pattern.subn(replacement, json_text)
-        counts.append(count)
-    try:
-        blocks = json.loads(f'[["T",{{"":0{json_text}}}]]', strict=False)
-    except ValueError:
-        return None
-    if sum(len(values) for _, values in blocks) - len(blocks) != counts[0]:
-        return None  # a key twice in one table
-    try:
-        return _assemble(blocks, _header_lines(text, counts[3] + counts[5]))
-    except _NotFastError:
-        return None
-
-
-def _header_lines(text: str, count: int) -> list[int]:
-    numbers = []
-    line, position = 1, 0
-    for match in _FAST_HEADER.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        numbers.append(line)
-    if len(numbers) != count:
-        raise _NotFastError
-    return numbers
-
-
-def _assemble(
-    blocks: list[list[Any]], header_lines: list[int]
-) -> tuple[dict[str, Any], dict[KeyPath, int]]:
-    """The document from its tables in order, by TOML's rules on defining tables, and the
-    line of each table and array of tables (as `_Lines` finds them)."""
-    root: dict[str, Any] = blocks[0][1]
-    del root[""]
-    defined = {id(root)}  # tables a header (or the document) has defined
-    arrays: set[int] = set()  # arrays of tables ([[...]])
-    positions: dict[KeyPath, int] = {}
-    for (header, values), number in zip(blocks[1:], header_lines, strict=True):
-        del values[""]
-        table = root
-        path: KeyPath = ()
-        *parents, last = header[1:].split(".")
-        for key in parents:
-            item = table.get(key)
-            path = (*path, key)
-            if item is None:
-                item = table[key] = {}
-            elif type(item) is list:
-                if id(item) not in arrays:
-                    raise _NotFastError
-                path = (*path, len(item) - 1)
-                item = item[-1]
-            elif type(item) is not dict:
-                raise _NotFastError
-            table = item
-        path = (*path, last)
-        item = table.get(last)
-        if header[0] == "A":
-            if item is None:
-                item = table[last] = []
-                arrays.add(id(item))
-                positions[path] = number
-            elif type(item) is not list or id(item) not in arrays:
-                raise _NotFastError
-            item.append(values)
-            defined.add(id(values))
-            positions[(*path, len(item) - 1)] = number
-        else:
-            if item is None:
-                table[last] = values
-                defined.add(id(values))
-            elif type(item) is dict and id(item) not in defined:
-                if item.keys() & values.keys():
-                    raise _NotFastError
-                item.update(values)
-                defined.add(id(item))
-            else:
-                raise _NotFastError
-            positions[path] = number
-    return root, positions
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
-
-
-def loads(text: str, name: str = "<snapshot>") -> Snapshot:
-    """Parse and validate snapshot text completely."""
-    with _no_cycle_collection():
-        return _loads(text, name)
-
-
-def _loads(text: str, name: str) -> Snapshot:
-    fast = _fast_toml(text)
-    if fast is not None:
-        data, headers = fast
-        return _Reader(name, _Lines(text, headers)).snapshot(data)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = _TOML_POSITION.search(message)
-        reason = _TOML_POSITION.sub("", message)
-        if match and match.group(1):
-            where = f"{name}:{match.group(1)}"
-        else:
-            where = f"{name}:{len(text.splitlines()) or 1}"
-        raise SnapshotError(f"{where}: kein gültiges TOML ({reason})") from None
-    return _Reader(name, _Lines(text)).snapshot(data)
-
-
-# [0-9], not \d: \d would let other scripts' digits through, which SQLite's checks refuse.
-_LOOSE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
-_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequence below 10**6
-
-Check = Callable[[Any, KeyPath], Any]
-_STATUSES = frozenset(status.value for status in Status)
-_KINDS = frozenset(kind.value for kind in EventKind)
-
-
-def _valid_timestamp(text: str, format: str | None = None) -> bool:
-    """Whether a text of the form of _TIMESTAMP is a real moment: datetime.fromisoformat
-    first (fast); what it refuses, strptime decides (it allows seconds 60 and 61)."""
-    try:
-        if format is None:
-            datetime.fromisoformat(text)
-        else:
-            datetime.strptime(text, format)
-    except ValueError:
-        return False
-    return True
-
-
-class _Reader:
-    """Validates the parsed TOML, turning it into a `Snapshot` or a located SnapshotError."""
-
-    def __init__(self, name: str, lines: _Lines) -> None:
-        self.name = name
-        self.lines = lines
-        self.numbers: dict[int, str] = {}  # measure index -> number, for messages
-        self._specs: dict[EventKind, tuple[dict[str, Check], dict[str, Check]]] = {}
-
-    # --- reporting
-
-    def fail(self, path: KeyPath, problem: str) -> NoReturn:
-        line = self.lines.line(path)
-        where = f"{self.name}:{line}" if line else self.name
-        measure = ""
-        if len(path) >= 2 and path[0] == "measures" and isinstance(path[1], int):
-            number = self.numbers.get(path[1])
-            measure = f"Maßnahme {number}" if number else f"Maßnahme Nr. {path[1] + 1}"
-            path = path[2:]
-        key = _display(path, with_positions=line is None)
-        subject = ", ".join(part for part in (measure, f"„{key}“" if key else "") if part)
-        raise SnapshotError(f"{where}: {subject + ': ' if subject else ''}{problem}")
-
-    # --- generic checks
-
-    def table(
-        self,
-        value: Any,
-        path: KeyPath,
-        required: Mapping[str, Check],
-        optional: Mapping[str, Check] | None = None,
-    ) -> dict[str, Any]:
-        """A table with exactly these keys; optional ones that are missing come back None."""
-        optional = optional or {}
-        if not isinstance(value, dict):
-            self.fail(path, f"erwartet eine Tabelle, gefunden {_kind_of(value)}")
-        unknown = sorted(value.keys() - required.keys() - optional.keys())
-        if unknown:
-            allowed = ", ".join([*required, *optional])
-            self.fail((*path, unknown[0]), f"unbekannter Schlüssel – erlaubt: {allowed}")
-        result: dict[str, Any] = {}
-        for key, check in (*required.items(), *optional.items()):
-            if key in value:
-                result[key] = check(value[key], (*path, key))
-            elif key in required:
-                self.fail(path, f"Schlüssel „{key}“ fehlt")
-            else:
-                result[key] = None
-        return result
-
-    def details_table(
-        self,
-        value: Any,
-        path: KeyPath,
-        required: Mapping[str, Check],
-        optional: Mapping[str, Check] | None = None,
-    ) -> dict[str, Any]:
-        """A table inside event details: `_null` names keys without value; optional keys
-        stay absent (the details are kept exactly as the database had them)."""
-        value = self.nulls(value, path)
-        result = self.table(value, path, required, optional)
-        return {key: item for key, item in result.items() if key in value}
-
-    def nulls(self, value: Any, path: KeyPath) -> Any:
-        if not isinstance(value, dict) or NULL_KEY not in value:
-            return value
-        names = self.list_of(self.text)(value[NULL_KEY], (*path, NULL_KEY))
-        doubled = sorted(set(names) & set(value))
-        if doubled:
-            self.fail((*path, doubled[0]), f"steht mit Wert und zugleich in „{NULL_KEY}“")
-        rest = {key: item for key, item in value.items() if key != NULL_KEY}
-        return rest | dict.fromkeys(names)
-
-    def mapping_of(self, key_check: Check, value_check: Check, *, empty: bool = False) -> Check:
-        def check(value: Any, path: KeyPath) -> dict[str, Any]:
-            if not isinstance(value, dict) or not (value or empty):
-                self.fail(path, "erwartet eine nicht leere Tabelle")
-            return {
-                key_check(key, (*path, key)): value_check(item, (*path, key))
-                for key, item in value.items()
-            }
-
-        return check
-
-    def list_of(self, item_check: Check) -> Check:
-        def check(value: Any, path: KeyPath) -> list[Any]:
-            if not isinstance(value, list):
-                self.fail(path, f"erwartet eine Liste, gefunden {_kind_of(value)}")
-            return [item_check(item, (*path, index)) for index, item in enumerate(value)]
-
-        return check
-
-    def nonempty_list_of(self, item_check: Check) -> Check:
-        def check(value: Any, path: KeyPath) -> list[Any]:
-            items = self.list_of(item_check)(value, path)
-            if not items:
-                self.fail(path, "darf nicht leer sein")
-            return items
-
-        return check
-
-    def optional(self, check: Check) -> Check:
-        return lambda value, path: None if value is None else check(value, path)
-
-    def text(self, value: Any, path: KeyPath) -> str:
-        if not isinstance(value, str):
-            self.fail(path, f"erwartet Text in Anführungszeichen, gefunden {_kind_of(value)}")
-        if "\x00" in value:  # SQLite's text functions stop at a NUL; no one types one
-            self.fail(path, "Text mit NUL-Zeichen (\\u0000)")
-        problem = text_problem(value)  # the limits the catalogue service keeps too
-        if problem:
-            self.fail(path, problem)
-        return value
-
-    def title(self, value: Any, path: KeyPath) -> str:
-        if not self.text(value, path).strip():
-            self.fail(path, "darf nicht leer sein")
-        return value
-
-    def integer(self, value: Any, path: KeyPath) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, f"erwartet eine ganze Zahl, gefunden {_kind_of(value)}")
-        return value
-
-    def positive(self, value: Any, path: KeyPath) -> int:
-        if self.integer(value, path) < 1:
-            self.fail(path, f"erwartet eine Zahl ab 1, gefunden {value}")
-        return value
-
-    def boolean(self, value: Any, path: KeyPath) -> bool:
-        if not isinstance(value, bool):
-            self.fail(path, f"erwartet true oder false, gefunden {_kind_of(value)}")
-        return value
-
-    def loose_date(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        try:
-            valid = bool(_LOOSE_DATE.fullmatch(text)) and from_iso(text) is not None
-        except ValueError:
-            valid = False
-        if not valid:
-            self.fail(path, f"„{text}“ ist kein Datum – erwartet JJJJ, JJJJ-MM oder JJJJ-MM-TT")
-        return text
-
-    def stamp(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        valid = bool(_TIMESTAMP.fullmatch(text)) and (
-            _valid_timestamp(text) or _valid_timestamp(text, TIMESTAMP_FORMAT)
-        )
-        if not valid:
-            self.fail(path, f"„{text}“ ist kein Zeitstempel – erwartet JJJJ-MM-TTThh:mm:ss.ffffffZ")
-        return text
-
-    def status(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        if text not in _STATUSES:
-            self.fail(path, f"unbekannter Status „{text}“ – erwartet {', '.join(Status)}")
-        return text
-
-    def kind(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        if text not in _KINDS:
-            self.fail(path, f"unbekannte Art „{text}“ – erwartet {', '.join(EventKind)}")
-        return text
-
-    def origin(self, value: Any, path: KeyPath) -> str:
-        if self.text(value, path) not in ("catalog", "added"):
-            self.fail(path, f"„{value}“ – erwartet catalog oder added")
-        return value
-
-    def identifier(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        # Exactly the texts with str(uuid.UUID(text)) == text: lower-case 8-4-4-4-12 hex.
-        if not _UUID.fullmatch(text):
-            self.fail(path, f"„{text}“ ist keine UUID (z. B. 5f0c2a3e-6f43-4c1e-9a57-6b6f6f7264e1)")
-        return text
-
-    def number(self, value: Any, path: KeyPath) -> str:
-        text = self.text(value, path)
-        if not _NUMBER.fullmatch(text):
-            self.fail(path, f"„{text}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
-        return text
-
-    def one_of(self, names: Sequence[str]) -> Check:
-        def check(value: Any, path: KeyPath) -> str:
-            if value not in names:
-                self.fail(path, f"„{value}“ – erwartet {', '.join(names)}")
-            return value
-
-        return check
-
-    # --- the snapshot
-
-    def snapshot(self, data: dict[str, Any]) -> Snapshot:
-        self._check_format(data)
-        top = self.table(
-            data,
-            (),
-            {
-                "format": self.text,
-                "version": self.integer,
-                "exported_at": self.stamp,
-                "author": self.title,
-                "source": self.text,
-                "schema_version": self.positive,
-                "summary": lambda value, path: value,  # compared once the measures are read
-            },
-            {
-                "fields": self.list_of(self.field),
-                "measures": self.list_of(lambda value, path: value),
-            },
-        )
-        field_names: dict[int, str] = {}
-        for index, (code, name) in enumerate(top["fields"] or []):
-            if code in field_names:
-                self.fail(("fields", index, "code"), f"Handlungsfeld {code} steht doppelt")
-            field_names[code] = name
-        records = [
-            self.measure(value, ("measures", index), field_names)
-            for index, value in enumerate(top["measures"] or [])
-        ]
-        self._check_unique(records)
-        snapshot = Snapshot(
-            exported_at=top["exported_at"],
-            author=top["author"],
-            source=top["source"],
-            schema_version=top["schema_version"],
-            fields=dict(sorted(field_names.items())),
-            measures=tuple(sorted(records, key=lambda r: (r.state.field, r.state.sequence))),
-            name=self.name,
-        )
-        self._check_summary(data["summary"], snapshot.summary())
-        return snapshot
-
-    def _check_format(self, data: dict[str, Any]) -> None:
-        """Format and version first: a newer file should say so, not list unknown keys."""
-        if data.get("format") != FORMAT_NAME:
-            self.fail(
-                ("format",),
-                f'kein koordinator-Snapshot (erwartet format = "{FORMAT_NAME}")',
-            )
-        version = self.integer(data.get("version"), ("version",))
-        if version > FORMAT_VERSION:
-            self.fail(
-                ("version",),
-                f"Snapshot-Version {version} ist neuer als diese koordinator-Version (kennt bis "
-                f"{FORMAT_VERSION}) – bitte koordinator aktualisieren",
-            )
-        if version < 1:
-            self.fail(("version",), f"unbekannte Snapshot-Version {version}")
-
-    def field(self, value: Any, path: KeyPath) -> tuple[int, str]:
-        table = self.table(value, path, {"code": self.positive, "name": self.title})
-        if table["code"] > 99:
-            self.fail((*path, "code"), "erwartet eine Zahl von 1 bis 99")
-        return table["code"], table["name"]
-
-    def measure(self, value: Any, path: KeyPath, field_names: Mapping[int, str]) -> MeasureRecord:
-        if isinstance(value, dict) and isinstance(value.get("number"), str):
-            self.numbers[path[-1]] = value["number"]  # type: ignore[index]
-        table = self.table(
-            value,
-            path,
-            {
-                "number": self.number,
-                "field": self.positive,
-                "title": self.title,
-                "unit": self.text,
-                "origin": self.origin,
-                "origin_date": self.loose_date,
-                "status": self.status,
-                "note": self.text,
-                "revision": self.positive,
-                "updated_at": self.stamp,
-                "events": self.list_of(lambda item, item_path: item),
-            },
-            {
-                "milestones": self.list_of(self.milestone),
-                "delays": self.list_of(self.delay),
-            },
-        )
-        number = table["number"]
-        if number.partition(".")[0] != str(table["field"]):
-            self.fail((*path, "field"), f"passt nicht zur Nummer {number}")
-        if table["field"] not in field_names:
-            self.fail((*path, "field"), f"Handlungsfeld {table['field']} fehlt unter [[fields]]")
-        state = MeasureState(
-            milestones=_by_id(self, (*path, "milestones"), table.pop("milestones") or []),
-            delays=_by_id(self, (*path, "delays"), table.pop("delays") or []),
-            **{key: item for key, item in table.items() if key != "events"},
-        )
-        events = [
-            self.event(item, (*path, "events", index), number)
-            for index, item in enumerate(table["events"])
-        ]
-        events.sort(key=lambda event: event.order)
-        self._check_history(path, state, events)
-        return MeasureRecord(state, tuple(events))
-
-    def milestone(self, value: Any, path: KeyPath) -> MilestoneState:
-        table = self.table(
-            value,
-            path,
-            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.text},
-            {"due": self.loose_date, "done_on": self.loose_date},
-        )
-        if table["done_on"] is not None and not table["done"]:
-            self.fail((*path, "done_on"), "ein Datum „erreicht am“ braucht done = true")
-        return MilestoneState(**table)
-
-    def delay(self, value: Any, path: KeyPath) -> DelayState:
-        table = self.table(
-            value,
-            path,
-            {
-                "id": self.identifier,
-                "cause": self.title,
-                "since": self.loose_date,
-                "note": self.text,
-            },
-            {"until": self.loose_date, "resolved_on": self.loose_date},
-        )
-        return DelayState(**table)
-
-    # --- events
-
-    def event(self, value: Any, path: KeyPath, number: str) -> Event:
-        table = self.table(
-            value,
-            path,
-            {
-                "id": self.identifier,
-                "kind": self.kind,
-                "occurred_at": self.stamp,
-                "author": self.title,
-                "note": self.text,
-            },
-            {
-                "from_status": self.status,
-                "to_status": self.status,
-                "details": lambda item, item_path: item,
-            },
-        )
-        kind = EventKind(table["kind"])
-        details_path = (*path, "details")
-        details = self.details(kind, table["details"] or {}, details_path)
-        event = Event(
-            id=table["id"],
-            number=number,
-            kind=kind.value,
-            occurred_at=table["occurred_at"],
-            author=table["author"],
-            note=table["note"],
-            from_status=table["from_status"],
-            to_status=table["to_status"],
-            details=details,
-            where=f"{self.name}:{self.lines.line(path)}",
-        )
-        self._check_statuses(event, path)
-        return event
-
-    def details(self, kind: EventKind, value: Any, path: KeyPath) -> dict[str, Any]:
-        required, optional = (self._specs or self._detail_specs())[kind]
-        details = self.details_table(value, path, required, optional)
-        if ("resolved_delays" in details) != ("resolved_on" in details):
-            self.fail(path, "„resolved_delays“ und „resolved_on“ gehören zusammen")
-        return details
-
-    def _detail_specs(self) -> dict[EventKind, tuple[dict[str, Check], dict[str, Check]]]:
-        """The checks of each kind's details (required, optional): built once per reader."""
-        text, title, loose, ident = self.text, self.title, self.loose_date, self.identifier
-        nullable_loose = self.optional(loose)
-        measure_payload = {
-            "number": self.number,
-            "field": self.positive,
-            "title": title,
-            "unit": text,
-            "origin": self.origin,
-            "origin_date": loose,
-            "status": self.status,
-            "note": text,
-        }
-        milestone_values: dict[str, Check] = {
-            "title": title,
-            "due": nullable_loose,
-            "done": self.boolean,
-            "done_on": nullable_loose,
-            "note": text,
-        }
-        delay_values: dict[str, Check] = {
-            "cause": title,
-            "since": loose,
-            "until": nullable_loose,
-            "resolved_on": nullable_loose,
-            "note": text,
-        }
-        measure_values: dict[str, Check] = {
-            "title": title,
-            "unit": text,
-            "note": text,
-            "status": self.status,
-        }
-
-        def payload(values: Mapping[str, Check]) -> Check:
-            return lambda item, item_path: self.details_table(item, item_path, values)
-
-        def changes(values: Mapping[str, Check]) -> Check:
-            def pair(name: str) -> Check:
-                check = values[name]
-                return lambda item, item_path: [
-                    *self.details_table(item, item_path, {"old": check, "new": check}).values()
-                ]
-
-            def checked(item: Any, item_path: KeyPath) -> dict[str, list[Any]]:
-                names = self.mapping_of(self.one_of(tuple(values)), lambda v, p: v)(item, item_path)
-                return {name: pair(name)(names[name], (*item_path, name)) for name in names}
-
-            return checked
-
-        def ids(item: Any, item_path: KeyPath) -> list[str]:
-            return self.nonempty_list_of(ident)(item, item_path)
-
-        def fields_of(values: Mapping[str, Check]) -> Check:
-            """Some of these fields, each with its value (an undo's restore)."""
-
-            def checked(item: Any, item_path: KeyPath) -> dict[str, Any]:
-                return self.details_table(item, item_path, {}, values)
-
-            return lambda item, item_path: _nonempty(self, item_path, checked(item, item_path))
-
-        delay_payload = payload(
-            {"id": ident, "cause": title, "since": loose, "until": nullable_loose, "note": text}
-        )
-        specs: dict[EventKind, tuple[dict[str, Check], dict[str, Check]]] = {
-            EventKind.MEASURE_CREATED: ({"measure": payload(measure_payload)}, {}),
-            EventKind.MEASURE_EDITED: (
-                {"changes": changes({name: measure_values[name] for name in MEASURE_EDITABLE})},
-                {},
-            ),
-            EventKind.STATUS_CHANGED: (
-                {},
-                {
-                    "receiving_unit": text,
-                    "reason": text,
-                    "delay": delay_payload,
-                    "resolved_delays": ids,
-                    "resolved_on": loose,
-                },
-            ),
-            EventKind.MILESTONE_ADDED: (
-                {"milestone": payload({"id": ident, **milestone_values})},
-                {},
-            ),
-            EventKind.MILESTONE_COMPLETED: (
-                {"milestone_id": ident, "title": text, "done_on": loose},
-                {},
-            ),
-            EventKind.MILESTONE_EDITED: (
-                {
-                    "milestone_id": ident,
-                    "title": text,
-                    "changes": changes(
-                        {name: milestone_values[name] for name in ("title", "due", "note")}
-                    ),
-                },
-                {},
-            ),
-            EventKind.DELAY_LOGGED: ({"delay": delay_payload}, {}),
-            EventKind.DELAY_RESOLVED: ({"resolved_delays": ids, "resolved_on": loose}, {}),
-            EventKind.CHANGE_UNDONE: (
-                {
-                    "undone_event_id": ident,
-                    "undone_kind": self.kind,
-                    "undone_summary": text,
-                    "restore": lambda item, item_path: self.details_table(
-                        item,
-                        item_path,
-                        {},
-                        {
-                            "measure": fields_of(
-                                {name: measure_values[name] for name in MEASURE_RESTORABLE}
-                            ),
-                            "milestones": self.mapping_of(ident, fields_of(milestone_values)),
-                            "delays": self.mapping_of(ident, fields_of(delay_values)),
-                            "delete_milestones": ids,
-                            "delete_delays": ids,
-                        },
-                    ),
-                },
-                {},
-            ),
-        }
-        self._specs = specs
-        return specs
-
-    def _check_statuses(self, event: Event, path: KeyPath) -> None:
-        """Which events carry a status move, and that a move is one the workflow allows."""
-        moves = event.kind in (EventKind.STATUS_CHANGED, EventKind.CHANGE_UNDONE)
-        if event.kind == EventKind.MEASURE_CREATED:
-            if event.from_status is not None:
-                self.fail((*path, "from_status"), "gehört nicht zum Anlegen einer Maßnahme")
-            if event.to_status != event.details["measure"]["status"]:
-                self.fail((*path, "to_status"), "muss dem Status der angelegten Maßnahme gleichen")
-        elif not moves and (event.from_status or event.to_status):
-            key = "from_status" if event.from_status else "to_status"
-            self.fail((*path, key), f"gehört nicht zu einem Ereignis der Art {event.kind}")
-        elif (event.from_status is None) != (event.to_status is None):
-            self.fail(path, "„from_status“ und „to_status“ gehören zusammen")
-        if event.kind == EventKind.STATUS_CHANGED:
-            if event.from_status is None:
-                self.fail(path, "ein Statuswechsel braucht „from_status“ und „to_status“")
-            details = event.details
-            try:
-                # Checked against the event's own from_status, not the replayed status: after
-                # a merge, a move may follow another side's move (see koordinator.core.replay).
-                check_move(
-                    Status(event.from_status),
-                    Status(event.to_status),  # type: ignore[arg-type]
-                    note=event.note,
-                    receiving_unit=details.get("receiving_unit", ""),
-                    reason=details.get("reason", ""),
-                    has_delay="delay" in details,
-                )
-            except KoordinatorError as error:
-                self.fail((*path, "to_status"), str(error))
-            if "delay" in details and event.to_status != Status.DELAYED:
-                self.fail((*path, "details", "delay"), "eine neue Verzögerung gehört zu „delayed“")
-
-    def _check_history(self, path: KeyPath, state: MeasureState, events: list[Event]) -> None:
-        """The state the file claims must be the state its own events produce."""
-        if not events:
-            self.fail((*path, "events"), "jede Maßnahme braucht ihren Verlauf")
-        created = [event for event in events if event.kind == EventKind.MEASURE_CREATED]
-        if len(created) != 1 or events[0] is not created[0]:
-            self.fail(
-                (*path, "events"),
-                "der Verlauf muss mit genau einem „measure_created“ beginnen",
-            )
-        payload = created[0].details["measure"]
-        if payload["number"] != state.number:
-            self.fail(
-                (*path, "events"),
-                f"„measure_created“ legt Maßnahme {payload['number']} an, nicht {state.number}",
-            )
-        difference = next(replay.differences(state, replay.replay(events).state), None)
-        if difference is None:
-            return
-        rows = getattr(state, difference.key, None)
-        if difference.row_id is None:
-            where: KeyPath = (*path, difference.key)
-        elif isinstance(rows, dict) and difference.row_id in rows:
-            where = (
-                *path,
-                difference.key,
-                list(rows).index(difference.row_id),
-                difference.field or "id",
-            )
-        else:
-            where = (*path, difference.key)
-        if difference.row_id is None or difference.field is not None:
-            problem = (
-                f"„{plain(difference.stored)}“ passt nicht zum Verlauf der Datei "
-                f"(dort: „{plain(difference.derived)}“)"
-            )
-        else:
-            problem = str(difference)
-        self.fail(where, problem)
-
-    def _check_unique(self, records: Sequence[MeasureRecord]) -> None:
-        seen: dict[tuple[str, str], str] = {}
-        for index, record in enumerate(records):
-            keys = [("Nummer", record.state.number)]
-            keys += [("Meilenstein", row_id) for row_id in record.state.milestones]
-            keys += [("Verzögerung", row_id) for row_id in record.state.delays]
-            keys += [("Ereignis", event.id) for event in record.events]
-            for key in keys:
-                if key in seen:
-                    self.fail(
-                        ("measures", index),
-                        f"{key[0]} {key[1]} kommt schon bei Maßnahme {seen[key]} vor",
-                    )
-                seen[key] = record.state.number
-
-    def _check_summary(self, value: Any, computed: Summary) -> None:
-        nested: dict[str, Check] = {
-            "by_status": self.mapping_of(self.text, self.integer),
-            "by_field": self.mapping_of(self.text, self.integer, empty=True),
-        }
-        summary = self.table(
-            value,
-            ("summary",),
-            {"total": self.integer, "from_catalogue": self.integer, "added": self.integer} | nested,
-        )
-        for key, expected in computed.to_toml().items():
-            if summary[key] != expected:
-                self.fail(
-                    ("summary", key),
-                    f"{plain(summary[key])} passt nicht zu den Maßnahmen der Datei "
-                    f"(gezählt: {plain(expected)})",
-                )
-
-
-def _by_id(reader: _Reader, path: KeyPath, rows: list[Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for index, row in enumerate(rows):
-        if row.id in result:
-            reader.fail((*path, index, "id"), f"{row.id} steht doppelt")
-        result[row.id] = row
-    return result
-
-
-def _nonempty(reader: _Reader, path: KeyPath, table: dict[str, Any]) -> dict[str, Any]:
-    if not table:
-        reader.fail(path, "erwartet mindestens einen Wert")
-    return table
-
-
-def _display(path: KeyPath, *, with_positions: bool) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part + 1}]" if with_positions else ""
-        else:
-            text += f".{part}" if text else part
-    return text
-
-
-def _kind_of(value: Any) -> str:
-    match value:
-        case bool():
-            return "true/false"
-        case int() | float():
-            return f"die Zahl {value}"
-        case str():
-            return f"Text „{value}“"
-        case dict():
-            return "eine Tabelle"
-        case list():
-            return "eine Liste"
-        case date():
-            return f"ein TOML-Datum ({value}; bitte in Anführungszeichen)"
-        case None:
-            return "nichts"
-    return type(value).__name__
 
 
 # --- import -----------------------------------------------------------------------------------
@@ -1644,7 +609,7 @@ def import_snapshots(
 ) -> ImportResult:
     """Merge snapshot files into the database: all read and checked first, then one write
     transaction (or, with `dry_run`, only a read)."""
-    with _no_cycle_collection():
+    with no_cycle_collection():
         return _import_snapshots(database, paths, dry_run=dry_run)
 
 

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 # Measures read before the first paint; the rest is read by a worker right after.
 FIRST_PAGE = 200
 
+# Python's GIL switch interval (seconds) while the whole list is read in a worker thread.
+READ_ALL_SWITCH_INTERVAL = 0.0005
+
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
 
@@ -136,6 +139,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
+        self.table.cursor_moved.subscribe(self, self._cursor_moved, immediate=True)
         self.reload()
         self.query_one(MeasureTable).focus()
 
@@ -177,11 +181,21 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
         """The whole list, read off the UI thread; stale results (filter changed) are dropped."""
+        import sys
+
+        # Building 10,000 views holds the GIL for a few hundred milliseconds; with Python's
+        # default switch interval (5 ms) the UI thread waits that long at each of its many
+        # GIL hand-overs (terminal writes, selects), and a key pressed meanwhile took
+        # 300 ms.  A shorter interval while this thread runs hands the GIL back sooner.
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(READ_ALL_SWITCH_INTERVAL)
         try:
             measures = self.catalogue.list_measures(field_code=field_code, text=text)
         except KoordinatorError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
+        finally:
+            sys.setswitchinterval(previous)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_all, measures, field_code, text, keep)
 
@@ -205,8 +219,8 @@ class MainScreen(Screen[None]):
             self.reload(keep=number)  # gone or unreadable: read everything
             return
         self.table.update_measure(detail.measure)
-        if go_to and number in self.table.rows and self.table.current_number != number:
-            self.table.move_cursor(row=self.table.get_row_index(number))
+        if go_to:
+            self.table.go_to(number)
         if self.table.current_number == number:
             self.show_details(detail)
 
@@ -222,9 +236,17 @@ class MainScreen(Screen[None]):
         field_name = self.field_names.get(self.detail.measure.field_code, "") if self.detail else ""
         self.query_one(MeasureDetails).show(self.detail, field_name)
 
+    def _cursor_moved(self, number: str | None) -> None:
+        # Immediately, so that the new details are painted in the same frame as the cursor.
+        self.show_details()
+
     @on(DataTable.RowHighlighted, "#measures")
     def _row_highlighted(self) -> None:
-        self.show_details()
+        # Normally the details already show this measure (see _cursor_moved); this catches
+        # highlights without a row change, e.g. the first row after the table was filled.
+        shown = self.detail.measure.number if self.detail else None
+        if shown != self.table.current_number:
+            self.show_details()
 
     @on(FieldList.Chosen)
     def _field_chosen(self, event: FieldList.Chosen) -> None:

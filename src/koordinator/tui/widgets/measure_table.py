@@ -6,7 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.signal import Signal
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
@@ -51,8 +54,10 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# Rows added per step when the rest of a long list arrives after the first paint.
-APPEND_CHUNK = 500
+# Rows added to the table at a time, and how close to its last row the cursor or the view
+# may come before the next ones are added (see MeasureTable._load_rows).
+PAGE_ROWS = 200
+LOOKAHEAD_ROWS = 60
 
 
 def _deadline(measure: MeasureView) -> tuple[Any, ...]:
@@ -103,12 +108,24 @@ class MeasureTable(DataTable[str]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
-        self._generation = 0
+        self._by_number: dict[str, MeasureView] = {}
+        self._positions: dict[str, int] = {}  # number -> index in _measures
+        # Published the moment the cursor row changes (with the new measure number): the
+        # screen can then update the details before the next frame, so that the moved
+        # cursor and the new details are painted together.  DataTable.RowHighlighted
+        # arrives only after the table's repaint, a frame (up to 1/60 s) later.
+        self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
             self.add_column(label, key=key)
         self._update_title()
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        super().watch_cursor_coordinate(old, new)
+        if old.row != new.row:
+            self.cursor_moved.publish(self.current_number)
+            self._near_the_end(new.row)
 
     @property
     def current_number(self) -> str | None:
@@ -119,55 +136,132 @@ class MeasureTable(DataTable[str]):
     def show_measures(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
         keep = keep or self.current_number
-        self._generation += 1  # pending appends of an earlier list are dropped
-        self._measures = sorted(measures, key=SORT_KEYS[self.sort_column])
+        self._keep(sorted(measures, key=SORT_KEYS[self.sort_column]))
         self.clear()
-        self._add_rows(self._measures)
-        if keep is not None and keep in self.rows:
-            self.move_cursor(row=self.get_row_index(keep))
+        self._load_rows(PAGE_ROWS)
+        if keep is not None:
+            self.go_to(keep)
         self._update_title()
 
     def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
-        """The complete list after its first page: appended if the shown rows are its start."""
+        """The complete list after its first page: kept if the shown rows are its start."""
         shown = len(self._measures)
         if (
             self.sort_column == "number"
             and shown <= len(measures)
             and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
         ):
-            self._measures = [*self._measures, *measures[shown:]]
-            self._append(measures[shown:], self._generation, keep)
+            self._keep(measures)
+            if keep is not None:
+                self.go_to(keep)
+            self._update_title()
         else:
             self.show_measures(measures, keep=keep)
 
-    def _append(self, rows: list[MeasureView], generation: int, keep: str | None) -> None:
-        """Add rows a chunk at a time, so keys pressed meanwhile are answered in between."""
-        if generation != self._generation:
-            return
-        self._add_rows(rows[:APPEND_CHUNK])
-        if keep is not None and keep in self.rows and self.current_number != keep:
-            self.move_cursor(row=self.get_row_index(keep))
-        self._update_title()
-        if len(rows) > APPEND_CHUNK:
-            self.call_later(self._append, rows[APPEND_CHUNK:], generation, keep)
+    def go_to(self, number: str) -> bool:
+        """Put the cursor on measure `number` (adding rows up to it); False if not listed."""
+        if number not in self.rows:
+            index = self._index_of(number)
+            if index is None:
+                return False
+            self._load_rows(index + 1 + LOOKAHEAD_ROWS)
+        row = self.get_row_index(number)
+        if self.cursor_row != row:
+            self.move_cursor(row=row)
+        return True
+
+    def _index_of(self, number: str) -> int | None:
+        return self._positions.get(number)
+
+    def _load_rows(self, count: int) -> None:
+        """Have the first `count` measures (at most all) as rows of the table.
+
+        A DataTable sizes every new row when it is idle (measuring every cell) and then
+        renders its visible rows anew: 10,000 rows took 4 seconds in which no key was
+        answered.  So rows are added when they are about to be needed: a page at a time
+        as the cursor or the view comes near the last row, all of them for "End".
+        """
+        loaded = self.row_count
+        if count > loaded:
+            self._add_rows(self._measures[loaded:count])
+
+    def _near_the_end(self, row: int) -> None:
+        if row + LOOKAHEAD_ROWS >= self.row_count:
+            self._load_rows(self.row_count + PAGE_ROWS)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Scrolled (wheel, scrollbar) towards the last rows: more of them.
+        self._near_the_end(round(new_value) + self.size.height)
+
+    def action_scroll_bottom(self) -> None:
+        self._load_rows(len(self._measures))
+        super().action_scroll_bottom()
 
     def update_measure(self, measure: MeasureView) -> None:
         """Show one measure's new state in its row (the row stays where it is)."""
-        if measure.number not in self.rows:
+        index = self._index_of(measure.number)
+        if index is None:
             return
-        self._measures = [measure if m.number == measure.number else m for m in self._measures]
-        shown = self.get_row(measure.number)
-        # Only the cells that changed: each update_cell clears the table's render caches.
-        for (key, _label), before, after in zip(COLUMNS, shown, _cells(measure), strict=True):
-            if before != after:
-                self.update_cell(measure.number, key, after)
+        self._measures[index] = measure
+        self._by_number[measure.number] = measure
+        if measure.number not in self.rows:
+            return  # not added yet: it will be, with these values
+        changed = {
+            key: after
+            for (key, _label), before, after in zip(
+                COLUMNS, self.get_row(measure.number), _cells(measure), strict=True
+            )
+            if before != after
+        }
+        if changed:
+            self._replace_cells(measure.number, changed)
+
+    def _replace_cells(self, number: str, cells: dict[str, str]) -> None:
+        """Put new values into one row and repaint that row only.
+
+        DataTable.update_cell invalidates every render cache and the row order and offsets
+        of all rows: at 10,000 rows the next paint then costs some 50 ms (rebuilding the
+        order and offsets of every row and rendering every visible row anew).  Here only the
+        cache entries of this row are dropped.  This relies on DataTable internals (Textual
+        8): if they are not there, the public update_cell does the job, only slower.
+        """
+        try:
+            data = self._data[RowKey(number)]
+            caches = (self._cell_render_cache, self._row_render_cache)
+            row_renderables = self._row_renderable_cache
+            lines = self._line_cache
+        except AttributeError:  # pragma: no cover - another Textual version
+            for key, value in cells.items():
+                self.update_cell(number, key, value)
+            return
+        for key, value in cells.items():
+            data[ColumnKey(key)] = value
+        index = self.get_row_index(number)
+        # Cell and row caches are keyed by row key first; the row renderables by
+        # (update count, row index); the lines by screen line (cheap to rebuild: all).
+        # (Textual's LRUCache is no dict: it can't be iterated, only its keys().)
+        for cache in caches:
+            for cache_key in [k for k in cache.keys() if k[0] == number]:  # noqa: SIM118
+                cache.discard(cache_key)
+        for cache_key in [k for k in row_renderables.keys() if k[1] == index]:  # noqa: SIM118
+            row_renderables.discard(cache_key)
+        lines.clear()
+        self.refresh_row(index)
 
     def _add_rows(self, measures: list[MeasureView]) -> None:
         for m in measures:
             self.add_row(*_cells(m), key=m.number)
 
     def measure(self, number: str) -> MeasureView | None:
-        return next((m for m in self._measures if m.number == number), None)
+        # By number, not by scanning the list: asked for several times per key (check_action).
+        return self._by_number.get(number)
+
+    def _keep(self, measures: list[MeasureView]) -> None:
+        """The measures shown, in row order, and indexed by number."""
+        self._measures = measures
+        self._by_number = {m.number: m for m in measures}
+        self._positions = {m.number: index for index, m in enumerate(measures)}
 
     def action_next_sort(self) -> None:
         keys = [key for key, _ in COLUMNS]
@@ -183,4 +277,4 @@ class MeasureTable(DataTable[str]):
 
     def _update_title(self) -> None:
         label = dict(COLUMNS)[self.sort_column]
-        self.border_title = f"Maßnahmen ({self.row_count}) – sortiert nach {label}"
+        self.border_title = f"Maßnahmen ({len(self._measures)}) – sortiert nach {label}"
