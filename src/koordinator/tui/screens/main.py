@@ -39,8 +39,9 @@ from koordinator.tui.widgets import (
 if TYPE_CHECKING:
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
 
-# Measures read before the first paint; the rest is read by a worker right after.
-FIRST_PAGE = 200
+# Measures read before the first paint (more rows than any terminal shows at once); the rest
+# is read by a worker once that paint is done.
+FIRST_PAGE = 100
 
 # Python's GIL switch interval (seconds) while the whole list is read in a worker thread.
 READ_ALL_SWITCH_INTERVAL = 0.0005
@@ -176,7 +177,9 @@ class MainScreen(Screen[None]):
         self.table.show_measures(first, keep=keep)
         self.show_details()
         if len(first) == FIRST_PAGE or (keep and self.table.measure(keep) is None):
-            self._read_all(self.field_code, self.filter_text, keep)
+            # After the next paint: the worker holds the GIL while it builds the views, and
+            # the first page should not wait for that.
+            self.call_after_refresh(self._read_all, self.field_code, self.filter_text, keep)
 
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
