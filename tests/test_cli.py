@@ -379,6 +379,36 @@ def test_cli_commands_do_not_import_textual(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_program_stops_quietly_when_its_reader_has_gone(sample_path: Path) -> None:
+    """`koordinator list | head -1`: the pipe closes before the list is written."""
+    program = subprocess.Popen(
+        [sys.executable, "-m", "koordinator", "--db", str(sample_path), "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert program.stdout is not None and program.stderr is not None
+    program.stdout.close()
+    errors = program.stderr.read()
+    assert (program.wait(timeout=60), errors) == (141, b"")
+
+
+def test_the_program_gives_the_commands_exit_code(sample_path: Path) -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "koordinator", "--db", str(sample_path), "list"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (listed.returncode, listed.stdout.splitlines()[-1]) == (0, "49 Maßnahmen")
+    unknown = subprocess.run(
+        [sys.executable, "-m", "koordinator", "--db", str(sample_path), "show", "9.99"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert unknown.returncode == 2 and "9.99" in unknown.stderr
+
+
 def test_diff_of_two_snapshots_needs_no_database(
     capsys: pytest.CaptureFixture[str], sample_path: Path, tmp_path: Path
 ) -> None:

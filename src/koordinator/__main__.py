@@ -1,5 +1,5 @@
 """`python -m koordinator` runs the same entry point as the `koordinator` command."""
 
-from koordinator.cli import main
+from koordinator.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

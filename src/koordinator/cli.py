@@ -9,7 +9,9 @@ when the terminal UI starts, so `koordinator --help` and the subcommands start f
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -291,9 +293,40 @@ def build_parser() -> argparse.ArgumentParser:
 # --- entry point ---------------------------------------------------------------------------
 
 
+def run() -> int:
+    """The `koordinator` program (console script and `python -m koordinator`): `main`, and
+    then an exit that does not walk every object left for Python's last cycle collection
+    (they are freed when the process ends anyway)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of the output has gone (`koordinator list | head`): stop quietly, as
+        # a command killed by SIGPIPE would (and keep Python from complaining at exit).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE: what a shell reports for a command ended by it
+    gc.freeze()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        return _run_command(args)  # the terminal UI: long-lived, keeps the cycle collector
+    # A command runs once and ends.  Python's cycle collector would only walk its objects
+    # again and again (while SQLAlchemy and the models are imported; over the 100,000
+    # events of a large snapshot): reference counting frees them as usual.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_command(args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_command(args: argparse.Namespace) -> int:
     from koordinator.core.errors import KoordinatorError
 
     try:
