@@ -75,7 +75,7 @@ async def palette_hits(pilot: Pilot[None], query: str, *, typed: bool = True) ->
     else:
         pilot.app.screen.query_one(CommandInput).value = query
     hits: list[str] = []
-    for _ in range(40):  # the search runs in a worker
+    for _ in range(400):  # the search runs in a worker (bounded: 20 s)
         await pilot.pause(0.05)
         commands = pilot.app.screen.query_one(CommandList)
         hits = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]

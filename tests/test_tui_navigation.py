@@ -27,6 +27,7 @@ from tui_helpers import (
     screen_text,
     table,
     type_text,
+    wait_until,
 )
 
 ALL = 49
@@ -110,7 +111,7 @@ async def test_the_details_pane_paints_the_highlighted_measure_from_its_top(
 async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
     tmp_path: Path,
 ) -> None:
-    # More measures than the first page (200): rows are added as they are about to be needed.
+    # More measures than the first page (100): rows are added as they are about to be needed.
     path = tmp_path / "long.db"
     benchmark_generator().generate(path, 500, seed=3)
     with other_catalogue(path, author="testerin") as catalogue:
@@ -121,8 +122,8 @@ async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
             await pilot.press("j")
             assert current_number(app) == numbers[1]
             assert details_title(app).startswith(f"{numbers[1]}  ")
-            await pilot.pause(0.3)  # the whole list has been read meanwhile
-            assert "Maßnahmen (500)" in str(measures.border_title)
+            await wait_until(pilot, lambda: "Maßnahmen (500)" in str(measures.border_title))
+            assert "Maßnahmen (500)" in str(measures.border_title)  # the whole list is read
             # Paging down never runs out of rows before the last measure.
             for _ in range(40):
                 await pilot.press("pagedown")
@@ -133,18 +134,14 @@ async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
         # "End" goes to the last measure at once; the palette's "go to" reaches any measure.
         app = make_app(catalogue)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await wait_until(pilot, lambda: "(500)" in str(table(app).border_title))
             await pilot.press("end")
             assert current_number(app) == numbers[-1]
             assert details_title(app).startswith(f"{numbers[-1]}  ")
         app = make_app(catalogue)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
             main_screen(app).go_to(numbers[400])  # its row comes with the whole list
-            for _ in range(100):
-                if current_number(app) == numbers[400]:
-                    break
-                await pilot.pause(0.05)
+            await wait_until(pilot, lambda: current_number(app) == numbers[400])
             assert current_number(app) == numbers[400]
             assert details_title(app).startswith(f"{numbers[400]}  ")
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -152,3 +153,13 @@ def benchmark_generator() -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20
+) -> None:
+    """Pause until `condition()` holds (a worker has read the list, a search has listed its
+    hits).  The bound is generous: a slow machine waits longer instead of failing."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
