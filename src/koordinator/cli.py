@@ -317,13 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A command runs once and ends.  Python's cycle collector would only walk its objects
     # again and again (while SQLAlchemy and the models are imported; over the 100,000
     # events of a large snapshot): reference counting frees them as usual.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from koordinator.core.cycles import no_cycle_collection
+
+    with no_cycle_collection():
         return _run_command(args)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run_command(args: argparse.Namespace) -> int:

@@ -13,13 +13,11 @@ snapshot diff, so that this module does not depend on how snapshots are read.
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from koordinator.core.catalogue import number_key
+from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
@@ -191,20 +190,7 @@ class ReportFigures:
         return add_months(self.today, DUE_SOON_MONTHS)
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while the figures are built: tens of thousands of
-    acyclic rows and lines would make it walk the whole heap several times, for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_no_cycle_collection()
+@no_cycle_collection()
 def compute_figures(
     source: Catalogue | Database,
     *,

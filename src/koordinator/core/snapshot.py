@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from koordinator.core import replay
+from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import (
     add_months,
     from_iso,
@@ -65,7 +66,6 @@ from koordinator.core.snapshot_format import (
     MeasureRecord,
     Snapshot,
     Summary,
-    no_cycle_collection,
 )
 from koordinator.core.snapshot_reader import load, loads
 from koordinator.core.workflow import Status, cause_label

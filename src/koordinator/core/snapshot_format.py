@@ -6,9 +6,6 @@ docs/snapshot-format.md.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -71,17 +68,3 @@ class Snapshot:
 
     def source_events(self) -> Source:
         return Source(self.name, {record.state.number: record.events for record in self.measures})
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector while a whole catalogue is read or written: 100,000
-    events are millions of (acyclic) objects, and each full collection would walk them all
-    again, for nothing.  Refcounting still frees everything as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from koordinator.core import replay
+from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
 from koordinator.core.errors import KoordinatorError, SnapshotError
 from koordinator.core.history import (
@@ -41,7 +42,6 @@ from koordinator.core.snapshot_format import (
     MeasureRecord,
     Snapshot,
     Summary,
-    no_cycle_collection,
 )
 from koordinator.core.workflow import Status, check_move
 
