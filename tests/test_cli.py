@@ -379,6 +379,28 @@ def test_cli_commands_do_not_import_textual(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["list", "--bogus"], "koordinator: unbekannte Angabe: --bogus"),
+        (["show"], "koordinator show: es fehlt: NR"),
+        (["list", "--format", "xml"], "koordinator list: --format: 'xml' gibt es nicht – möglich:"),
+        (["list", "--field", "x"], "koordinator list: --field: 'x' ist keine ganze Zahl"),
+        (["--db"], "koordinator: --db: erwartet einen Wert"),
+        (["frobnicate"], "koordinator: BEFEHL: 'frobnicate' gibt es nicht – möglich: 'list'"),
+    ],
+)
+def test_usage_mistakes_are_told_in_german(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert err.startswith(message), err
+    assert err.endswith(" --help\n") and err.count("\n") == 1
+
+
 def test_the_program_stops_quietly_when_its_reader_has_gone(sample_path: Path) -> None:
     """`koordinator list | head -1`: the pipe closes before the list is written."""
     program = subprocess.Popen(

@@ -77,8 +77,34 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(
-            EXIT_USER_ERROR, f"{self.prog}: {_one_line(message)} – Hilfe: {self.prog} --help\n"
+            EXIT_USER_ERROR,
+            f"{self.prog}: {_one_line(_german_usage_error(message))} – Hilfe: {self.prog} --help\n",
         )
+
+
+# argparse's own messages (Python 3.11-3.13), in German; one not listed stays as it is.
+_USAGE_ERRORS = (
+    (r"unrecognized arguments: (.*)", r"unbekannte Angabe: \1"),
+    (r"the following arguments are required: (.*)", r"es fehlt: \1"),
+    (
+        r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+        r"\1: \2 gibt es nicht – möglich: \3",
+    ),
+    (r"argument (\S+): expected one argument", r"\1: erwartet einen Wert"),
+    (r"argument (\S+): invalid int value: (.*)", r"\1: \2 ist keine ganze Zahl"),
+    (r"argument (\S+): not allowed with argument (.*)", r"\1: nicht zusammen mit \2"),
+    (r"ambiguous option: (\S+) could match (.*)", r"\1 ist mehrdeutig: \2"),
+)
+
+
+def _german_usage_error(message: str) -> str:
+    import re
+
+    for pattern, german in _USAGE_ERRORS:
+        match = re.fullmatch(pattern, message)
+        if match:
+            return match.expand(german)
+    return message
 
 
 class _Command(_Parser):
