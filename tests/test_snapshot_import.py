@@ -6,8 +6,10 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy
 
 from koordinator.core import replay
 from koordinator.core.catalogue import DelayInput
@@ -160,6 +162,33 @@ def test_round_trip_through_an_empty_database(
     indexes = sorted(line for line in dump(target) if line.startswith("CREATE INDEX"))
     assert indexes == sorted(line for line in dump(sample_path) if line.startswith("CREATE INDEX"))
     assert sum("ON history_event" in line for line in indexes) == 3
+
+
+def test_a_large_import_that_fails_after_dropping_the_indexes_changes_nothing(
+    sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replay, "BULK_INDEX_REBUILD", 1)
+
+    insert = replay._insert
+
+    def disk_full_at_the_history(session: Any, table: Any, rows: Any) -> None:
+        if table.name == "history_event":  # after milestones and delays
+            left = session.execute(
+                sqlalchemy.text("SELECT name FROM sqlite_master WHERE name LIKE 'ix_event%'")
+            ).all()
+            assert left == []  # the history's indexes are dropped at this point
+            raise SnapshotError("Festplatte voll (simuliert)")
+        insert(session, table, rows)
+
+    monkeypatch.setattr(replay, "_insert", disk_full_at_the_history)
+    snapshot_file = tmp_path / "s.toml"
+    snapshot_file.write_text(export_text(sample_path), encoding="utf-8")
+    target = empty_database(tmp_path / "ziel.db")
+    before = dump(target)
+    with opened(target) as database, pytest.raises(SnapshotError, match="simuliert"):
+        import_snapshots(database, [snapshot_file])
+    assert dump(target) == before  # the dropped indexes are back, no row was written
+    assert sum(line.startswith("CREATE INDEX ix_event") for line in before) == 3
 
 
 def test_import_into_a_database_without_fields_brings_them(tmp_path: Path) -> None:
