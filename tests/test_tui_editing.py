@@ -7,10 +7,13 @@ shows: the row's cells, the details pane, the dialog's error lines and the notif
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Select
 
 from koordinator.core.catalogue import Catalogue
@@ -50,6 +53,17 @@ from tui_helpers import (
 SIZE = (120, 40)
 
 
+@asynccontextmanager
+async def on_measure(
+    catalogue: Catalogue, number: str
+) -> AsyncIterator[tuple[App[None], Pilot[None]]]:
+    """The app at SIZE, with the row cursor on measure `number`."""
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, number)
+        yield app, pilot
+
+
 def history_size(path: Path) -> int:
     with other_catalogue(path, author="leserin") as catalogue:
         return len(catalogue.history())
@@ -72,9 +86,7 @@ def key_enabled(app: App[None], key: str) -> bool:
 async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s")
         assert isinstance(app.screen, StatusDialog)
         assert offered_moves(app) == [
@@ -109,9 +121,7 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notificati
 ) -> None:
     # What the terminal shows, not only the table's data: the row is repainted on its own
     # (without DataTable.update_cell), so a stale paint of the old status would show here.
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
 
         def row_line() -> str:
             return next(
@@ -137,9 +147,7 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notificati
 
 
 async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.11")
+    async with on_measure(catalogue, "1.11") as (app, pilot):
         await pilot.press("s")
         assert [move.split("] ")[1] for move in offered_moves(app)] == [
             "Im Zeitplan",
@@ -154,9 +162,7 @@ async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalog
 async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "3.2")
+    async with on_measure(catalogue, "3.2") as (app, pilot):
         await pilot.press("s", "v")
         dialog = app.screen
         assert isinstance(dialog, StatusDialog)
@@ -191,9 +197,7 @@ async def test_a_delay_target_before_today_is_refused_inside_the_dialog(
     # "Seit" left empty means today; a "bis" before today is invalid input, and invalid
     # input belongs beside its field with the dialog kept open (the issue's Behaviour).
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "3.2")
+    async with on_measure(catalogue, "3.2") as (app, pilot):
         await pilot.press(*keys)
         dialog = app.screen
         await fill(pilot, "until", until)
@@ -208,9 +212,7 @@ async def test_s_l_without_unit_shows_the_error_beside_the_field_and_keeps_the_d
     catalogue: Catalogue, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "l")
         dialog = app.screen
         assert isinstance(dialog, StatusDialog)
@@ -235,9 +237,7 @@ async def test_s_l_without_unit_shows_the_error_beside_the_field_and_keeps_the_d
 
 async def test_s_x_needs_a_reason(catalogue: Catalogue, sample_path: Path) -> None:
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.14")
+    async with on_measure(catalogue, "1.14") as (app, pilot):
         await pilot.press("s", "x")
         dialog = app.screen
         assert dialog.query_one("#reason-fields").display
@@ -261,9 +261,7 @@ async def test_reopening_a_dropped_measure_needs_a_note(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "4.10")
+    async with on_measure(catalogue, "4.10") as (app, pilot):
         await pilot.press("s")
         assert offered_moves(app) == ["[p] In Planung", "[z] Im Zeitplan"]
         await pilot.press("z")
@@ -287,9 +285,7 @@ async def test_escape_cancels_the_status_dialog_without_writing(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "3.2")
+    async with on_measure(catalogue, "3.2") as (app, pilot):
         await pilot.press("s", "escape")
         assert isinstance(app.screen, MainScreen)
         await pilot.press("s", "v")
@@ -322,9 +318,7 @@ async def test_milestone_dialog_checks_title_and_date_then_saves(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.6")
+    async with on_measure(catalogue, "1.6") as (app, pilot):
         await pilot.press("m")
         dialog = app.screen
         assert isinstance(dialog, MilestoneDialog)
@@ -359,9 +353,7 @@ async def test_milestone_dialog_checks_title_and_date_then_saves(
 async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_is_open(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.1")
+    async with on_measure(catalogue, "1.1") as (app, pilot):
         assert not key_enabled(app, "M")
         before = history_size(sample_path)
         await pilot.press("M")
@@ -390,9 +382,7 @@ async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_i
 async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "3.2")
+    async with on_measure(catalogue, "3.2") as (app, pilot):
         assert not key_enabled(app, "D")  # no open delay to resolve
         await pilot.press("d")
         dialog = app.screen
@@ -421,9 +411,7 @@ async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
 async def test_shift_d_resolves_an_open_delay_and_is_offered_only_where_one_is_open(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         assert not key_enabled(app, "D")
         await pilot.press("D")
         assert isinstance(app.screen, MainScreen)
@@ -484,9 +472,7 @@ async def test_n_creates_a_measure_numbered_after_the_last_of_its_field(
 
 
 async def test_e_edits_title_unit_and_note(catalogue: Catalogue, sample_path: Path) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.11")
+    async with on_measure(catalogue, "1.11") as (app, pilot):
         await pilot.press("e")
         dialog = app.screen
         assert isinstance(dialog, MeasureDialog)
@@ -519,9 +505,7 @@ async def test_e_edits_title_unit_and_note(catalogue: Catalogue, sample_path: Pa
 async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "e")
         assert status_word(app, "1.2") == "Etabliert"
 
@@ -547,9 +531,7 @@ async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
 
 
 async def test_undo_works_after_restarting_the_app(catalogue: Catalogue, sample_path: Path) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.6")
+    async with on_measure(catalogue, "1.6") as (app, pilot):
         await pilot.press("m")
         await fill(pilot, "title", "Pilotbetrieb")
         await pilot.press("enter")
@@ -591,9 +573,7 @@ async def test_undo_with_nothing_to_undo_says_so(catalogue: Catalogue, sample_pa
 async def test_undo_of_a_change_someone_else_built_on_is_refused(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "e")
         with other_catalogue(sample_path) as other:
             other.edit_measure("1.2", note="von der Kollegin ergänzt")
@@ -612,9 +592,7 @@ async def test_undo_of_a_change_someone_else_built_on_is_refused(
 async def test_refresh_shows_changes_made_by_another_process(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         with other_catalogue(sample_path) as other:
             other.change_status("1.2", Status.ESTABLISHED)
         assert status_word(app, "1.2") == "Im Zeitplan"  # not yet read
@@ -635,9 +613,7 @@ async def test_refresh_shows_changes_made_by_another_process(
 async def test_a_status_change_on_a_measure_changed_meanwhile_is_refused(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    app = make_app(catalogue)
-    async with app.run_test(size=SIZE) as pilot:
-        await select(pilot, "1.2")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
         with other_catalogue(sample_path) as other:
             other.change_status("1.2", Status.DELAYED)
         await pilot.press("s", "e")  # the screen still shows "Im Zeitplan"
