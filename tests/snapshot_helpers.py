@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -105,3 +108,17 @@ def header_of(text: str, needle: str, header: str = "[[measures.events]]") -> in
     """The line of the last `header` before the first line containing `needle`."""
     lines = text.splitlines()[: line_of(text, needle)]
     return max(i for i, line in enumerate(lines) if line == header) + 1
+
+
+def benchmark_generator() -> ModuleType:
+    """benchmarks/generate.py (not a package): builds large synthetic catalogues quickly."""
+    name = "koordinator_benchmark_generate"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module

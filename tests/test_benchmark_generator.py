@@ -8,12 +8,9 @@ byte for byte.  Otherwise the benchmarks would measure a database no user can ha
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from sqlalchemy import func, select
@@ -24,8 +21,8 @@ from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.snapshot import check, dumps, import_snapshots, snapshot_of, write_snapshot
 from koordinator.core.workflow import Status, check_move
+from snapshot_helpers import benchmark_generator
 
-GENERATOR = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
 MEASURES = 50
 KINDS = {
     "measure_created",
@@ -38,16 +35,7 @@ KINDS = {
 }
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("koordinator_benchmark_generate", GENERATOR)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generator()
+generate = benchmark_generator()
 
 
 def _clock() -> datetime:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from hypothesis import example, given, settings
@@ -40,6 +37,7 @@ from koordinator.core.report import (
 )
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.workflow import REPORT_ORDER, Status
+from snapshot_helpers import benchmark_generator
 
 TODAY = date(2021, 2, 23)  # the day the source report was signed
 
@@ -487,22 +485,12 @@ def test_a_broken_snapshot_is_refused_with_its_place(
 # --- the figures against a plain computation on a generated catalogue ----------------------------
 
 
-def _load_generator() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("koordinator_benchmark_generate", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generated_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated catalogue of 400 measures, plus milestones the generator never makes
     (done without a date, done in a whole year, undated, ties in title and deadline)."""
     path = tmp_path_factory.mktemp("generated") / "katalog.db"
-    _load_generator().generate(path, 400, seed=11)
+    benchmark_generator().generate(path, 400, seed=11)
     database = open_database(DatabaseTarget(path))
     try:
         catalogue = Catalogue(database, author="testerin")

@@ -14,29 +14,22 @@ import pytest
 
 from koordinator.core.db import create_database
 from koordinator.core.sample import fill_sample, load_sample
+from snapshot_helpers import table_rows
 
 COMMITTED = Path(__file__).parents[1] / "sample.db"
 
 
 def _content(path: Path) -> dict[str, Any]:
-    """Every table's rows (sorted) and the schema version, read without writing."""
+    """Every table's rows (sorted), the schema version and the schema's objects, read
+    without writing."""
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )
-        ]
-        content: dict[str, Any] = {
-            table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-            for table in tables
+        return table_rows(path) | {
+            "PRAGMA user_version": connection.execute("PRAGMA user_version").fetchone()[0],
+            "sqlite_master": sorted(
+                connection.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+            ),
         }
-        content["PRAGMA user_version"] = connection.execute("PRAGMA user_version").fetchone()[0]
-        content["sqlite_master"] = sorted(
-            connection.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
-        )
-        return content
     finally:
         connection.close()
 

@@ -11,10 +11,10 @@ from koordinator.core.catalogue import Catalogue, number_key
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
 from koordinator.tui.widgets.measure_table import COLUMNS
+from snapshot_helpers import benchmark_generator
 from tui_helpers import (
     NUMBER,
     STATUS,
-    benchmark_generator,
     current_number,
     details_text,
     details_title,

@@ -3,14 +3,11 @@ catalogue on the same database file (another "process"), and move to a measure."
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 
 from rich.console import Console
 from textual.app import App
@@ -139,20 +136,6 @@ def input_value(app: App[None], input_id: str) -> str:
 def bindings_of(owner: type) -> list[Binding]:
     """The `Binding`s a screen or widget class declares (typed, for the tests)."""
     return [binding for binding in owner.BINDINGS if isinstance(binding, Binding)]
-
-
-def benchmark_generator() -> ModuleType:
-    """benchmarks/generate.py (not a package): builds large synthetic catalogues quickly."""
-    name = "koordinator_benchmark_generate"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
 
 
 async def wait_until(
