@@ -8,7 +8,6 @@ screen shows is always what the database holds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
@@ -112,10 +110,6 @@ class MainScreen(Screen[None]):
         Binding("3", "choose_field(3)", "Feld 3", show=False),
         Binding("4", "choose_field(4)", "Feld 4", show=False),
     ]
-
-    @dataclass
-    class CatalogueChanged(Message):
-        """Posted after every saved change (the dashboard listens)."""
 
     def __init__(self, catalogue: Catalogue, *, read_only: bool = False) -> None:
         super().__init__()
@@ -311,7 +305,6 @@ class MainScreen(Screen[None]):
             return
         self.refresh_measure(number, go_to=go_to)
         self.notify(done, title="Gespeichert")
-        self.post_message(self.CatalogueChanged())
 
     def action_change_status(self) -> None:
         if measure := self.current:
@@ -423,7 +416,6 @@ class MainScreen(Screen[None]):
             return
         self.reload(keep=created.number)  # a new row and new counts: read the list again
         self.notify(f"Maßnahme {created.number} „{created.title}“ angelegt", title="Gespeichert")
-        self.post_message(self.CatalogueChanged())
 
     def action_edit_measure(self) -> None:
         if measure := self.current:
