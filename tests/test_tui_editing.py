@@ -29,6 +29,7 @@ from koordinator.tui.dialogs import (
     StatusDialog,
 )
 from koordinator.tui.screens.main import MainScreen
+from koordinator.tui.widgets import status_line as status_line_module
 from tui_helpers import (
     DELAY,
     MILESTONE,
@@ -46,8 +47,10 @@ from tui_helpers import (
     row,
     screen_text,
     select,
+    status_line,
     status_word,
     type_text,
+    wait_until,
 )
 
 SIZE = (120, 40)
@@ -105,7 +108,7 @@ async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
         assert status_word(app, "1.2") == "Etabliert"
         assert current_number(app) == "1.2"
         assert "Status: Etabliert" in details_text(app)
-        assert "1.2: Im Zeitplan → Etabliert" in notifications(app)
+        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
     detail = read_measure(sample_path, "1.2")
     assert detail.measure.status == Status.ESTABLISHED
     newest = detail.history[0]
@@ -116,7 +119,7 @@ async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
     )
 
 
-async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notification(
+async def test_a_saved_status_is_painted_in_its_row_the_details_and_the_status_line(
     catalogue: Catalogue,
 ) -> None:
     # What the terminal shows, not only the table's data: the row is repainted on its own
@@ -135,8 +138,9 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notificati
         await pilot.pause()
         assert "Etabliert" in row_line() and "Im Zeitplan" not in row_line()
         assert "Status: Etabliert" in screen_text(app)
-        # (run_test shows no toasts; the notification itself is there.)
-        assert [n.title for n in app._notifications] == ["Gespeichert"]
+        # Confirmed in the status line, painted; no toast covers the table.
+        assert "✓ Gespeichert: 1.2: Im Zeitplan → Etabliert" in screen_text(app)
+        assert not notifications(app)
         # The neighbours are painted as before, and the cursor moves on as usual.
         assert status_word(app, "1.1") == "Etabliert"
         await pilot.press("j")
@@ -144,6 +148,20 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_a_notificati
         assert "1.3  " in screen_text(app)
         # The footer still offers the everyday keys after the dialog has closed.
         assert "Status" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_status_line_shows_the_newest_save_and_clears_itself(
+    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 0.3)
+    async with on_measure(catalogue, "1.2") as (app, pilot):
+        assert status_line(app) == ""
+        await pilot.press("s", "e")
+        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
+        await pilot.press("j", "s", "e")
+        assert status_line(app) == "Gespeichert: 1.3: Verzögert → Etabliert"
+        await wait_until(pilot, lambda: status_line(app) == "")
+        assert "Gespeichert" not in screen_text(app)
 
 
 async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:
@@ -178,7 +196,7 @@ async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
         assert cells[STATUS] == "Verzögert"
         assert cells[DELAY] == "offen"  # the open-delay marker
         assert "Corona, seit 03/2020, voraussichtlich bis 12/2021, offen" in details_text(app)
-        assert "3.2: Im Zeitplan → Verzögert" in notifications(app)
+        assert status_line(app) == "Gespeichert: 3.2: Im Zeitplan → Verzögert"
     detail = read_measure(sample_path, "3.2")
     assert detail.measure.status == Status.DELAYED
     assert [(d.cause, d.since, d.until, d.is_open) for d in detail.delays] == [
@@ -365,7 +383,7 @@ async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_i
         await pilot.press("M")
         assert row(app, "2.2")[MILESTONE] == ""
         assert "[x] Weitere Stadtteile mit öffentlichem WLAN (erreicht" in details_text(app)
-        assert any("erreicht" in n for n in notifications(app))
+        assert "erreicht" in status_line(app)
         # Now none is open: M is greyed out and does nothing.
         assert not key_enabled(app, "M")
         after = history_size(sample_path)
@@ -523,7 +541,7 @@ async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
         await pilot.press("enter")
         assert isinstance(app.screen, MainScreen)
         assert status_word(app, "1.2") == "Im Zeitplan"
-        assert any("rückgängig" in n for n in notifications(app))
+        assert "rückgängig gemacht" in status_line(app)
         assert "Status: Im Zeitplan" in details_text(app)
     detail = read_measure(sample_path, "1.2")
     assert detail.measure.status == Status.ON_SCHEDULE

@@ -19,7 +19,7 @@ from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.views import MeasureDetail
 from koordinator.tui.screens.main import MainScreen
-from koordinator.tui.widgets import FieldList, MeasureDetails, MeasureTable
+from koordinator.tui.widgets import FieldList, MeasureDetails, MeasureTable, StatusLine
 
 # The table's columns, in the order MeasureTable.COLUMNS gives them.
 NUMBER, STATUS, TITLE, UNIT, MILESTONE, DELAY = range(6)
@@ -72,6 +72,11 @@ def details_title(app: App[None]) -> str:
 def field_labels(app: App[None]) -> list[str]:
     fields = main_screen(app).query_one(FieldList)
     return [str(fields.get_option_at_index(i).prompt) for i in range(fields.option_count)]
+
+
+def status_line(app: App[None]) -> str:
+    """What the line above the footer confirms ("Gespeichert: ..."), or ""."""
+    return main_screen(app).query_one(StatusLine).text
 
 
 def notifications(app: App[None]) -> list[str]:

@@ -32,6 +32,7 @@ from koordinator.tui.widgets import (
     KeyFooter,
     MeasureDetails,
     MeasureTable,
+    StatusLine,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class MainScreen(Screen[None]):
                 with Horizontal(id="workspace"):
                     yield MeasureTable(id="measures")
                     yield MeasureDetails(id="details")
+        yield StatusLine()
         # Compact and without the palette entry (Strg+P is in the help), so that the
         # everyday keys fit 80 columns; "? Hilfe" comes first, so it is never cut off.
         yield KeyFooter(compact=True, show_command_palette=False)
@@ -304,7 +306,7 @@ class MainScreen(Screen[None]):
             self.refresh_measure(number, go_to=go_to)  # someone else may have changed it
             return
         self.refresh_measure(number, go_to=go_to)
-        self.notify(done, title="Gespeichert")
+        self.query_one(StatusLine).say(done)
 
     def action_change_status(self) -> None:
         if measure := self.current:
@@ -415,7 +417,7 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
         self.reload(keep=created.number)  # a new row and new counts: read the list again
-        self.notify(f"Maßnahme {created.number} „{created.title}“ angelegt", title="Gespeichert")
+        self.query_one(StatusLine).say(f"Maßnahme {created.number} „{created.title}“ angelegt")
 
     def action_edit_measure(self) -> None:
         if measure := self.current:

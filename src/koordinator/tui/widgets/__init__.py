@@ -5,5 +5,6 @@ from koordinator.tui.widgets.filter_input import FilterInput
 from koordinator.tui.widgets.key_footer import KeyFooter
 from koordinator.tui.widgets.measure_details import MeasureDetails
 from koordinator.tui.widgets.measure_table import MeasureTable
+from koordinator.tui.widgets.status_line import StatusLine
 
-__all__ = ["FieldList", "FilterInput", "KeyFooter", "MeasureDetails", "MeasureTable"]
+__all__ = ["FieldList", "FilterInput", "KeyFooter", "MeasureDetails", "MeasureTable", "StatusLine"]
