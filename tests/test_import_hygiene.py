@@ -127,7 +127,7 @@ def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) ->
         "app = make_app(Catalogue(database, author='testerin'))\n"
         "async def use():\n"
         "    async with app.run_test(size=(120, 40)) as pilot:\n"
-        "        await pilot.press('s')\n"
+        "        await pilot.press('s', 'enter')\n"
         "        await pilot.pause()\n"
         "        assert type(app.screen).__name__ == 'StatusDialog', app.screen\n"
         "        await pilot.press('escape', 'question_mark')\n"

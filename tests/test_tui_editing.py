@@ -29,6 +29,7 @@ from koordinator.tui.dialogs import (
     StatusDialog,
 )
 from koordinator.tui.screens.main import MainScreen
+from koordinator.tui.widgets import StatusLine
 from koordinator.tui.widgets import status_line as status_line_module
 from tui_helpers import (
     DELAY,
@@ -41,6 +42,7 @@ from tui_helpers import (
     field_labels,
     fill,
     input_value,
+    main_screen,
     notifications,
     other_catalogue,
     read_measure,
@@ -73,8 +75,12 @@ def history_size(path: Path) -> int:
 
 
 def offered_moves(app: App[None]) -> list[str]:
-    moves = app.screen.query_one("#moves", OptionList)
-    return [str(moves.get_option_at_index(i).prompt) for i in range(moves.option_count)]
+    """The moves the status dialog lists, or else those the status line asks about."""
+    if isinstance(app.screen, StatusDialog):
+        moves = app.screen.query_one("#moves", OptionList)
+        return [str(moves.get_option_at_index(i).prompt) for i in range(moves.option_count)]
+    line = main_screen(app).query_one(StatusLine)
+    return [f"[{choice.key}] {choice.label}" for choice in line.choices]
 
 
 def key_enabled(app: App[None], key: str) -> bool:
@@ -86,24 +92,26 @@ def key_enabled(app: App[None], key: str) -> bool:
 # --- s: status --------------------------------------------------------------------------
 
 
-async def test_status_dialog_offers_only_allowed_moves_and_s_e_saves_at_once(
+async def test_s_asks_in_the_status_line_for_allowed_moves_only_and_s_e_saves_at_once(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s")
-        assert isinstance(app.screen, StatusDialog)
-        assert offered_moves(app) == [
-            "[e] Etabliert",
-            "[v] Verzögert",
-            "[l] In die Linie übergeben",
-            "[x] Verworfen",
-        ]
-        # Letters of moves that are not allowed from "Im Zeitplan" do nothing.
-        await pilot.press("p", "z")
-        assert isinstance(app.screen, StatusDialog)
+        assert isinstance(app.screen, MainScreen)  # no dialog for the everyday move
+        moves = ["[e] Etabliert", "[v] Verzögert", "[l] In die Linie übergeben", "[x] Verworfen"]
+        assert offered_moves(app) == moves
+        assert "Status 1.2 „Im Zeitplan“ → [e] Etabliert  [v] Verzögert" in screen_text(app)
+        # A letter of a move that is not allowed from "Im Zeitplan" ends the question and
+        # writes nothing; so does Escape.
+        await pilot.press("z")
+        assert offered_moves(app) == []
+        assert "Status 1.2 „" not in screen_text(app)
+        await pilot.press("s", "escape")
+        assert offered_moves(app) == []
         assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
+        assert current_number(app) == "1.2"  # the keys did not move the cursor either
 
-        await pilot.press("e")
+        await pilot.press("s", "e")
         assert isinstance(app.screen, MainScreen)
         assert status_word(app, "1.2") == "Etabliert"
         assert current_number(app) == "1.2"
@@ -162,6 +170,52 @@ async def test_the_status_line_shows_the_newest_save_and_clears_itself(
         assert status_line(app) == "Gespeichert: 1.3: Verzögert → Etabliert"
         await wait_until(pilot, lambda: status_line(app) == "")
         assert "Gespeichert" not in screen_text(app)
+
+
+async def test_the_answer_to_the_status_question_is_no_other_key(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    # From "Verworfen" only p and z are moves: "e" (edit) and "x" (export) end the question
+    # and open nothing; moving the cursor (a click on another row) ends it too.
+    async with on_measure(catalogue, "4.10") as (app, pilot):
+        for key in ("e", "x"):
+            await pilot.press("s", key)
+            assert isinstance(app.screen, MainScreen), key
+            assert offered_moves(app) == []
+        await pilot.press("s")
+        assert offered_moves(app) == ["[p] In Planung", "[z] Im Zeitplan"]
+        measures = main_screen(app).table
+        measures.move_cursor(row=measures.cursor_row - 1)
+        await pilot.pause()
+        assert offered_moves(app) == []
+        assert "Status 4.10 „" not in screen_text(app)
+    assert read_measure(sample_path, "4.10").measure.status == Status.DROPPED
+
+
+async def test_s_enter_opens_the_status_dialog_where_letters_and_arrows_choose(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    async with on_measure(catalogue, "1.2") as (app, pilot):
+        await pilot.press("s", "enter")
+        assert isinstance(app.screen, StatusDialog)
+        assert "Status 1.2 „" not in screen_text(app)  # the question is over
+        assert offered_moves(app) == [
+            "[e] Etabliert",
+            "[v] Verzögert",
+            "[l] In die Linie übergeben",
+            "[x] Verworfen",
+        ]
+        # Letters of moves that are not allowed from "Im Zeitplan" do nothing here.
+        await pilot.press("p", "z")
+        assert isinstance(app.screen, StatusDialog)
+        # The first move with a note: arrow keys, then the note, then Enter.
+        await fill(pilot, "note", "Regelbetrieb seit Juni")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert status_word(app, "1.2") == "Etabliert"
+    detail = read_measure(sample_path, "1.2")
+    assert detail.measure.status == Status.ESTABLISHED
+    assert detail.history[0].note == "Regelbetrieb seit Juni"
 
 
 async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:

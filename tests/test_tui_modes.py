@@ -19,9 +19,10 @@ from koordinator.core.catalogue import Catalogue
 from koordinator.core.settings import load_settings
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
-from koordinator.tui.dialogs import STATUS_KEYS, ConfirmDialog, DelayDialog, MilestoneDialog
+from koordinator.tui.dialogs import ConfirmDialog, DelayDialog, MilestoneDialog
 from koordinator.tui.screens.help import HelpScreen
 from koordinator.tui.screens.main import MainScreen
+from koordinator.tui.status_keys import STATUS_KEYS
 from koordinator.tui.themes import HIGH_CONTRAST
 from tui_helpers import (
     MILESTONE,

@@ -95,6 +95,11 @@ class MoveRequirements:
     reason: bool = False  # why the measure is dropped
     note: bool = False  # why a final status is reopened
 
+    @property
+    def anything(self) -> bool:
+        """Whether the move needs more than its target (a user interface asks for it)."""
+        return self.delay or self.receiving_unit or self.reason or self.note
+
 
 def _normalised(text: str) -> str:
     """Lower case, '_'/'-' as spaces, umlauts transliterated: "Verzoegert" == "verzögert"."""

@@ -131,8 +131,9 @@ class KoordinatorApp(App[None]):
 
 def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every key, taken from the bindings that own them (so the help cannot fall behind)."""
-    from koordinator.tui.dialogs import STATUS_KEYS, FormDialog
+    from koordinator.tui.dialogs import FormDialog
     from koordinator.tui.screens.help import binding_rows
+    from koordinator.tui.status_keys import STATUS_KEYS
 
     editing = binding_rows(MainScreen.BINDINGS)
     if read_only:
@@ -142,9 +143,12 @@ def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
         ("Hauptansicht", editing + binding_rows(MeasureTable.BINDINGS)),
         ("Filter", binding_rows(FilterInput.BINDINGS)),
         (
-            "Status-Dialog (nach s)",
+            "Status ändern (nach s, in der Zeile über den Tasten)",
             [(key, status.label) for status, key in STATUS_KEYS.items()]
-            + [("Enter", "speichern"), ("Esc", "abbrechen")],
+            + [
+                ("Enter", "Status-Dialog: mit Pfeiltasten wählen, Anmerkung"),
+                ("Esc", "abbrechen"),
+            ],
         ),
         ("Dialoge", [*binding_rows(FormDialog.BINDINGS), ("Enter", "speichern")]),
         ("Allgemein", binding_rows(KoordinatorApp.BINDINGS)),

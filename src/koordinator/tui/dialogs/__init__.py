@@ -20,11 +20,10 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
     from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
     from koordinator.tui.dialogs.resolve_dialog import DelayResolution, ResolveDialog
-    from koordinator.tui.dialogs.status_dialog import STATUS_KEYS, StatusChange, StatusDialog
+    from koordinator.tui.dialogs.status_dialog import StatusChange, StatusDialog
 
 # Public name -> the module (in this package) that defines it.
 _MODULES = {
-    "STATUS_KEYS": "status_dialog",
     "ConfirmDialog": "confirm_dialog",
     "DelayDialog": "delay_dialog",
     "DelayResolution": "resolve_dialog",
@@ -40,7 +39,6 @@ _MODULES = {
 }
 
 __all__ = [
-    "STATUS_KEYS",
     "ConfirmDialog",
     "DelayDialog",
     "DelayResolution",

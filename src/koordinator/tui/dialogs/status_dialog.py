@@ -15,16 +15,7 @@ from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
-
-# One letter per target status (shown in the dialog and the help screen).
-STATUS_KEYS: dict[Status, str] = {
-    Status.PLANNING: "p",
-    Status.ON_SCHEDULE: "z",
-    Status.DELAYED: "v",
-    Status.ESTABLISHED: "e",
-    Status.HANDED_OVER: "l",
-    Status.DROPPED: "x",
-}
+from koordinator.tui.status_keys import STATUS_KEYS
 
 
 @dataclass(frozen=True)
@@ -37,17 +28,23 @@ class StatusChange:
 
 
 class StatusDialog(FormDialog[StatusChange | None]):
-    """A letter picks the target; if the move needs nothing more it is saved at once."""
+    """A letter picks the target; if the move needs nothing more it is saved at once.
+
+    Opened from the status line's question with Enter (to choose with the arrow keys or add
+    a note), or with `target` when the chosen move needs data (a delay's dates, the
+    receiving unit, a reason): that move is then chosen and its first field has the focus.
+    """
 
     BINDINGS = [
         Binding(key, f"choose('{status.value}')", status.label, show=False)
         for status, key in STATUS_KEYS.items()
     ]
 
-    def __init__(self, measure: MeasureView) -> None:
+    def __init__(self, measure: MeasureView, target: Status | None = None) -> None:
         super().__init__()
         self.measure = measure
         self.moves = allowed_moves(measure.status)
+        self.target = target
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(
@@ -81,7 +78,10 @@ class StatusDialog(FormDialog[StatusChange | None]):
 
     def on_mount(self) -> None:
         self.query_one("#moves", OptionList).focus()
-        self._show_fields_for(self.highlighted_target)
+        if self.target in self.moves:
+            self.action_choose(self.target.value)
+        else:
+            self._show_fields_for(self.highlighted_target)
 
     @property
     def highlighted_target(self) -> Status | None:
@@ -100,7 +100,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
         moves = self.query_one("#moves", OptionList)
         moves.highlighted = self.moves.index(target)
         needs = requirements(self.measure.status, target)
-        if needs.delay or needs.receiving_unit or needs.reason or needs.note:
+        if needs.anything:
             self._show_fields_for(target)
             first = next(
                 selector

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import Key, Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
@@ -25,7 +25,9 @@ from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
+from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
+from koordinator.tui.status_keys import SHORT_LABELS, STATUS_KEYS
 from koordinator.tui.widgets import (
     FieldList,
     FilterInput,
@@ -34,6 +36,7 @@ from koordinator.tui.widgets import (
     MeasureTable,
     StatusLine,
 )
+from koordinator.tui.widgets.status_line import Choice
 
 if TYPE_CHECKING:
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
@@ -140,6 +143,14 @@ class MainScreen(Screen[None]):
         self.reload()
         self.query_one(MeasureTable).focus()
 
+    def on_key(self, event: Key) -> None:
+        # While the status line asks, the next key is its answer, whatever it is bound to.
+        line = self.query_one(StatusLine)
+        if line.asking:
+            event.stop()
+            event.prevent_default()
+            line.answer(event.key)
+
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE_LAYOUT_COLUMNS, "-wide")
 
@@ -236,6 +247,8 @@ class MainScreen(Screen[None]):
         self.query_one(MeasureDetails).show(self.detail, field_name)
 
     def _cursor_moved(self, number: str | None) -> None:
+        # A question about the previous measure (a mouse click moved the cursor) is void.
+        self.query_one(StatusLine).cancel()
         # Immediately, so that the new details are painted in the same frame as the cursor.
         self.show_details()
 
@@ -309,23 +322,65 @@ class MainScreen(Screen[None]):
         self.query_one(StatusLine).say(done)
 
     def action_change_status(self) -> None:
+        """Ask in the status line: one letter saves a move that needs nothing more.
+
+        No dialog for the everyday move (opening and closing a modal screen repaints the
+        whole screen twice); moves that need data, and Enter, open the status dialog.
+        """
         if measure := self.current:
-            self.app.push_screen(dialogs.StatusDialog(measure), partial(self._save_status, measure))
+            self._status_of = measure
+            self.query_one(StatusLine).ask(
+                f"Status {measure.number} „{measure.status.label}“ →",
+                [
+                    Choice(STATUS_KEYS[move], move.label, move, SHORT_LABELS[move])
+                    for move in allowed_moves(measure.status)
+                ],
+            )
+
+    @on(StatusLine.Answered)
+    def _status_answered(self, event: StatusLine.Answered) -> None:
+        measure = self._status_of
+        target = event.value if isinstance(event.value, Status) else None
+        if target is not None and not requirements(measure.status, target).anything:
+            self._save_move(measure, target)
+        else:
+            self.query_one(StatusLine).clear()
+            self.app.push_screen(
+                dialogs.StatusDialog(measure, target), partial(self._save_status, measure)
+            )
 
     def _save_status(self, measure: MeasureView, change: StatusChange | None) -> None:
-        if change is None:
-            return
-        self._save(
-            lambda: self.catalogue.change_status(
-                measure.number,
+        if change is not None:
+            self._save_move(
+                measure,
                 change.target,
                 note=change.note,
                 receiving_unit=change.receiving_unit,
                 reason=change.reason,
                 delay=change.delay,
+            )
+
+    def _save_move(
+        self,
+        measure: MeasureView,
+        target: Status,
+        *,
+        note: str = "",
+        receiving_unit: str = "",
+        reason: str = "",
+        delay: DelayInput | None = None,
+    ) -> None:
+        self._save(
+            lambda: self.catalogue.change_status(
+                measure.number,
+                target,
+                note=note,
+                receiving_unit=receiving_unit,
+                reason=reason,
+                delay=delay,
                 expected_revision=measure.revision,
             ),
-            f"{measure.number}: {measure.status.label} → {change.target.label}",
+            f"{measure.number}: {measure.status.label} → {target.label}",
             measure.number,
         )
 
