@@ -268,7 +268,7 @@ async def test_done_criterion_at_80x24_then_koordinator_show(
         await pilot.press("enter")
         assert row_numbers(app) == ["1.11"]
         await pilot.press("s")
-        assert "[z] Im Zeitplan" in screen_text(app)
+        assert "[z] Zeitplan  [e] Etabliert" in screen_text(app)  # short labels at 80 columns
         await pilot.press("z")
         assert status_word(app, "1.11") == "Im Zeitplan"
         # The row shows the status word at 80 columns.
