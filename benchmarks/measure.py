@@ -13,7 +13,8 @@ Run it with the Python that has koordinator installed (the project's venv).  It
    * the time from process start to the first paint that shows measure rows (the titles of
      the first two measures are on the screen),
    * keypress -> screen latency: `j` until the next measure's title appears in the details
-     (5 presses per run), `s` until the status dialog shows, and `z`/`e` until "Gespeichert",
+     (5 presses per run), `s` until the status question offers the move, and `z`/`e` until
+     "Gespeichert" is shown with the new status in the measure's row and its details,
    * peak memory (VmHWM of the app process), then quits it with `q` (killed if it hangs);
 3. does the same with the baselines of benchmarks/baseline_app.py: Textual + sqlalchemy.orm
    + one label (the reference for first paint and key latency) and plain "textual hello";
@@ -509,8 +510,18 @@ def run_app(catalog: Catalog, work: Path, env: dict[str, str]) -> AppRun:
             snap(terminal, f"{catalog.label}-dialog")
             terminal.settle()
             before = terminal.screen.text().count("Gespeichert")
+            needle = _needle(titles[position])
+
+            def saved_and_shown(text: str) -> bool:
+                # The confirmation, and the new status in the measure's row and its details.
+                return (
+                    text.count("Gespeichert") > before
+                    and f"Status: {label}" in text
+                    and any(needle in line and label in line for line in text.splitlines())
+                )
+
             sent = terminal.send(key.encode())
-            saved = terminal.wait_for(lambda text: text.count("Gespeichert") > before, KEY_TIMEOUT)
+            saved = terminal.wait_for(saved_and_shown, KEY_TIMEOUT)
             run.status = None if saved is None else saved - sent
             snap(terminal, f"{catalog.label}-saved")
         terminal.settle()
@@ -825,7 +836,7 @@ def build_rows(
             target=f"≤ {STATUS_TARGET_MS:.0f} ms",
         )
         dialog = Row(
-            f"Open status dialog s: {name}",
+            f"Status question s: {name}",
             _ms([r.dialog for r in runs]),
             "ms",
             misses=sum(r.dialog is None for r in runs),
