@@ -161,15 +161,20 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_the_status_l
 async def test_the_status_line_shows_the_newest_save_and_clears_itself(
     catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 0.3)
+    monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 60.0)
     async with on_measure(catalogue, "1.2") as (app, pilot):
         assert status_line(app) == ""
         await pilot.press("s", "e")
         assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
-        await pilot.press("j", "s", "e")
-        assert status_line(app) == "Gespeichert: 1.3: Verzögert → Etabliert"
+        await pilot.press("j", "s", "z")
+        assert status_line(app) == "Gespeichert: 1.3: Verzögert → Im Zeitplan"
+        # A confirmation goes by itself (here after a short time, so the test is quick).
+        monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 0.2)
+        await pilot.press("j", "s", "z")
         await wait_until(pilot, lambda: status_line(app) == "")
+        assert status_line(app) == ""
         assert "Gespeichert" not in screen_text(app)
+        assert status_word(app, "1.4") == "Im Zeitplan"
 
 
 async def test_the_answer_to_the_status_question_is_no_other_key(
