@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
@@ -137,33 +136,36 @@ class Catalogue:
             return self._measure_views(session, measures)
 
     def measure(self, number: str) -> MeasureDetail:
-        """One measure with its milestones, delays and history (newest first)."""
+        """One measure with its milestones, delays and history (newest first).
+
+        The UI reads this on every cursor move and after every save, so it reads plain
+        column rows (no ORM objects, no identity map) with four statements built once
+        (their SQL and cache keys are made once per process), all on one connection.
+        """
+        normalised = parse_number(number)
         with self.database.read() as session:
-            measure = self._find(session, number)
-            milestones = self._milestones(session, [measure.id])[measure.id]
-            delays = [
-                _delay_view(delay)
-                for delay in session.scalars(
-                    select(Delay)
-                    .where(Delay.measure_id == measure.id)
-                    .order_by(Delay.since, Delay.id)
-                )
-            ]
-            events = session.scalars(
-                select(HistoryEvent)
-                .where(HistoryEvent.measure_id == measure.id)
-                .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
-            )
-            # The list view's two figures come from the rows just read (the details pane is
-            # read on every cursor move: no extra queries).
-            next_open = next((m for m in milestones if not m.done), None)
-            open_count = sum(delay.is_open for delay in delays)
-            return MeasureDetail(
-                measure=_measure_view(measure, next_open, open_count),
-                milestones=tuple(milestones),
-                delays=tuple(delays),
-                history=tuple(_event_view(event, measure.number) for event in events),
-            )
+            connection = session.connection()
+            measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
+            if measure is None:
+                raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+            of_measure = {"measure_id": measure.id}
+            milestone_rows = connection.execute(_MILESTONES_OF_MEASURE, of_measure).all()
+            delay_rows = connection.execute(_DELAYS_OF_MEASURE, of_measure).all()
+            event_rows = connection.execute(_EVENTS_OF_MEASURE, of_measure).all()
+        today = self._today()
+        milestones = [
+            _milestone_view(row, today) for row in sorted(milestone_rows, key=_milestone_order)
+        ]
+        delays = [_delay_view(row) for row in delay_rows]
+        # The list view's two figures come from the rows just read (no extra queries).
+        next_open = next((m for m in milestones if not m.done), None)
+        open_count = sum(delay.is_open for delay in delays)
+        return MeasureDetail(
+            measure=_measure_view(measure, next_open, open_count),
+            milestones=tuple(milestones),
+            delays=tuple(delays),
+            history=tuple(_event_view(row, measure.number) for row in event_rows),
+        )
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
         """History events, newest first; of one measure or of the whole catalogue."""
@@ -698,20 +700,6 @@ class Catalogue:
             f"Maßnahme {measure.number}: offener Meilenstein „{which}“ {problem} – offen: {titles}"
         )
 
-    def _milestones(
-        self, session: Session, measure_ids: Sequence[int]
-    ) -> dict[int, list[MilestoneView]]:
-        by_measure: dict[int, list[MilestoneView]] = defaultdict(list)
-        if not measure_ids:
-            return by_measure
-        today = self._today()
-        rows = session.execute(
-            select(*_MILESTONE_COLUMNS).where(Milestone.measure_id.in_(measure_ids))
-        )
-        for row in sorted(rows, key=_milestone_order):
-            by_measure[row.measure_id].append(_milestone_view(row, today))
-        return by_measure
-
     def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
         """Views of measure rows (ORM objects or rows of MEASURE_COLUMNS).
 
@@ -768,6 +756,40 @@ _MILESTONE_COLUMNS = (
     Milestone.done,
     Milestone.done_on,
     Milestone.note,
+)
+_DELAY_COLUMNS = (
+    Delay.id,
+    Delay.cause,
+    Delay.since,
+    Delay.until,
+    Delay.note,
+    Delay.resolved_on,
+)
+_EVENT_COLUMNS = (
+    HistoryEvent.id,
+    HistoryEvent.kind,
+    HistoryEvent.occurred_at,
+    HistoryEvent.author,
+    HistoryEvent.note,
+    HistoryEvent.from_status,
+    HistoryEvent.to_status,
+    HistoryEvent.details,
+)
+# One measure's details (`Catalogue.measure`).  Built once: a statement object remembers
+# its cache key, so executing it again skips building the expression and hashing it.
+_MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(Measure.number == bindparam("number"))
+_MILESTONES_OF_MEASURE = select(*_MILESTONE_COLUMNS).where(
+    Milestone.measure_id == bindparam("measure_id")
+)
+_DELAYS_OF_MEASURE = (
+    select(*_DELAY_COLUMNS)
+    .where(Delay.measure_id == bindparam("measure_id"))
+    .order_by(Delay.since, Delay.id)
+)
+_EVENTS_OF_MEASURE = (
+    select(*_EVENT_COLUMNS)
+    .where(HistoryEvent.measure_id == bindparam("measure_id"))
+    .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
 )
 # Below SQLite's limit of bound variables; above it a query reads all rows and filters.
 _IN_LIST_LIMIT = 900
@@ -892,7 +914,8 @@ def _milestone_order(milestone: Any) -> tuple[bool, tuple[date, int], str, str]:
     return (bool(milestone.done), _deadline_key(milestone.due), milestone.title, milestone.id)
 
 
-def _delay_view(delay: Delay) -> DelayView:
+def _delay_view(delay: Any) -> DelayView:
+    """A view of a delay (ORM object or row of _DELAY_COLUMNS)."""
     return DelayView(
         id=delay.id,
         cause=delay.cause,
@@ -903,7 +926,8 @@ def _delay_view(delay: Delay) -> DelayView:
     )
 
 
-def _event_view(event: HistoryEvent, number: str) -> EventView:
+def _event_view(event: Any, number: str) -> EventView:
+    """A view of a history event (ORM object or row of _EVENT_COLUMNS)."""
     return EventView(
         id=event.id,
         number=number,
