@@ -7,6 +7,7 @@ milestones, and a history that records each change exactly once.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,12 +18,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from koordinator.core import history
+from koordinator.core import history, replay
 from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import LooseDate, from_iso, parse_timestamp
 from koordinator.core.db import Database, DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.snapshot import check, snapshot_of
 from koordinator.core.views import DelayView, EventView, MeasureDetail, MeasureView, MilestoneView
 from koordinator.core.workflow import Status, allowed_moves
 from snapshot_helpers import benchmark_generator, table_rows
@@ -910,3 +912,65 @@ def test_details_of_an_unknown_or_malformed_number(catalogue: Catalogue) -> None
         catalogue.measure("7.01")
     with pytest.raises(InputError, match="keine Maßnahmennummer"):
         catalogue.measure("sieben")
+
+
+def test_status_and_delay_writes_store_what_their_history_replays_to(
+    generated_path: Path, tmp_path: Path
+) -> None:
+    """change_status, log_delay and resolve_delays write plain statements, not ORM objects:
+    on a generated catalogue, after every kind of move (and undos of some), each measure's
+    stored status, revision, time and delays are exactly what replaying its history gives,
+    and the details show what was stored."""
+    path = tmp_path / "katalog.db"
+    shutil.copyfile(generated_path, path)
+    database = open_database(DatabaseTarget(path))
+    today = date(2030, 1, 2)
+    catalogue = Catalogue(
+        database,
+        author="testerin",
+        today=lambda: today,
+        clock=TickingClock(datetime(2030, 1, 2, 8, tzinfo=UTC)),
+    )
+    try:
+        moved: Counter[str] = Counter()
+        for index, measure in enumerate(catalogue.list_measures()[:120]):
+            number, revision = measure.number, measure.revision
+            match measure.status, index % 3:
+                case Status.PLANNING, 0:
+                    event = catalogue.change_status(number, "on_schedule", note="Start")
+                case Status.PLANNING | Status.ON_SCHEDULE, 1:
+                    delay = DelayInput("Personal", LooseDate(2029, 11), LooseDate(2031), "Stelle")
+                    event = catalogue.change_status(number, "delayed", delay=delay)
+                case Status.PLANNING | Status.ON_SCHEDULE | Status.ESTABLISHED, _:
+                    event = catalogue.log_delay(number, note="Lieferengpass")
+                case Status.DELAYED, 0:
+                    event = catalogue.change_status(
+                        number, "established", expected_revision=revision
+                    )
+                case Status.DELAYED, 1:
+                    event = catalogue.log_delay(number, DelayInput(until=LooseDate(2030, 6)))
+                case Status.DELAYED, _:
+                    event = catalogue.resolve_delays(number, return_to=Status.ESTABLISHED)
+                case Status.HANDED_OVER | Status.DROPPED, _:
+                    event = catalogue.change_status(number, "planning", note="neuer Anlauf")
+                case _:
+                    continue
+            moved[event.kind] += 1
+            after = catalogue.measure(number)
+            assert after.history[0] == event
+            assert after.measure.revision == revision + 1
+            assert after.measure.updated_at == event.occurred_at
+        for number in ("1.1", "1.2", "2.1"):
+            catalogue.change_status(number, "handed_over", receiving_unit="FB 20")
+        catalogue.change_status("2.2", "dropped", reason="kein Bedarf")
+        for _ in range(4):  # undo (through the ORM) what was written with plain statements
+            catalogue.undo_last()
+        assert moved["status_changed"] > 40 and moved["delay_logged"] > 5
+        snapshot = snapshot_of(database, author="testerin", clock=lambda: datetime.now(UTC))
+    finally:
+        database.close()
+    for record in snapshot.measures:
+        derived = replay.replay(record.events).state
+        assert list(replay.differences(record.state, derived)) == [], record.state.number
+    findings = [str(f) for f in check(snapshot, today=today)]
+    assert not [f for f in findings if "Verlauf" in f], findings

@@ -13,9 +13,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
@@ -285,7 +286,10 @@ class Catalogue:
         if target == Status.DELAYED and delay is None:
             delay = DelayInput()
         with self.database.write() as session:
-            measure = self._find(session, number, expected_revision)
+            # Statements of plain columns on the connection, not the ORM's unit of work: see
+            # _save_change for why.
+            connection = session.connection()
+            measure = self._find_row(connection, number, expected_revision)
             current = Status(measure.status)
             now = self._now()
             _check_move(
@@ -302,23 +306,22 @@ class Catalogue:
             if target == Status.DROPPED:
                 details["reason"] = reason.strip()
             if target == Status.DELAYED and delay is not None:
-                details["delay"] = self._add_delay(session, measure, delay, now)
+                details["delay"] = self._add_delay(connection, measure, delay, now)
             if target in RESOLVES_DELAYS:
-                resolved = self._resolve_open_delays(session, measure, None)
+                resolved = self._resolve_open_delays(connection, measure, None)
                 if resolved:
                     details.update(resolved)
-            measure.status = target.value
-            event = self._record(
-                session,
+            return self._save_change(
+                connection,
                 measure,
                 EventKind.STATUS_CHANGED,
+                status=target,
                 note=note,
                 from_status=current,
                 to_status=target,
                 details=details,
                 now=now,
             )
-            return _event_view(event, measure.number)
 
     # --- milestones --------------------------------------------------------------------------
 
@@ -435,29 +438,28 @@ class Catalogue:
         """Record a delay.  A measure that is not yet delayed moves to "delayed" with it."""
         delay = delay or DelayInput()
         with self.database.write() as session:
-            measure = self._find(session, number)
+            connection = session.connection()
+            measure = self._find_row(connection, number)
             current = Status(measure.status)
             now = self._now()
             if current != Status.DELAYED:
                 _check_move(measure, Status.DELAYED, has_delay=True)
-                details = {"delay": self._add_delay(session, measure, delay, now)}
-                measure.status = Status.DELAYED.value
-                event = self._record(
-                    session,
+                details = {"delay": self._add_delay(connection, measure, delay, now)}
+                return self._save_change(
+                    connection,
                     measure,
                     EventKind.STATUS_CHANGED,
+                    status=Status.DELAYED,
                     note=note,
                     from_status=current,
                     to_status=Status.DELAYED,
                     details=details,
                     now=now,
                 )
-            else:
-                details = {"delay": self._add_delay(session, measure, delay, now)}
-                event = self._record(
-                    session, measure, EventKind.DELAY_LOGGED, note=note, details=details, now=now
-                )
-            return _event_view(event, measure.number)
+            details = {"delay": self._add_delay(connection, measure, delay, now)}
+            return self._save_change(
+                connection, measure, EventKind.DELAY_LOGGED, note=note, details=details, now=now
+            )
 
     def resolve_delays(
         self,
@@ -469,32 +471,31 @@ class Catalogue:
     ) -> EventView:
         """Resolve the open delays; a delayed measure returns to `return_to` (on schedule)."""
         with self.database.write() as session:
-            measure = self._find(session, number)
+            connection = session.connection()
+            measure = self._find_row(connection, number)
             current = Status(measure.status)
             if current == Status.DELAYED:
                 if return_to not in (Status.ON_SCHEDULE, Status.ESTABLISHED):
                     raise InputError(
                         "Nach behobener Verzögerung geht es weiter mit „Im Zeitplan“ oder „Etabliert“."
                     )
-                details = self._resolve_open_delays(session, measure, on)
-                measure.status = return_to.value
-                event = self._record(
-                    session,
+                details = self._resolve_open_delays(connection, measure, on)
+                return self._save_change(
+                    connection,
                     measure,
                     EventKind.STATUS_CHANGED,
+                    status=return_to,
                     note=note,
                     from_status=current,
                     to_status=return_to,
                     details=details,
                 )
-            else:
-                details = self._resolve_open_delays(session, measure, on)
-                if not details:
-                    raise WorkflowError(f"Maßnahme {measure.number} hat keine offene Verzögerung.")
-                event = self._record(
-                    session, measure, EventKind.DELAY_RESOLVED, note=note, details=details
-                )
-            return _event_view(event, measure.number)
+            details = self._resolve_open_delays(connection, measure, on)
+            if not details:
+                raise WorkflowError(f"Maßnahme {measure.number} hat keine offene Verzögerung.")
+            return self._save_change(
+                connection, measure, EventKind.DELAY_RESOLVED, note=note, details=details
+            )
 
     # --- undo ------------------------------------------------------------------------------
 
@@ -591,17 +592,19 @@ class Catalogue:
         if measure is None:
             raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
         if expected_revision is not None and measure.revision != expected_revision:
-            latest = session.scalar(
-                select(HistoryEvent)
-                .where(HistoryEvent.measure_id == measure.id)
-                .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
-                .limit(1)
-            )
-            who = f" von {latest.author}" if latest else ""
-            raise ConflictError(
-                f"Maßnahme {measure.number} wurde inzwischen{who} geändert – "
-                "bitte neu laden und die Änderung wiederholen"
-            )
+            raise _conflict(session, measure)
+        return measure
+
+    def _find_row(
+        self, connection: Connection, number: str, expected_revision: int | None = None
+    ) -> Row[Any]:
+        """`_find` as a plain row of MEASURE_COLUMNS, read with the details' statement."""
+        normalised = parse_number(number)
+        measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
+        if measure is None:
+            raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+        if expected_revision is not None and measure.revision != expected_revision:
+            raise _conflict(connection, measure)
         return measure
 
     def _record(
@@ -635,15 +638,61 @@ class Catalogue:
         session.add(event)
         return event
 
+    def _save_change(
+        self,
+        connection: Connection,
+        measure: Row[Any],
+        kind: EventKind,
+        *,
+        status: Status | None = None,
+        note: str = "",
+        from_status: Status | None = None,
+        to_status: Status | None = None,
+        details: dict[str, Any] | None = None,
+        now: str | None = None,
+    ) -> EventView:
+        """`_record` for the status and delay actions: the event and the measure's new status,
+        revision and time, written with two statements built once.
+
+        The first status change of a session is the one users feel.  Through the ORM it
+        loaded the measure as an entity and flushed a unit of work whose statements are
+        compiled on a process's first flush: ~10-12 ms before the commit instead of ~3 ms
+        warm.  Plain statements (the same two for every status and delay action, the reads
+        those of the details pane, compiled already) leave ~4-5 ms, most of it the first
+        compile and execution of each new statement; the commit's fsync comes on top.
+        """
+        now = now or self._now()
+        values = history.event_values(
+            measure,
+            kind,
+            occurred_at=now,
+            author=self.author,
+            note=note,
+            from_status=from_status,
+            to_status=to_status,
+            details=details,
+        )
+        connection.execute(_INSERT_EVENT, values)
+        connection.execute(
+            _UPDATE_MEASURE_STATE,
+            {
+                "measure_id": measure.id,
+                "new_status": status.value if status else measure.status,
+                "new_revision": measure.revision + 1,
+                "new_updated_at": now,
+            },
+        )
+        return _event_view(SimpleNamespace(**values), measure.number)
+
     def _add_delay(
-        self, session: Session, measure: Measure, delay: DelayInput, now: str
+        self, connection: Connection, measure: Row[Any], delay: DelayInput, now: str
     ) -> dict[str, Any]:
         """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
         if cause.lower() == DEFAULT_DELAY_CAUSE:
             cause = DEFAULT_DELAY_CAUSE  # "Corona" as typed is the well-known cause, stored by code
         since = delay_start(delay.since, delay.until, self._today())
-        row = Delay(
+        row = SimpleNamespace(
             id=str(uuid.uuid4()),
             measure_id=measure.id,
             cause=cause,
@@ -653,25 +702,22 @@ class Catalogue:
             resolved_on=None,
             created_at=now,
         )
-        session.add(row)
+        connection.execute(_INSERT_DELAY, vars(row))
         return history.delay_fields(row)
 
     def _resolve_open_delays(
-        self, session: Session, measure: Measure, on: LooseDate | None
+        self, connection: Connection, measure: Row[Any], on: LooseDate | None
     ) -> dict[str, Any]:
-        open_delays = list(
-            session.scalars(
-                select(Delay)
-                .where(Delay.measure_id == measure.id, Delay.resolved_on.is_(None))
-                .order_by(Delay.id)
-            )
-        )
-        if not open_delays:
+        # Read with the details' statement (compiled already, and the few resolved delays
+        # cost nothing); the UPDATE runs only when there is something to resolve.
+        delays = connection.execute(_DELAYS_OF_MEASURE, {"measure_id": measure.id})
+        open_ids = sorted(delay.id for delay in delays if delay.resolved_on is None)
+        if not open_ids:
             return {}
         resolved_on = (on or LooseDate.from_date(self._today())).iso()
-        for delay in open_delays:
-            delay.resolved_on = resolved_on
-        return {"resolved_delays": [delay.id for delay in open_delays], "resolved_on": resolved_on}
+        # All of them: the write transaction holds the lock, so they are the ones just read.
+        connection.execute(_RESOLVE_OPEN_DELAYS, {"of_measure": measure.id, "on": resolved_on})
+        return {"resolved_delays": open_ids, "resolved_on": resolved_on}
 
     def _pick_open_milestone(
         self, session: Session, measure: Measure, which: str | None
@@ -791,6 +837,29 @@ _EVENTS_OF_MEASURE = (
     .where(HistoryEvent.measure_id == bindparam("measure_id"))
     .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
 )
+# The writes of the status and delay actions (`Catalogue._save_change`), built once, on
+# the tables rather than the mapped classes: ORM-enabled DML compiles through the ORM's
+# plugin, which made the first execution of these three in a process 4.3 instead of 3.4 ms.
+_MEASURE_TABLE = Measure.__table__
+_DELAY_TABLE = Delay.__table__
+_INSERT_EVENT = insert(HistoryEvent.__table__)
+_INSERT_DELAY = insert(_DELAY_TABLE)
+_UPDATE_MEASURE_STATE = (
+    update(_MEASURE_TABLE)
+    .where(_MEASURE_TABLE.c.id == bindparam("measure_id"))
+    .values(
+        status=bindparam("new_status"),
+        revision=bindparam("new_revision"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_RESOLVE_OPEN_DELAYS = (
+    update(_DELAY_TABLE)
+    .where(
+        _DELAY_TABLE.c.measure_id == bindparam("of_measure"), _DELAY_TABLE.c.resolved_on.is_(None)
+    )
+    .values(resolved_on=bindparam("on"))
+)
 # Below SQLite's limit of bound variables; above it a query reads all rows and filters.
 _IN_LIST_LIMIT = 900
 
@@ -884,8 +953,23 @@ def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -
         session.delete(session.get_one(Delay, delay_id))
 
 
-def _check_move(measure: Measure, target: Status, **data: Any) -> MoveRequirements:
-    """The workflow check, with the measure named in the message."""
+def _conflict(reader: Session | Connection, measure: Any) -> ConflictError:
+    """The refusal of a change made on an older revision; names who changed it last."""
+    latest_author = reader.scalar(
+        select(HistoryEvent.author)
+        .where(HistoryEvent.measure_id == measure.id)
+        .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
+        .limit(1)
+    )
+    who = f" von {latest_author}" if latest_author is not None else ""
+    return ConflictError(
+        f"Maßnahme {measure.number} wurde inzwischen{who} geändert – "
+        "bitte neu laden und die Änderung wiederholen"
+    )
+
+
+def _check_move(measure: Any, target: Status, **data: Any) -> MoveRequirements:
+    """The workflow check, with the measure (a Measure or a row) named in the message."""
     try:
         return check_move(Status(measure.status), target, **data)
     except KoordinatorError as error:
