@@ -199,24 +199,25 @@ def status_changes(path: Path, *, profile: bool = False) -> dict[str, float]:
         catalogue.measure(measures[0].number)
         chosen = [m for m in measures[5:] if m.status in ONE_KEY_MOVES][: WARM_CHANGES + 1]
 
-        def change(index: int) -> tuple[float, float]:
+        def change(index: int, profiler: cProfile.Profile | None = None) -> tuple[float, float]:
+            """Seconds to save the move, and to save it and read the details back."""
             measure = chosen[index]
             catalogue.measure(measure.number)  # the cursor is on it
+            if profiler:
+                profiler.enable()
             started = time.perf_counter()
             catalogue.change_status(
                 measure.number, ONE_KEY_MOVES[measure.status], expected_revision=measure.revision
             )
             saved = time.perf_counter()
             catalogue.measure(measure.number)  # the UI shows it
-            return saved - started, time.perf_counter() - started
+            shown = time.perf_counter()
+            if profiler:
+                profiler.disable()
+                print_profile(profiler, out=sys.stderr)
+            return saved - started, shown - started
 
-        profiler = cProfile.Profile()
-        if profile:
-            profiler.enable()
-        first, first_shown = change(0)
-        if profile:
-            profiler.disable()
-            print_profile(profiler, out=sys.stderr)
+        first, first_shown = change(0, cProfile.Profile() if profile else None)
         warm = [change(index)[0] for index in range(1, len(chosen))]
         return {
             "first": first * 1000,
