@@ -7,6 +7,7 @@ milestones, and a history that records each change exactly once.
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -14,13 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from koordinator.core import history, replay
 from koordinator.core.catalogue import Catalogue, DelayInput
-from koordinator.core.dates import LooseDate, parse_timestamp
-from koordinator.core.db import Database
+from koordinator.core.dates import LooseDate, from_iso, parse_timestamp
+from koordinator.core.db import Database, DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
+from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.snapshot import check, snapshot_of
+from koordinator.core.views import DelayView, EventView, MeasureDetail, MeasureView, MilestoneView
 from koordinator.core.workflow import Status, allowed_moves
-from snapshot_helpers import table_rows
+from snapshot_helpers import benchmark_generator, table_rows
 
 TODAY = date(2021, 3, 1)
 START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
@@ -775,3 +782,195 @@ def test_history_overall_is_newest_first_across_measures(catalogue: Catalogue) -
 def test_history_of_an_unknown_measure_is_not_found(catalogue: Catalogue) -> None:
     with pytest.raises(NotFoundError, match=r"7\.1"):
         catalogue.history("7.1")
+
+
+# --- the details read: plain rows, the same views as the ORM ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated catalogue of 300 measures, plus what the generator never makes: milestones
+    done without a date or in a whole year, undated ones, ties in deadline and title, edited
+    milestones, undone changes, delays logged and resolved by hand."""
+    path = tmp_path_factory.mktemp("generated") / "katalog.db"
+    benchmark_generator().generate(path, 300, seed=7)
+    database = open_database(DatabaseTarget(path))
+    try:
+        catalogue = Catalogue(database, author="testerin", today=lambda: TODAY)
+        for number in ("1.1", "2.3", "3.4", "4.5"):
+            catalogue.add_milestone(number, "Erreicht ohne Datum", done=True)
+            catalogue.add_milestone(number, "Erreicht im Jahr", done_on=LooseDate(2020))
+            catalogue.add_milestone(number, "Ohne Termin")
+            catalogue.add_milestone(number, "Gleich", due=LooseDate(2021, 6))
+            catalogue.add_milestone(number, "Gleich", due=LooseDate(2021, 6, 30))
+            edited = catalogue.add_milestone(number, "Jahresende", due=LooseDate(2021))
+            catalogue.edit_milestone(number, edited.id, note="verschoben", due=LooseDate(2022))
+        for number in ("1.2", "2.4"):
+            current = catalogue.measure(number).measure.status
+            if current != Status.DELAYED:
+                catalogue.log_delay(number, DelayInput(cause="Personal", note="Stelle offen"))
+            catalogue.log_delay(number, DelayInput(until=LooseDate(2022)))
+            catalogue.resolve_delays(number, on=LooseDate(2021, 2))
+        catalogue.edit_measure("3.5", note="vorläufig")
+        catalogue.undo_last()
+    finally:
+        database.close()
+    return path
+
+
+def _reference_detail(session: Session, number: str, today: date) -> MeasureDetail:
+    """One measure's details the plain way: ORM objects, every order and figure in Python."""
+    measure = session.scalars(select(Measure).where(Measure.number == number)).one()
+
+    def deadline(milestone: Milestone) -> tuple[date, int]:
+        loose = from_iso(milestone.due)
+        return (loose.last_day(), -loose.precision) if loose else (date.max, 0)
+
+    milestones = tuple(
+        MilestoneView(
+            id=m.id,
+            title=m.title,
+            due=m.due,
+            done=m.done,
+            done_on=m.done_on,
+            note=m.note,
+            overdue=not m.done and m.due is not None and deadline(m)[0] < today,
+        )
+        for m in sorted(
+            session.scalars(select(Milestone).where(Milestone.measure_id == measure.id)),
+            key=lambda m: (m.done, deadline(m), m.title, m.id),
+        )
+    )
+    delays = tuple(
+        DelayView(d.id, d.cause, d.since, d.until, d.note, d.resolved_on)
+        for d in sorted(
+            session.scalars(select(Delay).where(Delay.measure_id == measure.id)),
+            key=lambda d: (d.since, d.id),
+        )
+    )
+    events = sorted(
+        session.scalars(select(HistoryEvent).where(HistoryEvent.measure_id == measure.id)),
+        key=lambda e: (e.occurred_at, e.id),
+        reverse=True,
+    )
+    history_views = tuple(
+        EventView(
+            id=e.id,
+            number=number,
+            kind=e.kind,
+            occurred_at=e.occurred_at,
+            author=e.author,
+            note=e.note,
+            from_status=Status(e.from_status) if e.from_status else None,
+            to_status=Status(e.to_status) if e.to_status else None,
+            details=e.details,
+            summary=history.describe(e.kind, e.from_status, e.to_status, e.details),
+        )
+        for e in events
+    )
+    view = MeasureView(
+        number=measure.number,
+        field_code=measure.field_code,
+        title=measure.title,
+        unit=measure.unit,
+        origin=measure.origin,
+        origin_date=measure.origin_date,
+        status=Status(measure.status),
+        note=measure.note,
+        revision=measure.revision,
+        updated_at=measure.updated_at,
+        next_milestone=next((m for m in milestones if not m.done), None),
+        open_delays=sum(d.resolved_on is None for d in delays),
+    )
+    return MeasureDetail(view, milestones, delays, history_views)
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2030, 1, 1)])
+def test_details_read_as_rows_equal_the_plain_orm_computation(
+    generated_path: Path, today: date
+) -> None:
+    database = open_database(DatabaseTarget(generated_path), read_only=True)
+    try:
+        catalogue = Catalogue(database, author="testerin", today=lambda: today)
+        numbers = [measure.number for measure in catalogue.list_measures()]
+        assert len(numbers) == 300
+        with database.read() as session:
+            expected = {number: _reference_detail(session, number, today) for number in numbers}
+        kinds = Counter(e.kind for detail in expected.values() for e in detail.history)
+        assert set(kinds) == set(history.EventKind)  # every kind of event is compared
+        assert any(m.overdue for detail in expected.values() for m in detail.milestones)
+        for number in numbers:
+            assert catalogue.measure(number) == expected[number], number
+            # As typed: the number is normalised before it is looked up.
+            assert catalogue.measure(f" {number.replace('.', '.0')} ") == expected[number]
+    finally:
+        database.close()
+
+
+def test_details_of_an_unknown_or_malformed_number(catalogue: Catalogue) -> None:
+    with pytest.raises(NotFoundError, match=r"^Maßnahme 7\.1 gibt es nicht$"):
+        catalogue.measure("7.01")
+    with pytest.raises(InputError, match="keine Maßnahmennummer"):
+        catalogue.measure("sieben")
+
+
+def test_status_and_delay_writes_store_what_their_history_replays_to(
+    generated_path: Path, tmp_path: Path
+) -> None:
+    """change_status, log_delay and resolve_delays write plain statements, not ORM objects:
+    on a generated catalogue, after every kind of move (and undos of some), each measure's
+    stored status, revision, time and delays are exactly what replaying its history gives,
+    and the details show what was stored."""
+    path = tmp_path / "katalog.db"
+    shutil.copyfile(generated_path, path)
+    database = open_database(DatabaseTarget(path))
+    today = date(2030, 1, 2)
+    catalogue = Catalogue(
+        database,
+        author="testerin",
+        today=lambda: today,
+        clock=TickingClock(datetime(2030, 1, 2, 8, tzinfo=UTC)),
+    )
+    try:
+        moved: Counter[str] = Counter()
+        for index, measure in enumerate(catalogue.list_measures()[:120]):
+            number, revision = measure.number, measure.revision
+            match measure.status, index % 3:
+                case Status.PLANNING, 0:
+                    event = catalogue.change_status(number, "on_schedule", note="Start")
+                case Status.PLANNING | Status.ON_SCHEDULE, 1:
+                    delay = DelayInput("Personal", LooseDate(2029, 11), LooseDate(2031), "Stelle")
+                    event = catalogue.change_status(number, "delayed", delay=delay)
+                case Status.PLANNING | Status.ON_SCHEDULE | Status.ESTABLISHED, _:
+                    event = catalogue.log_delay(number, note="Lieferengpass")
+                case Status.DELAYED, 0:
+                    event = catalogue.change_status(
+                        number, "established", expected_revision=revision
+                    )
+                case Status.DELAYED, 1:
+                    event = catalogue.log_delay(number, DelayInput(until=LooseDate(2030, 6)))
+                case Status.DELAYED, _:
+                    event = catalogue.resolve_delays(number, return_to=Status.ESTABLISHED)
+                case Status.HANDED_OVER | Status.DROPPED, _:
+                    event = catalogue.change_status(number, "planning", note="neuer Anlauf")
+                case _:
+                    continue
+            moved[event.kind] += 1
+            after = catalogue.measure(number)
+            assert after.history[0] == event
+            assert after.measure.revision == revision + 1
+            assert after.measure.updated_at == event.occurred_at
+        for number in ("1.1", "1.2", "2.1"):
+            catalogue.change_status(number, "handed_over", receiving_unit="FB 20")
+        catalogue.change_status("2.2", "dropped", reason="kein Bedarf")
+        for _ in range(4):  # undo (through the ORM) what was written with plain statements
+            catalogue.undo_last()
+        assert moved["status_changed"] > 40 and moved["delay_logged"] > 5
+        snapshot = snapshot_of(database, author="testerin", clock=lambda: datetime.now(UTC))
+    finally:
+        database.close()
+    for record in snapshot.measures:
+        derived = replay.replay(record.events).state
+        assert list(replay.differences(record.state, derived)) == [], record.state.number
+    findings = [str(f) for f in check(snapshot, today=today)]
+    assert not [f for f in findings if "Verlauf" in f], findings

@@ -17,7 +17,7 @@ from typing import Any
 
 from koordinator.core.dates import german
 from koordinator.core.errors import InputError
-from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.models import HistoryEvent, Measure, Milestone
 from koordinator.core.paths import ENV_USER
 from koordinator.core.workflow import Status, cause_label
 
@@ -92,8 +92,13 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
-def new_event(
-    measure: Measure,
+def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
+    """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
+    return HistoryEvent(**event_values(measure, kind, **fields))
+
+
+def event_values(
+    measure: Any,
     kind: EventKind,
     *,
     occurred_at: str,
@@ -103,23 +108,25 @@ def new_event(
     to_status: Status | None = None,
     details: dict[str, Any] | None = None,
     make_id: Callable[[], str] = new_event_id,
-) -> HistoryEvent:
+) -> dict[str, Any]:
+    """The column values of a new event of `measure` (a Measure or a row with its id and
+    number), after its texts were checked: an InputError names the measure and the field."""
     for key, text in _new_texts({"author": author, "note": note, **(details or {})}):
         problem = text_problem(text)
         if problem:
             label = _TEXT_LABELS.get(key, key)
             raise InputError(f"Maßnahme {measure.number}: {label}: {problem}")
-    return HistoryEvent(
-        id=make_id(),
-        measure_id=measure.id,
-        kind=kind.value,
-        occurred_at=occurred_at,
-        author=author,
-        note=note.strip(),
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        details=details or {},
-    )
+    return {
+        "id": make_id(),
+        "measure_id": measure.id,
+        "kind": kind.value,
+        "occurred_at": occurred_at,
+        "author": author,
+        "note": note.strip(),
+        "from_status": from_status.value if from_status else None,
+        "to_status": to_status.value if to_status else None,
+        "details": details or {},
+    }
 
 
 # What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
@@ -147,7 +154,8 @@ def milestone_fields(milestone: Milestone) -> dict[str, Any]:
     }
 
 
-def delay_fields(delay: Delay) -> dict[str, Any]:
+def delay_fields(delay: Any) -> dict[str, Any]:
+    """`delay` is a Delay or a row with its columns."""
     return {
         "id": delay.id,
         "cause": delay.cause,
