@@ -7,6 +7,7 @@ screen shows is always what the database holds.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -187,6 +188,8 @@ class MainScreen(Screen[None]):
             # After the next paint: the worker holds the GIL while it builds the views, and
             # the first page should not wait for that.
             self.call_after_refresh(self._read_all, self.field_code, self.filter_text, keep)
+        else:
+            self.call_after_refresh(gc.freeze)  # the whole list is read: see _show_all
 
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
@@ -217,6 +220,11 @@ class MainScreen(Screen[None]):
         self.table.show_all(measures, keep=keep)
         if keep and self.table.current_number == keep:
             self.show_details()
+        # What is alive now (modules, widgets, the list's views) stays: taken out of the
+        # cycle collector's generations, a full collection no longer walks it.  Without
+        # this a full collection (~100,000 objects at 10,000 measures) took 90-130 ms and
+        # fell on a random key press; with it 20-40 ms.
+        gc.freeze()
 
     def refresh_measure(self, number: str, *, go_to: bool = False) -> None:
         """After a change to one measure: its row and the details, nothing else is read.
