@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
+
 from koordinator.core.catalogue import Catalogue, number_key
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
@@ -15,13 +17,17 @@ from snapshot_helpers import benchmark_generator
 from tui_helpers import (
     NUMBER,
     STATUS,
+    PaintedRow,
+    Terminal,
     current_number,
     details_text,
     details_title,
     field_labels,
     fill,
+    highlighted,
     main_screen,
     other_catalogue,
+    painted_rows,
     read_measure,
     row_numbers,
     screen_text,
@@ -31,6 +37,7 @@ from tui_helpers import (
 )
 
 ALL = 49
+SIZE = (120, 40)
 
 
 def by_title(catalogue: Catalogue) -> list[str]:
@@ -117,16 +124,19 @@ async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
     with other_catalogue(path, author="testerin") as catalogue:
         numbers = [m.number for m in catalogue.list_measures()]
         app = make_app(catalogue)
-        async with app.run_test(size=(120, 40)) as pilot:
+        terminal = Terminal.attach(app, SIZE)
+        async with app.run_test(size=SIZE) as pilot:
             measures = table(app)
             await pilot.press("j")
             assert current_number(app) == numbers[1]
             assert details_title(app).startswith(f"{numbers[1]}  ")
             await wait_until(pilot, lambda: "Maßnahmen (500)" in str(measures.border_title))
             assert "Maßnahmen (500)" in str(measures.border_title)  # the whole list is read
-            # Paging down never runs out of rows before the last measure.
+            # Paging down never runs out of rows before the last measure; rows added on the
+            # way (which may widen columns) are painted as the table renders them.
             for _ in range(40):
                 await pilot.press("pagedown")
+                assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
             assert current_number(app) == numbers[-1]
             assert row_numbers(app) == numbers
             await pilot.press("home")
@@ -354,3 +364,153 @@ async def test_clicking_a_header_sorts_by_that_column(catalogue: Catalogue) -> N
         numbers = row_numbers(app)
         assert numbers.index("1.2") < numbers.index("1.10")
         assert [str(measures.get_row_at(i)[NUMBER]) for i in range(3)] == ["1.1", "1.2", "1.3"]
+
+
+# --- what the terminal is sent ------------------------------------------------------------
+# The table renders a line again only if its cursor or hover state changed (and the details
+# only for a new measure): these tests check what was painted on the terminal, row by row,
+# against what the screen shows and what DataTable itself would render (painted_rows).
+
+
+def painted_in_order(app: App[None], terminal: Terminal) -> list[PaintedRow]:
+    """The painted rows, checked to be the table's rows in its order (a run of them)."""
+    rows = painted_rows(app, terminal)
+    numbers = row_numbers(app)
+    shown = [row.number for row in rows]
+    start = numbers.index(shown[0])
+    assert shown == numbers[start : start + len(shown)]
+    return rows
+
+
+async def test_a_cursor_move_paints_the_old_row_plain_and_the_new_one_highlighted(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the focus on the table, painted
+        assert highlighted(painted_rows(app, terminal)) == ["1.1"]
+        keys = ["j", "j", "k", "down", "up", "j"] + ["j"] * 24  # the last ones scroll
+        keys += ["pagedown", "pagedown", "pageup", "end", "k", "home", "ctrl+end", "ctrl+home"]
+        for key in keys:
+            before = current_number(app)
+            await pilot.press(key)
+            after = current_number(app)
+            rows = painted_in_order(app, terminal)
+            assert highlighted(rows) == [after], key
+            if before != after and before in [row.number for row in rows]:
+                assert not next(row for row in rows if row.number == before).cursor, key
+        assert current_number(app) == "1.1"
+
+
+async def test_a_changed_status_is_painted_in_its_row_which_keeps_the_cursor(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        await pilot.press("s", "e")
+        await pilot.pause()
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.2"]
+        assert "Etabliert" in rows[1].text and "Im Zeitplan" not in rows[1].text
+        # Away and back: the row is painted from the cache with the new status.
+        await pilot.press("j", "j", "k", "k")
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.2"]
+        assert "Etabliert" in rows[1].text
+        await pilot.press("j")
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.3"]
+        assert "Etabliert" in rows[1].text and not rows[1].cursor
+
+
+async def test_sorting_filtering_and_a_theme_repaint_every_row(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j")
+        await pilot.press("o")  # by status: 1.3 (Verzögert) moves down, the view with it
+        assert highlighted(painted_in_order(app, terminal)) == ["1.3"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("o", "o", "o", "o", "o")  # back to numbers
+        assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+
+        await pilot.press("3")  # a field: other rows at the same lines
+        rows = painted_rows(app, terminal)
+        assert [row.number for row in rows] == row_numbers(app)
+        assert highlighted(rows) == ["3.1"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["3.2"]
+        await pilot.press("slash")
+        await fill(pilot, "filter", "Feuerwehr")
+        await pilot.press("enter")
+        rows = painted_rows(app, terminal)
+        assert [row.number for row in rows] == ["3.5", "3.8", "3.9"]
+        assert highlighted(rows) == ["3.5"]
+        await pilot.press("escape", "0")
+        assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+
+        # High contrast: every row in the new colours (checked against DataTable's own
+        # rendering and the new cursor colour by painted_rows).
+        cursor_before = table(app).get_component_rich_style("datatable--cursor")
+        await pilot.press("c")
+        assert table(app).get_component_rich_style("datatable--cursor") != cursor_before
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("c")
+        assert table(app).get_component_rich_style("datatable--cursor") == cursor_before
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+
+
+async def test_the_cursor_row_is_painted_in_the_blurred_style_when_the_table_loses_focus(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        measures = table(app)
+        await pilot.press("j")
+        focused = measures.get_component_rich_style("datatable--cursor")
+        await pilot.press("tab")  # to the details
+        assert not measures.has_focus
+        assert measures.get_component_rich_style("datatable--cursor") != focused
+        assert highlighted(painted_rows(app, terminal)) == ["1.2"]
+        await pilot.press("shift+tab")
+        assert measures.get_component_rich_style("datatable--cursor") == focused
+        assert highlighted(painted_rows(app, terminal)) == ["1.2"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["1.3"]
+
+
+async def test_the_mouse_hover_leaves_no_row_painted_behind(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        measures = table(app)
+
+        def hovered() -> list[str]:
+            return [row.number for row in painted_rows(app, terminal) if row.hover]
+
+        # Offsets are in the table (its border is one line, the header another).
+        await pilot.hover(MeasureTable, offset=(3, 6))  # the row of 1.5
+        await pilot.hover(MeasureTable, offset=(40, 6))  # the same row, another column
+        assert hovered() == ["1.5"]
+        await pilot.hover(MeasureTable, offset=(40, 8))  # 1.7, in another column
+        assert hovered() == ["1.7"]
+        await pilot.hover(MeasureTable, offset=(3, 3))  # 1.2
+        assert hovered() == ["1.2"]
+        await pilot.press("j")  # keys hide the hover
+        rows = painted_rows(app, terminal)
+        assert not [row.number for row in rows if row.hover]
+        assert highlighted(rows) == ["1.2"]
+        await pilot.hover(MeasureTable, offset=(40, 5))  # 1.4
+        assert hovered() == ["1.4"]
+        await pilot.hover(MeasureTable, offset=(40, 1))  # the header
+        assert hovered() == []
+        assert measures.hover_row == -1
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["1.3"]

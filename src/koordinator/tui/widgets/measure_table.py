@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from rich.style import Style
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.signal import Signal
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -93,6 +96,21 @@ def _cells(m: MeasureView) -> tuple[str, ...]:
     )
 
 
+def _has_line_api() -> bool:
+    """Whether DataTable renders its lines through `_render_line(y, x1, x2, base_style)`, the
+    private method (Textual 8) that MeasureTable._render_line puts a cache in front of."""
+    render_line = getattr(DataTable, "_render_line", None)
+    if render_line is None:
+        return False
+    return list(inspect.signature(render_line).parameters) == [
+        "self",
+        "y",
+        "x1",
+        "x2",
+        "base_style",
+    ]
+
+
 class MeasureTable(DataTable[str]):
     """Shows measures; the row key is the measure number.  Sorting is by one column."""
 
@@ -115,6 +133,59 @@ class MeasureTable(DataTable[str]):
         # cursor and the new details are painted together.  DataTable.RowHighlighted
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """One line of the table, cached by whether it is the cursor and the hover row.
+
+        DataTable keys its line cache on the coordinates of the cursor and of the mouse
+        hover: after a cursor move no line is found there, and every line asked for is
+        rendered again, cell by cell (all visible rows when the table scrolls by a row).
+        With a row cursor a line depends on those coordinates only through "is this the
+        cursor row, is this the hover row"; keyed so, all rows but the old and the new
+        cursor row come from the cache.  The rest of DataTable's key is kept, and the
+        entries live in DataTable's own line cache: whatever clears that (rows added,
+        sorting, clearing, a theme, a resize, _replace_cells) clears these too.
+        """
+        cache_key = self._row_state_key(y, x1, x2, base_style)
+        if cache_key is None:
+            return super()._render_line(y, x1, x2, base_style)
+        lines: Any = self._line_cache  # LRUCache typed for DataTable's own key tuples
+        strip = lines.get(cache_key)
+        if strip is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+            lines[cache_key] = strip
+        return strip
+
+    def _row_state_key(self, y: int, x1: int, x2: int, base_style: Style) -> tuple[Any, ...] | None:
+        """The cache key of line `y`: DataTable's key (Textual 8.2), with the cursor's and
+        the hover's coordinates replaced by whether they are on this line's row.  None
+        where that does not describe the line: another cursor type, no such line, or
+        DataTable internals that are not there (the line is then rendered as DataTable
+        renders it)."""
+        if self.cursor_type != "row":
+            return None  # a cell or column cursor highlights by column too
+        try:
+            row_key, _line_in_row = self._get_offsets(y)
+            row = self._row_locations.get(row_key)
+            return (
+                "row-state",  # never equal to one of DataTable's own keys
+                y,
+                x1,
+                x2,
+                self.size.width,
+                # The header is row -1 to DataTable (and the hover can be there).
+                (-1 if row is None else row) == self.cursor_row,
+                (-1 if row is None else row) == self.hover_row,
+                base_style,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self._update_count,
+                self._pseudo_class_state,
+            )
+        except LookupError:
+            return None  # below the last row: blank, DataTable does not cache it
+        except AttributeError:  # pragma: no cover - another Textual version
+            return None
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -278,3 +349,7 @@ class MeasureTable(DataTable[str]):
     def _update_title(self) -> None:
         label = dict(COLUMNS)[self.sort_column]
         self.border_title = f"Maßnahmen ({len(self._measures)}) – sortiert nach {label}"
+
+
+if not _has_line_api():  # pragma: no cover - another Textual version: DataTable's own caching
+    del MeasureTable._render_line
