@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.style import Style
 from textual.app import App
 
 from koordinator.core.catalogue import Catalogue, number_key
@@ -19,6 +20,7 @@ from tui_helpers import (
     STATUS,
     PaintedRow,
     Terminal,
+    assert_terminal_shows_the_screen,
     current_number,
     details_text,
     details_title,
@@ -514,3 +516,38 @@ async def test_the_mouse_hover_leaves_no_row_painted_behind(catalogue: Catalogue
         assert measures.hover_row == -1
         await pilot.press("j")
         assert highlighted(painted_rows(app, terminal)) == ["1.3"]
+
+
+def details_lines_painted(app: App[None], terminal: Terminal) -> list[tuple[str, list[Style]]]:
+    """The details pane's lines on the terminal: text (without the padding) and the style
+    of each character, after checking that the terminal shows what the screen paints."""
+    assert_terminal_shows_the_screen(app, terminal)
+    region = main_screen(app).query_one(MeasureDetails).scrollable_content_region
+    return [
+        (
+            terminal.line(y)[region.x : region.right].rstrip(),
+            [terminal.style(x, y) for x in range(region.x, region.right)],
+        )
+        for y in range(region.y, region.bottom)
+    ]
+
+
+async def test_the_details_paint_the_title_and_headings_bold(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        lines = details_lines_painted(app, terminal)
+        title, styles = lines[0]
+        assert title == "1.2  Open Data Portal"
+        assert all(style.bold for style in styles[: len(title)])
+        assert not any(style.bold for style in styles[len(title) :])  # not the rest of the line
+        status, styles = lines[1]
+        assert status == "Status: Im Zeitplan"
+        assert [bool(style.bold) for style in styles[: len(status)]] == [True] * 8 + [False] * 11
+        headings = {
+            text: styles for text, styles in lines if text in ("Meilensteine", "Verzögerungen")
+        }
+        assert headings
+        for text, styles in headings.items():
+            assert all(style.bold and style.underline for style in styles[: len(text)]), text

@@ -18,7 +18,11 @@ from koordinator.core.views import MeasureDetail
 
 
 def detail_lines(detail: MeasureDetail, field_name: str) -> list[Text]:
-    """Plain Rich text lines (user text is never read as markup)."""
+    """Plain Rich text lines (user text is never read as markup).
+
+    Styles are spans (Text.assemble), not a Text's own style: MeasureDetails renders lines
+    with Text.render, which leaves a Text's own style out.
+    """
     m = detail.measure
     origin = (
         f"Katalog 2019 (beschlossen {german(m.origin_date)})"
@@ -26,7 +30,7 @@ def detail_lines(detail: MeasureDetail, field_name: str) -> list[Text]:
         else f"neu aufgenommen ({german(m.origin_date)})"
     )
     parts: list[Text] = [
-        Text(f"{m.number}  {m.title}", style="bold"),
+        Text.assemble((f"{m.number}  {m.title}", "bold")),
         Text.assemble(("Status: ", "bold"), m.status.label),
         Text.assemble(("Verantwortlich: ", "bold"), m.unit or "(nicht angegeben)"),
         Text.assemble(("Handlungsfeld: ", "bold"), f"{m.field_code} – {field_name}"),
@@ -36,18 +40,18 @@ def detail_lines(detail: MeasureDetail, field_name: str) -> list[Text]:
             ("Geändert: ", "bold"), f"{local_time(m.updated_at)} (Revision {m.revision})"
         ),
         Text(""),
-        Text("Meilensteine", style="bold underline"),
+        Text.assemble(("Meilensteine", "bold underline")),
     ]
     parts += [
         Text(f"[{'x' if ms.done else ' '}] {ms.describe()}" + (f" – {ms.note}" if ms.note else ""))
         for ms in detail.milestones
     ] or [Text("keine")]
-    parts += [Text(""), Text("Verzögerungen", style="bold underline")]
+    parts += [Text(""), Text.assemble(("Verzögerungen", "bold underline"))]
     parts += [
         Text(delay.describe() + (f" – {delay.note}" if delay.note else ""))
         for delay in detail.delays
     ] or [Text("keine")]
-    parts += [Text(""), Text("Verlauf (neueste zuerst)", style="bold underline")]
+    parts += [Text(""), Text.assemble(("Verlauf (neueste zuerst)", "bold underline"))]
     for event in detail.history:
         line = Text.assemble(
             (f"{local_time(event.occurred_at)} {event.author}: ", "dim"), event.summary
