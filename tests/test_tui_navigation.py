@@ -551,3 +551,17 @@ async def test_the_details_paint_the_title_and_headings_bold(catalogue: Catalogu
         assert headings
         for text, styles in headings.items():
             assert all(style.bold and style.underline for style in styles[: len(text)]), text
+
+
+async def test_a_note_with_line_breaks_and_tabs_is_painted_on_lines_of_its_own(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.edit_measure("1.2", note="erste Zeile\r\nzweite\tZeile\nkurz")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        texts = [text for text, _ in details_lines_painted(app, terminal)]
+        start = texts.index("Notiz: erste Zeile")
+        assert texts[start + 1 : start + 3] == ["zweite  Zeile", "kurz"]
+        assert texts[start + 3].startswith("Geändert: ")

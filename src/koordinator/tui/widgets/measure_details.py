@@ -105,8 +105,13 @@ class MeasureDetails(ScrollView, can_focus=True):
         console = self.app.console
         wrapped: list[Text] = []
         for line in self._lines:
-            # Most lines fit: Rich's word wrap is for the few that do not.
-            wrapped.extend(line.wrap(console, width) if line.cell_len > width else [line])
+            # Most lines fit: Rich's word wrap is for the few that do not, and for those
+            # with line breaks or tabs (a note): it splits and expands them.
+            plain = line.plain
+            if line.cell_len > width or "\n" in plain or "\t" in plain:
+                wrapped.extend(line.wrap(console, width))
+            else:
+                wrapped.append(line)
         self._wrapped = wrapped
         self._wrap_width = width
         self._strips.clear()
