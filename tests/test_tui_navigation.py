@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.style import Style
+from rich.text import Text
 from textual.app import App
 
 from koordinator.core.catalogue import Catalogue, number_key
@@ -565,3 +566,43 @@ async def test_a_note_with_line_breaks_and_tabs_is_painted_on_lines_of_its_own(
         start = texts.index("Notiz: erste Zeile")
         assert texts[start + 1 : start + 3] == ["zweite  Zeile", "kurz"]
         assert texts[start + 3].startswith("Geändert: ")
+
+
+def assert_details_painted(app: App[None], terminal: Terminal) -> None:
+    """The details pane on the terminal reads as Rich wraps the highlighted measure's text:
+    every line, not only those the pane repainted for this measure."""
+    details = main_screen(app).query_one(MeasureDetails)
+    width = details.scrollable_content_region.width
+    wrapped = [part.plain.rstrip() for part in Text(details_text(app)).wrap(app.console, width)]
+    top = round(details.scroll_y)
+    painted = [text for text, _ in details_lines_painted(app, terminal)]
+    expected = (wrapped + [""] * len(painted))[top : top + len(painted)]
+    assert painted == expected
+
+
+async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalogue) -> None:
+    # The pane repaints only the lines that differ from the last measure's: the others
+    # must be the same on the terminal too.
+    catalogue.edit_measure("1.3", note="Zeile eins\nZeile zwei\n\nnach einer Leerzeile")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert_details_painted(app, terminal)
+        for key in ["j"] * (ALL - 1) + ["k"] * 5 + ["home", "end", "pageup", "home"]:
+            await pilot.press(key)
+            assert_details_painted(app, terminal)
+        details = main_screen(app).query_one(MeasureDetails)
+        details.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert_details_painted(app, terminal)
+        await pilot.press("j")  # from a scrolled pane
+        assert details.scroll_y == 0
+        assert_details_painted(app, terminal)
+        await pilot.press("o", "2", "j", "slash")
+        await fill(pilot, "filter", "xyzzy")  # nothing: "Keine Maßnahme ausgewählt."
+        assert_details_painted(app, terminal)
+        await fill(pilot, "filter", "")
+        assert_details_painted(app, terminal)
+        await pilot.press("escape", "c", "j")
+        assert_details_painted(app, terminal)
