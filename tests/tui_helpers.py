@@ -18,6 +18,7 @@ from rich.style import Style
 from textual._compositor import CompositorUpdate
 from textual.app import App
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
@@ -239,17 +240,29 @@ def assert_terminal_shows_the_screen(app: App[None], terminal: Terminal) -> None
             assert shown_style == painted_style, f"line {y}, column {x}: {terminal.line(y)!r}"
 
 
+# DataTable's render caches: swapped for empty ones to render a reference from scratch.
+RENDER_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
+
+
 def assert_table_lines_as_datatable(measures: MeasureTable) -> None:
-    """The table's visible lines, from its caches, are those DataTable renders itself."""
+    """The table's visible lines, from its caches, are those DataTable renders from scratch
+    (its own _render_line, with empty caches: nothing MeasureTable cached or prepared)."""
     width = measures.size.width
     scroll_x, scroll_y = measures.scroll_offset
-    for y in range(measures.size.height):
-        line = y + scroll_y if y >= measures.header_height else y
-        ours = measures.render_line(y)
-        datatable = DataTable._render_line(
-            measures, line, scroll_x, scroll_x + width, measures.rich_style
-        )
-        assert cells([ours]) == cells([datatable]), f"table line {y}"
+    lines = [measures.render_line(y) for y in range(measures.size.height)]
+    caches = {name: getattr(measures, name) for name in RENDER_CACHES}
+    try:
+        for name in RENDER_CACHES:
+            setattr(measures, name, LRUCache(1000))
+        for y, ours in enumerate(lines):
+            line = y + scroll_y if y >= measures.header_height else y
+            datatable = DataTable._render_line(
+                measures, line, scroll_x, scroll_x + width, measures.rich_style
+            )
+            assert cells([ours]) == cells([datatable]), f"table line {y}"
+    finally:
+        for name, cache in caches.items():
+            setattr(measures, name, cache)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,7 @@ class MeasureTable(DataTable[str]):
         # cursor and the new details are painted together.  DataTable.RowHighlighted
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
+        self._preparing = False  # _prepare_next_cursor_rows is scheduled
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """One line of the table, cached by whether it is the cursor and the hover row.
@@ -197,6 +198,64 @@ class MeasureTable(DataTable[str]):
         if old.row != new.row:
             self.cursor_moved.publish(self.current_number)
             self._near_the_end(new.row)
+            if not self._preparing:
+                self._preparing = True
+                self.call_after_refresh(self._prepare_next_cursor_rows, new.row >= old.row)
+
+    def _set_hover_cursor(self, active: bool) -> None:
+        # DataTable calls this with False on every cursor key, and repaints the hover row
+        # each time; with no hover shown there is nothing to take away.
+        if active or getattr(self, "_show_hover_cursor", True):
+            super()._set_hover_cursor(active)
+
+    def _prepare_next_cursor_rows(self, downwards: bool) -> None:
+        """Render the rows the next j or k will show, after the screen is painted: the row
+        next to the cursor as it looks under the cursor (on both sides), and the row a move
+        on would scroll into view.
+
+        Rendering a row is DataTable's slowest step (every cell through Rich), and a cursor
+        move needs a row it never rendered: the new cursor row.  DataTable caches a row by
+        the cursor position it was rendered for; this renders those rows for the cursor
+        position after the next move, with DataTable's own method and into its own cache
+        (Textual 8 internals: if they are not there, nothing is prepared).  Not while rows
+        or column widths wait for DataTable's update on idle: widths are not in its keys.
+        """
+        self._preparing = False
+        if (
+            self.cursor_type != "row"
+            or not self.show_cursor
+            or getattr(self, "_require_update_dimensions", True)
+            or getattr(self, "_updated_cells", True)
+        ):
+            return
+        row = self.cursor_row
+        step = 1 if downwards else -1
+        ahead = row + 2 * step
+        rows = [(row + step, row + step), (row - step, row - step)]  # (row, cursor row)
+        try:
+            if self.is_valid_row_index(ahead) and not self.window_region.contains_region(
+                self._get_row_region(ahead)
+            ):
+                rows.insert(1, (ahead, row + step))
+            # Keyed and styled by the state now, as DataTable.render_lines would do it.
+            self._pseudo_class_state = self.get_pseudo_class_state()
+            base_style = self.rich_style  # as render_line passes it
+            for neighbour, cursor_row in rows:
+                if not self.is_valid_row_index(neighbour):
+                    continue
+                row_key = self._row_locations.get_key(neighbour)
+                if row_key is None:
+                    continue
+                for line in range(self.rows[row_key].height):
+                    self._render_line_in_row(
+                        row_key,
+                        line,
+                        base_style,
+                        cursor_location=Coordinate(cursor_row, self.cursor_column),
+                        hover_location=self.hover_coordinate,
+                    )
+        except (AttributeError, TypeError):  # pragma: no cover - another Textual version
+            return
 
     @property
     def current_number(self) -> str | None:
