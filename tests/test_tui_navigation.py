@@ -19,6 +19,7 @@ from snapshot_helpers import benchmark_generator
 from tui_helpers import (
     NUMBER,
     STATUS,
+    TITLE,
     PaintedRow,
     Terminal,
     assert_terminal_shows_the_screen,
@@ -606,3 +607,23 @@ async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalo
         assert_details_painted(app, terminal)
         await pilot.press("escape", "c", "j")
         assert_details_painted(app, terminal)
+
+
+async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
+    catalogue: Catalogue,
+) -> None:
+    # "[/]" made Rich's markup parser raise (the app crashed), "[Beta]" vanished as a style.
+    catalogue.edit_measure("1.2", title="Portal [Beta] [/] [bold]x[/bold]")
+    catalogue.edit_measure("1.3", unit="[FB 12]")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        rows = painted_rows(app, terminal)
+        assert "Portal [Beta] [/] [bold]x[/bo…" in rows[1].text
+        assert "[FB 12]" in rows[2].text
+        assert str(table(app).get_row("1.2")[TITLE]) == "Portal [Beta] [/] [bold]x[/bo…"
+        await pilot.press("j", "o", "o")  # by title
+        assert current_number(app) == "1.2"
+        assert "Portal [Beta]" in details_title(app)
+        assert highlighted(painted_in_order(app, terminal)) == ["1.2"]

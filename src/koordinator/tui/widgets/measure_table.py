@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.signal import Signal
@@ -84,6 +85,13 @@ def delay_cell(measure: MeasureView) -> str:
     return "offen" if measure.open_delays == 1 else f"{measure.open_delays} offen"
 
 
+def _cell(value: str) -> Text:
+    """A cell's text as it is: DataTable reads a str cell as Rich markup, so a title with
+    "[Beta]" lost its brackets and one with "[/]" crashed the app.  (Single-line and
+    unwrapped, as DataTable formats a str cell in a row of height 1.)"""
+    return Text(value, end="", no_wrap=True)
+
+
 def _cells(m: MeasureView) -> tuple[str, ...]:
     """A measure's cells, in the order of COLUMNS."""
     return (
@@ -111,7 +119,7 @@ def _has_line_api() -> bool:
     ]
 
 
-class MeasureTable(DataTable[str]):
+class MeasureTable(DataTable[Text]):
     """Shows measures; the row key is the measure number.  Sorting is by one column."""
 
     BINDINGS = [
@@ -342,7 +350,7 @@ class MeasureTable(DataTable[str]):
             for (key, _label), before, after in zip(
                 COLUMNS, self.get_row(measure.number), _cells(measure), strict=True
             )
-            if before != after
+            if before.plain != after
         }
         if changed:
             self._replace_cells(measure.number, changed)
@@ -363,10 +371,10 @@ class MeasureTable(DataTable[str]):
             lines = self._line_cache
         except AttributeError:  # pragma: no cover - another Textual version
             for key, value in cells.items():
-                self.update_cell(number, key, value)
+                self.update_cell(number, key, _cell(value))
             return
         for key, value in cells.items():
-            data[ColumnKey(key)] = value
+            data[ColumnKey(key)] = _cell(value)
         index = self.get_row_index(number)
         # Cell and row caches are keyed by row key first; the row renderables by
         # (update count, row index); the lines by screen line (cheap to rebuild: all).
@@ -381,7 +389,7 @@ class MeasureTable(DataTable[str]):
 
     def _add_rows(self, measures: list[MeasureView]) -> None:
         for m in measures:
-            self.add_row(*_cells(m), key=m.number)
+            self.add_row(*map(_cell, _cells(m)), key=m.number)
 
     def measure(self, number: str) -> MeasureView | None:
         # By number, not by scanning the list: asked for several times per key (check_action).
