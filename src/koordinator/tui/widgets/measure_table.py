@@ -10,6 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.signal import Signal
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -130,6 +131,8 @@ class MeasureTable(DataTable[Text]):
         Binding("o", "next_sort", "Sortieren", id="sort", show=False),
     ]
 
+    _paint_style: Style | None = None  # rich_style while render_lines runs
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.sort_column = "number"
@@ -142,6 +145,22 @@ class MeasureTable(DataTable[Text]):
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
         self._preparing = False  # _prepare_next_cursor_rows is scheduled
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # DataTable.render_line reads self.rich_style for every line it is asked for, and
+        # that walks the DOM (~40 us; 22 lines when the table scrolls): within one paint
+        # it cannot change, so it is read once.
+        self._paint_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        if self._paint_style is not None:
+            return self._paint_style
+        return super().rich_style
 
     def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
         """One line of the table, cached by whether it is the cursor and the hover row.
