@@ -627,3 +627,43 @@ async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
         assert current_number(app) == "1.2"
         assert "Portal [Beta]" in details_title(app)
         assert highlighted(painted_in_order(app, terminal)) == ["1.2"]
+
+
+async def test_a_resized_terminal_is_painted_whole_in_either_layout(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j")
+        # Wide (details beside the table), narrow, and back; a move after each.
+        for size, expected in (((160, 40), "1.4"), ((90, 30), "1.5"), (SIZE, "1.6")):
+            terminal.resize(*size)
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            assert_details_painted(app, terminal)
+            await pilot.press("j")
+            assert current_number(app) == expected
+            assert highlighted(painted_in_order(app, terminal)) == [expected]
+            assert_details_painted(app, terminal)
+
+
+async def test_a_cursor_move_sends_only_the_two_rows_and_the_changed_detail_lines(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        measures = table(app)
+        details = main_screen(app).query_one(MeasureDetails)
+        first_row = measures.scrollable_content_region.y + measures.header_height
+        for key, rows in (("j", {0, 1}), ("j", {1, 2}), ("k", {1, 2})):
+            terminal.written.clear()
+            await pilot.press(key)
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            in_table = {y for y in terminal.written if y in measures.region.line_range}
+            assert in_table == {first_row + row for row in rows}, key
+            # Of the details, at most its content lines (not its border with the title).
+            in_details = {y for y in terminal.written if y in details.region.line_range}
+            content = details.scrollable_content_region
+            assert in_details and all(content.y <= y < content.bottom for y in in_details)

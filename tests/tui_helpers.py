@@ -171,6 +171,7 @@ class Terminal:
 
     def __init__(self, width: int, height: int) -> None:
         self.cells = [[(" ", Style.null())] * width for _ in range(height)]
+        self.written: set[int] = set()  # the lines written to (clear it to watch the next)
 
     @classmethod
     def attach(cls, app: App[None], size: tuple[int, int]) -> Terminal:
@@ -200,10 +201,15 @@ class Terminal:
                     continue
                 width = cell_len(character)
                 if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
+                    self.written.add(y)
                     self.cells[y][x] = (character, segment.style or Style.null())
                     if width == 2 and x + 1 < len(self.cells[y]):
                         self.cells[y][x + 1] = ("", segment.style or Style.null())
                 x += width
+
+    def resize(self, width: int, height: int) -> None:
+        """A terminal of the new size (the app repaints all of it after a resize)."""
+        self.cells = [[(" ", Style.null())] * width for _ in range(height)]
 
     def text(self) -> str:
         return "\n".join("".join(character for character, _ in line) for line in self.cells)
