@@ -145,6 +145,8 @@ class MeasureTable(DataTable[Text]):
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
         self._preparing = False  # _prepare_next_cursor_rows is scheduled
+        self._downwards = True  # the cursor's last move
+        self._placed = False  # the cursor was put on its row, not moved by one
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DataTable.render_line reads self.rich_style for every line it is asked for, and
@@ -225,9 +227,16 @@ class MeasureTable(DataTable[Text]):
         if old.row != new.row:
             self.cursor_moved.publish(self.current_number)
             self._near_the_end(new.row)
-            if not self._preparing:
-                self._preparing = True
-                self.call_after_refresh(self._prepare_next_cursor_rows, new.row >= old.row)
+            self._prepare_after_refresh(new.row - old.row)
+
+    def _prepare_after_refresh(self, step: int = 0) -> None:
+        """Have _prepare_next_cursor_rows run once the screen is painted; `step` is the
+        cursor's last move (0: the list was replaced)."""
+        self._downwards = step >= 0
+        self._placed = self._placed or abs(step) != 1
+        if not self._preparing:
+            self._preparing = True
+            self.call_after_refresh(self._prepare_next_cursor_rows)
 
     def _set_hover_cursor(self, active: bool) -> None:
         # DataTable calls this with False on every cursor key, and repaints the hover row
@@ -235,10 +244,11 @@ class MeasureTable(DataTable[Text]):
         if active or getattr(self, "_show_hover_cursor", True):
             super()._set_hover_cursor(active)
 
-    def _prepare_next_cursor_rows(self, downwards: bool) -> None:
+    def _prepare_next_cursor_rows(self) -> None:
         """Render the rows the next j or k will show, after the screen is painted: the row
-        next to the cursor as it looks under the cursor (on both sides), and the row a move
-        on would scroll into view.
+        next to the cursor as it looks under the cursor (on both sides), the row a move on
+        would scroll into view, and - if the cursor was put there rather than moved by one
+        row (a new list, a page, End) - its row as it looks without the cursor.
 
         Rendering a row is DataTable's slowest step (every cell through Rich), and a cursor
         move needs a row it never rendered: the new cursor row.  DataTable caches a row by
@@ -248,6 +258,7 @@ class MeasureTable(DataTable[Text]):
         or column widths wait for DataTable's update on idle: widths are not in its keys.
         """
         self._preparing = False
+        downwards, placed, self._placed = self._downwards, self._placed, False
         if (
             self.cursor_type != "row"
             or not self.show_cursor
@@ -259,6 +270,8 @@ class MeasureTable(DataTable[Text]):
         step = 1 if downwards else -1
         ahead = row + 2 * step
         rows = [(row + step, row + step), (row - step, row - step)]  # (row, cursor row)
+        if placed:  # else its row was rendered without the cursor before it came
+            rows += [(row, row + step), (row, row - step)]
         try:
             if self.is_valid_row_index(ahead) and not self.window_region.contains_region(
                 self._get_row_region(ahead)
@@ -268,7 +281,7 @@ class MeasureTable(DataTable[Text]):
             self._pseudo_class_state = self.get_pseudo_class_state()
             base_style = self.rich_style  # as render_line passes it
             for neighbour, cursor_row in rows:
-                if not self.is_valid_row_index(neighbour):
+                if not (self.is_valid_row_index(neighbour) and self.is_valid_row_index(cursor_row)):
                     continue
                 row_key = self._row_locations.get_key(neighbour)
                 if row_key is None:
@@ -299,6 +312,7 @@ class MeasureTable(DataTable[Text]):
         if keep is not None:
             self.go_to(keep)
         self._update_title()
+        self._prepare_after_refresh()  # the first j after a new list, too
 
     def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """The complete list after its first page: kept if the shown rows are its start."""
