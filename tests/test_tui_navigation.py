@@ -527,7 +527,7 @@ def details_lines_painted(app: App[None], terminal: Terminal) -> list[tuple[str,
     region = main_screen(app).query_one(MeasureDetails).scrollable_content_region
     return [
         (
-            terminal.line(y)[region.x : region.right].rstrip(),
+            terminal.line(y, region.x, region.right).rstrip(),
             [terminal.style(x, y) for x in range(region.x, region.right)],
         )
         for y in range(region.y, region.bottom)
@@ -627,6 +627,21 @@ async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
         assert current_number(app) == "1.2"
         assert "Portal [Beta]" in details_title(app)
         assert highlighted(painted_in_order(app, terminal)) == ["1.2"]
+
+
+async def test_wide_and_combining_characters_are_painted_in_table_and_details(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.edit_measure("1.2", title="Daten 漢字 Cafe\u0301", note="漢字 " * 40)
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("j", "j", "k", "k"):
+            await pilot.press(key)
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            assert_details_painted(app, terminal)
+            if current_number(app) == "1.2":
+                assert details_title(app) == "1.2  Daten 漢字 Cafe\u0301"
 
 
 async def test_a_resized_terminal_is_painted_whole_in_either_layout(catalogue: Catalogue) -> None:

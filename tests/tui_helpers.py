@@ -200,6 +200,10 @@ class Terminal:
                     x, y = 0, y + 1
                     continue
                 width = cell_len(character)
+                if width == 0 and 0 <= y < len(self.cells) and 0 < x <= len(self.cells[y]):
+                    previous, style = self.cells[y][x - 1]  # a combining accent
+                    self.cells[y][x - 1] = (previous + character, style)
+                    continue
                 if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
                     self.written.add(y)
                     self.cells[y][x] = (character, segment.style or Style.null())
@@ -214,24 +218,34 @@ class Terminal:
     def text(self) -> str:
         return "\n".join("".join(character for character, _ in line) for line in self.cells)
 
-    def line(self, y: int) -> str:
-        return "".join(character for character, _ in self.cells[y])
+    def line(self, y: int, start: int = 0, end: int | None = None) -> str:
+        """The text of line `y`, or of its cells from `start` to `end`."""
+        return "".join(character for character, _ in self.cells[y][start:end])
 
     def style(self, x: int, y: int) -> Style:
         return self.cells[y][x][1]
 
 
 def cells(strips: Iterable[Strip]) -> list[list[tuple[str, Style]]]:
-    """Strips as lines of (character, style) cells."""
-    return [
-        [
-            (character, segment.style or Style.null())
-            for segment in strip
-            if not segment.control
-            for character in segment.text
-        ]
-        for strip in strips
-    ]
+    """Strips as lines of (character, style) cells, as Terminal holds them: a wide
+    character takes two cells (the second empty), an accent joins its letter's."""
+    lines = []
+    for strip in strips:
+        line: list[tuple[str, Style]] = []
+        for segment in strip:
+            if segment.control:
+                continue
+            style = segment.style or Style.null()
+            for character in segment.text:
+                width = cell_len(character)
+                if width == 0 and line:
+                    line[-1] = (line[-1][0] + character, line[-1][1])
+                    continue
+                line.append((character, style))
+                if width == 2:
+                    line.append(("", style))
+        lines.append(line)
+    return lines
 
 
 def assert_terminal_shows_the_screen(app: App[None], terminal: Terminal) -> None:
@@ -292,7 +306,7 @@ def painted_rows(app: App[None], terminal: Terminal) -> list[PaintedRow]:
     hover = measures.get_component_rich_style("datatable--hover").bgcolor
     rows = []
     for y in range(region.y + measures.header_height, region.bottom):
-        text = terminal.line(y)[region.x : region.right]
+        text = terminal.line(y, region.x, region.right)
         if not text.strip():
             continue  # below the last row
         background = terminal.style(region.x + 1, y).bgcolor
