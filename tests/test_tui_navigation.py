@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.style import Style
+from rich.text import Text
+from textual.app import App
+
 from koordinator.core.catalogue import Catalogue, number_key
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
@@ -15,13 +19,19 @@ from snapshot_helpers import benchmark_generator
 from tui_helpers import (
     NUMBER,
     STATUS,
+    TITLE,
+    PaintedRow,
+    Terminal,
+    assert_terminal_shows_the_screen,
     current_number,
     details_text,
     details_title,
     field_labels,
     fill,
+    highlighted,
     main_screen,
     other_catalogue,
+    painted_rows,
     read_measure,
     row_numbers,
     screen_text,
@@ -31,6 +41,7 @@ from tui_helpers import (
 )
 
 ALL = 49
+SIZE = (120, 40)
 
 
 def by_title(catalogue: Catalogue) -> list[str]:
@@ -117,16 +128,19 @@ async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
     with other_catalogue(path, author="testerin") as catalogue:
         numbers = [m.number for m in catalogue.list_measures()]
         app = make_app(catalogue)
-        async with app.run_test(size=(120, 40)) as pilot:
+        terminal = Terminal.attach(app, SIZE)
+        async with app.run_test(size=SIZE) as pilot:
             measures = table(app)
             await pilot.press("j")
             assert current_number(app) == numbers[1]
             assert details_title(app).startswith(f"{numbers[1]}  ")
             await wait_until(pilot, lambda: "Maßnahmen (500)" in str(measures.border_title))
             assert "Maßnahmen (500)" in str(measures.border_title)  # the whole list is read
-            # Paging down never runs out of rows before the last measure.
+            # Paging down never runs out of rows before the last measure; rows added on the
+            # way (which may widen columns) are painted as the table renders them.
             for _ in range(40):
                 await pilot.press("pagedown")
+                assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
             assert current_number(app) == numbers[-1]
             assert row_numbers(app) == numbers
             await pilot.press("home")
@@ -354,3 +368,321 @@ async def test_clicking_a_header_sorts_by_that_column(catalogue: Catalogue) -> N
         numbers = row_numbers(app)
         assert numbers.index("1.2") < numbers.index("1.10")
         assert [str(measures.get_row_at(i)[NUMBER]) for i in range(3)] == ["1.1", "1.2", "1.3"]
+
+
+# --- what the terminal is sent ------------------------------------------------------------
+# The table renders a line again only if its cursor or hover state changed (and the details
+# only for a new measure): these tests check what was painted on the terminal, row by row,
+# against what the screen shows and what DataTable itself would render (painted_rows).
+
+
+def painted_in_order(app: App[None], terminal: Terminal) -> list[PaintedRow]:
+    """The painted rows, checked to be the table's rows in its order (a run of them)."""
+    rows = painted_rows(app, terminal)
+    numbers = row_numbers(app)
+    shown = [row.number for row in rows]
+    start = numbers.index(shown[0])
+    assert shown == numbers[start : start + len(shown)]
+    return rows
+
+
+async def test_a_cursor_move_paints_the_old_row_plain_and_the_new_one_highlighted(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()  # the focus on the table, painted
+        assert highlighted(painted_rows(app, terminal)) == ["1.1"]
+        keys = ["j", "j", "k", "down", "up", "j"] + ["j"] * 24  # the last ones scroll
+        keys += ["pagedown", "pagedown", "pageup", "end", "k", "home", "ctrl+end", "ctrl+home"]
+        for key in keys:
+            before = current_number(app)
+            await pilot.press(key)
+            after = current_number(app)
+            rows = painted_in_order(app, terminal)
+            assert highlighted(rows) == [after], key
+            if before != after and before in [row.number for row in rows]:
+                assert not next(row for row in rows if row.number == before).cursor, key
+        assert current_number(app) == "1.1"
+
+
+async def test_a_changed_status_is_painted_in_its_row_which_keeps_the_cursor(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        await pilot.press("s", "e")
+        await pilot.pause()
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.2"]
+        assert "Etabliert" in rows[1].text and "Im Zeitplan" not in rows[1].text
+        # Away and back: the row is painted from the cache with the new status.
+        await pilot.press("j", "j", "k", "k")
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.2"]
+        assert "Etabliert" in rows[1].text
+        await pilot.press("j")
+        rows = painted_rows(app, terminal)
+        assert highlighted(rows) == ["1.3"]
+        assert "Etabliert" in rows[1].text and not rows[1].cursor
+
+
+async def test_sorting_filtering_and_a_theme_repaint_every_row(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j")
+        await pilot.press("o")  # by status: 1.3 (Verzögert) moves down, the view with it
+        assert highlighted(painted_in_order(app, terminal)) == ["1.3"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("o", "o", "o", "o", "o")  # back to numbers
+        assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+
+        await pilot.press("3")  # a field: other rows at the same lines
+        rows = painted_rows(app, terminal)
+        assert [row.number for row in rows] == row_numbers(app)
+        assert highlighted(rows) == ["3.1"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["3.2"]
+        await pilot.press("slash")
+        await fill(pilot, "filter", "Feuerwehr")
+        await pilot.press("enter")
+        rows = painted_rows(app, terminal)
+        assert [row.number for row in rows] == ["3.5", "3.8", "3.9"]
+        assert highlighted(rows) == ["3.5"]
+        await pilot.press("escape", "0")
+        assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+
+        # High contrast: every row in the new colours (checked against DataTable's own
+        # rendering and the new cursor colour by painted_rows).
+        cursor_before = table(app).get_component_rich_style("datatable--cursor")
+        await pilot.press("c")
+        assert table(app).get_component_rich_style("datatable--cursor") != cursor_before
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+        await pilot.press("c")
+        assert table(app).get_component_rich_style("datatable--cursor") == cursor_before
+        assert highlighted(painted_rows(app, terminal)) == [current_number(app)]
+
+
+async def test_the_cursor_row_is_painted_in_the_blurred_style_when_the_table_loses_focus(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        measures = table(app)
+        await pilot.press("j")
+        focused = measures.get_component_rich_style("datatable--cursor")
+        await pilot.press("tab")  # to the details
+        assert not measures.has_focus
+        assert measures.get_component_rich_style("datatable--cursor") != focused
+        assert highlighted(painted_rows(app, terminal)) == ["1.2"]
+        await pilot.press("shift+tab")
+        assert measures.get_component_rich_style("datatable--cursor") == focused
+        assert highlighted(painted_rows(app, terminal)) == ["1.2"]
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["1.3"]
+
+
+async def test_the_mouse_hover_leaves_no_row_painted_behind(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        measures = table(app)
+
+        def hovered() -> list[str]:
+            return [row.number for row in painted_rows(app, terminal) if row.hover]
+
+        # Offsets are in the table (its border is one line, the header another).
+        await pilot.hover(MeasureTable, offset=(3, 6))  # the row of 1.5
+        await pilot.hover(MeasureTable, offset=(40, 6))  # the same row, another column
+        assert hovered() == ["1.5"]
+        await pilot.hover(MeasureTable, offset=(40, 8))  # 1.7, in another column
+        assert hovered() == ["1.7"]
+        await pilot.hover(MeasureTable, offset=(3, 3))  # 1.2
+        assert hovered() == ["1.2"]
+        await pilot.press("j")  # keys hide the hover
+        rows = painted_rows(app, terminal)
+        assert not [row.number for row in rows if row.hover]
+        assert highlighted(rows) == ["1.2"]
+        await pilot.hover(MeasureTable, offset=(40, 5))  # 1.4
+        assert hovered() == ["1.4"]
+        await pilot.hover(MeasureTable, offset=(40, 1))  # the header
+        assert hovered() == []
+        assert measures.hover_row == -1
+        await pilot.press("j")
+        assert highlighted(painted_rows(app, terminal)) == ["1.3"]
+
+
+def details_lines_painted(app: App[None], terminal: Terminal) -> list[tuple[str, list[Style]]]:
+    """The details pane's lines on the terminal: text (without the padding) and the style
+    of each character, after checking that the terminal shows what the screen paints."""
+    assert_terminal_shows_the_screen(app, terminal)
+    region = main_screen(app).query_one(MeasureDetails).scrollable_content_region
+    return [
+        (
+            terminal.line(y, region.x, region.right).rstrip(),
+            [terminal.style(x, y) for x in range(region.x, region.right)],
+        )
+        for y in range(region.y, region.bottom)
+    ]
+
+
+async def test_the_details_paint_the_title_and_headings_bold(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        lines = details_lines_painted(app, terminal)
+        title, styles = lines[0]
+        assert title == "1.2  Open Data Portal"
+        assert all(style.bold for style in styles[: len(title)])
+        assert not any(style.bold for style in styles[len(title) :])  # not the rest of the line
+        status, styles = lines[1]
+        assert status == "Status: Im Zeitplan"
+        assert [bool(style.bold) for style in styles[: len(status)]] == [True] * 8 + [False] * 11
+        headings = {
+            text: styles for text, styles in lines if text in ("Meilensteine", "Verzögerungen")
+        }
+        assert headings
+        for text, styles in headings.items():
+            assert all(style.bold and style.underline for style in styles[: len(text)]), text
+
+
+async def test_a_note_with_line_breaks_and_tabs_is_painted_on_lines_of_its_own(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.edit_measure("1.2", note="erste Zeile\r\nzweite\tZeile\nkurz")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j")
+        texts = [text for text, _ in details_lines_painted(app, terminal)]
+        start = texts.index("Notiz: erste Zeile")
+        assert texts[start + 1 : start + 3] == ["zweite  Zeile", "kurz"]
+        assert texts[start + 3].startswith("Geändert: ")
+
+
+def assert_details_painted(app: App[None], terminal: Terminal) -> None:
+    """The details pane on the terminal reads as Rich wraps the highlighted measure's text:
+    every line, not only those the pane repainted for this measure."""
+    details = main_screen(app).query_one(MeasureDetails)
+    width = details.scrollable_content_region.width
+    wrapped = [part.plain.rstrip() for part in Text(details_text(app)).wrap(app.console, width)]
+    top = round(details.scroll_y)
+    painted = [text for text, _ in details_lines_painted(app, terminal)]
+    expected = (wrapped + [""] * len(painted))[top : top + len(painted)]
+    assert painted == expected
+
+
+async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalogue) -> None:
+    # The pane repaints only the lines that differ from the last measure's: the others
+    # must be the same on the terminal too.
+    catalogue.edit_measure("1.3", note="Zeile eins\nZeile zwei\n\nnach einer Leerzeile")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert_details_painted(app, terminal)
+        for key in ["j"] * (ALL - 1) + ["k"] * 5 + ["home", "end", "pageup", "home"]:
+            await pilot.press(key)
+            assert_details_painted(app, terminal)
+        details = main_screen(app).query_one(MeasureDetails)
+        details.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert_details_painted(app, terminal)
+        await pilot.press("j")  # from a scrolled pane
+        assert details.scroll_y == 0
+        assert_details_painted(app, terminal)
+        await pilot.press("o", "2", "j", "slash")
+        await fill(pilot, "filter", "xyzzy")  # nothing: "Keine Maßnahme ausgewählt."
+        assert_details_painted(app, terminal)
+        await fill(pilot, "filter", "")
+        assert_details_painted(app, terminal)
+        await pilot.press("escape", "c", "j")
+        assert_details_painted(app, terminal)
+
+
+async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
+    catalogue: Catalogue,
+) -> None:
+    # "[/]" made Rich's markup parser raise (the app crashed), "[Beta]" vanished as a style.
+    catalogue.edit_measure("1.2", title="Portal [Beta] [/] [bold]x[/bold]")
+    catalogue.edit_measure("1.3", unit="[FB 12]")
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        rows = painted_rows(app, terminal)
+        assert "Portal [Beta] [/] [bold]x[/bo…" in rows[1].text
+        assert "[FB 12]" in rows[2].text
+        assert str(table(app).get_row("1.2")[TITLE]) == "Portal [Beta] [/] [bold]x[/bo…"
+        await pilot.press("j", "o", "o")  # by title
+        assert current_number(app) == "1.2"
+        assert "Portal [Beta]" in details_title(app)
+        assert highlighted(painted_in_order(app, terminal)) == ["1.2"]
+
+
+async def test_wide_and_combining_characters_are_painted_in_table_and_details(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.edit_measure("1.2", title="Daten 漢字 Cafe\u0301", note="漢字 " * 40)
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        for key in ("j", "j", "k", "k"):
+            await pilot.press(key)
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            assert_details_painted(app, terminal)
+            if current_number(app) == "1.2":
+                assert details_title(app) == "1.2  Daten 漢字 Cafe\u0301"
+
+
+async def test_a_resized_terminal_is_painted_whole_in_either_layout(catalogue: Catalogue) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("j", "j")
+        # Wide (details beside the table), narrow, and back; a move after each.
+        for size, expected in (((160, 40), "1.4"), ((90, 30), "1.5"), (SIZE, "1.6")):
+            terminal.resize(*size)
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            assert_details_painted(app, terminal)
+            await pilot.press("j")
+            assert current_number(app) == expected
+            assert highlighted(painted_in_order(app, terminal)) == [expected]
+            assert_details_painted(app, terminal)
+
+
+async def test_a_cursor_move_sends_only_the_two_rows_and_the_changed_detail_lines(
+    catalogue: Catalogue,
+) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(50):  # until the start-up paints (focus, sizes) are done
+            terminal.written.clear()
+            await pilot.pause(0.05)
+            if not terminal.written:
+                break
+        measures = table(app)
+        details = main_screen(app).query_one(MeasureDetails)
+        first_row = measures.scrollable_content_region.y + measures.header_height
+        for key, rows in (("j", {0, 1}), ("j", {1, 2}), ("k", {1, 2})):
+            terminal.written.clear()
+            await pilot.press(key)
+            assert highlighted(painted_in_order(app, terminal)) == [current_number(app)]
+            in_table = {y for y in terminal.written if y in measures.region.line_range}
+            assert in_table == {first_row + row for row in rows}, key
+            # Of the details, at most its content lines (not its border with the title).
+            in_details = {y for y in terminal.written if y in details.region.line_range}
+            content = details.scrollable_content_region
+            assert in_details and all(content.y <= y < content.bottom for y in in_details)

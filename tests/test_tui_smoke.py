@@ -12,6 +12,6 @@ async def test_main_screen_lists_the_catalogue(catalogue: Catalogue) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(MeasureTable)
         assert table.row_count == 49
-        assert table.get_row("1.1")[1] == "Etabliert"
+        assert str(table.get_row("1.1")[1]) == "Etabliert"
         await pilot.press("q")
     assert app.return_code == 0

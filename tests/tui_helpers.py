@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import ControlType
+from rich.style import Style
+from textual._compositor import CompositorUpdate
 from textual.app import App
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.strip import Strip
+from textual.widgets import DataTable, Input, Static
 
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, open_database
@@ -151,3 +159,161 @@ async def wait_until(
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         await pilot.pause(0.05)
+
+
+class Terminal:
+    """The cells of a terminal that the app's screen updates are written to.
+
+    `screen_text` renders what the screen's widgets would paint now; this holds what was
+    sent (only the regions the app considered changed), so a line that the app forgot to
+    repaint shows here with its old content or highlight.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[(" ", Style.null())] * width for _ in range(height)]
+        self.written: set[int] = set()  # the lines written to (clear it to watch the next)
+
+    @classmethod
+    def attach(cls, app: App[None], size: tuple[int, int]) -> Terminal:
+        """A terminal of `size` receiving what `app` displays (call before run_test)."""
+        terminal = cls(*size)
+        display = app._display
+
+        def display_and_record(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, CompositorUpdate) and app._running and not app._batch_count:
+                terminal.write(renderable, app.console)
+            display(screen, renderable)
+
+        app._display = display_and_record  # type: ignore[method-assign]
+        return terminal
+
+    def write(self, update: CompositorUpdate, console: Console) -> None:
+        x = y = 0
+        for segment in update.__rich_console__(console, console.options):
+            if segment.control:
+                for control in segment.control:
+                    if control[0] == ControlType.CURSOR_MOVE_TO:
+                        x, y = int(control[1]), int(control[2])
+                continue
+            for character in segment.text:
+                if character == "\n":
+                    x, y = 0, y + 1
+                    continue
+                width = cell_len(character)
+                if width == 0 and 0 <= y < len(self.cells) and 0 < x <= len(self.cells[y]):
+                    previous, style = self.cells[y][x - 1]  # a combining accent
+                    self.cells[y][x - 1] = (previous + character, style)
+                    continue
+                if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
+                    self.written.add(y)
+                    self.cells[y][x] = (character, segment.style or Style.null())
+                    if width == 2 and x + 1 < len(self.cells[y]):
+                        self.cells[y][x + 1] = ("", segment.style or Style.null())
+                x += width
+
+    def resize(self, width: int, height: int) -> None:
+        """A terminal of the new size (the app repaints all of it after a resize)."""
+        self.cells = [[(" ", Style.null())] * width for _ in range(height)]
+
+    def text(self) -> str:
+        return "\n".join("".join(character for character, _ in line) for line in self.cells)
+
+    def line(self, y: int, start: int = 0, end: int | None = None) -> str:
+        """The text of line `y`, or of its cells from `start` to `end`."""
+        return "".join(character for character, _ in self.cells[y][start:end])
+
+    def style(self, x: int, y: int) -> Style:
+        return self.cells[y][x][1]
+
+
+def cells(strips: Iterable[Strip]) -> list[list[tuple[str, Style]]]:
+    """Strips as lines of (character, style) cells, as Terminal holds them: a wide
+    character takes two cells (the second empty), an accent joins its letter's."""
+    lines = []
+    for strip in strips:
+        line: list[tuple[str, Style]] = []
+        for segment in strip:
+            if segment.control:
+                continue
+            style = segment.style or Style.null()
+            for character in segment.text:
+                width = cell_len(character)
+                if width == 0 and line:
+                    line[-1] = (line[-1][0] + character, line[-1][1])
+                    continue
+                line.append((character, style))
+                if width == 2:
+                    line.append(("", style))
+        lines.append(line)
+    return lines
+
+
+def assert_terminal_shows_the_screen(app: App[None], terminal: Terminal) -> None:
+    """Every cell the terminal was sent is what the screen's widgets paint now: no region
+    was left out of a repaint (text and style)."""
+    screen = cells(app.screen._compositor.render_strips())
+    for y, (shown, painted) in enumerate(zip(terminal.cells, screen, strict=True)):
+        assert [c for c, _ in shown] == [c for c, _ in painted], f"line {y}: text"
+        for x, ((_, shown_style), (_, painted_style)) in enumerate(
+            zip(shown, painted, strict=True)
+        ):
+            assert shown_style == painted_style, f"line {y}, column {x}: {terminal.line(y)!r}"
+
+
+# DataTable's render caches: swapped for empty ones to render a reference from scratch.
+RENDER_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
+
+
+def assert_table_lines_as_datatable(measures: MeasureTable) -> None:
+    """The table's visible lines, from its caches, are those DataTable renders from scratch
+    (its own _render_line, with empty caches: nothing MeasureTable cached or prepared)."""
+    width = measures.size.width
+    scroll_x, scroll_y = measures.scroll_offset
+    lines = [measures.render_line(y) for y in range(measures.size.height)]
+    caches = {name: getattr(measures, name) for name in RENDER_CACHES}
+    try:
+        for name in RENDER_CACHES:
+            setattr(measures, name, LRUCache(1000))
+        for y, ours in enumerate(lines):
+            line = y + scroll_y if y >= measures.header_height else y
+            datatable = DataTable._render_line(
+                measures, line, scroll_x, scroll_x + width, measures.rich_style
+            )
+            assert cells([ours]) == cells([datatable]), f"table line {y}"
+    finally:
+        for name, cache in caches.items():
+            setattr(measures, name, cache)
+
+
+@dataclass(frozen=True)
+class PaintedRow:
+    """A measure's row as the terminal shows it."""
+
+    number: str
+    text: str
+    cursor: bool  # painted in the cursor's colours
+    hover: bool  # painted in the mouse hover's colours
+
+
+def painted_rows(app: App[None], terminal: Terminal) -> list[PaintedRow]:
+    """The table's rows on the terminal, top to bottom (after checking that the terminal
+    shows what the screen paints, and the table what DataTable would)."""
+    assert_terminal_shows_the_screen(app, terminal)
+    measures = table(app)
+    assert_table_lines_as_datatable(measures)
+    region = measures.scrollable_content_region
+    cursor = measures.get_component_rich_style("datatable--cursor").bgcolor
+    hover = measures.get_component_rich_style("datatable--hover").bgcolor
+    rows = []
+    for y in range(region.y + measures.header_height, region.bottom):
+        text = terminal.line(y, region.x, region.right)
+        if not text.strip():
+            continue  # below the last row
+        background = terminal.style(region.x + 1, y).bgcolor
+        rows.append(PaintedRow(text.split()[0], text, background == cursor, background == hover))
+    return rows
+
+
+def highlighted(rows: list[PaintedRow]) -> list[str]:
+    """The numbers of the rows painted with the cursor."""
+    return [row.number for row in rows if row.cursor]

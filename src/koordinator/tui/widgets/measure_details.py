@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+from rich.console import Console
+from rich.control import strip_control_codes
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -16,46 +19,170 @@ from textual.widget import Widget
 from koordinator.core.dates import german, local_time
 from koordinator.core.views import MeasureDetail
 
+try:  # where Rich's word wrap finds its breaks (a private module, there since Rich 10)
+    from rich._wrap import divide_line
+except ImportError:  # pragma: no cover - another Rich version: Text.wrap for every long line
+    divide_line = None
 
-def detail_lines(detail: MeasureDetail, field_name: str) -> list[Text]:
-    """Plain Rich text lines (user text is never read as markup)."""
+# A line of the pane as pieces of text and their styles (None: the pane's own).  Plain
+# tuples, not Rich Text: a new measure's fifteen-odd lines are built, wrapped and turned
+# into segments on every cursor move, and Text did that several times slower.
+Span = tuple[str, Style | None]
+Line = tuple[Span, ...]
+
+BOLD = Style(bold=True)
+HEADING = Style(bold=True, underline=True)
+DIM = Style(dim=True)
+
+
+def line(*pieces: str | Span) -> Line:
+    """A line of user text (never read as markup); control codes (a carriage return) are
+    removed, as Rich's Text removes them."""
+    return tuple(
+        (strip_control_codes(piece), None)
+        if isinstance(piece, str)
+        else (strip_control_codes(piece[0]), piece[1])
+        for piece in pieces
+    )
+
+
+def plain(text: Line) -> str:
+    return "".join(piece for piece, _ in text)
+
+
+def detail_lines(detail: MeasureDetail, field_name: str) -> list[Line]:
+    """The pane's lines, before wrapping; a note may hold line breaks (split when wrapped)."""
     m = detail.measure
     origin = (
         f"Katalog 2019 (beschlossen {german(m.origin_date)})"
         if m.origin == "catalog"
         else f"neu aufgenommen ({german(m.origin_date)})"
     )
-    parts: list[Text] = [
-        Text(f"{m.number}  {m.title}", style="bold"),
-        Text.assemble(("Status: ", "bold"), m.status.label),
-        Text.assemble(("Verantwortlich: ", "bold"), m.unit or "(nicht angegeben)"),
-        Text.assemble(("Handlungsfeld: ", "bold"), f"{m.field_code} – {field_name}"),
-        Text.assemble(("Herkunft: ", "bold"), origin),
-        Text.assemble(("Notiz: ", "bold"), m.note or "–"),
-        Text.assemble(
-            ("Geändert: ", "bold"), f"{local_time(m.updated_at)} (Revision {m.revision})"
-        ),
-        Text(""),
-        Text("Meilensteine", style="bold underline"),
+    blank = line()
+    parts: list[Line] = [
+        line((f"{m.number}  {m.title}", BOLD)),
+        line(("Status: ", BOLD), m.status.label),
+        line(("Verantwortlich: ", BOLD), m.unit or "(nicht angegeben)"),
+        line(("Handlungsfeld: ", BOLD), f"{m.field_code} – {field_name}"),
+        line(("Herkunft: ", BOLD), origin),
+        line(("Notiz: ", BOLD), m.note or "–"),
+        line(("Geändert: ", BOLD), f"{local_time(m.updated_at)} (Revision {m.revision})"),
+        blank,
+        line(("Meilensteine", HEADING)),
     ]
     parts += [
-        Text(f"[{'x' if ms.done else ' '}] {ms.describe()}" + (f" – {ms.note}" if ms.note else ""))
+        line(f"[{'x' if ms.done else ' '}] {ms.describe()}" + (f" – {ms.note}" if ms.note else ""))
         for ms in detail.milestones
-    ] or [Text("keine")]
-    parts += [Text(""), Text("Verzögerungen", style="bold underline")]
+    ] or [line("keine")]
+    parts += [blank, line(("Verzögerungen", HEADING))]
     parts += [
-        Text(delay.describe() + (f" – {delay.note}" if delay.note else ""))
+        line(delay.describe() + (f" – {delay.note}" if delay.note else ""))
         for delay in detail.delays
-    ] or [Text("keine")]
-    parts += [Text(""), Text("Verlauf (neueste zuerst)", style="bold underline")]
+    ] or [line("keine")]
+    parts += [blank, line(("Verlauf (neueste zuerst)", HEADING))]
     for event in detail.history:
-        line = Text.assemble(
-            (f"{local_time(event.occurred_at)} {event.author}: ", "dim"), event.summary
+        note = f" – {event.note}" if event.note else ""
+        parts.append(
+            line((f"{local_time(event.occurred_at)} {event.author}: ", DIM), event.summary + note)
         )
-        if event.note:
-            line.append(f" – {event.note}")
-        parts.append(line)
     return parts
+
+
+# --- wrapping: Rich's word wrap (Text.wrap, as the pane used it) on lines of spans.  The
+# breaks come from Rich's own divide_line; tests compare what is painted, cell by cell,
+# with Text.wrap and Text.render.
+
+
+def wrap(text: Line, width: int, console: Console) -> list[Line]:
+    """`text` as lines of `width` cells: split at line breaks, tabs expanded, broken between
+    words (a word longer than a line is folded).  Spaces after a line's last word may reach
+    beyond `width`; render_strip cuts them off, as Text.wrap did."""
+    whole = plain(text)
+    if "\n" not in whole and "\t" not in whole and cell_len(whole) <= width:
+        return [text]  # nearly every line
+    return [wrapped for part in _split_lines(text) for wrapped in _wrap_part(part, width, console)]
+
+
+def _split_lines(text: Line) -> list[Line]:
+    """Split at line breaks (Text.split("\\n", allow_blank=True))."""
+    lines: list[list[Span]] = [[]]
+    for piece, style in text:
+        first, *others = piece.split("\n")
+        lines[-1].append((first, style))
+        lines += [[(other, style)] for other in others]
+    return [tuple(spans) for spans in lines]
+
+
+def _wrap_part(text: Line, width: int, console: Console) -> list[Line]:
+    whole = plain(text)
+    if "\t" in whole or divide_line is None:
+        return _wrap_with_rich(text, width, console)  # tab stops: Rich's expand_tabs
+    if cell_len(whole) <= width:
+        return [text]
+    return [_fit(part, width) for part in _divide(text, divide_line(whole, width, fold=True))]
+
+
+def _divide(text: Line, offsets: list[int]) -> list[Line]:
+    """`text` cut at the character offsets (Text.divide)."""
+    parts: list[list[Span]] = [[]]
+    cuts = iter([*offsets, -1])
+    cut = next(cuts)
+    position = 0
+    for piece, style in text:
+        while cut != -1 and position <= cut < position + len(piece):
+            head, piece = piece[: cut - position], piece[cut - position :]
+            parts[-1].append((head, style))
+            parts.append([])
+            position = cut
+            cut = next(cuts)
+        parts[-1].append((piece, style))
+        position += len(piece)
+    return [tuple(spans) for spans in parts]
+
+
+def _fit(text: Line, width: int) -> Line:
+    """A wrapped line's end as Text.wrap leaves it: the spaces after its last word dropped
+    as far as they reach beyond `width` characters (rstrip_end), then cut to `width` cells
+    (truncate).  Cutting the strip instead would lose a combining accent at its end."""
+    whole = plain(text)
+    fitted = whole
+    if len(fitted) > width:
+        spaces = len(fitted) - len(fitted.rstrip())
+        fitted = fitted[: len(fitted) - min(spaces, len(fitted) - width)]
+    if cell_len(fitted) > width:
+        fitted = set_cell_size(fitted, width)
+    if fitted == whole:
+        return text
+    spans: list[Span] = []  # the styles of the characters at the same places
+    position = 0
+    for piece, style in text:
+        if part := fitted[position : position + len(piece)]:
+            spans.append((part, style))
+        position += len(piece)
+    if position < len(fitted):
+        spans.append((fitted[position:], None))  # (never longer; as Rich: the line's style)
+    return tuple(spans)
+
+
+def _wrap_with_rich(text: Line, width: int, console: Console) -> list[Line]:
+    wrapped = Text.assemble(*text).wrap(console, width)
+    return [tuple((s.text, s.style) for s in part.render(console)) for part in wrapped]
+
+
+def _line_at(lines: list[Line], index: int) -> Line:
+    """Line `index` of a pane's wrapped lines; below the last one the pane is blank."""
+    return lines[index] if index < len(lines) else ()
+
+
+def render_strip(text: Line, width: int, style: Style) -> Strip:
+    """One wrapped line as a strip of `width` cells in the pane's `style`."""
+    segments = [Segment(piece, style + span_style) for piece, span_style in text if piece]
+    length = cell_len(plain(text))
+    if length > width:  # pragma: no cover - wrapped lines fit
+        return Strip(segments).crop_extend(0, width, style)
+    if length < width:
+        segments.append(Segment(" " * (width - length), style))
+    return Strip(segments, width)
 
 
 class MeasureDetails(ScrollView, can_focus=True):
@@ -64,7 +191,8 @@ class MeasureDetails(ScrollView, can_focus=True):
     A line-API widget: it wraps the text once per measure and width, and turns into
     segments only the lines on screen.  Its vertical scrollbar is always there (see
     app.tcss), so a new measure with another number of lines changes no geometry: only this
-    pane is repainted, without a layout pass over the screen on every cursor move.
+    pane is repainted, without a layout pass over the screen on every cursor move - and of
+    the pane only the lines that differ from the last measure's, not its border.
     """
 
     BORDER_TITLE = "Details"
@@ -72,20 +200,42 @@ class MeasureDetails(ScrollView, can_focus=True):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.text = ""
-        self._lines: list[Text] = []
-        self._wrapped: list[Text] = []
+        self._lines: list[Line] = []
+        self._wrapped: list[Line] = []
         self._wrap_width = 0
         self._strips: dict[int, Strip] = {}
         self._style = Style()
 
     def show(self, detail: MeasureDetail | None, field_name: str = "") -> None:
-        lines = detail_lines(detail, field_name) if detail else [Text("Keine Maßnahme ausgewählt.")]
-        self.text = "\n".join(line.plain for line in lines)  # what the pane says, for tests
+        lines = detail_lines(detail, field_name) if detail else [line("Keine Maßnahme ausgewählt.")]
+        self.text = "\n".join(plain(text) for text in lines)  # what the pane says, for tests
         self._lines = lines
-        self._wrap_width = 0  # wrapped again for the next paint
+        shown, strips, width = self._wrapped, self._strips, self._wrap_width
+        self._wrap_width = 0  # wrapped again now
         self._rewrap()
-        self.scroll_to(0, 0, animate=False, immediate=True)
-        self.refresh()
+        if self.scroll_offset.y or not self.size or self._wrap_width != width:
+            self.scroll_to(0, 0, animate=False, immediate=True)
+            if self.size:  # the content lines: the border with its title stays as it is
+                self.refresh(self.size.region)
+            else:
+                self.refresh()  # not laid out yet
+            return
+        # At the top, as wide as before: only the lines that differ from the last measure's
+        # are repainted (a heading, a blank line, the field often stay the same).
+        wrapped = self._wrapped
+        self._strips = {
+            index: strip
+            for index, strip in strips.items()
+            if _line_at(shown, index) == _line_at(wrapped, index)
+        }
+        width = self.size.width
+        changed = [
+            Region(0, y, width, 1)
+            for y in range(self.size.height)
+            if _line_at(shown, y) != _line_at(wrapped, y)
+        ]
+        if changed:
+            self.refresh(*changed)
 
     def on_resize(self, event: Resize) -> None:
         self._rewrap()
@@ -99,14 +249,10 @@ class MeasureDetails(ScrollView, can_focus=True):
         if width <= 0 or width == self._wrap_width:
             return
         console = self.app.console
-        wrapped: list[Text] = []
-        for line in self._lines:
-            # Most lines fit: Rich's word wrap is for the few that do not.
-            wrapped.extend(line.wrap(console, width) if line.cell_len > width else [line])
-        self._wrapped = wrapped
+        self._wrapped = [wrapped for text in self._lines for wrapped in wrap(text, width, console)]
         self._wrap_width = width
-        self._strips.clear()
-        size = Size(width, len(wrapped))
+        self._strips = {}
+        size = Size(width, len(self._wrapped))
         if size != self.virtual_size:
             # Not the reactive (that would lay out the whole screen): the size this pane
             # takes does not depend on its content, only its scrollbar does.
@@ -115,7 +261,10 @@ class MeasureDetails(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Style and width once per paint, not once per line (both walk the DOM).
-        self._style = self.rich_style
+        style = self.rich_style
+        if style != self._style:  # focus, theme: the cached strips have the old colours
+            self._style = style
+            self._strips = {}
         self._rewrap()
         return super().render_lines(crop)
 
@@ -123,10 +272,6 @@ class MeasureDetails(ScrollView, can_focus=True):
         index = self.scroll_offset.y + y
         strip = self._strips.get(index)
         if strip is None:
-            if index < len(self._wrapped):
-                segments = list(self._wrapped[index].render(self.app.console, end=""))
-            else:
-                segments = [Segment("")]
-            strip = Strip(segments).crop_extend(0, self._wrap_width, None)
+            strip = render_strip(_line_at(self._wrapped, index), self._wrap_width, self._style)
             self._strips[index] = strip
-        return strip.apply_style(self._style)
+        return strip

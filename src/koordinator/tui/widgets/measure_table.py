@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
+from rich.style import Style
+from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.signal import Signal
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -81,6 +86,13 @@ def delay_cell(measure: MeasureView) -> str:
     return "offen" if measure.open_delays == 1 else f"{measure.open_delays} offen"
 
 
+def _cell(value: str) -> Text:
+    """A cell's text as it is: DataTable reads a str cell as Rich markup, so a title with
+    "[Beta]" lost its brackets and one with "[/]" crashed the app.  (Single-line and
+    unwrapped, as DataTable formats a str cell in a row of height 1.)"""
+    return Text(value, end="", no_wrap=True)
+
+
 def _cells(m: MeasureView) -> tuple[str, ...]:
     """A measure's cells, in the order of COLUMNS."""
     return (
@@ -93,7 +105,22 @@ def _cells(m: MeasureView) -> tuple[str, ...]:
     )
 
 
-class MeasureTable(DataTable[str]):
+def _has_line_api() -> bool:
+    """Whether DataTable renders its lines through `_render_line(y, x1, x2, base_style)`, the
+    private method (Textual 8) that MeasureTable._render_line puts a cache in front of."""
+    render_line = getattr(DataTable, "_render_line", None)
+    if render_line is None:
+        return False
+    return list(inspect.signature(render_line).parameters) == [
+        "self",
+        "y",
+        "x1",
+        "x2",
+        "base_style",
+    ]
+
+
+class MeasureTable(DataTable[Text]):
     """Shows measures; the row key is the measure number.  Sorting is by one column."""
 
     BINDINGS = [
@@ -103,6 +130,8 @@ class MeasureTable(DataTable[str]):
         Binding("k", "cursor_up", "Hoch", show=False),
         Binding("o", "next_sort", "Sortieren", id="sort", show=False),
     ]
+
+    _paint_style: Style | None = None  # rich_style while render_lines runs
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -115,6 +144,78 @@ class MeasureTable(DataTable[str]):
         # cursor and the new details are painted together.  DataTable.RowHighlighted
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
+        self._preparing = False  # _prepare_next_cursor_rows is scheduled
+        self._downwards = True  # the cursor's last move
+        self._placed = False  # the cursor was put on its row, not moved by one
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # DataTable.render_line reads self.rich_style for every line it is asked for, and
+        # that walks the DOM (~40 us; 22 lines when the table scrolls): within one paint
+        # it cannot change, so it is read once.
+        self._paint_style = super().rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
+    @property
+    def rich_style(self) -> Style:
+        if self._paint_style is not None:
+            return self._paint_style
+        return super().rich_style
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """One line of the table, cached by whether it is the cursor and the hover row.
+
+        DataTable keys its line cache on the coordinates of the cursor and of the mouse
+        hover: after a cursor move no line is found there, and every line asked for is
+        rendered again, cell by cell (all visible rows when the table scrolls by a row).
+        With a row cursor a line depends on those coordinates only through "is this the
+        cursor row, is this the hover row"; keyed so, all rows but the old and the new
+        cursor row come from the cache.  The rest of DataTable's key is kept, and the
+        entries live in DataTable's own line cache: whatever clears that (rows added,
+        sorting, clearing, a theme, a resize, _replace_cells) clears these too.
+        """
+        cache_key = self._row_state_key(y, x1, x2, base_style)
+        if cache_key is None:
+            return super()._render_line(y, x1, x2, base_style)
+        lines: Any = self._line_cache  # LRUCache typed for DataTable's own key tuples
+        strip = lines.get(cache_key)
+        if strip is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+            lines[cache_key] = strip
+        return strip
+
+    def _row_state_key(self, y: int, x1: int, x2: int, base_style: Style) -> tuple[Any, ...] | None:
+        """The cache key of line `y`: DataTable's key (Textual 8.2), with the cursor's and
+        the hover's coordinates replaced by whether they are on this line's row.  None
+        where that does not describe the line: another cursor type, no such line, or
+        DataTable internals that are not there (the line is then rendered as DataTable
+        renders it)."""
+        if self.cursor_type != "row":
+            return None  # a cell or column cursor highlights by column too
+        try:
+            row_key, _line_in_row = self._get_offsets(y)
+            row = self._row_locations.get(row_key)
+            return (
+                "row-state",  # never equal to one of DataTable's own keys
+                y,
+                x1,
+                x2,
+                self.size.width,
+                # The header is row -1 to DataTable (and the hover can be there).
+                (-1 if row is None else row) == self.cursor_row,
+                (-1 if row is None else row) == self.hover_row,
+                base_style,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self._update_count,
+                self._pseudo_class_state,
+            )
+        except LookupError:
+            return None  # below the last row: blank, DataTable does not cache it
+        except AttributeError:  # pragma: no cover - another Textual version
+            return None
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -126,6 +227,75 @@ class MeasureTable(DataTable[str]):
         if old.row != new.row:
             self.cursor_moved.publish(self.current_number)
             self._near_the_end(new.row)
+            self._prepare_after_refresh(new.row - old.row)
+
+    def _prepare_after_refresh(self, step: int = 0) -> None:
+        """Have _prepare_next_cursor_rows run once the screen is painted; `step` is the
+        cursor's last move (0: the list was replaced)."""
+        self._downwards = step >= 0
+        self._placed = self._placed or abs(step) != 1
+        if not self._preparing:
+            self._preparing = True
+            self.call_after_refresh(self._prepare_next_cursor_rows)
+
+    def _set_hover_cursor(self, active: bool) -> None:
+        # DataTable calls this with False on every cursor key, and repaints the hover row
+        # each time; with no hover shown there is nothing to take away.
+        if active or getattr(self, "_show_hover_cursor", True):
+            super()._set_hover_cursor(active)
+
+    def _prepare_next_cursor_rows(self) -> None:
+        """Render the rows the next j or k will show, after the screen is painted: the row
+        next to the cursor as it looks under the cursor (on both sides), the row a move on
+        would scroll into view, and - if the cursor was put there rather than moved by one
+        row (a new list, a page, End) - its row as it looks without the cursor.
+
+        Rendering a row is DataTable's slowest step (every cell through Rich), and a cursor
+        move needs a row it never rendered: the new cursor row.  DataTable caches a row by
+        the cursor position it was rendered for; this renders those rows for the cursor
+        position after the next move, with DataTable's own method and into its own cache
+        (Textual 8 internals: if they are not there, nothing is prepared).  Not while rows
+        or column widths wait for DataTable's update on idle: widths are not in its keys.
+        """
+        self._preparing = False
+        downwards, placed, self._placed = self._downwards, self._placed, False
+        if (
+            self.cursor_type != "row"
+            or not self.show_cursor
+            or getattr(self, "_require_update_dimensions", True)
+            or getattr(self, "_updated_cells", True)
+        ):
+            return
+        row = self.cursor_row
+        step = 1 if downwards else -1
+        ahead = row + 2 * step
+        rows = [(row + step, row + step), (row - step, row - step)]  # (row, cursor row)
+        if placed:  # else its row was rendered without the cursor before it came
+            rows += [(row, row + step), (row, row - step)]
+        try:
+            if self.is_valid_row_index(ahead) and not self.window_region.contains_region(
+                self._get_row_region(ahead)
+            ):
+                rows.insert(1, (ahead, row + step))
+            # Keyed and styled by the state now, as DataTable.render_lines would do it.
+            self._pseudo_class_state = self.get_pseudo_class_state()
+            base_style = self.rich_style  # as render_line passes it
+            for neighbour, cursor_row in rows:
+                if not (self.is_valid_row_index(neighbour) and self.is_valid_row_index(cursor_row)):
+                    continue
+                row_key = self._row_locations.get_key(neighbour)
+                if row_key is None:
+                    continue
+                for line in range(self.rows[row_key].height):
+                    self._render_line_in_row(
+                        row_key,
+                        line,
+                        base_style,
+                        cursor_location=Coordinate(cursor_row, self.cursor_column),
+                        hover_location=self.hover_coordinate,
+                    )
+        except (AttributeError, TypeError):  # pragma: no cover - another Textual version
+            return
 
     @property
     def current_number(self) -> str | None:
@@ -142,6 +312,7 @@ class MeasureTable(DataTable[str]):
         if keep is not None:
             self.go_to(keep)
         self._update_title()
+        self._prepare_after_refresh()  # the first j after a new list, too
 
     def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """The complete list after its first page: kept if the shown rows are its start."""
@@ -212,7 +383,7 @@ class MeasureTable(DataTable[str]):
             for (key, _label), before, after in zip(
                 COLUMNS, self.get_row(measure.number), _cells(measure), strict=True
             )
-            if before != after
+            if before.plain != after
         }
         if changed:
             self._replace_cells(measure.number, changed)
@@ -233,10 +404,10 @@ class MeasureTable(DataTable[str]):
             lines = self._line_cache
         except AttributeError:  # pragma: no cover - another Textual version
             for key, value in cells.items():
-                self.update_cell(number, key, value)
+                self.update_cell(number, key, _cell(value))
             return
         for key, value in cells.items():
-            data[ColumnKey(key)] = value
+            data[ColumnKey(key)] = _cell(value)
         index = self.get_row_index(number)
         # Cell and row caches are keyed by row key first; the row renderables by
         # (update count, row index); the lines by screen line (cheap to rebuild: all).
@@ -251,7 +422,7 @@ class MeasureTable(DataTable[str]):
 
     def _add_rows(self, measures: list[MeasureView]) -> None:
         for m in measures:
-            self.add_row(*_cells(m), key=m.number)
+            self.add_row(*map(_cell, _cells(m)), key=m.number)
 
     def measure(self, number: str) -> MeasureView | None:
         # By number, not by scanning the list: asked for several times per key (check_action).
@@ -278,3 +449,7 @@ class MeasureTable(DataTable[str]):
     def _update_title(self) -> None:
         label = dict(COLUMNS)[self.sort_column]
         self.border_title = f"Maßnahmen ({len(self._measures)}) – sortiert nach {label}"
+
+
+if not _has_line_api():  # pragma: no cover - another Textual version: DataTable's own caching
+    del MeasureTable._render_line
