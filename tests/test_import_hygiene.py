@@ -114,6 +114,33 @@ def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
     assert result.returncode == 0, result.stderr
 
 
+def test_the_cycle_collector_is_off_during_start_up_and_on_after_the_first_paint(
+    sample_path: Path,
+) -> None:
+    """`koordinator` starts without the cycle collector (cli.run); the UI turns it on once
+    its first screen is painted, with what start-up built frozen out of its way.  (In a
+    fresh interpreter: the tests' own apps leave the collector alone.)"""
+    code = (
+        "import asyncio, gc\n"
+        "gc.disable()  # as cli.run does\n"
+        "from koordinator.core.catalogue import Catalogue\n"
+        "from koordinator.core.db import DatabaseTarget, open_database\n"
+        "from koordinator.tui.app import make_app\n"
+        f"database = open_database(DatabaseTarget(__import__('pathlib').Path({str(sample_path)!r})))\n"
+        "app = make_app(Catalogue(database, author='testerin'))\n"
+        "async def start():\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert gc.isenabled()\n"
+        "        assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()\n"
+        "asyncio.run(start())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) -> None:
     """In a fresh interpreter (nothing imported by other tests): the status dialog, the
     help, the palette's "go to measure" and a theme change (saves the settings) work on

@@ -322,7 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
 def run() -> int:
     """The `koordinator` program (console script and `python -m koordinator`): `main`, and
     then an exit that does not walk every object left for Python's last cycle collection
-    (they are freed when the process ends anyway)."""
+    (they are freed when the process ends anyway).
+
+    The cycle collector is off from the start: importing Textual and SQLAlchemy builds
+    some 200,000 long-lived objects, and each full collection walked them again (two of
+    50-110 ms before the UI's first paint).  A command keeps it off (see `main`); the UI
+    turns it on once its first screen is painted, after moving what start-up built out of
+    its way (`MainScreen._after_first_paint`).
+    """
+    gc.disable()
     try:
         code = main()
         sys.stdout.flush()

@@ -123,6 +123,7 @@ class MainScreen(Screen[None]):
         self.field_code: int | None = None
         self.filter_text = ""
         self.detail: MeasureDetail | None = None
+        self._own_collector = False  # see on_mount
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -143,6 +144,18 @@ class MainScreen(Screen[None]):
         self.table.cursor_moved.subscribe(self, self._cursor_moved, immediate=True)
         self.reload()
         self.query_one(MeasureTable).focus()
+        # `koordinator` starts with the cycle collector off (cli.run); an app made in a
+        # test (many in one process) leaves the collector as it is.
+        self._own_collector = not gc.isenabled()
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # What start-up built (modules, widgets, the first page) lives as long as the app:
+        # out of the cycle collector's generations, a full collection no longer walks it;
+        # from here on the collector runs.
+        if self._own_collector:
+            gc.freeze()
+            gc.enable()
 
     def on_key(self, event: Key) -> None:
         # While the status line asks, the next key is its answer, whatever it is bound to.
@@ -188,8 +201,6 @@ class MainScreen(Screen[None]):
             # After the next paint: the worker holds the GIL while it builds the views, and
             # the first page should not wait for that.
             self.call_after_refresh(self._read_all, self.field_code, self.filter_text, keep)
-        else:
-            self.call_after_refresh(gc.freeze)  # the whole list is read: see _show_all
 
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
@@ -220,11 +231,11 @@ class MainScreen(Screen[None]):
         self.table.show_all(measures, keep=keep)
         if keep and self.table.current_number == keep:
             self.show_details()
-        # What is alive now (modules, widgets, the list's views) stays: taken out of the
-        # cycle collector's generations, a full collection no longer walks it.  Without
-        # this a full collection (~100,000 objects at 10,000 measures) took 90-130 ms and
-        # fell on a random key press; with it 20-40 ms.
-        gc.freeze()
+        if self._own_collector:
+            # The whole list's views stay too (see _after_first_paint): without this a full
+            # collection (~100,000 objects at 10,000 measures) took 90-130 ms and fell on a
+            # random key press; with it 20-40 ms.
+            gc.freeze()
 
     def refresh_measure(self, number: str, *, go_to: bool = False) -> None:
         """After a change to one measure: its row and the details, nothing else is read.
