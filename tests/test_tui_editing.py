@@ -177,6 +177,24 @@ async def test_the_status_line_shows_the_newest_save_and_clears_itself(
         assert status_word(app, "1.4") == "Im Zeitplan"
 
 
+async def test_a_title_with_a_line_break_is_confirmed_on_one_line(
+    catalogue: Catalogue, sample_path: Path
+) -> None:
+    # The catalogue accepts line breaks and tabs in titles (e.g. from the command line).
+    with other_catalogue(sample_path) as other:
+        other.add_milestone("1.2", "Erste Zeile\nzweite\tZeile")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
+        await pilot.press("r")
+        await wait_until(pilot, lambda: "Erste Zeile" in row(app, "1.2")[MILESTONE])
+        await pilot.press("M")
+        assert status_line(app).startswith("Gespeichert: 1.2: Meilenstein „Erste Zeile zweite")
+        lines = screen_text(app).splitlines()
+        assert len(lines) == SIZE[1]
+        assert any(
+            "✓ Gespeichert: 1.2: Meilenstein „Erste Zeile zweite Zeile“" in line for line in lines
+        )
+
+
 async def test_the_answer_to_the_status_question_is_no_other_key(
     catalogue: Catalogue, sample_path: Path
 ) -> None:

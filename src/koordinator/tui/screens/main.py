@@ -124,6 +124,7 @@ class MainScreen(Screen[None]):
         self.filter_text = ""
         self.detail: MeasureDetail | None = None
         self._own_collector = False  # see on_mount
+        self._status_of: MeasureView | None = None  # the measure `s` asks about
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -359,6 +360,8 @@ class MainScreen(Screen[None]):
     @on(StatusLine.Answered)
     def _status_answered(self, event: StatusLine.Answered) -> None:
         measure = self._status_of
+        if measure is None:
+            return
         target = event.value if isinstance(event.value, Status) else None
         if target is not None and not requirements(measure.status, target).anything:
             self._save_move(measure, target)

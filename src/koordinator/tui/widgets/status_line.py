@@ -78,7 +78,7 @@ class StatusLine(Widget):
 
     def say(self, message: str, title: str = "Gespeichert") -> None:
         self.title = title
-        self.message = message
+        self.message = _one_line(message)
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(SHOWN_SECONDS, self.clear)
@@ -92,7 +92,7 @@ class StatusLine(Widget):
         if self._timer is not None:
             self._timer.stop()
         self.title = ""
-        self.message = question
+        self.message = _one_line(question)
         self.choices = tuple(choices)
         self.refresh()
 
@@ -153,5 +153,10 @@ class StatusLine(Widget):
                 return segments
         return listed(short=True)
 
-    def _color(self, name: str) -> str:
-        return getattr(self.app.current_theme, name, None) or "green"
+    def _color(self, name: str) -> str | None:
+        return getattr(self.app.current_theme, name, None)
+
+
+def _one_line(text: str) -> str:
+    """A title or note with line breaks or tabs (the catalogue allows them) on one line."""
+    return " ".join(text.split())
