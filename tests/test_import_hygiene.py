@@ -10,6 +10,7 @@ import importlib.util
 import pkgutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -88,30 +89,47 @@ NOT_AT_START = (
 )
 
 
-def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
-    sample_path: Path,
+def run_app_in_fresh_interpreter(
+    sample_path: Path, pilot_steps: str, *, before: str = "", after: str = ""
 ) -> None:
-    """The app is run up to its first screen in a fresh interpreter (through the CLI's own
-    path: open the database, build the catalogue) and the unneeded modules are not there."""
+    """Start the app on `sample_path` the CLI's way (open the database, build the
+    catalogue) in a fresh interpreter, run `pilot_steps` (Pilot code with `app`, `pilot` and
+    `sys` in scope) inside app.run_test(size=(120, 40)), then `after`; `before` runs first
+    of all.  Fails with the interpreter's stderr."""
     code = (
-        "import asyncio, sys\n"
+        before + "import asyncio, sys\n"
         "from koordinator import cli\n"
         "from koordinator.tui.app import make_app\n"
         f"args = cli.build_parser().parse_args(['--db', {str(sample_path)!r}])\n"
-        "database = cli._open(args)\n"
-        "app = make_app(cli._catalogue(args, database))\n"
-        "async def start():\n"
+        "app = make_app(cli._catalogue(args, cli._open(args)))\n"
+        "async def use():\n"
         "    async with app.run_test(size=(120, 40)) as pilot:\n"
-        "        await pilot.pause()\n"
-        "        assert 'Bürgerportal' in str(app.screen.query_one('MeasureTable').get_row_at(0))\n"
-        "asyncio.run(start())\n"
-        f"loaded = [name for name in {NOT_AT_START!r} if name in sys.modules]\n"
-        "assert not loaded, loaded\n"
+        + textwrap.indent(textwrap.dedent(pilot_steps), " " * 8)
+        + "asyncio.run(use())\n"
+        + textwrap.dedent(after)
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
+    sample_path: Path,
+) -> None:
+    """The app is run up to its first screen in a fresh interpreter (through the CLI's own
+    path: open the database, build the catalogue) and the unneeded modules are not there."""
+    run_app_in_fresh_interpreter(
+        sample_path,
+        """
+        await pilot.pause()
+        assert 'Bürgerportal' in str(app.screen.query_one('MeasureTable').get_row_at(0))
+        """,
+        after=f"""
+        loaded = [name for name in {NOT_AT_START!r} if name in sys.modules]
+        assert not loaded, loaded
+        """,
+    )
 
 
 def test_the_cycle_collector_is_off_during_start_up_and_on_after_the_first_paint(
@@ -120,64 +138,46 @@ def test_the_cycle_collector_is_off_during_start_up_and_on_after_the_first_paint
     """`koordinator` starts without the cycle collector (cli.run); the UI turns it on once
     its first screen is painted, with what start-up built frozen out of its way.  (In a
     fresh interpreter: the tests' own apps leave the collector alone.)"""
-    code = (
-        "import asyncio, gc\n"
-        "gc.disable()  # as cli.run does\n"
-        "from koordinator.core.catalogue import Catalogue\n"
-        "from koordinator.core.db import DatabaseTarget, open_database\n"
-        "from koordinator.tui.app import make_app\n"
-        f"database = open_database(DatabaseTarget(__import__('pathlib').Path({str(sample_path)!r})))\n"
-        "app = make_app(Catalogue(database, author='testerin'))\n"
-        "async def start():\n"
-        "    async with app.run_test(size=(120, 40)) as pilot:\n"
-        "        await pilot.pause()\n"
-        "        assert gc.isenabled()\n"
-        "        assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()\n"
-        "asyncio.run(start())\n"
+    run_app_in_fresh_interpreter(
+        sample_path,
+        """
+        await pilot.pause()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()
+        """,
+        before="import gc\ngc.disable()  # as cli.run does\n",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) -> None:
     """In a fresh interpreter (nothing imported by other tests): the status dialog, the
     help, the palette's "go to measure" and a theme change (saves the settings) work on
     their first use."""
-    code = (
-        "import asyncio, sys\n"
-        "from koordinator.core.catalogue import Catalogue\n"
-        "from koordinator.core.db import DatabaseTarget, open_database\n"
-        "from koordinator.tui.app import make_app\n"
-        f"database = open_database(DatabaseTarget(__import__('pathlib').Path({str(sample_path)!r})))\n"
-        "app = make_app(Catalogue(database, author='testerin'))\n"
-        "async def use():\n"
-        "    async with app.run_test(size=(120, 40)) as pilot:\n"
-        "        await pilot.press('s', 'enter')\n"
-        "        await pilot.pause()\n"
-        "        assert type(app.screen).__name__ == 'StatusDialog', app.screen\n"
-        "        await pilot.press('escape', 'question_mark')\n"
-        "        await pilot.pause()\n"
-        "        assert type(app.screen).__name__ == 'HelpScreen', app.screen\n"
-        "        await pilot.press('escape')\n"
-        "        from koordinator.tui.app import measure_commands\n"
-        "        assert measure_commands() in app.COMMANDS or measure_commands in app.COMMANDS\n"
-        "        await pilot.press('ctrl+p')\n"
-        "        await pilot.pause()\n"
-        "        await pilot.press(*'3.6', 'enter')\n"
-        "        for _ in range(400):  # the palette searches in a worker\n"
-        "            if getattr(getattr(app.screen, 'table', None), 'current_number', '') == '3.6':\n"
-        "                break\n"
-        "            await pilot.pause(0.05)\n"
-        "        assert app.screen.table.current_number == '3.6', app.screen\n"
-        "        await pilot.press('c')\n"
-        "        await pilot.pause()\n"
-        "asyncio.run(use())\n"
-        "from koordinator.core.paths import settings_path\n"
-        "assert 'koordinator-kontrast' in settings_path().read_text(encoding='utf-8')\n"
+    run_app_in_fresh_interpreter(
+        sample_path,
+        """
+        await pilot.press('s', 'enter')
+        await pilot.pause()
+        assert type(app.screen).__name__ == 'StatusDialog', app.screen
+        await pilot.press('escape', 'question_mark')
+        await pilot.pause()
+        assert type(app.screen).__name__ == 'HelpScreen', app.screen
+        await pilot.press('escape')
+        from koordinator.tui.app import measure_commands
+        assert measure_commands() in app.COMMANDS or measure_commands in app.COMMANDS
+        await pilot.press('ctrl+p')
+        await pilot.pause()
+        await pilot.press(*'3.6', 'enter')
+        for _ in range(400):  # the palette searches in a worker
+            if getattr(getattr(app.screen, 'table', None), 'current_number', '') == '3.6':
+                break
+            await pilot.pause(0.05)
+        assert app.screen.table.current_number == '3.6', app.screen
+        await pilot.press('c')
+        await pilot.pause()
+        """,
+        after="""
+        from koordinator.core.paths import settings_path
+        assert 'koordinator-kontrast' in settings_path().read_text(encoding='utf-8')
+        """,
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
