@@ -143,12 +143,9 @@ class Catalogue:
         column rows (no ORM objects, no identity map) with four statements built once
         (their SQL and cache keys are made once per process), all on one connection.
         """
-        normalised = parse_number(number)
         with self.database.read() as session:
             connection = session.connection()
-            measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
-            if measure is None:
-                raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+            measure = self._find_row(connection, number)
             of_measure = {"measure_id": measure.id}
             milestone_rows = connection.execute(_MILESTONES_OF_MEASURE, of_measure).all()
             delay_rows = connection.execute(_DELAYS_OF_MEASURE, of_measure).all()
