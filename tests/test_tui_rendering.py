@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.style import Style
@@ -80,6 +80,9 @@ SPANS = st.lists(
 
 @settings(max_examples=400, deadline=None)
 @given(spans=SPANS, width=st.integers(min_value=1, max_value=40))
+# A line that fits in cells but has more characters than the width (a combining accent):
+# Text.wrap drops its spaces at the end (once found by hypothesis on a fresh clone).
+@example(spans=[("\n", None), ("aaaaaa", None), ("aaaaa\u0301", None), ("aaa ", BOLD)], width=15)
 def test_any_text_is_wrapped_and_painted_as_rich_did(
     spans: list[tuple[str, Style | None]], width: int
 ) -> None:

@@ -118,7 +118,9 @@ def _wrap_part(text: Line, width: int, console: Console) -> list[Line]:
     if "\t" in whole or divide_line is None:
         return _wrap_with_rich(text, width, console)  # tab stops: Rich's expand_tabs
     if cell_len(whole) <= width:
-        return [text]
+        # Text.wrap trims every line it wraps, also one that fits in cells but has more
+        # characters than `width` (combining accents): its spaces at the end go too.
+        return [_fit(text, width)]
     return [_fit(part, width) for part in _divide(text, divide_line(whole, width, fold=True))]
 
 
