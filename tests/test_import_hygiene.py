@@ -11,6 +11,7 @@ import pkgutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,15 @@ KNOWN_CORE_MODULES = {
     "koordinator.core.catalogue",
     "koordinator.core.dates",
     "koordinator.core.db",
+    "koordinator.core.dbfile",
     "koordinator.core.errors",
     "koordinator.core.history",
+    "koordinator.core.lazy_catalogue",
     "koordinator.core.models",
     "koordinator.core.paths",
+    "koordinator.core.reads",
     "koordinator.core.sample",
+    "koordinator.core.service",
     "koordinator.core.views",
     "koordinator.core.workflow",
 }
@@ -89,19 +94,38 @@ NOT_AT_START = (
 )
 
 
+# What the UI's first screen is painted with: the standard library's sqlite3, not these.
+NOT_BEFORE_THE_FIRST_PAINT = ("sqlalchemy", "koordinator.core.models", "koordinator.core.service")
+
+
 def run_app_in_fresh_interpreter(
-    sample_path: Path, pilot_steps: str, *, before: str = "", after: str = ""
+    sample_path: Path,
+    pilot_steps: str,
+    *,
+    before: str = "",
+    after: str = "",
+    options: Sequence[str] = (),
+    lazy: bool = False,
 ) -> None:
-    """Start the app on `sample_path` the CLI's way (open the database, build the
-    catalogue) in a fresh interpreter, run `pilot_steps` (Pilot code with `app`, `pilot` and
-    `sys` in scope) inside app.run_test(size=(120, 40)), then `after`; `before` runs first
-    of all.  Fails with the interpreter's stderr."""
+    """Start the app on `sample_path` the CLI's way in a fresh interpreter, run
+    `pilot_steps` (Pilot code with `app`, `pilot` and `sys` in scope) inside
+    app.run_test(size=(120, 40)), then `after`; `before` runs first of all.  `lazy`: the
+    way `koordinator` starts its UI (first paint from sqlite3, SQLAlchemy loaded after it);
+    otherwise the database is opened and the Catalogue built first, as in the commands.
+    Fails with the interpreter's stderr."""
+    argv = ["--db", str(sample_path), *options]
+    start = (
+        "catalogue = cli._lazy_catalogue(args)\nassert catalogue is not None\n"
+        if lazy
+        else "catalogue = cli._catalogue(args, cli._open(args))\n"
+    )
     code = (
         before + "import asyncio, sys\n"
         "from koordinator import cli\n"
         "from koordinator.tui.app import make_app\n"
-        f"args = cli.build_parser().parse_args(['--db', {str(sample_path)!r}])\n"
-        "app = make_app(cli._catalogue(args, cli._open(args)))\n"
+        f"args = cli.build_parser().parse_args({argv!r})\n"
+        + start
+        + "app = make_app(catalogue, read_only=getattr(catalogue, 'read_only', False))\n"
         "async def use():\n"
         "    async with app.run_test(size=(120, 40)) as pilot:\n"
         + textwrap.indent(textwrap.dedent(pilot_steps), " " * 8)
@@ -114,8 +138,9 @@ def run_app_in_fresh_interpreter(
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("lazy", [True, False])
 def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
-    sample_path: Path,
+    sample_path: Path, lazy: bool
 ) -> None:
     """The app is run up to its first screen in a fresh interpreter (through the CLI's own
     path: open the database, build the catalogue) and the unneeded modules are not there."""
@@ -129,11 +154,13 @@ def test_starting_the_ui_does_not_import_what_the_first_screen_does_not_need(
         loaded = [name for name in {NOT_AT_START!r} if name in sys.modules]
         assert not loaded, loaded
         """,
+        lazy=lazy,
     )
 
 
+@pytest.mark.parametrize("lazy", [True, False])
 def test_the_cycle_collector_is_off_during_start_up_and_on_after_the_first_paint(
-    sample_path: Path,
+    sample_path: Path, lazy: bool
 ) -> None:
     """`koordinator` starts without the cycle collector (cli.run); the UI turns it on once
     its first screen is painted, with what start-up built frozen out of its way.  (In a
@@ -141,15 +168,20 @@ def test_the_cycle_collector_is_off_during_start_up_and_on_after_the_first_paint
     run_app_in_fresh_interpreter(
         sample_path,
         """
-        await pilot.pause()
+        for _ in range(200):  # with `lazy`: once SQLAlchemy is loaded after the paint
+            if gc.isenabled():
+                break
+            await pilot.pause(0.05)
         assert gc.isenabled()
         assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()
         """,
         before="import gc\ngc.disable()  # as cli.run does\n",
+        lazy=lazy,
     )
 
 
-def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) -> None:
+@pytest.mark.parametrize("lazy", [True, False])
+def test_what_is_imported_late_still_works_when_first_used(sample_path: Path, lazy: bool) -> None:
     """In a fresh interpreter (nothing imported by other tests): the status dialog, the
     help, the palette's "go to measure" and a theme change (saves the settings) work on
     their first use."""
@@ -180,4 +212,96 @@ def test_what_is_imported_late_still_works_when_first_used(sample_path: Path) ->
         from koordinator.core.paths import settings_path
         assert 'koordinator-kontrast' in settings_path().read_text(encoding='utf-8')
         """,
+        lazy=lazy,
     )
+
+
+# --- the first paint before SQLAlchemy ------------------------------------------------------
+
+# Records, when the main screen's first paint is done, what it shows and what is imported;
+# then lets the screen go on (it loads SQLAlchemy and the write side).
+SPY_ON_THE_FIRST_PAINT = f"""
+from koordinator.tui.screens.main import MainScreen
+at_first_paint = {{}}
+_after_first_paint = MainScreen._after_first_paint
+def spy(screen):
+    at_first_paint['imported'] = [
+        name for name in {NOT_BEFORE_THE_FIRST_PAINT!r} if name in sys.modules
+    ]
+    at_first_paint['first row'] = str(screen.table.get_row_at(0))
+    at_first_paint['details'] = screen.detail.measure.title if screen.detail else None
+    at_first_paint['fields'] = screen.field_names
+    at_first_paint['title'] = screen.app.sub_title
+    _after_first_paint(screen)
+MainScreen._after_first_paint = spy
+"""
+
+
+@pytest.mark.parametrize("options", [(), ("--read-only",)])
+def test_the_first_screen_is_painted_with_rows_before_sqlalchemy_is_imported(
+    sample_path: Path, options: tuple[str, ...]
+) -> None:
+    """The way `koordinator` starts its UI: the first screen (fields with counts, the
+    measures, the highlighted measure's details, the database's name in the title) is
+    painted from plain sqlite3 reads; SQLAlchemy is loaded after that paint."""
+    run_app_in_fresh_interpreter(
+        sample_path,
+        """
+        for _ in range(200):
+            if app.screen.catalogue.loaded:
+                break
+            await pilot.pause(0.05)
+        assert app.screen.catalogue.loaded
+        """,
+        before="import sys\n" + SPY_ON_THE_FIRST_PAINT,
+        options=options,
+        lazy=True,
+        after=f"""
+        assert at_first_paint['imported'] == [], at_first_paint
+        assert 'Bürgerportal' in at_first_paint['first row'], at_first_paint
+        assert at_first_paint['details'] and 'Bürgerportal' in at_first_paint['details']
+        assert len(at_first_paint['fields']) == 4, at_first_paint
+        assert at_first_paint['title'].startswith({str(sample_path)!r}), at_first_paint
+        assert at_first_paint['title'].endswith('nur lesen') == {bool(options)}
+        assert 'sqlalchemy' in sys.modules  # loaded after the paint
+        """,
+    )
+
+
+@pytest.mark.parametrize("background_load", [True, False])
+def test_editing_works_right_after_the_start(sample_path: Path, background_load: bool) -> None:
+    """A status change pressed at once is saved: it waits for the write side if that is
+    still loading, and loads it itself if the background load has not even begun."""
+    before = "import sys\n"
+    if not background_load:
+        before += (
+            "from koordinator.tui.screens.main import MainScreen\n"
+            "MainScreen._load_write_side = lambda screen: None\n"
+        )
+    run_app_in_fresh_interpreter(
+        sample_path,
+        """
+        await pilot.press('j', 's', 'e')
+        await pilot.pause()
+        detail = app.screen.catalogue.measure('1.2')
+        assert detail.measure.status.value == 'established', detail.measure
+        assert app.screen.detail.measure.status.value == 'established'
+        """,
+        before=before,
+        lazy=True,
+    )
+
+
+def test_the_ui_starts_the_usual_way_where_the_first_paint_cannot_come_first(
+    tmp_path: Path,
+) -> None:
+    """A default database that does not exist yet is created (with SQLAlchemy) the usual
+    way; so is a URL; a file that is no database is left to the usual way's message."""
+    from koordinator import cli
+
+    parse = cli.build_parser().parse_args
+    assert cli._lazy_catalogue(parse([])) is None  # the default database: not there yet
+    text_file = tmp_path / "notes.db"
+    text_file.write_text("no database", encoding="utf-8")
+    assert cli._lazy_catalogue(parse(["--db", str(text_file)])) is None
+    assert cli._lazy_catalogue(parse(["--db", f"sqlite:///{tmp_path / 'x.db'}"])) is None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from koordinator.core.catalogue import Catalogue, DelayInput
     from koordinator.core.db import Database
+    from koordinator.core.lazy_catalogue import LazyCatalogue
     from koordinator.core.views import EventView, MeasureDetail, MeasureView
 
 EXIT_OK = 0
@@ -415,7 +416,31 @@ def _catalogue(args: argparse.Namespace, database: Database) -> Catalogue:
     return Catalogue(database, author=getattr(args, "author", None) or default_author())
 
 
+def _lazy_catalogue(args: argparse.Namespace) -> LazyCatalogue | None:
+    """The UI's catalogue for painting the first screen before SQLAlchemy is imported (see
+    koordinator.core.lazy_catalogue), or None where that cannot be (a URL, a default
+    database yet to be created, a file that is not a usable database): then the usual way
+    opens the database, with its messages."""
+    from koordinator.core.history import default_author
+    from koordinator.core.lazy_catalogue import open_lazy
+
+    return open_lazy(
+        getattr(args, "db", None),
+        read_only=getattr(args, "read_only", False),
+        author=getattr(args, "author", None) or default_author(),
+    )
+
+
 def _run_ui(args: argparse.Namespace) -> int:
+    lazy = _lazy_catalogue(args)
+    if lazy is not None:
+        from koordinator.tui import run_app
+
+        try:
+            run_app(lazy, read_only=lazy.read_only)
+        finally:
+            lazy.close()
+        return EXIT_OK
     database = _open(args)
     try:
         catalogue = _catalogue(args, database)

@@ -17,58 +17,44 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from koordinator.core import paths
+from koordinator.core.dbfile import (
+    BUSY_TIMEOUT_SECONDS,
+    REQUIRED_TABLES,
+    SQLITE_HEADER,
+    DatabaseTarget,
+    check_database_file,
+    configure,
+    damaged_message,
+    file_uri,
+    locked_message,
+    resolve_target,
+)
 from koordinator.core.errors import DatabaseError
-from koordinator.core.models import SCHEMA_VERSION, Base
+from koordinator.core.reads import Reads
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_SECONDS = 30.0
-REQUIRED_TABLES = frozenset(Base.metadata.tables)
-
-
-@dataclass(frozen=True)
-class DatabaseTarget:
-    """Which database the user asked for: a SQLite file, and whether it is the default one."""
-
-    path: Path
-    is_default: bool = False
-
-    @property
-    def display(self) -> str:
-        return str(self.path)
-
-
-def resolve_target(flag: str | None, environ: Mapping[str, str] | None = None) -> DatabaseTarget:
-    """`--db` wins over `KOORDINATOR_DB`, which wins over the user data folder."""
-    environ = os.environ if environ is None else environ
-    chosen = flag or environ.get(paths.ENV_DATABASE) or ""
-    if not chosen.strip():
-        return DatabaseTarget(paths.default_database_path(), is_default=True)
-    if "://" not in chosen:
-        return DatabaseTarget(Path(chosen).expanduser())
-    try:
-        url = make_url(chosen)
-    except ArgumentError:
-        raise DatabaseError(f"{chosen}: keine gültige Datenbank-URL") from None
-    if url.get_backend_name() != "sqlite" or not url.database:
-        raise DatabaseError(
-            f"{url.render_as_string(hide_password=True)}: noch nicht unterstützt – koordinator arbeitet mit SQLite "
-            "(Dateipfad oder sqlite:///pfad/zur/datei.db)"
-        )
-    return DatabaseTarget(Path(url.database).expanduser())
+# Re-exported: callers (and tests) import them from here, as before they moved to dbfile.
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "REQUIRED_TABLES",
+    "SQLITE_HEADER",
+    "Database",
+    "DatabaseTarget",
+    "check_database_file",
+    "create_database",
+    "open_database",
+    "resolve_target",
+    "schema_sql",
+]
 
 
 def schema_sql() -> str:
@@ -79,9 +65,14 @@ def schema_sql() -> str:
 class Database:
     """An open, checked koordinator database and its session factories."""
 
-    def __init__(self, target: DatabaseTarget, *, read_only: bool) -> None:
+    def __init__(
+        self, target: DatabaseTarget, *, read_only: bool, reads: Reads | None = None
+    ) -> None:
         self.target = target
         self.read_only = read_only
+        # The hot reads (lists, details) on plain sqlite3 connections; given when the UI
+        # painted its first screen with them before this Database was opened.
+        self.reads = reads if reads is not None else Reads(target, read_only=read_only)
         self.engine = _make_engine(target.path, read_only=read_only, wal=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
@@ -103,6 +94,7 @@ class Database:
             yield session
 
     def close(self) -> None:
+        self.reads.close()
         self.engine.dispose()
 
 
@@ -113,19 +105,14 @@ def _translated_errors(target: DatabaseTarget) -> Iterator[None]:
     except OperationalError as error:
         reason = str(error.orig) if error.orig else str(error)
         if "locked" in reason or "busy" in reason:
-            raise DatabaseError(
-                f"{target.display}: Datenbank ist seit {BUSY_TIMEOUT_SECONDS:.0f} s durch einen "
-                "anderen Prozess gesperrt – bitte erneut versuchen"
-            ) from None
+            raise DatabaseError(locked_message(target)) from None
         raise DatabaseError(f"{target.display}: {reason}") from None
     except SQLAlchemyDatabaseError as error:
         if isinstance(error, IntegrityError):  # a constraint: a bug, not a damaged file
             raise
         # "database disk image is malformed": damage beyond the pages the open check reads.
         reason = str(error.orig) if error.orig else str(error)
-        raise DatabaseError(
-            f"{target.display}: Datenbank ist beschädigt ({reason}) – bitte eine Sicherung verwenden"
-        ) from None
+        raise DatabaseError(damaged_message(target, reason)) from None
 
 
 def open_database(
@@ -133,6 +120,7 @@ def open_database(
     *,
     read_only: bool = False,
     create_default: Callable[[Session], None] | None = None,
+    reads: Reads | None = None,
 ) -> Database:
     """Open an existing koordinator database after checking it without writing to it.
 
@@ -147,52 +135,7 @@ def open_database(
             create_database(path, fill=create_default)
     check_database_file(path)
     writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    return Database(target, read_only=read_only or not writable)
-
-
-def check_database_file(path: Path) -> None:
-    """Raise DatabaseError unless `path` is a koordinator database this version can use."""
-    where = str(path)
-    if path.is_dir():
-        raise DatabaseError(f"{where}: ist ein Ordner, keine Datenbankdatei")
-    if not path.parent.is_dir():
-        raise DatabaseError(f"{where}: Ordner {path.parent} existiert nicht")
-    if not path.exists():
-        raise DatabaseError(
-            f"{where}: Datenbank nicht gefunden – mit „koordinator init --db {where}“ anlegen"
-        )
-    try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
-    except OSError as error:
-        raise DatabaseError(f"{where}: kann nicht gelesen werden ({error.strerror})") from None
-    if not header:
-        raise DatabaseError(f"{where}: leere Datei, keine koordinator-Datenbank")
-    if header != SQLITE_HEADER:
-        raise DatabaseError(f"{where}: keine SQLite-Datenbank (keine koordinator-Datenbank)")
-    try:
-        connection = sqlite3.connect(f"{_file_uri(path)}?mode=ro", uri=True)
-        try:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            tables = {
-                row[0]
-                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise DatabaseError(f"{where}: Datenbank kann nicht geöffnet werden ({error})") from None
-    if version > SCHEMA_VERSION:
-        raise DatabaseError(
-            f"{where}: Schema-Version {version} ist neuer als diese koordinator-Version "
-            f"(kennt bis {SCHEMA_VERSION}) – bitte koordinator aktualisieren"
-        )
-    missing = REQUIRED_TABLES - tables
-    if version < 1 or missing:
-        raise DatabaseError(
-            f"{where}: SQLite-Datenbank, aber keine koordinator-Datenbank "
-            f"(fehlende Tabellen: {', '.join(sorted(missing)) or 'keine'}, Schema-Version {version})"
-        )
+    return Database(target, read_only=read_only or not writable, reads=reads)
 
 
 def create_database(
@@ -246,14 +189,10 @@ def create_database(
         temporary.unlink(missing_ok=True)
 
 
-def _file_uri(path: Path) -> str:
-    return f"file:{quote(str(path.absolute()))}"
-
-
 def _make_engine(path: Path, *, read_only: bool, wal: bool) -> Engine:
     if read_only:
         engine = create_engine(
-            f"sqlite:///{_file_uri(path)}?mode=ro&uri=true",
+            f"sqlite:///{file_uri(path)}?mode=ro&uri=true",
             connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
         )
     else:
@@ -261,17 +200,7 @@ def _make_engine(path: Path, *, read_only: bool, wal: bool) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        # We issue BEGIN ourselves (below); pysqlite's implicit transactions would defer
-        # taking the write lock and fail with "database is locked" instead of waiting.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if wal and not read_only:
-            cursor.execute("PRAGMA journal_mode = WAL")
-            # FULL: a committed change survives even a power cut, not just a killed process.
-            cursor.execute("PRAGMA synchronous = FULL")
-        cursor.close()
+        configure(dbapi_connection, read_only=read_only, wal=wal)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: object) -> None:

@@ -13,13 +13,17 @@ import re
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from koordinator.core.dates import german
 from koordinator.core.errors import InputError
-from koordinator.core.models import HistoryEvent, Measure, Milestone
 from koordinator.core.paths import ENV_USER
 from koordinator.core.workflow import Status, cause_label
+
+if TYPE_CHECKING:
+    # Only for annotations: `describe` and `default_author` serve the UI's first screen,
+    # which is painted before SQLAlchemy (and so the models) is imported.
+    from koordinator.core.models import HistoryEvent, Measure, Milestone
 
 
 class EventKind(StrEnum):
@@ -94,6 +98,8 @@ def new_event_id() -> str:
 
 def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
     """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
+    from koordinator.core.models import HistoryEvent
+
     return HistoryEvent(**event_values(measure, kind, **fields))
 
 

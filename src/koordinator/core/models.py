@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+# Defined beside the file checks, which must not import SQLAlchemy; the same version.
+from koordinator.core.dbfile import SCHEMA_VERSION as SCHEMA_VERSION
 
 STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
 EVENT_KINDS = (

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue
+    from koordinator.core.lazy_catalogue import LazyCatalogue
 
 
-def run_app(catalogue: Catalogue, *, read_only: bool) -> None:
+def run_app(catalogue: Catalogue | LazyCatalogue, *, read_only: bool) -> None:
     from koordinator.tui.app import make_app
 
     make_app(catalogue, read_only=read_only).run()

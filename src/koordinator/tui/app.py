@@ -11,7 +11,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.settings import Settings, load_settings, save_settings
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
@@ -19,6 +18,9 @@ from koordinator.tui.widgets import FilterInput, MeasureTable
 
 if TYPE_CHECKING:
     from textual.command import Provider
+
+    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.lazy_catalogue import LazyCatalogue
 
 NAVIGATION_KEYS = [
     ("↑ / ↓, j / k", "Maßnahme wählen"),
@@ -53,13 +55,17 @@ class KoordinatorApp(App[None]):
     ]
 
     def __init__(
-        self, catalogue: Catalogue, *, read_only: bool, settings_path: Path | None = None
+        self,
+        catalogue: Catalogue | LazyCatalogue,
+        *,
+        read_only: bool,
+        settings_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
         self.settings_path = settings_path
-        self.sub_title = catalogue.database.target.display + (" – nur lesen" if read_only else "")
+        self.sub_title = catalogue.display_name + (" – nur lesen" if read_only else "")
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
@@ -156,7 +162,10 @@ def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def make_app(
-    catalogue: Catalogue, *, read_only: bool = False, settings_path: Path | None = None
+    catalogue: Catalogue | LazyCatalogue,
+    *,
+    read_only: bool = False,
+    settings_path: Path | None = None,
 ) -> KoordinatorApp:
     """The one factory the CLI and the tests use."""
     return KoordinatorApp(catalogue, read_only=read_only, settings_path=settings_path)

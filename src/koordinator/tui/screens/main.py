@@ -8,7 +8,10 @@ screen shows is always what the database holds.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,9 +25,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
-from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
+from koordinator.core.lazy_catalogue import LazyCatalogue
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
@@ -40,13 +43,15 @@ from koordinator.tui.widgets import (
 from koordinator.tui.widgets.status_line import Choice
 
 if TYPE_CHECKING:
+    from koordinator.core.catalogue import Catalogue, DelayInput
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
 
 # Measures read before the first paint (more rows than any terminal shows at once); the rest
 # is read by a worker once that paint is done.
 FIRST_PAGE = 100
 
-# Python's GIL switch interval (seconds) while the whole list is read in a worker thread.
+# Python's GIL switch interval (seconds) while a worker thread reads the whole list or
+# loads SQLAlchemy and the write side.
 READ_ALL_SWITCH_INTERVAL = 0.0005
 
 # From this width on the details stand right of the table instead of below it.
@@ -67,6 +72,36 @@ EDITING_ACTIONS = frozenset(
 )
 # Actions that act on the highlighted measure.
 MEASURE_ACTIONS = EDITING_ACTIONS - {"new_measure", "undo"}
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_default = sys.getswitchinterval()
+
+
+@contextmanager
+def short_switch_interval() -> Iterator[None]:
+    """A short GIL switch interval while a worker thread computes.
+
+    Building 10,000 views, or importing SQLAlchemy, holds the GIL for a few hundred
+    milliseconds; with Python's default switch interval (5 ms) the UI thread waits that long
+    at each of its many GIL hand-overs (terminal writes, selects), and a key pressed
+    meanwhile took 300 ms.  A shorter interval hands the GIL back sooner.  Counted, so that
+    two workers at once (list and load) do not restore each other's interval.
+    """
+    global _switch_users, _switch_default
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_default = sys.getswitchinterval()
+            sys.setswitchinterval(READ_ALL_SWITCH_INTERVAL)
+        _switch_users += 1
+    try:
+        yield
+    finally:
+        with _switch_lock:
+            _switch_users -= 1
+            if _switch_users == 0:
+                sys.setswitchinterval(_switch_default)
 
 
 class MainScreen(Screen[None]):
@@ -116,7 +151,7 @@ class MainScreen(Screen[None]):
         Binding("4", "choose_field(4)", "Feld 4", show=False),
     ]
 
-    def __init__(self, catalogue: Catalogue, *, read_only: bool = False) -> None:
+    def __init__(self, catalogue: Catalogue | LazyCatalogue, *, read_only: bool = False) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
@@ -151,6 +186,26 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
+        if isinstance(self.catalogue, LazyCatalogue) and not self.catalogue.loaded:
+            # The first screen came from plain sqlite3 reads; now SQLAlchemy and the write
+            # side load (an edit pressed meanwhile waits for them).  The collector stays
+            # off until then: the import builds ~200,000 long-lived objects.
+            self._load_write_side()
+            return
+        self._start_collector()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_write_side(self) -> None:
+        assert isinstance(self.catalogue, LazyCatalogue)
+        try:
+            with short_switch_interval():
+                self.catalogue.load()
+        except KoordinatorError:
+            pass  # the action that needs it tries again and says why
+        finally:
+            self.app.call_from_thread(self._start_collector)
+
+    def _start_collector(self) -> None:
         # What start-up built (modules, widgets, the first page) lives as long as the app:
         # out of the cycle collector's generations, a full collection no longer walks it;
         # from here on the collector runs.
@@ -206,21 +261,12 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="read-all")
     def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
         """The whole list, read off the UI thread; stale results (filter changed) are dropped."""
-        import sys
-
-        # Building 10,000 views holds the GIL for a few hundred milliseconds; with Python's
-        # default switch interval (5 ms) the UI thread waits that long at each of its many
-        # GIL hand-overs (terminal writes, selects), and a key pressed meanwhile took
-        # 300 ms.  A shorter interval while this thread runs hands the GIL back sooner.
-        previous = sys.getswitchinterval()
-        sys.setswitchinterval(READ_ALL_SWITCH_INTERVAL)
         try:
-            measures = self.catalogue.list_measures(field_code=field_code, text=text)
+            with short_switch_interval():
+                measures = self.catalogue.list_measures(field_code=field_code, text=text)
         except KoordinatorError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
-        finally:
-            sys.setswitchinterval(previous)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_all, measures, field_code, text, keep)
 

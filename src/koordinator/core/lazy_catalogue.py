@@ -1,0 +1,126 @@
+"""The catalogue as the terminal UI starts with it: reads at once, the rest a moment later.
+
+Importing SQLAlchemy takes some 400 ms, about half of koordinator's start.  The first
+screen needs only reads (the fields of action, the first page of measures, the highlighted
+measure's details), and `koordinator.core.reads` serves them with the standard library's
+`sqlite3`.  So the UI is painted with a `LazyCatalogue`, and `load()` (started by the UI
+after its first paint, in a worker thread) imports SQLAlchemy and opens the `Catalogue`
+with its write side.  Every other attribute is the loaded `Catalogue`'s: an action that
+needs it before the load is done waits for it (it never fails for that reason).
+
+The reads stay on the fast path after the load as well; they are the same code the
+`Catalogue` itself uses (it delegates its reads to `Reads`), on the same connections.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from koordinator.core.dates import local_today
+from koordinator.core.dbfile import (
+    DatabaseTarget,
+    check_database_file,
+    chosen_database,
+    is_url,
+    resolve_target,
+)
+from koordinator.core.errors import DatabaseError
+from koordinator.core.reads import Reads
+
+if TYPE_CHECKING:
+    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.views import FieldView, MeasureDetail, MeasureView
+    from koordinator.core.workflow import Status
+
+
+def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogue | None:
+    """The catalogue for the UI's first paint, or None where the usual way must be taken:
+    a URL (parsed by SQLAlchemy), a default database not created yet (created from the
+    sample, with SQLAlchemy), a file that is not a database this version can use (the
+    usual way says why, in its words)."""
+    chosen = chosen_database(flag)
+    if is_url(chosen):
+        return None
+    target = resolve_target(flag)
+    if target.is_default and not target.path.exists():
+        return None
+    try:
+        check_database_file(target.path)
+    except DatabaseError:
+        return None
+    path = target.path
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return LazyCatalogue(target, read_only=read_only or not writable, author=author)
+
+
+class LazyCatalogue:
+    """`Catalogue`'s reads at once; everything else from the `Catalogue` that `load` opens."""
+
+    def __init__(self, target: DatabaseTarget, *, read_only: bool, author: str) -> None:
+        self.target = target
+        self.read_only = read_only
+        self.author = author
+        self.reads = Reads(target, read_only=read_only)
+        self._catalogue: Catalogue | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def display_name(self) -> str:
+        return self.target.display
+
+    @property
+    def loaded(self) -> bool:
+        return self._catalogue is not None
+
+    # --- the reads: no wait ------------------------------------------------------------
+
+    def fields(self) -> list[FieldView]:
+        return self.reads.fields()
+
+    def list_measures(
+        self,
+        *,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]:
+        return self.reads.list_measures(
+            today=local_today(), field_code=field_code, status=status, text=text, limit=limit
+        )
+
+    def measure(self, number: str) -> MeasureDetail:
+        return self.reads.measure(number, today=local_today())
+
+    # --- the rest: the Catalogue --------------------------------------------------------
+
+    def load(self) -> Catalogue:
+        """The Catalogue (imports SQLAlchemy and opens the database the first time; a
+        second caller meanwhile waits for the first).  A failure is raised to the caller
+        (a DatabaseError says why) and the next call tries again."""
+        catalogue = self._catalogue
+        if catalogue is not None:
+            return catalogue
+        with self._lock:
+            if self._catalogue is None:
+                from koordinator.core.catalogue import Catalogue
+                from koordinator.core.db import open_database
+
+                database = open_database(self.target, read_only=self.read_only, reads=self.reads)
+                self._catalogue = Catalogue(database, author=self.author)
+            return self._catalogue
+
+    def __getattr__(self, name: str) -> Any:
+        # Only names this class does not have: the Catalogue's writes, `database`, …
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._catalogue is not None:
+                self._catalogue.database.close()  # closes the reads too
+            else:
+                self.reads.close()

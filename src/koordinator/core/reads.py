@@ -1,0 +1,332 @@
+"""The catalogue's hot reads in plain SQL on `sqlite3`: fields of action with their counts,
+lists of measures, one measure's details.
+
+The one read path for what the screen shows: `Catalogue.fields`, `list_measures` and
+`measure` delegate here, and the terminal UI paints its first screen with these very
+functions before SQLAlchemy is imported (`koordinator.core.lazy_catalogue`); SQLAlchemy,
+the models and the write side load after that paint.  Standard library only, by design
+(tests/test_import_hygiene.py checks it).
+
+The functions take a `sqlite3.Connection`: `Reads` gives each thread its own (the UI reads
+the whole list in a worker while the cursor's details are read on the UI thread), and the
+write side passes the connection of its own transaction to build the views it returns.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import threading
+from collections import namedtuple
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from koordinator.core import dbfile, history
+from koordinator.core.catalogue import parse_number
+from koordinator.core.dates import from_iso
+from koordinator.core.dbfile import DatabaseTarget
+from koordinator.core.errors import NotFoundError
+from koordinator.core.views import (
+    DelayView,
+    EventView,
+    FieldView,
+    MeasureDetail,
+    MeasureView,
+    MilestoneView,
+)
+from koordinator.core.workflow import Status
+
+# Rows with named columns, as the view builders below read them (like the ORM's objects
+# and SQLAlchemy's rows that the write side hands them).
+MeasureRow = namedtuple(
+    "MeasureRow",
+    "id number field_code title unit origin origin_date status note revision updated_at",
+)
+MilestoneRow = namedtuple("MilestoneRow", "id measure_id title due done done_on note")
+DelayRow = namedtuple("DelayRow", "id cause since until note resolved_on")
+EventRow = namedtuple("EventRow", "id kind occurred_at author note from_status to_status details")
+
+_MEASURES = (
+    "SELECT id, number, field_code, title, unit, origin, origin_date, status, note, revision,"
+    " updated_at FROM measure"
+)
+_OPEN_MILESTONES = (
+    "SELECT id, measure_id, title, due, done, done_on, note FROM milestone WHERE done = 0"
+)
+_OPEN_DELAY_COUNTS = "SELECT measure_id, count(*) FROM delay WHERE resolved_on IS NULL"
+_MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ?"
+_MILESTONES_OF_MEASURE = (
+    "SELECT id, measure_id, title, due, done, done_on, note FROM milestone WHERE measure_id = ?"
+)
+_DELAYS_OF_MEASURE = (
+    "SELECT id, cause, since, until, note, resolved_on FROM delay WHERE measure_id = ?"
+    " ORDER BY since, id"
+)
+_EVENTS_OF_MEASURE = (
+    "SELECT id, kind, occurred_at, author, note, from_status, to_status, details"
+    " FROM history_event WHERE measure_id = ? ORDER BY occurred_at DESC, id DESC"
+)
+# Below SQLite's limit of bound variables; above it a query reads all rows and filters.
+IN_LIST_LIMIT = 900
+
+
+class Reads:
+    """The hot reads of one database file, on one `sqlite3` connection per thread.
+
+    Each statement group runs in one read transaction (BEGIN … ROLLBACK), so a list and its
+    milestone and delay figures, or a measure and its history, come from the same state;
+    sqlite3's errors become the same German messages as the SQLAlchemy side's.
+    """
+
+    def __init__(self, target: DatabaseTarget, *, read_only: bool) -> None:
+        self.target = target
+        self.read_only = read_only
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+
+    def fields(self) -> list[FieldView]:
+        with self._reading() as connection:
+            return read_fields(connection)
+
+    def list_measures(
+        self,
+        *,
+        today: date,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]:
+        with self._reading() as connection:
+            return read_measures(
+                connection, today, field_code=field_code, status=status, text=text, limit=limit
+            )
+
+    def measure(self, number: str, *, today: date) -> MeasureDetail:
+        with self._reading() as connection:
+            return read_measure(connection, number, today)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+            # A thread that reads again after this gets a new connection.
+            self._local = threading.local()
+        for connection in connections:
+            connection.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with dbfile.translated_sqlite_errors(self.target):
+            connection = self._connection()
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        connection: sqlite3.Connection | None = getattr(local, "connection", None)
+        if connection is None:
+            connection = dbfile.connect(self.target.path, read_only=self.read_only)
+            with self._lock:
+                self._connections.append(connection)
+            local.connection = connection
+        return connection
+
+
+def read_fields(connection: sqlite3.Connection) -> list[FieldView]:
+    counts = dict(
+        connection.execute("SELECT field_code, count(*) FROM measure GROUP BY field_code")
+    )
+    return [
+        FieldView(code, name, counts.get(code, 0))
+        for code, name in connection.execute("SELECT code, name FROM field_of_action ORDER BY code")
+    ]
+
+
+def read_measures(
+    connection: sqlite3.Connection,
+    today: date,
+    *,
+    field_code: int | None = None,
+    status: Status | None = None,
+    text: str | None = None,
+    limit: int | None = None,
+) -> list[MeasureView]:
+    """Measures in number order, optionally filtered by field, status and a search text;
+    `limit` gives only the first ones (the UI paints them before it reads the rest)."""
+    wanted = text.strip().casefold() if text else ""
+    conditions: list[str] = []
+    parameters: list[Any] = []
+    if field_code is not None:
+        conditions.append("field_code = ?")
+        parameters.append(field_code)
+    if status is not None:
+        conditions.append("status = ?")
+        parameters.append(status.value)
+    query = _MEASURES + (" WHERE " + " AND ".join(conditions) if conditions else "")
+    query += " ORDER BY field_code, sequence"
+    if limit is not None and not wanted:
+        query += " LIMIT ?"
+        parameters.append(limit)
+    measures = list(map(MeasureRow._make, connection.execute(query, parameters)))
+    if wanted:
+        # Filtered in Python: SQLite's lower()/LIKE fold ASCII only, not "Ä" to "ä".
+        measures = [
+            m
+            for m in measures
+            if any(wanted in value.casefold() for value in (m.number, m.title, m.unit, m.note))
+        ][:limit]
+    return measure_views(connection, measures, today)
+
+
+def measure_views(
+    connection: sqlite3.Connection, measures: Iterable[Any], today: date
+) -> list[MeasureView]:
+    """Views of measures (rows or ORM objects with the measure's columns), with each one's
+    next open milestone and number of open delays.
+
+    One query for all open milestones and one for all open delays: listing 10,000 measures
+    must stay well under the time of one screen refresh.
+    """
+    measures = list(measures)
+    ids = {measure.id for measure in measures}
+    milestones_query = _OPEN_MILESTONES
+    delays_query = _OPEN_DELAY_COUNTS
+    parameters: tuple[int, ...] = ()
+    if len(ids) <= IN_LIST_LIMIT:  # a few measures: ask for theirs only
+        in_list = f" AND measure_id IN ({', '.join('?' * len(ids))})"
+        milestones_query += in_list
+        delays_query += in_list
+        parameters = tuple(ids)
+    delays_query += " GROUP BY measure_id"
+    best: dict[int, tuple[Any, Any]] = {}
+    for row in map(MilestoneRow._make, connection.execute(milestones_query, parameters)):
+        if row.measure_id not in ids:
+            continue
+        key = milestone_order(row)
+        current = best.get(row.measure_id)
+        if current is None or key < current[0]:
+            best[row.measure_id] = (key, row)
+    next_milestones = {mid: milestone_view(row, today) for mid, (_, row) in best.items()}
+    open_delays: dict[int, int] = dict(connection.execute(delays_query, parameters))
+    return [
+        measure_view(measure, next_milestones.get(measure.id), open_delays.get(measure.id, 0))
+        for measure in measures
+    ]
+
+
+def read_measure(connection: sqlite3.Connection, number: str, today: date) -> MeasureDetail:
+    """One measure with its milestones, delays and history (newest first)."""
+    normalised = parse_number(number)
+    found = connection.execute(_MEASURE_BY_NUMBER, (normalised,)).fetchone()
+    if found is None:
+        raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+    measure = MeasureRow._make(found)
+    of_measure = (measure.id,)
+    milestones = [
+        milestone_view(row, today)
+        for row in sorted(
+            map(MilestoneRow._make, connection.execute(_MILESTONES_OF_MEASURE, of_measure)),
+            key=milestone_order,
+        )
+    ]
+    delays = [
+        delay_view(row)
+        for row in map(DelayRow._make, connection.execute(_DELAYS_OF_MEASURE, of_measure))
+    ]
+    events = [
+        event_view(EventRow(*row[:7], json.loads(row[7]) if row[7] else {}), measure.number)
+        for row in connection.execute(_EVENTS_OF_MEASURE, of_measure)
+    ]
+    # The list view's two figures come from the rows just read (no extra queries).
+    next_open = next((m for m in milestones if not m.done), None)
+    open_count = sum(delay.is_open for delay in delays)
+    return MeasureDetail(
+        measure=measure_view(measure, next_open, open_count),
+        milestones=tuple(milestones),
+        delays=tuple(delays),
+        history=tuple(events),
+    )
+
+
+# --- views of rows (or of ORM objects with the same attributes) ---------------------------
+
+
+def measure_view(
+    measure: Any, next_milestone: MilestoneView | None, open_delays: int
+) -> MeasureView:
+    return MeasureView(
+        number=measure.number,
+        field_code=measure.field_code,
+        title=measure.title,
+        unit=measure.unit,
+        origin=measure.origin,
+        origin_date=measure.origin_date,
+        status=Status(measure.status),
+        note=measure.note,
+        revision=measure.revision,
+        updated_at=measure.updated_at,
+        next_milestone=next_milestone,
+        open_delays=open_delays,
+    )
+
+
+def milestone_view(milestone: Any, today: date) -> MilestoneView:
+    return MilestoneView(
+        id=milestone.id,
+        title=milestone.title,
+        due=milestone.due,
+        done=bool(milestone.done),
+        done_on=milestone.done_on,
+        note=milestone.note,
+        overdue=bool(not milestone.done and milestone.due and _period_end(milestone.due) < today),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _deadline_key(due: str | None) -> tuple[date, int]:
+    """Cached: thousands of milestones share a few hundred distinct due dates."""
+    loose = from_iso(due)
+    return loose.deadline_key() if loose else (date.max, 0)
+
+
+def _period_end(due: str) -> date:
+    return _deadline_key(due)[0]
+
+
+def milestone_order(milestone: Any) -> tuple[bool, tuple[date, int], str, str]:
+    """Open before done; by deadline (undated last); then title and id for a stable order."""
+    return (bool(milestone.done), _deadline_key(milestone.due), milestone.title, milestone.id)
+
+
+def delay_view(delay: Any) -> DelayView:
+    return DelayView(
+        id=delay.id,
+        cause=delay.cause,
+        since=delay.since,
+        until=delay.until,
+        note=delay.note,
+        resolved_on=delay.resolved_on,
+    )
+
+
+def event_view(event: Any, number: str) -> EventView:
+    return EventView(
+        id=event.id,
+        number=number,
+        kind=event.kind,
+        occurred_at=event.occurred_at,
+        author=event.author,
+        note=event.note,
+        from_status=Status(event.from_status) if event.from_status else None,
+        to_status=Status(event.to_status) if event.to_status else None,
+        details=event.details,
+        summary=history.describe(event.kind, event.from_status, event.to_status, event.details),
+    )
