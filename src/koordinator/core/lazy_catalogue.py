@@ -14,6 +14,7 @@ The reads stay on the fast path after the load as well; they are the same code t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from koordinator.core.dbfile import (
     is_url,
     resolve_target,
 )
-from koordinator.core.errors import DatabaseError
+from koordinator.core.errors import DatabaseError, KoordinatorError
 from koordinator.core.reads import Reads
 
 if TYPE_CHECKING:
@@ -109,7 +110,12 @@ class LazyCatalogue:
                 from koordinator.core.db import open_database
 
                 database = open_database(self.target, read_only=self.read_only, reads=self.reads)
-                self._catalogue = Catalogue(database, author=self.author)
+                catalogue = Catalogue(database, author=self.author)
+                # Not needed to work, only to make the first change faster: a failure here
+                # (the file locked, say) is the first change's to report.
+                with contextlib.suppress(KoordinatorError):
+                    catalogue.warm_up()
+                self._catalogue = catalogue
             return self._catalogue
 
     def __getattr__(self, name: str) -> Any:

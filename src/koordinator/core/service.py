@@ -75,6 +75,18 @@ class Catalogue:
         """The database as the UI's title names it."""
         return self.database.target.display
 
+    def warm_up(self) -> None:
+        """Connect, and compile the statements every status and delay change starts with.
+
+        The UI calls this in its background load after the first paint, so that the first
+        change a user saves does not pay SQLAlchemy's first connection (the dialect's
+        set-up, ~20 ms) and these compilations.  Reads only; nothing is written.
+        """
+        with self.database.read() as session:
+            connection = session.connection()
+            connection.execute(_MEASURE_BY_NUMBER, {"number": ""}).first()
+            connection.execute(_DELAYS_OF_MEASURE, {"measure_id": 0}).all()
+
     # --- reading ---------------------------------------------------------------------------
 
     # The screen's reads: plain SQL on sqlite3 (see koordinator.core.reads), the same code

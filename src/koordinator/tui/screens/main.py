@@ -50,9 +50,11 @@ if TYPE_CHECKING:
 # is read by a worker once that paint is done.
 FIRST_PAGE = 100
 
-# Python's GIL switch interval (seconds) while a worker thread reads the whole list or
-# loads SQLAlchemy and the write side.
+# Python's GIL switch interval (seconds) while a worker thread reads the whole list, and
+# while one loads SQLAlchemy and the write side (imports hold the GIL longer than building
+# views; a key pressed just after the first paint falls into that load).
 READ_ALL_SWITCH_INTERVAL = 0.0005
+LOAD_SWITCH_INTERVAL = 0.0001
 
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
@@ -80,20 +82,21 @@ _switch_default = sys.getswitchinterval()
 
 
 @contextmanager
-def short_switch_interval() -> Iterator[None]:
+def short_switch_interval(interval: float = READ_ALL_SWITCH_INTERVAL) -> Iterator[None]:
     """A short GIL switch interval while a worker thread computes.
 
     Building 10,000 views, or importing SQLAlchemy, holds the GIL for a few hundred
     milliseconds; with Python's default switch interval (5 ms) the UI thread waits that long
     at each of its many GIL hand-overs (terminal writes, selects), and a key pressed
     meanwhile took 300 ms.  A shorter interval hands the GIL back sooner.  Counted, so that
-    two workers at once (list and load) do not restore each other's interval.
+    two workers at once (list and load) do not restore each other's interval; the shortest
+    asked for holds until both are done.
     """
     global _switch_users, _switch_default
     with _switch_lock:
         if _switch_users == 0:
             _switch_default = sys.getswitchinterval()
-            sys.setswitchinterval(READ_ALL_SWITCH_INTERVAL)
+        sys.setswitchinterval(min(interval, sys.getswitchinterval()))
         _switch_users += 1
     try:
         yield
@@ -198,7 +201,7 @@ class MainScreen(Screen[None]):
     def _load_write_side(self) -> None:
         assert isinstance(self.catalogue, LazyCatalogue)
         try:
-            with short_switch_interval():
+            with short_switch_interval(LOAD_SWITCH_INTERVAL):
                 self.catalogue.load()
         except KoordinatorError:
             pass  # the action that needs it tries again and says why
