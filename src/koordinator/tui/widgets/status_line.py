@@ -69,6 +69,11 @@ class StatusLine(Widget):
     def asking(self) -> bool:
         return bool(self.choices)
 
+    @classmethod
+    def asking_on(cls, screen: Widget) -> bool:
+        """Whether a status line of `screen` asks (its next key is the answer)."""
+        return any(line.asking for line in screen.query(cls))
+
     @property
     def text(self) -> str:
         """What the line says, for tests."""
