@@ -227,7 +227,7 @@ class MeasureTable(DataTable[Text]):
         """Move the cursor as soon as `j`/`k`/arrow reaches the table.
 
         Textual lets a key that no priority binding takes bubble from the focused widget
-        to the app (here through five containers and the screen, one message queue after
+        to the app (here through three containers and the screen, one message queue after
         the other), and only then looks up the bindings, from the focused widget up: the
         table's own binding wins.  Its cursor keys are run here instead, which is what that
         lookup would do, a millisecond (of the 16 a move may take) sooner.  Not while the
