@@ -108,6 +108,10 @@ async def test_s_asks_in_the_status_line_for_allowed_moves_only_and_s_e_saves_at
         assert "Status 1.2 „" not in screen_text(app)
         await pilot.press("s", "escape")
         assert offered_moves(app) == []
+        # So do the table's cursor keys: they answer the question, they do not move.
+        for key in ("j", "down", "k"):
+            await pilot.press("s", key)
+            assert offered_moves(app) == []
         assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
         assert current_number(app) == "1.2"  # the keys did not move the cursor either
 

@@ -22,6 +22,7 @@ from tui_helpers import (
     TITLE,
     PaintedRow,
     Terminal,
+    assert_details_lines_as_textual,
     assert_terminal_shows_the_screen,
     current_number,
     details_text,
@@ -579,6 +580,8 @@ def assert_details_painted(app: App[None], terminal: Terminal) -> None:
     painted = [text for text, _ in details_lines_painted(app, terminal)]
     expected = (wrapped + [""] * len(painted))[top : top + len(painted)]
     assert painted == expected
+    assert_terminal_shows_the_screen(app, terminal)
+    assert_details_lines_as_textual(details)  # styles too, the border's and the content's
 
 
 async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalogue) -> None:

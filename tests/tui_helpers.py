@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.segment import ControlType
 from rich.style import Style
 from textual._compositor import CompositorUpdate
+from textual._styles_cache import StylesCache
 from textual.app import App
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
@@ -258,6 +260,19 @@ def assert_terminal_shows_the_screen(app: App[None], terminal: Terminal) -> None
             zip(shown, painted, strict=True)
         ):
             assert shown_style == painted_style, f"line {y}, column {x}: {terminal.line(y)!r}"
+
+
+def assert_details_lines_as_textual(details: MeasureDetails) -> None:
+    """The details pane's lines, from its caches, are those Textual builds from scratch
+    (an empty StylesCache: nothing spliced, every line built around its content)."""
+    whole = Region(0, 0, *details.region.size)
+    ours = cells(details.render_lines(whole))
+    cache = details._styles_cache
+    try:
+        details._styles_cache = StylesCache()
+        assert ours == cells(details.render_lines(whole))
+    finally:
+        details._styles_cache = cache
 
 
 # DataTable's render caches: swapped for empty ones to render a reference from scratch.

@@ -10,6 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.events import Key
 from textual.geometry import Region
 from textual.signal import Signal
 from textual.strip import Strip
@@ -20,6 +21,7 @@ from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
+from koordinator.tui.widgets.status_line import StatusLine
 
 # Status comes second so that it stays visible on an 80-column terminal.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -58,6 +60,10 @@ MILESTONE_WIDTH = 32
 def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
+
+# The table's cursor actions that it runs as soon as their key reaches it (see
+# MeasureTable.on_key).
+QUICK_ACTIONS = frozenset({"cursor_down", "cursor_up"})
 
 # Rows added to the table at a time, and how close to its last row the cursor or the view
 # may come before the next ones are added (see MeasureTable._load_rows).
@@ -216,6 +222,30 @@ class MeasureTable(DataTable[Text]):
             return None  # below the last row: blank, DataTable does not cache it
         except AttributeError:  # pragma: no cover - another Textual version
             return None
+
+    def on_key(self, event: Key) -> None:
+        """Move the cursor as soon as `j`/`k`/arrow reaches the table.
+
+        Textual lets a key that no priority binding takes bubble from the focused widget
+        to the app (here through three containers and the screen, one message queue after
+        the other), and only then looks up the bindings, from the focused widget up: the
+        table's own binding wins.  Its cursor keys are run here instead, which is what that
+        lookup would do, a millisecond (of the 16 a move may take) sooner.  Not while the
+        status line asks: then the next key is its answer (the screen passes it on).  Not
+        with a keymap, which may have moved the table's keys (the app's lookup knows).
+        """
+        bindings = self._bindings.key_to_bindings.get(event.key, ())
+        if (
+            len(bindings) != 1
+            or bindings[0].action not in QUICK_ACTIONS
+            or bindings[0].priority
+            or self.app._keymap
+            or StatusLine.asking_on(self.screen)
+        ):
+            return
+        event.stop()
+        event.prevent_default()
+        getattr(self, f"action_{bindings[0].action}")()
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
