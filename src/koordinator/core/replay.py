@@ -445,21 +445,28 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     # connection (no ORM loading), in table order (sorting in Python is cheaper than SQLite
     # walking the time index and looking up each row), and their JSON details are decoded
     # in one call instead of 100,000.
+    # The rows come straight from the driver's cursor (the statement compiled by
+    # SQLAlchemy, run in the session's transaction): plain tuples, cheaper to make, sort and
+    # index than 100,000 result rows.
     connection = session.connection()
     numbers = dict(connection.execute(select(Measure.id, Measure.number)).all())
-    rows = connection.execute(
-        select(
-            HistoryEvent.id,
-            HistoryEvent.measure_id,
-            HistoryEvent.kind,
-            HistoryEvent.occurred_at,
-            HistoryEvent.author,
-            HistoryEvent.note,
-            HistoryEvent.from_status,
-            HistoryEvent.to_status,
-            type_coerce(HistoryEvent.details, Text),
-        )
-    ).all()
+    statement = select(
+        HistoryEvent.id,
+        HistoryEvent.measure_id,
+        HistoryEvent.kind,
+        HistoryEvent.occurred_at,
+        HistoryEvent.author,
+        HistoryEvent.note,
+        HistoryEvent.from_status,
+        HistoryEvent.to_status,
+        type_coerce(HistoryEvent.details, Text),
+    ).compile(dialect=connection.dialect)
+    assert not statement.params  # nothing to bind: the text alone is the query
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        rows = cursor.execute(str(statement)).fetchall()
+    finally:
+        cursor.close()
     rows.sort(key=operator.itemgetter(3, 0))  # (occurred_at, id): Event.order
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
