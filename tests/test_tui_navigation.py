@@ -5,13 +5,16 @@ Reading never writes: each test also checks that the database holds no new histo
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
 from koordinator.core.catalogue import Catalogue, number_key
+from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
 from koordinator.tui.widgets.measure_table import COLUMNS
@@ -159,6 +162,46 @@ async def test_a_long_catalogue_shows_every_measure_as_the_cursor_gets_there(
             await wait_until(pilot, lambda: current_number(app) == numbers[400])
             assert current_number(app) == numbers[400]
             assert details_title(app).startswith(f"{numbers[400]}  ")
+
+
+async def test_at_start_the_whole_list_is_read_once_the_write_side_has_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `koordinator` paints from plain sqlite3 reads and loads SQLAlchemy after that paint;
+    # the rest of a long list is read after that load, not beside it (two workers at once
+    # slowed the first keys down), and still arrives without a key being pressed.
+    path = tmp_path / "long.db"
+    benchmark_generator().generate(path, 150, seed=4)
+    lazy = open_lazy(str(path), read_only=False, author="testerin")
+    assert lazy is not None and not lazy.loaded
+    # In this process SQLAlchemy is imported already; the load takes as long as in a fresh
+    # `koordinator` (≈ 0.4 s), so that a list read beside it would come first.
+    real_load = LazyCatalogue.load
+
+    def slow_load(self: LazyCatalogue) -> Catalogue:
+        time.sleep(0.4)
+        return real_load(self)
+
+    monkeypatch.setattr(LazyCatalogue, "load", slow_load)
+    try:
+        numbers = [m.number for m in lazy.list_measures()]
+        app = make_app(lazy)
+        loaded_when_listed: list[bool] = []
+
+        def whole_list_shown() -> bool:
+            shown = "Maßnahmen (150)" in str(table(app).border_title)
+            if shown:
+                loaded_when_listed.append(lazy.loaded)
+            return shown
+
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, whole_list_shown)
+            assert loaded_when_listed[:1] == [True]
+            await pilot.press("end")
+            assert current_number(app) == numbers[-1]
+            assert details_title(app).startswith(f"{numbers[-1]}  ")
+    finally:
+        lazy.close()
 
 
 async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:
