@@ -379,6 +379,34 @@ def test_cli_commands_do_not_import_textual(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_report_reads_without_sqlalchemy_and_writes_the_same_report(sample_path: Path) -> None:
+    # `koordinator report` is plain SQL on sqlite3: a one-shot command without SQLAlchemy's
+    # import.  Its text is the one the service's own connection gives.
+    database = sample_path
+    code = (
+        "import sys, contextlib, io\n"
+        "from koordinator.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main(['--db', {str(database)!r}, 'report']) == 0\n"
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'\n"
+        "sys.stdout.write(out.getvalue())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    from koordinator.core.db import open_database, resolve_target
+    from koordinator.core.report import render, report_figures
+
+    opened = open_database(resolve_target(str(database)))
+    try:
+        assert result.stdout == render(report_figures(opened), "text")
+    finally:
+        opened.close()
+    assert "49 Maßnahmen" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

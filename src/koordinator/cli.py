@@ -368,6 +368,15 @@ def _run_command(args: argparse.Namespace) -> int:
             return _init(args)
         if args.command == "diff" and args.new:
             return _diff(None, args)  # two files: no database needed (none is created)
+        if args.command == "report" and not args.since:
+            # The report is plain SQL on sqlite3 (see koordinator.core.report): without
+            # SQLAlchemy, as the UI's first screen; anything unusual goes the usual way.
+            lazy = _lazy_catalogue(args)
+            if lazy is not None:
+                try:
+                    return _report(lazy, args)
+                finally:
+                    lazy.close()
         handler = HANDLERS[args.command]
         database = _open(args)
         try:
@@ -687,7 +696,7 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
 # --- the report ----------------------------------------------------------------------------
 
 
-def _report(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.report import (

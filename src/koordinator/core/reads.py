@@ -89,7 +89,7 @@ class Reads:
         self._connections: list[sqlite3.Connection] = []
 
     def fields(self) -> list[FieldView]:
-        with self._reading() as connection:
+        with self.reading() as connection:
             return read_fields(connection)
 
     def list_measures(
@@ -101,13 +101,13 @@ class Reads:
         text: str | None = None,
         limit: int | None = None,
     ) -> list[MeasureView]:
-        with self._reading() as connection:
+        with self.reading() as connection:
             return read_measures(
                 connection, today, field_code=field_code, status=status, text=text, limit=limit
             )
 
     def measure(self, number: str, *, today: date) -> MeasureDetail:
-        with self._reading() as connection:
+        with self.reading() as connection:
             return read_measure(connection, number, today)
 
     def close(self) -> None:
@@ -119,7 +119,9 @@ class Reads:
             connection.close()
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection inside one read transaction (also for the report's
+        statements: every figure from one state)."""
         with dbfile.translated_sqlite_errors(self.target):
             connection = self._connection()
             connection.execute("BEGIN")

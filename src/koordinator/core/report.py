@@ -37,6 +37,8 @@ from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status, caus
 if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import Database
+    from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.reads import Reads
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -192,7 +194,7 @@ class ReportFigures:
 
 @no_cycle_collection()
 def compute_figures(
-    source: Catalogue | Database,
+    source: Catalogue | Database | LazyCatalogue,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -204,24 +206,23 @@ def compute_figures(
     Milestones "reached in the period" are those done between `period_start` (default: twelve
     months before `today`) and `today`; `changes` (from a snapshot diff) are passed through.
     """
-    database = _database(source)
     today = today or local_today()
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
-    with database.read() as session:
+    with _reads(source).reading() as connection:
         # One read transaction for every figure, as plain tuples.  SQL text (the tables of
-        # schema.sql) rather than ORM statements: compiling five ORM selects and processing
-        # their rows costs a one-shot `koordinator report` tens of milliseconds; the figures
-        # are checked against a plain ORM computation in tests/test_report.py.
-        connection = session.connection()
-        fields = connection.exec_driver_sql(_FIELDS).all()
-        measures = connection.exec_driver_sql(_MEASURES).all()
-        milestones = connection.exec_driver_sql(
+        # schema.sql) on sqlite3, as the screen's reads (core/reads.py): `koordinator
+        # report` imports no SQLAlchemy (≈ 0.4 s of a one-shot command), and no ORM
+        # statements are compiled; the figures are checked against a plain ORM
+        # computation in tests/test_report.py.
+        fields = connection.execute(_FIELDS).fetchall()
+        measures = connection.execute(_MEASURES).fetchall()
+        milestones = connection.execute(
             _MILESTONES, (f"{period_start.year:04d}", today.isoformat())
-        ).all()
-        open_delays = connection.exec_driver_sql(_OPEN_DELAYS).all()
-        final_moves = connection.exec_driver_sql(
+        ).fetchall()
+        open_delays = connection.execute(_OPEN_DELAYS).fetchall()
+        final_moves = connection.execute(
             _FINAL_MOVES, (*_FINAL_STATUS_VALUES, EventKind.STATUS_CHANGED.value)
-        ).all()
+        ).fetchall()
 
     # (field_code, sequence) is unique: the order of the catalogue.
     measures = sorted(measures, key=itemgetter(2, 3))
@@ -403,6 +404,14 @@ def german(text: str | None) -> str:
 def _database(source: Catalogue | Database) -> Database:
     # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
     return getattr(source, "database", source)  # type: ignore[return-value]
+
+
+def _reads(source: Catalogue | Database | LazyCatalogue) -> Reads:
+    # A Database and the UI's start-up catalogue have their reads; a Catalogue has its
+    # database's.  (Asked in this order: a LazyCatalogue would load SQLAlchemy for
+    # `database`.)
+    reads: Reads | None = getattr(source, "reads", None)
+    return reads if reads is not None else _database(source).reads  # type: ignore[arg-type]
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
@@ -811,7 +820,7 @@ def write_atomically(path: Path, text: str) -> Path:
 
 
 def report_figures(
-    source: Catalogue | Database,
+    source: Catalogue | Database | LazyCatalogue,
     *,
     today: date | None = None,
     period_start: date | None = None,
