@@ -21,7 +21,6 @@ from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
-from koordinator.tui.widgets.status_line import StatusLine
 
 # Status comes second so that it stays visible on an 80-column terminal.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -150,6 +149,8 @@ class MeasureTable(DataTable[Text]):
         # cursor and the new details are painted together.  DataTable.RowHighlighted
         # arrives only after the table's repaint, a frame (up to 1/60 s) later.
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
+        # Whether the screen wants the next key itself (see on_key); set by the screen.
+        self.keys_taken: Callable[[], bool] = lambda: False
         self._preparing = False  # _prepare_next_cursor_rows is scheduled
         self._downwards = True  # the cursor's last move
         self._placed = False  # the cursor was put on its row, not moved by one
@@ -230,9 +231,10 @@ class MeasureTable(DataTable[Text]):
         to the app (here through three containers and the screen, one message queue after
         the other), and only then looks up the bindings, from the focused widget up: the
         table's own binding wins.  Its cursor keys are run here instead, which is what that
-        lookup would do, a millisecond (of the 16 a move may take) sooner.  Not while the
-        status line asks: then the next key is its answer (the screen passes it on).  Not
-        with a keymap, which may have moved the table's keys (the app's lookup knows).
+        lookup would do, a millisecond (of the 16 a move may take) sooner.  Not while
+        `keys_taken()` says the screen wants the next key (its status line asks: the key is
+        the answer).  Not with a keymap, which may have moved the table's keys (the app's
+        lookup knows).
         """
         bindings = self._bindings.key_to_bindings.get(event.key, ())
         if (
@@ -240,7 +242,7 @@ class MeasureTable(DataTable[Text]):
             or bindings[0].action not in QUICK_ACTIONS
             or bindings[0].priority
             or self.app._keymap
-            or StatusLine.asking_on(self.screen)
+            or self.keys_taken()
         ):
             return
         event.stop()

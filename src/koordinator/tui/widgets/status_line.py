@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
-from weakref import WeakSet
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.dom import DOMNode, NoScreen
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
@@ -60,43 +58,16 @@ class StatusLine(Widget):
             super().__init__()
             self.value = value
 
-    # The lines that ask now (usually none).
-    _asking_lines: ClassVar[WeakSet[StatusLine]] = WeakSet()
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.title = ""
         self.message = ""
-        self._choices: tuple[Choice, ...] = ()
+        self.choices: tuple[Choice, ...] = ()
         self._timer: Timer | None = None
 
     @property
     def asking(self) -> bool:
         return bool(self.choices)
-
-    @property
-    def choices(self) -> tuple[Choice, ...]:
-        return self._choices
-
-    @choices.setter
-    def choices(self, choices: tuple[Choice, ...]) -> None:
-        self._choices = choices
-        if choices:
-            StatusLine._asking_lines.add(self)
-        else:
-            StatusLine._asking_lines.discard(self)
-
-    @classmethod
-    def asking_on(cls, screen: DOMNode) -> bool:
-        """Whether a status line of `screen` asks (its next key is the answer).  Asked on
-        every cursor key (see MeasureTable.on_key): a query of the screen took 0.3 ms."""
-        for line in cls._asking_lines:
-            try:
-                if line.screen is screen:
-                    return True
-            except NoScreen:
-                continue
-        return False
 
     @property
     def text(self) -> str:
