@@ -28,12 +28,10 @@ from koordinator.core.dbfile import (
     resolve_target,
 )
 from koordinator.core.errors import DatabaseError, KoordinatorError
-from koordinator.core.reads import Reads
+from koordinator.core.reads import Reads, ScreenReads
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue
-    from koordinator.core.views import FieldView, MeasureDetail, MeasureView
-    from koordinator.core.workflow import Status
 
 
 def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogue | None:
@@ -56,7 +54,7 @@ def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogu
     return LazyCatalogue(target, read_only=read_only or not writable, author=author)
 
 
-class LazyCatalogue:
+class LazyCatalogue(ScreenReads):
     """`Catalogue`'s reads at once; everything else from the `Catalogue` that `load` opens."""
 
     def __init__(self, target: DatabaseTarget, *, read_only: bool, author: str) -> None:
@@ -64,6 +62,7 @@ class LazyCatalogue:
         self.read_only = read_only
         self.author = author
         self.reads = Reads(target, read_only=read_only)
+        self._today = local_today
         self._catalogue: Catalogue | None = None
         self._lock = threading.Lock()
 
@@ -75,25 +74,7 @@ class LazyCatalogue:
     def loaded(self) -> bool:
         return self._catalogue is not None
 
-    # --- the reads: no wait ------------------------------------------------------------
-
-    def fields(self) -> list[FieldView]:
-        return self.reads.fields()
-
-    def list_measures(
-        self,
-        *,
-        field_code: int | None = None,
-        status: Status | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-    ) -> list[MeasureView]:
-        return self.reads.list_measures(
-            today=local_today(), field_code=field_code, status=status, text=text, limit=limit
-        )
-
-    def measure(self, number: str) -> MeasureDetail:
-        return self.reads.measure(number, today=local_today())
+    # fields, list_measures, measure (ScreenReads): no wait.
 
     # --- the rest: the Catalogue --------------------------------------------------------
 

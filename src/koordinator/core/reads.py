@@ -19,7 +19,7 @@ import json
 import sqlite3
 import threading
 from collections import namedtuple
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -140,6 +140,38 @@ class Reads:
                 self._connections.append(connection)
             local.connection = connection
         return connection
+
+
+class ScreenReads:
+    """`fields`, `list_measures` and `measure` as the CLI and the UI ask for them: on
+    `self.reads`, as of `self._today()`.  Shared by the `Catalogue` and the UI's start-up
+    `LazyCatalogue`, so that both answer the same way."""
+
+    reads: Reads
+    _today: Callable[[], date]
+
+    def fields(self) -> list[FieldView]:
+        return self.reads.fields()
+
+    def list_measures(
+        self,
+        *,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]:
+        """Measures in number order, optionally filtered by field, status and a search text.
+
+        `limit` gives only the first ones (the UI paints them before it reads the rest).
+        """
+        return self.reads.list_measures(
+            today=self._today(), field_code=field_code, status=status, text=text, limit=limit
+        )
+
+    def measure(self, number: str) -> MeasureDetail:
+        """One measure with its milestones, delays and history (newest first)."""
+        return self.reads.measure(number, today=self._today())
 
 
 def read_fields(connection: sqlite3.Connection) -> list[FieldView]:

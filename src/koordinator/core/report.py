@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import Database
     from koordinator.core.lazy_catalogue import LazyCatalogue
-    from koordinator.core.reads import Reads
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -208,7 +207,7 @@ def compute_figures(
     """
     today = today or local_today()
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
-    with _reads(source).reading() as connection:
+    with source.reads.reading() as connection:
         # One read transaction for every figure, as plain tuples.  SQL text (the tables of
         # schema.sql) on sqlite3, as the screen's reads (core/reads.py): `koordinator
         # report` imports no SQLAlchemy (≈ 0.4 s of a one-shot command), and no ORM
@@ -404,14 +403,6 @@ def german(text: str | None) -> str:
 def _database(source: Catalogue | Database) -> Database:
     # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
     return getattr(source, "database", source)  # type: ignore[return-value]
-
-
-def _reads(source: Catalogue | Database | LazyCatalogue) -> Reads:
-    # A Database and the UI's start-up catalogue have their reads; a Catalogue has its
-    # database's.  (Asked in this order: a LazyCatalogue would load SQLAlchemy for
-    # `database`.)
-    reads: Reads | None = getattr(source, "reads", None)
-    return reads if reads is not None else _database(source).reads  # type: ignore[arg-type]
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:

@@ -39,8 +39,6 @@ from koordinator.core.reads import milestone_order as _milestone_order
 from koordinator.core.reads import milestone_view as _milestone_view
 from koordinator.core.views import (
     EventView,
-    FieldView,
-    MeasureDetail,
     MeasureView,
     MilestoneView,
 )
@@ -54,7 +52,7 @@ from koordinator.core.workflow import (
 )
 
 
-class Catalogue:
+class Catalogue(reads.ScreenReads):
     """The service layer over one open database, acting for one author."""
 
     def __init__(
@@ -66,6 +64,7 @@ class Catalogue:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.database = database
+        self.reads = database.reads
         self.author = author
         self._today = today
         self._clock = clock
@@ -89,31 +88,8 @@ class Catalogue:
 
     # --- reading ---------------------------------------------------------------------------
 
-    # The screen's reads: plain SQL on sqlite3 (see koordinator.core.reads), the same code
-    # that paints the UI's first screen before this module is imported.
-
-    def fields(self) -> list[FieldView]:
-        return self.database.reads.fields()
-
-    def list_measures(
-        self,
-        *,
-        field_code: int | None = None,
-        status: Status | None = None,
-        text: str | None = None,
-        limit: int | None = None,
-    ) -> list[MeasureView]:
-        """Measures in number order, optionally filtered by field, status and a search text.
-
-        `limit` gives only the first ones (the UI paints them before it reads the rest).
-        """
-        return self.database.reads.list_measures(
-            today=self._today(), field_code=field_code, status=status, text=text, limit=limit
-        )
-
-    def measure(self, number: str) -> MeasureDetail:
-        """One measure with its milestones, delays and history (newest first)."""
-        return self.database.reads.measure(number, today=self._today())
+    # fields, list_measures, measure: plain SQL on sqlite3 (reads.ScreenReads), the same
+    # code that paints the UI's first screen before this module is imported.
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
         """History events, newest first; of one measure or of the whole catalogue."""
