@@ -318,3 +318,13 @@ def test_schema_sql_rejects_a_bad_history_event(
     with pytest.raises(sqlite3.IntegrityError):
         schema_db.execute(insert, ("bad", kind, occurred_at, author, from_status, to_status))
     assert schema_db.execute("SELECT count(*) FROM history_event").fetchone()[0] == 1
+
+
+def test_the_file_check_requires_exactly_the_schemas_tables() -> None:
+    # dbfile checks a file without SQLAlchemy, so it names the tables itself: a table added
+    # to the schema must be added there too, or a file without it would pass the check.
+    from koordinator.core.dbfile import REQUIRED_TABLES
+
+    assert frozenset(Base.metadata.tables) == REQUIRED_TABLES
+    schema_tables = set(re.findall(r"CREATE TABLE (\w+)", schema_sql()))
+    assert schema_tables == REQUIRED_TABLES
