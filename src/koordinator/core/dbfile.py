@@ -148,7 +148,12 @@ def configure(connection: sqlite3.Connection, *, read_only: bool, wal: bool) -> 
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
     if wal and not read_only:
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # Switched once per file (the mode is kept in the file): switching takes an
+        # exclusive lock, and two connections switching at once (the UI's threads at
+        # start) fail with "locked" at once instead of waiting.
+        (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+        if mode != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed change survives even a power cut, not just a killed process.
         cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()

@@ -135,8 +135,10 @@ class Reads:
         local = self._local
         connection: sqlite3.Connection | None = getattr(local, "connection", None)
         if connection is None:
-            connection = dbfile.connect(self.target.path, read_only=self.read_only)
+            # One thread at a time: the first connection may switch the file to WAL mode,
+            # which fails at once, not after waiting, while another one switches too.
             with self._lock:
+                connection = dbfile.connect(self.target.path, read_only=self.read_only)
                 self._connections.append(connection)
             local.connection = connection
         return connection
