@@ -244,7 +244,9 @@ def _disk_full_reason(path: Path) -> str:
 
 def _needs_shared_memory(error: sqlite3.OperationalError) -> bool:
     reason = str(error)
-    return "disk I/O error" in reason or "readonly database" in reason
+    return any(
+        words in reason for words in ("disk I/O error", "readonly database", "unable to open")
+    )
 
 
 def _has_wal_content(path: Path) -> bool:
