@@ -298,7 +298,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     data = w.db.read_bytes()
     path = w.file("kaputt.db", data[:16] + bytes(range(256)) * ((len(data) - 16) // 256))
     w.db.unlink()
-    return ["--db", str(path), "list"], (str(path), "kann nicht geöffnet werden")
+    return ["--db", str(path), "list"], (str(path), "beschädigt")
 
 
 def _damaged_pages(w: World, name: str) -> Path:

@@ -29,6 +29,7 @@ from koordinator.core.db import (
 from koordinator.core.errors import DatabaseError
 from koordinator.core.models import SCHEMA_VERSION, FieldOfAction, Measure
 from koordinator.core.sample import fill_sample
+from koordinator.core.workflow import Status
 from snapshot_helpers import table_rows
 
 OLD_MTIME_NS = 1_600_000_000_000_000_000  # 2020-09-13: any write would move it
@@ -367,3 +368,47 @@ def test_a_failing_action_writes_nothing(database: Database) -> None:
         session.flush()
         raise RuntimeError("mitten in der Aktion")
     assert table_rows(database.target.path) == before
+
+
+# --- POSIX locks: the file is never opened outside SQLite while SQLite holds it -------------
+
+
+def sqlite_locks_of(pid: int, path: Path) -> list[str]:
+    """The POSIX locks `pid` holds on `path` (lines of /proc/locks).  A WAL connection holds a
+    read lock on the file's SHARED range while it is open; a process without any believes
+    it has no connection, and the last other one to close deletes the -wal under it."""
+    inode = f":{path.stat().st_ino} "
+    with Path("/proc/locks").open(encoding="ascii") as locks:
+        return [line for line in locks if inode in line and f" {pid} " in line]
+
+
+def test_the_ui_catalogue_keeps_its_sqlite_locks_through_the_background_load(
+    sample_path: Path,
+) -> None:
+    """The UI's start-up: first reads on sqlite3, then the load (SQLAlchemy, the write side,
+    its warm-up).  The load used to check the file again with open()/close(), which dropped
+    the process's SQLite locks: a CLI command beside the UI then deleted the UI's -wal."""
+    from koordinator.core.lazy_catalogue import open_lazy
+
+    lazy = open_lazy(str(sample_path), read_only=False, author="anna")
+    assert lazy is not None
+    try:
+        assert len(lazy.fields()) == 4
+        assert sqlite_locks_of(os.getpid(), sample_path)
+        lazy.load()
+        lazy.change_status("1.11", Status.ON_SCHEDULE)
+        assert sqlite_locks_of(os.getpid(), sample_path), "the UI lost its SQLite locks"
+    finally:
+        lazy.close()
+    assert not sqlite_locks_of(os.getpid(), sample_path)
+
+
+def test_a_second_open_in_the_same_process_keeps_the_first_ones_locks(sample_path: Path) -> None:
+    first = open_database(DatabaseTarget(sample_path))
+    try:
+        first.reads.fields()
+        second = open_database(DatabaseTarget(sample_path), read_only=True)
+        second.close()
+        assert sqlite_locks_of(os.getpid(), sample_path)
+    finally:
+        first.close()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from koordinator.core import reads
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import from_iso
-from koordinator.core.db import DatabaseTarget, open_database
+from koordinator.core.db import DatabaseTarget, check_database, open_database
 from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
@@ -232,7 +232,9 @@ def test_a_new_measure_shows_as_the_list_shows_it(tmp_path: Path) -> None:
 
 
 def test_reads_after_close_open_a_new_connection(sample_path: Path) -> None:
-    lazy = LazyCatalogue(DatabaseTarget(sample_path), read_only=True, author="testerin")
+    lazy = LazyCatalogue(
+        check_database(DatabaseTarget(sample_path), read_only=True), author="testerin"
+    )
     assert len(lazy.fields()) == 4
     lazy.close()
     assert len(lazy.fields()) == 4  # e.g. a test's app after the database was closed

@@ -333,7 +333,7 @@ def run() -> int:
     """
     gc.disable()
     try:
-        code = main()
+        code = main(own_signals=True)
         sys.stdout.flush()
     except BrokenPipeError:
         # The reader of the output has gone (`koordinator list | head`): stop quietly, as
@@ -344,7 +344,9 @@ def run() -> int:
     return code
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, own_signals: bool = False) -> int:
+    """Run koordinator with `argv`; `own_signals`: the process is koordinator's (`run`), so
+    a command may take SIGTERM and SIGHUP (tests call `main` inside pytest's process)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -354,8 +356,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # events of a large snapshot): reference counting frees them as usual.
     from koordinator.core.cycles import no_cycle_collection
 
+    if own_signals:
+        _end_cleanly_on_termination()
     with no_cycle_collection():
         return _run_command(args)
+
+
+def _end_cleanly_on_termination() -> None:
+    """SIGTERM and SIGHUP (a closed terminal) end a command as Ctrl+C does: through its
+    `finally` blocks, so that an open transaction is rolled back and a half-built file
+    (`init`, `export -o`) is removed, instead of Python stopping where it stands."""
+    import signal
+
+    def interrupt(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) == signal.SIG_DFL:
+            signal.signal(number, interrupt)
 
 
 def _run_command(args: argparse.Namespace) -> int:

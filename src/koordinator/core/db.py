@@ -14,9 +14,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import secrets
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -30,14 +31,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from koordinator.core.dbfile import (
     BUSY_TIMEOUT_SECONDS,
     REQUIRED_TABLES,
-    SQLITE_HEADER,
+    CheckedDatabase,
     DatabaseTarget,
+    check_database,
     check_database_file,
+    companions,
     configure,
     damaged_message,
     file_uri,
     locked_message,
     resolve_target,
+    user_of,
 )
 from koordinator.core.errors import DatabaseError
 from koordinator.core.reads import Reads
@@ -46,7 +50,7 @@ from koordinator.core.reads import Reads
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "REQUIRED_TABLES",
-    "SQLITE_HEADER",
+    "CheckedDatabase",
     "Database",
     "DatabaseTarget",
     "check_database_file",
@@ -65,15 +69,14 @@ def schema_sql() -> str:
 class Database:
     """An open, checked koordinator database and its session factories."""
 
-    def __init__(
-        self, target: DatabaseTarget, *, read_only: bool, reads: Reads | None = None
-    ) -> None:
-        self.target = target
-        self.read_only = read_only
+    def __init__(self, checked: CheckedDatabase, *, reads: Reads | None = None) -> None:
+        self.checked = checked
+        self.target = checked.target
+        self.read_only = checked.read_only
         # The hot reads (lists, details) on plain sqlite3 connections; given when the UI
         # painted its first screen with them before this Database was opened.
-        self.reads = reads if reads is not None else Reads(target, read_only=read_only)
-        self.engine = _make_engine(target.path, read_only=read_only, wal=True)
+        self.reads = reads if reads is not None else Reads(checked)
+        self.engine = _make_engine(checked.uri(), read_only=checked.read_only, wal=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             self.engine.execution_options(koordinator_write=True), expire_on_commit=False
@@ -89,7 +92,10 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One user action: everything inside commits together or not at all."""
         if self.read_only:
-            raise DatabaseError(f"{self.target.display}: Datenbank ist schreibgeschützt")
+            raise DatabaseError(
+                f"{self.target.display}: Datenbank ist schreibgeschützt "
+                f"({self.checked.read_only_reason}) – Änderungen sind hier nicht möglich"
+            )
         with _translated_errors(self.target), self._write_sessions.begin() as session:
             yield session
 
@@ -120,7 +126,6 @@ def open_database(
     *,
     read_only: bool = False,
     create_default: Callable[[Session], None] | None = None,
-    reads: Reads | None = None,
 ) -> Database:
     """Open an existing koordinator database after checking it without writing to it.
 
@@ -133,9 +138,7 @@ def open_database(
         # FileExistsError: another koordinator created it at the same moment; use theirs.
         with contextlib.suppress(FileExistsError):
             create_database(path, fill=create_default)
-    check_database_file(path)
-    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    return Database(target, read_only=read_only or not writable, reads=reads)
+    return Database(check_database(target, read_only=read_only))
 
 
 def create_database(
@@ -147,35 +150,39 @@ def create_database(
     """Create a koordinator database at `path` from schema.sql, optionally filled by `fill`.
 
     Built in a temporary file in the same folder and moved into place at the end: an
-    interrupted build leaves nothing behind, and without `overwrite` an existing file is
-    never replaced (FileExistsError).
+    interrupted build leaves nothing behind (one killed outright leaves its temporary file,
+    which the next build removes), and without `overwrite` an existing file is never
+    replaced (FileExistsError).  SQLite's files left beside `path` by a crash (`-wal`,
+    `-shm`, `-journal`) are removed before the new file takes their place, so that it is
+    never read with the old catalogue's pages; while a process still uses them, nothing is
+    replaced.
     """
     if not overwrite and path.exists():
         raise FileExistsError(path)
     if not path.parent.is_dir():
         raise DatabaseError(f"{path}: Ordner {path.parent} existiert nicht")
-    handle, temporary_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
-    os.close(handle)
-    temporary = Path(temporary_name)
-    # mkstemp makes the file private (0600); a database gets the user's usual permissions.
-    umask = os.umask(0)
-    os.umask(umask)
-    temporary.chmod(0o666 & ~umask)
+    _refuse_if_in_use(path)
+    _remove_interrupted_builds(path)
+    # Named before it exists, so that an interruption at any point finds it in `finally`.
+    temporary = path.with_name(f"{_build_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
+        # The user's usual permissions (the umask applies), like any new file of theirs.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         connection = sqlite3.connect(temporary)
         try:
             connection.executescript(schema_sql())
         finally:
             connection.close()
         if fill is not None:
-            engine = _make_engine(temporary, read_only=False, wal=False)
+            engine = _make_engine(f"{file_uri(temporary)}?mode=rw", read_only=False, wal=False)
             try:
                 with sessionmaker(engine).begin() as session:
                     fill(session)
             finally:
                 engine.dispose()
+        _refuse_if_in_use(path)
+        for leftover in companions(path):
+            leftover.unlink(missing_ok=True)
         if overwrite:
             temporary.replace(path)
         else:
@@ -186,17 +193,49 @@ def create_database(
             raise
         raise DatabaseError(f"{path}: kann nicht angelegt werden ({error.strerror})") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        for built in (temporary, *companions(temporary)):
+            built.unlink(missing_ok=True)
 
 
-def _make_engine(path: Path, *, read_only: bool, wal: bool) -> Engine:
-    if read_only:
-        engine = create_engine(
-            f"sqlite:///{file_uri(path)}?mode=ro&uri=true",
-            connect_args={"timeout": BUSY_TIMEOUT_SECONDS},
+def _build_prefix(path: Path) -> str:
+    return f".{path.name}.init-"
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    user = user_of(path)
+    if user is not None:
+        raise DatabaseError(
+            f"{path}: wird gerade benutzt (Prozess {user}) – nichts geändert; "
+            "koordinator dort erst beenden"
         )
-    else:
-        engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+
+def _remove_interrupted_builds(path: Path) -> None:
+    """Temporary files of earlier builds whose process is gone (killed outright)."""
+    prefix = _build_prefix(path)
+    for leftover in path.parent.glob(f"{glob.escape(prefix)}*"):
+        pid_text = leftover.name.removeprefix(prefix).partition("-")[0]
+        if pid_text.isascii() and pid_text.isdigit() and not _process_alive(int(pid_text)):
+            leftover.unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would end the process there; keep what may be in use
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def _make_engine(uri: str, *, read_only: bool, wal: bool) -> Engine:
+    """An engine on a SQLite URI (`CheckedDatabase.uri`: read-write, read-only, immutable)."""
+    engine = create_engine(
+        f"sqlite:///{uri}&uri=true", connect_args={"timeout": BUSY_TIMEOUT_SECONDS}
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:

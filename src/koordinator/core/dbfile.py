@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
+import struct
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,10 +23,48 @@ from koordinator.core.errors import DatabaseError
 
 # The schema version this koordinator knows (schema.sql's `PRAGMA user_version`).
 SCHEMA_VERSION = 1
-SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 30.0
-# The tables of schema.sql (tests/test_db.py proves they are the models' tables).
-REQUIRED_TABLES = frozenset({"field_of_action", "measure", "milestone", "delay", "history_event"})
+# The tables of schema.sql and their columns (tests/test_schema.py proves they are the
+# models' and schema.sql's); written out so that the file check needs no SQLAlchemy.
+REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
+    "field_of_action": frozenset({"code", "name"}),
+    "measure": frozenset(
+        {
+            "id",
+            "number",
+            "field_code",
+            "sequence",
+            "title",
+            "unit",
+            "origin",
+            "origin_date",
+            "status",
+            "note",
+            "revision",
+            "updated_at",
+        }
+    ),
+    "milestone": frozenset(
+        {"id", "measure_id", "title", "due", "done", "done_on", "note", "created_at"}
+    ),
+    "delay": frozenset(
+        {"id", "measure_id", "cause", "since", "until", "note", "resolved_on", "created_at"}
+    ),
+    "history_event": frozenset(
+        {
+            "id",
+            "measure_id",
+            "kind",
+            "occurred_at",
+            "author",
+            "note",
+            "from_status",
+            "to_status",
+            "details",
+        }
+    ),
+}
+REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -71,72 +112,265 @@ def resolve_target(flag: str | None, environ: Mapping[str, str] | None = None) -
     return DatabaseTarget(Path(url.database).expanduser())
 
 
+@dataclass(frozen=True)
+class CheckedDatabase:
+    """A database file that `check_database` found usable, and how to open it.
+
+    Only `check_database` makes one, and it runs before this process's first connection to
+    the file: it is the one place that looks at the file outside SQLite (by `os.stat` and
+    `os.access`, never by opening it), because closing any descriptor of a file drops every
+    POSIX lock the process holds on it, SQLite's included ("How To Corrupt An SQLite
+    Database File", 2.2).  `Reads` and `Database` take a `CheckedDatabase`, so whatever they
+    open later needs no second look at the file.
+    """
+
+    target: DatabaseTarget
+    # Why changes are refused (German, for the message), or "" when they are allowed.
+    read_only_reason: str = ""
+    # Read without SQLite's shared-memory index: the folder or the disk cannot take the
+    # "-shm" file, and there is no "-wal" file whose changes the reads would miss, so no
+    # other process can be writing.
+    immutable: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.read_only_reason)
+
+    def uri(self) -> str:
+        if self.immutable:
+            return f"{file_uri(self.target.path)}?immutable=1"
+        if self.read_only:
+            return f"{file_uri(self.target.path)}?mode=ro"
+        return f"{file_uri(self.target.path)}?mode=rw"
+
+
 def check_database_file(path: Path) -> None:
     """Raise DatabaseError unless `path` is a koordinator database this version can use."""
-    where = str(path)
-    if path.is_dir():
-        raise DatabaseError(f"{where}: ist ein Ordner, keine Datenbankdatei")
-    if not path.parent.is_dir():
-        raise DatabaseError(f"{where}: Ordner {path.parent} existiert nicht")
-    if not path.exists():
+    check_database(DatabaseTarget(path))
+
+
+def check_database(target: DatabaseTarget, *, read_only: bool = False) -> CheckedDatabase:
+    """Check `target` without writing to it and return how to open it, or raise
+    DatabaseError with one German line.  Call it before the process connects to the file
+    (see `CheckedDatabase`); `read_only` is the user's wish (`--read-only`)."""
+    path = target.path
+    where = target.display
+    kind = _file_kind(path, where)
+    if kind.st_size == 0:
+        raise DatabaseError(f"{where}: leere Datei, keine koordinator-Datenbank")
+    if not os.access(path, os.R_OK):
+        raise DatabaseError(f"{where}: kann nicht gelesen werden (keine Leseberechtigung)")
+    reason = "--read-only" if read_only else _unwritable_reason(path)
+    checked = CheckedDatabase(target, read_only_reason=reason)
+    try:
+        _check_schema(checked)
+    except sqlite3.OperationalError as error:
+        if not _needs_shared_memory(error):
+            raise _open_error(target, error) from None
+        # A WAL database's readers need the "-shm" index: without a folder or disk that
+        # takes it, read the file as it is, if no "-wal" holds changes it lacks.
+        if _has_wal_content(path):
+            raise DatabaseError(
+                f"{where}: kann nicht gelesen werden – {path.name}-wal enthält noch Änderungen, "
+                f"aber {reason or 'der Ordner'} lässt SQLite den Index {path.name}-shm nicht anlegen"
+            ) from None
+        checked = CheckedDatabase(
+            target, read_only_reason=reason or _disk_full_reason(path), immutable=True
+        )
+        try:
+            _check_schema(checked)
+        except sqlite3.Error as second:
+            raise _open_error(target, second) from None
+    except sqlite3.Error as error:
+        raise _open_error(target, error) from None
+    return checked
+
+
+def _file_kind(path: Path, where: str) -> os.stat_result:
+    """The file's status, or one line saying why it is not a file koordinator can open."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        if not path.parent.is_dir():
+            raise DatabaseError(f"{where}: Ordner {path.parent} existiert nicht") from None
         raise DatabaseError(
             f"{where}: Datenbank nicht gefunden – mit „koordinator init --db {where}“ anlegen"
-        )
-    try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
+        ) from None
     except OSError as error:
         raise DatabaseError(f"{where}: kann nicht gelesen werden ({error.strerror})") from None
-    if not header:
-        raise DatabaseError(f"{where}: leere Datei, keine koordinator-Datenbank")
-    if header != SQLITE_HEADER:
-        raise DatabaseError(f"{where}: keine SQLite-Datenbank (keine koordinator-Datenbank)")
+    if stat.S_ISDIR(status.st_mode):
+        raise DatabaseError(f"{where}: ist ein Ordner, keine Datenbankdatei")
+    if not stat.S_ISREG(status.st_mode):
+        raise DatabaseError(
+            f"{where}: ist keine gewöhnliche Datei ({_node_kind(status.st_mode)}), "
+            "keine koordinator-Datenbank"
+        )
+    return status
+
+
+def _node_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "eine FIFO"
+    if stat.S_ISSOCK(mode):
+        return "ein Socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "ein Gerät"
+    return "kein Dateiinhalt"
+
+
+def _unwritable_reason(path: Path) -> str:
+    """Why changes to the file cannot be saved, or "" (SQLite writes the file, and its
+    "-wal" and "-shm" beside it)."""
     try:
-        connection = sqlite3.connect(f"{file_uri(path)}?mode=ro", uri=True)
-        try:
-            version = connection.execute("PRAGMA user_version").fetchone()[0]
-            tables = {
-                row[0]
-                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-        finally:
-            connection.close()
-    except sqlite3.Error as error:
-        raise DatabaseError(f"{where}: Datenbank kann nicht geöffnet werden ({error})") from None
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "schreibgeschütztes Dateisystem"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return "Datei schreibgeschützt"
+    if not os.access(path.parent, os.W_OK):
+        return f"Ordner {path.parent} schreibgeschützt"
+    return ""
+
+
+def _disk_full_reason(path: Path) -> str:
+    try:
+        if os.statvfs(path.parent).f_bavail == 0:
+            return "Datenträger voll"
+    except OSError:
+        pass
+    return "Index-Datei kann nicht angelegt werden"
+
+
+def _needs_shared_memory(error: sqlite3.OperationalError) -> bool:
+    reason = str(error)
+    return "disk I/O error" in reason or "readonly database" in reason
+
+
+def _has_wal_content(path: Path) -> bool:
+    try:
+        return path.with_name(f"{path.name}-wal").stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _check_schema(checked: CheckedDatabase) -> None:
+    """Schema version, tables and their columns, through a read-only connection."""
+    target = checked.target
+    where = target.display
+    read_uri = checked.uri() if checked.immutable else f"{file_uri(target.path)}?mode=ro"
+    connection = sqlite3.connect(read_uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        columns: dict[str, set[str]] = {}
+        for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+            if table in REQUIRED_COLUMNS:
+                columns[table] = {
+                    row[0]
+                    for row in connection.execute("SELECT name FROM pragma_table_info(?)", (table,))
+                }
+    finally:
+        connection.close()
     if version > SCHEMA_VERSION:
         raise DatabaseError(
             f"{where}: Schema-Version {version} ist neuer als diese koordinator-Version "
             f"(kennt bis {SCHEMA_VERSION}) – bitte koordinator aktualisieren"
         )
-    missing = REQUIRED_TABLES - tables
+    missing = REQUIRED_TABLES - columns.keys()
     if version < 1 or missing:
         raise DatabaseError(
             f"{where}: SQLite-Datenbank, aber keine koordinator-Datenbank "
             f"(fehlende Tabellen: {', '.join(sorted(missing)) or 'keine'}, Schema-Version {version})"
         )
+    for table, expected in REQUIRED_COLUMNS.items():
+        if columns[table] != expected:
+            absent = ", ".join(sorted(expected - columns[table])) or "keine"
+            unknown = ", ".join(sorted(columns[table] - expected)) or "keine"
+            raise DatabaseError(
+                damaged_message(
+                    target, f"Tabelle {table}: fehlende Spalten {absent}, fremde Spalten {unknown}"
+                )
+            )
+
+
+def _open_error(target: DatabaseTarget, error: sqlite3.Error) -> DatabaseError:
+    reason = str(error)
+    if "file is not a database" in reason:
+        # Its first bytes are not read outside SQLite (see CheckedDatabase), so a damaged
+        # header and a file of another kind look alike.
+        return DatabaseError(
+            f"{target.display}: keine SQLite-Datenbank oder beschädigt (keine koordinator-Datenbank)"
+        )
+    if "locked" in reason or "busy" in reason:
+        return DatabaseError(locked_message(target))
+    return DatabaseError(f"{target.display}: Datenbank kann nicht geöffnet werden ({reason})")
+
+
+# SQLite's POSIX locks (os_unix.c): on the database file the PENDING, RESERVED and SHARED
+# bytes; on the "-shm" index the WAL locks and the "dead man switch" byte after them.
+_DATABASE_LOCK_BYTES = (0x40000000, 512)
+_SHM_LOCK_BYTES = (120, 9)
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+
+
+def companions(path: Path) -> list[Path]:
+    """SQLite's files beside a database: its write-ahead log, its index, its rollback journal."""
+    return [path.with_name(path.name + suffix) for suffix in COMPANION_SUFFIXES]
+
+
+def user_of(path: Path) -> int | None:
+    """The id of a process that has the database at `path` open (it holds SQLite's locks on
+    the file or on its "-shm"), or None.
+
+    Only for a file this process has no connection to (`create_database` replacing it): the
+    probe opens and closes the files, which would drop this process's own SQLite locks.
+    """
+    for file, (start, length) in (
+        (path, _DATABASE_LOCK_BYTES),
+        (path.with_name(f"{path.name}-shm"), _SHM_LOCK_BYTES),
+    ):
+        holder = _lock_holder(file, start, length)
+        if holder is not None:
+            return holder
+    return None
+
+
+def _lock_holder(file: Path, start: int, length: int) -> int | None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: a file in use cannot be removed there anyway
+        return None
+    linux = sys.platform.startswith("linux")
+    layout = "hhqqi4x" if linux else "qqihh"  # struct flock on Linux / on the BSDs and macOS
+    fields = (fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
+    request = struct.pack(layout, *(fields if linux else (*fields[2:], *fields[:2])))
+    try:
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        answer = struct.unpack(layout, fcntl.fcntl(descriptor, fcntl.F_GETLK, request))
+    finally:
+        os.close(descriptor)
+    kind, pid = (answer[0], answer[4]) if linux else (answer[3], answer[2])
+    return None if kind == fcntl.F_UNLCK else pid
 
 
 def file_uri(path: Path) -> str:
     return f"file:{quote(str(path.absolute()))}"
 
 
-def connect(path: Path, *, read_only: bool, wal: bool = True) -> sqlite3.Connection:
+def connect(checked: CheckedDatabase) -> sqlite3.Connection:
     """A connection configured as the SQLAlchemy engine's are (`koordinator.core.db`):
     no implicit transactions, foreign keys on, a busy timeout, WAL unless read-only.
 
     `check_same_thread=False`: the owner (`reads.Reads`) uses each connection in one thread
     only, but closes them all from the thread that closes the database.
     """
-    if read_only:
-        connection = sqlite3.connect(
-            f"{file_uri(path)}?mode=ro",
-            uri=True,
-            timeout=BUSY_TIMEOUT_SECONDS,
-            check_same_thread=False,
-        )
-    else:
-        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
-    configure(connection, read_only=read_only, wal=wal)
+    connection = sqlite3.connect(
+        checked.uri(), uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+    )
+    configure(connection, read_only=checked.read_only, wal=True)
     return connection
 
 

@@ -15,14 +15,13 @@ The reads stay on the fast path after the load as well; they are the same code t
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from typing import TYPE_CHECKING, Any
 
 from koordinator.core.dates import local_today
 from koordinator.core.dbfile import (
-    DatabaseTarget,
-    check_database_file,
+    CheckedDatabase,
+    check_database,
     chosen_database,
     is_url,
     resolve_target,
@@ -46,22 +45,25 @@ def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogu
     if target.is_default and not target.path.exists():
         return None
     try:
-        check_database_file(target.path)
+        checked = check_database(target, read_only=read_only)
     except DatabaseError:
         return None
-    path = target.path
-    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-    return LazyCatalogue(target, read_only=read_only or not writable, author=author)
+    return LazyCatalogue(checked, author=author)
 
 
 class LazyCatalogue(ScreenReads):
-    """`Catalogue`'s reads at once; everything else from the `Catalogue` that `load` opens."""
+    """`Catalogue`'s reads at once; everything else from the `Catalogue` that `load` opens.
 
-    def __init__(self, target: DatabaseTarget, *, read_only: bool, author: str) -> None:
-        self.target = target
-        self.read_only = read_only
+    The file is checked once, by `open_lazy` before the first connection; `load` opens the
+    `Database` on that check (`CheckedDatabase`), never looking at the file again.
+    """
+
+    def __init__(self, checked: CheckedDatabase, *, author: str) -> None:
+        self.checked = checked
+        self.target = checked.target
+        self.read_only = checked.read_only
         self.author = author
-        self.reads = Reads(target, read_only=read_only)
+        self.reads = Reads(checked)
         self._today = local_today
         self._catalogue: Catalogue | None = None
         self._lock = threading.Lock()
@@ -88,9 +90,9 @@ class LazyCatalogue(ScreenReads):
         with self._lock:
             if self._catalogue is None:
                 from koordinator.core.catalogue import Catalogue
-                from koordinator.core.db import open_database
+                from koordinator.core.db import Database
 
-                database = open_database(self.target, read_only=self.read_only, reads=self.reads)
+                database = Database(self.checked, reads=self.reads)
                 catalogue = Catalogue(database, author=self.author)
                 # Not needed to work, only to make the first change faster: a failure here
                 # (the file locked, say) is the first change's to report.

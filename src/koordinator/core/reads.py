@@ -27,7 +27,7 @@ from typing import Any
 from koordinator.core import dbfile, history
 from koordinator.core.catalogue import parse_number
 from koordinator.core.dates import from_iso
-from koordinator.core.dbfile import DatabaseTarget
+from koordinator.core.dbfile import CheckedDatabase
 from koordinator.core.errors import NotFoundError
 from koordinator.core.views import (
     DelayView,
@@ -81,9 +81,10 @@ class Reads:
     sqlite3's errors become the same German messages as the SQLAlchemy side's.
     """
 
-    def __init__(self, target: DatabaseTarget, *, read_only: bool) -> None:
-        self.target = target
-        self.read_only = read_only
+    def __init__(self, checked: CheckedDatabase) -> None:
+        self.checked = checked
+        self.target = checked.target
+        self.read_only = checked.read_only
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
@@ -138,7 +139,7 @@ class Reads:
             # One thread at a time: the first connection may switch the file to WAL mode,
             # which fails at once, not after waiting, while another one switches too.
             with self._lock:
-                connection = dbfile.connect(self.target.path, read_only=self.read_only)
+                connection = dbfile.connect(self.checked)
                 self._connections.append(connection)
             local.connection = connection
         return connection
