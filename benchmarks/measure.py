@@ -333,6 +333,19 @@ class Terminal:
         self.kill()
         return clean and self.process.returncode == 0
 
+    def hang_up(self) -> int | None:
+        """Close the terminal window: the pty's master is closed, so the kernel sends SIGHUP
+        to the program (the pty is its controlling terminal).  Its return code, or None if
+        it had not ended within QUIT_TIMEOUT (then it is killed)."""
+        os.close(self.master)
+        self.master = -1  # closed: kill() must not close a descriptor that reused the number
+        self.closed = True
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=QUIT_TIMEOUT)
+        code = self.process.poll()
+        self.kill()
+        return code
+
     def kill(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if self.process.poll() is not None:
