@@ -56,7 +56,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -191,8 +191,8 @@ class Lab:
         self.problems: list[str] = []
         self.uis: list[UI] = []
 
-    def start_ui(self, author: str) -> UI:
-        ui = UI(self, author)
+    def start_ui(self, author: str, program: Sequence[str] = (str(KOORDINATOR),)) -> UI:
+        ui = UI(self, author, program)
         self.uis.append(ui)
         return ui
 
@@ -247,12 +247,10 @@ class Lab:
 class UI:
     """`koordinator --db DB --as AUTHOR` in its own pty, and the keys a user presses."""
 
-    def __init__(self, lab: Lab, author: str) -> None:
+    def __init__(self, lab: Lab, author: str, program: Sequence[str]) -> None:
         self.lab = lab
         self.author = author
-        self.terminal = Terminal(
-            [str(KOORDINATOR), "--db", str(lab.db), "--as", author], lab.env, lab.work
-        )
+        self.terminal = Terminal([*program, "--db", str(lab.db), "--as", author], lab.env, lab.work)
         self.position = 0  # the highlighted row: the list starts at its first measure
 
     @property

@@ -12,6 +12,7 @@ must be in the history and `PRAGMA integrity_check` must say "ok".
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +82,61 @@ def test_every_confirmed_change_survives(lab: processes.Lab, scenario: str) -> N
     assert result.confirmed, result.summary()
     assert result.passed, result.summary()
     assert result.survived == len(result.confirmed) and result.integrity_ok
+
+
+# A UI with a fault: `r` (read again) raises, as a bug in any action would.  Otherwise the
+# real start-up: `koordinator.cli.run`, as the console script calls it.
+_BROKEN_UI = (
+    "import sys\n"
+    "from koordinator.tui.screens.main import MainScreen\n"
+    "def broken(self):\n"
+    "    raise RuntimeError('absichtlich kaputt')\n"
+    "MainScreen.action_refresh = broken\n"
+    "from koordinator.cli import run\n"
+    "sys.exit(run())\n"
+)
+
+
+def test_a_crashed_ui_exits_non_zero_with_one_line_naming_its_log(lab: processes.Lab) -> None:
+    ui = lab.start_ui("anna", program=[sys.executable, "-c", _BROKEN_UI])
+    ui.painted()
+    saved = ui.save("1.2")
+    ui.terminal.send(b"r")
+    ui.terminal.process.wait(timeout=30)
+    ui.terminal.wait_for(lambda text: "Einzelheiten in" in text, 5)
+    screen = ui.screen()
+    assert ui.terminal.process.returncode == 1, screen
+    assert "Traceback" not in screen, screen
+    assert screen.count("unerwarteter Fehler") == 1, screen
+    (log,) = (lab.work / "home" / ".local" / "state" / "koordinator").glob("crash-*.log")
+    # The emulator clips the line at the terminal's width: the path as far as it shows.
+    (line,) = [line for line in screen.splitlines() if "unerwarteter Fehler" in line]
+    shown = line.split("Einzelheiten in ", 1)[1].strip()
+    assert len(shown) > 20 and f"{log}. Bestätigte".startswith(shown), (line, log)
+    assert "RuntimeError: absichtlich kaputt" in log.read_text(encoding="utf-8")
+    shown = lab.command("show", saved.number, "--format", "json")
+    assert f'"status": "{saved.target}"' in shown.stdout  # what was confirmed is kept
+
+
+def test_a_crashed_command_exits_non_zero_with_one_line_naming_its_log(lab: processes.Lab) -> None:
+    broken = (
+        "import sys\n"
+        "import koordinator.core.reads as reads\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise RuntimeError('absichtlich kaputt')\n"
+        "reads.read_measures = broken\n"
+        "from koordinator.cli import run\n"
+        "sys.exit(run())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", broken, "--db", str(lab.db), "list"],
+        capture_output=True,
+        text=True,
+        env=lab.env,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "unerwarteter Fehler" in done.stderr, done.stderr
+    (log,) = (lab.work / "home" / ".local" / "state" / "koordinator").glob("crash-*.log")
+    assert f"Einzelheiten in {log}." in done.stderr
+    assert "RuntimeError: absichtlich kaputt" in log.read_text(encoding="utf-8")

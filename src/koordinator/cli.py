@@ -340,6 +340,14 @@ def run() -> int:
         # a command killed by SIGPIPE would (and keep Python from complaining at exit).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE: what a shell reports for a command ended by it
+    except Exception:
+        # A bug, not the input (that is a KoordinatorError, one line and exit 2): the
+        # details to a log file, one line, and never the exit code of a success.
+        import traceback
+
+        from koordinator.crash import report_crash
+
+        return report_crash(traceback.format_exc(), what="der Befehl wurde")
     gc.freeze()
     return code
 
@@ -465,19 +473,17 @@ def _run_ui(args: argparse.Namespace) -> int:
         from koordinator.tui import run_app
 
         try:
-            run_app(lazy, read_only=lazy.read_only)
+            return run_app(lazy, read_only=lazy.read_only)
         finally:
             lazy.close()
-        return EXIT_OK
     database = _open(args)
     try:
         catalogue = _catalogue(args, database)
         from koordinator.tui import run_app
 
-        run_app(catalogue, read_only=database.read_only)
+        return run_app(catalogue, read_only=database.read_only)
     finally:
         database.close()
-    return EXIT_OK
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -38,3 +38,10 @@ def config_dir() -> Path:
 
 def settings_path() -> Path:
     return config_dir() / "settings.toml"
+
+
+def state_dir() -> Path:
+    """The user state folder (crash logs); not created here."""
+    import platformdirs
+
+    return platformdirs.user_state_path(APP_NAME, appauthor=False)
