@@ -207,7 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         milestone.add_argument(
             "--complete",
             action="store_true",
-            help="als erreicht markieren: den Meilenstein TITEL, ohne TITEL den nächsten offenen",
+            help=(
+                "als erreicht markieren: den offenen Meilenstein mit genau diesem TITEL"
+                " (Groß-/Kleinschreibung egal), ohne TITEL den nächsten offenen"
+            ),
         )
         milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
 
