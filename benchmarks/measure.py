@@ -674,9 +674,10 @@ def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]
     times; once if the import alone takes more than 10 s)."""
     from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import DatabaseTarget, create_database, open_database
+    from koordinator.core.files import write_text
     from koordinator.core.report import render, report_figures
     from koordinator.core.sample import fill_fields_only
-    from koordinator.core.snapshot import import_snapshots, prepare_export, write_snapshot
+    from koordinator.core.snapshot import import_snapshots, prepare_export
 
     folder = work / "core"
     folder.mkdir(exist_ok=True)
@@ -686,7 +687,7 @@ def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]
         try:
             started = time.perf_counter()
             export = prepare_export(database, author="bench")
-            snapshot = write_snapshot(folder / "stand.toml", export.text)
+            snapshot = write_text(folder / "stand.toml", export.text).path
             timings["export"].append(time.perf_counter() - started)
             started = time.perf_counter()
             render(report_figures(Catalogue(database, author="bench")), "text")

@@ -36,9 +36,10 @@ from pathlib import Path
 
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, create_database, open_database
+from koordinator.core.files import write_text
 from koordinator.core.report import render, report_figures
 from koordinator.core.sample import fill_fields_only, fill_sample
-from koordinator.core.snapshot import import_snapshots, prepare_export, write_snapshot
+from koordinator.core.snapshot import import_snapshots, prepare_export
 from koordinator.core.workflow import Status
 
 DETAIL_READS = 300  # measures read per run of "details"
@@ -84,13 +85,13 @@ def time_files(args: argparse.Namespace, work: Path) -> None:
     shutil.copy(args.db, source)
     snapshot_path = work / "stand.toml"
     database = open_database(DatabaseTarget(source), read_only=True)
-    write_snapshot(snapshot_path, prepare_export(database, author="bench").text)
+    write_text(snapshot_path, prepare_export(database, author="bench").text)
     database.close()
 
     def export() -> None:
         database = open_database(DatabaseTarget(source), read_only=True)
         try:
-            write_snapshot(snapshot_path, prepare_export(database, author="bench").text)
+            write_text(snapshot_path, prepare_export(database, author="bench").text)
         finally:
             database.close()
 

@@ -542,6 +542,186 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return argv, (str(target), "No space left on device")
 
 
+def _outside(w: World, name: str) -> Path:
+    """A place beside the case's folder, for what the before/after picture cannot read (a
+    FIFO would block it, a dangling link or a loop has no bytes).  A writer that replaced
+    such a node would still be caught: it would not fail, so the exit code would be 0."""
+    folder = w.folder.parent / "aussen"
+    folder.mkdir(exist_ok=True)
+    return folder / name
+
+
+def _fifo(w: World) -> Path:
+    fifo = _outside(w, "rohr")
+    os.mkfifo(fifo)
+    return fifo
+
+
+@case("export to a FIFO nobody reads")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    fifo = _fifo(w)
+    return ["--db", str(w.db), "export", "-o", str(fifo)], (str(fifo), "niemand liest")
+
+
+@case("report to a FIFO nobody reads")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    fifo = _fifo(w)
+    return ["--db", str(w.db), "report", "-o", str(fifo)], (str(fifo), "Pipe (FIFO)")
+
+
+@case("export to a socket")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    import stat
+
+    socket = _outside(w, "sock")
+    os.mknod(socket, 0o600 | stat.S_IFSOCK)  # a socket's node, without a server behind it
+    return ["--db", str(w.db), "export", "-o", str(socket)], (str(socket), "Socket")
+
+
+@case("report onto a directory")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = w.folder / "bericht.md"
+    target.mkdir()
+    return ["--db", str(w.db), "report", "-o", str(target)], (str(target), "Ordner")
+
+
+@case("export onto a symlink to a directory")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    (w.folder / "ablage").mkdir()
+    link = w.folder / "stand.toml"
+    link.symlink_to("ablage")
+    return ["--db", str(w.db), "export", "-o", str(link)], (str(link), "ist ein Ordner")
+
+
+@case("export to a symlink loop")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    first, second = _outside(w, "a.toml"), _outside(w, "b.toml")
+    first.symlink_to(second.name)
+    second.symlink_to(first.name)
+    argv = ["--db", str(w.db), "export", "-o", str(first)]
+    return argv, (str(first), "Too many levels of symbolic links")
+
+
+@case("report to a symlink to itself")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    link = _outside(w, "bericht.md")
+    link.symlink_to(link.name)
+    argv = ["--db", str(w.db), "report", "-o", str(link)]
+    return argv, (str(link), "Too many levels of symbolic links")
+
+
+@case("export below a symlink loop")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    loop = _outside(w, "schleife")
+    loop.symlink_to(loop.name)
+    target = loop / "stand.toml"
+    argv = ["--db", str(w.db), "export", "-o", str(target)]
+    return argv, (str(target), "Too many levels of symbolic links")
+
+
+@case("export into a missing folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = w.folder / "fehlt" / "stand.toml"
+    argv = ["--db", str(w.db), "export", "-o", str(target)]
+    return argv, (str(target), f"Ordner {w.folder / 'fehlt'} existiert nicht")
+
+
+@case("report into a missing folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = w.folder / "fehlt" / "tiefer" / "bericht.md"
+    return ["--db", str(w.db), "report", "-o", str(target)], (str(target), "existiert nicht")
+
+
+@case("export through a dangling symlink into a missing folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    link = _outside(w, "stand.toml")
+    link.symlink_to("fehlt/stand.toml")
+    argv = ["--db", str(w.db), "export", "-o", str(link)]
+    return argv, (str(link), "Verknüpfung auf", "existiert nicht")
+
+
+@case("report through a dangling symlink into a missing folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    link = _outside(w, "bericht.md")
+    link.symlink_to("/fehlt-ganz-sicher/bericht.md")
+    argv = ["--db", str(w.db), "report", "-o", str(link)]
+    return argv, (str(link), "Ordner /fehlt-ganz-sicher existiert nicht")
+
+
+@case("export with a 300-character file name")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = w.folder / ("s" * 295 + ".toml")
+    argv = ["--db", str(w.db), "export", "-o", str(target)]
+    return argv, (str(target)[:200], "File name too long")
+
+
+@case("report with a 300-character file name")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = w.folder / ("b" * 297 + ".md")
+    argv = ["--db", str(w.db), "report", "-o", str(target)]
+    return argv, (str(w.folder), "File name too long")
+
+
+@case("export to a name with a NUL byte")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = f"{w.folder}/stand\x00.toml"
+    argv = ["--db", str(w.db), "export", "-o", target]
+    return argv, (f"{w.folder}/stand\\x00.toml", "ungültiger Name")
+
+
+@case("export onto a read-only file")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = _old_file(w, "stand.toml")
+    argv = ["--db", str(w.db), "export", "-o", str(target)]
+    simulate_read_only(mp, target)
+    return argv, (str(target), "Permission denied")
+
+
+@case("report into a read-only folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    folder = w.folder / "abgabe"
+    folder.mkdir()
+    target = folder / "bericht.md"
+    argv = ["--db", str(w.db), "report", "-o", str(target)]
+    simulate_read_only(mp, folder)
+    return argv, (str(target), "Permission denied")
+
+
+@case("export through a symlink into a read-only folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    folder = w.folder / "abgabe"
+    folder.mkdir()
+    target = _old_file(w, "abgabe/stand.toml")
+    link = w.folder / "stand.toml"
+    link.symlink_to("abgabe/stand.toml")
+    argv = ["--db", str(w.db), "export", "-o", str(link)]
+    simulate_read_only(mp, folder)
+    return argv, (f"{link} (Verknüpfung auf {target})", "Permission denied")
+
+
+@case("report onto a hard-linked file on a full disk")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = _old_file(w, "bericht.md")
+    os.link(target, w.folder / "bericht-kopie.md")
+    argv = ["--db", str(w.db), "report", "-o", str(target)]
+
+    def fallocate(_descriptor: int, _offset: int, _length: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    mp.setattr(os, "posix_fallocate", fallocate)
+    return argv, (str(target), "No space left on device")
+
+
+@case("export to a full disk through a symlink")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    target = _old_file(w, "ablage.toml")
+    link = w.folder / "stand.toml"
+    link.symlink_to(target.name)
+    argv = ["--db", str(w.db), "export", "-o", str(link)]
+    disk_full_while_writing(mp)
+    return argv, (f"{link} (Verknüpfung auf {target})", "No space left on device")
+
+
 # --- command-line arguments --------------------------------------------------------------------
 
 

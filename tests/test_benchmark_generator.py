@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from koordinator.core import replay
 from koordinator.core.db import DatabaseTarget, create_database, open_database
+from koordinator.core.files import write_text
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.sample import fill_fields_only
-from koordinator.core.snapshot import check, dumps, import_snapshots, snapshot_of, write_snapshot
+from koordinator.core.snapshot import check, dumps, import_snapshots, snapshot_of
 from koordinator.core.workflow import Status, check_move
 from snapshot_helpers import benchmark_generator
 
@@ -120,7 +121,7 @@ def test_export_import_export_is_byte_identical(
         first = dumps(snapshot_of(database, author="bench", clock=_clock))
     finally:
         database.close()
-    snapshot_file = write_snapshot(tmp_path / "stand.toml", first)
+    snapshot_file = write_text(tmp_path / "stand.toml", first).path
     # The same file name, so that the snapshot's "source" is the same too.
     empty = tmp_path / "empty" / path.name
     empty.parent.mkdir()

@@ -432,7 +432,9 @@ def test_complete_picks_the_next_open_milestone_by_deadline(catalogue: Catalogue
 def test_complete_by_title_and_date(catalogue: Catalogue) -> None:
     catalogue.add_milestone("1.2", "Pilot", due=LooseDate(2021, 6))
     catalogue.add_milestone("1.2", "Rollout in allen Stadtteilen", due=LooseDate(2022))
-    done = catalogue.complete_milestone("1.2", "rollout", on=LooseDate(2021, 2), note="früher")
+    done = catalogue.complete_milestone(
+        "1.2", "  rollout in allen STADTTEILEN ", on=LooseDate(2021, 2), note="früher"
+    )
     assert (done.title, done.done, done.done_on) == (
         "Rollout in allen Stadtteilen",
         True,
@@ -455,20 +457,57 @@ def test_an_exact_title_wins_over_partial_matches(catalogue: Catalogue) -> None:
     assert catalogue.complete_milestone("1.2", "PILOT").title == "Pilot"
 
 
-@pytest.mark.parametrize(("which", "problem"), [("pilot", "mehrdeutig"), ("Abnahme", "nicht")])
+@pytest.mark.parametrize(
+    ("which", "problem"),
+    [
+        ("pilot", "„pilot“ nicht gefunden"),  # a part of a title is no title
+        ("Abnahme", "„Abnahme“ nicht gefunden"),
+        ("Pilot Nord", "„Pilot Nord“ gibt es 2-mal"),
+        (" pilot nord", "„pilot nord“ gibt es 2-mal"),
+    ],
+)
 def test_complete_with_an_unclear_title_changes_nothing(
     catalogue: Catalogue, db_path: Path, which: str, problem: str
 ) -> None:
     catalogue.add_milestone("1.2", "Pilot Nord")
     catalogue.add_milestone("1.2", "Pilot Süd")
+    catalogue.add_milestone("1.2", "PILOT NORD")
     before = table_rows(db_path)
-    with pytest.raises(NotFoundError) as raised:
+    with pytest.raises(InputError) as raised:
         catalogue.complete_milestone("1.2", which)
     message = str(raised.value)
-    assert problem in message
-    assert "Pilot Nord" in message
-    assert "Pilot Süd" in message
+    assert "\n" not in message
+    assert message == (
+        f"Maßnahme 1.2: offener Meilenstein {problem} – "
+        "offen: „PILOT NORD“, „Pilot Nord“, „Pilot Süd“"
+    )
     assert table_rows(db_path) == before
+
+
+def test_completing_a_title_twice_never_ticks_a_longer_one(
+    catalogue: Catalogue, db_path: Path
+) -> None:
+    """`milestone 1.1 Test --complete`, repeated, must not tick "Testbetrieb"."""
+    catalogue.add_milestone("1.2", "Test", due=LooseDate(2021, 1))
+    catalogue.add_milestone("1.2", "Testbetrieb", due=LooseDate(2021, 6))
+    assert catalogue.complete_milestone("1.2", "Test").title == "Test"
+    before = table_rows(db_path)
+    with pytest.raises(InputError, match=r"„Test“ ist schon erreicht – offen: „Testbetrieb“$"):
+        catalogue.complete_milestone("1.2", "Test")
+    assert table_rows(db_path) == before
+    still_open = [m.title for m in catalogue.measure("1.2").milestones if not m.done]
+    assert still_open == ["Testbetrieb"]
+
+
+def test_the_list_of_open_milestones_in_a_refusal_is_clipped(catalogue: Catalogue) -> None:
+    for k in range(12):
+        catalogue.add_milestone("1.2", f"Etappe {k:02d} " + "x" * 100)
+    with pytest.raises(InputError) as raised:
+        catalogue.complete_milestone("1.2", "Etappe")
+    message = str(raised.value)
+    assert message.count("„Etappe ") == 8  # of the twelve open ones
+    assert message.endswith(" und 4 weitere")
+    assert len(message) < 700
 
 
 def test_edit_milestone_records_old_and_new_values(catalogue: Catalogue) -> None:

@@ -223,6 +223,50 @@ def test_milestone_add_and_complete(capsys: pytest.CaptureFixture[str], sample_p
     assert detail["milestones"][0]["done_on"] == "2021-06-30"
 
 
+def test_repeating_complete_by_title_never_ticks_another_milestone(
+    capsys: pytest.CaptureFixture[str], sample_path: Path
+) -> None:
+    db = str(sample_path)
+    run(capsys, "--db", db, "milestone", "1.6", "Test", "--due", "01/2021")
+    run(capsys, "--db", db, "milestone", "1.6", "Testbetrieb", "--due", "06/2021")
+    code, out, _ = run(capsys, "--db", db, "milestone", "1.6", " TEST ", "--complete")
+    assert code == 0 and "Test" in out
+    before = dump(sample_path)
+    code, out, err = run(capsys, "--db", db, "milestone", "1.6", "Test", "--complete")
+    assert (code, out) == (2, "")
+    assert err == (
+        "koordinator: Maßnahme 1.6: offener Meilenstein „Test“ ist schon erreicht – "
+        "offen: „Testbetrieb“\n"
+    )
+    assert dump(sample_path) == before
+    detail = show_json(capsys, sample_path, "1.6")
+    assert detail["next_milestone"]["title"] == "Testbetrieb"
+
+
+@pytest.mark.parametrize(
+    ("titles", "which", "problem"),
+    [
+        (["Pilot Nord", "Pilot Süd"], "Pilot", "„Pilot“ nicht gefunden"),
+        (["Pilot", "pilot"], "PILOT", "„PILOT“ gibt es 2-mal"),
+    ],
+)
+def test_complete_by_a_title_that_is_none_or_several_lists_the_open_ones(
+    capsys: pytest.CaptureFixture[str],
+    sample_path: Path,
+    titles: list[str],
+    which: str,
+    problem: str,
+) -> None:
+    for title in titles:
+        run(capsys, "--db", str(sample_path), "milestone", "1.6", title)
+    before = dump(sample_path)
+    code, out, err = run(capsys, "--db", str(sample_path), "milestone", "1.6", which, "--complete")
+    assert (code, out) == (2, "")
+    listed = ", ".join(f"„{title}“" for title in titles)
+    assert err == f"koordinator: Maßnahme 1.6: offener Meilenstein {problem} – offen: {listed}\n"
+    assert dump(sample_path) == before
+
+
 def test_delay_log_and_resolve(capsys: pytest.CaptureFixture[str], sample_path: Path) -> None:
     assert run(capsys, "--db", str(sample_path), "delay", "2.3", "--cause", "Lieferengpass")[0] == 0
     detail = show_json(capsys, sample_path, "2.3")

@@ -68,3 +68,20 @@ async def test_the_input_starts_with_the_proposal(tmp_path: Path) -> None:
         app.push_screen(ExportDialog(tmp_path, today=TODAY))
         await pilot.pause()
         assert app.screen.query_one("#filename", Input).value == "koordinator-2021-02-23.toml"
+
+
+async def test_a_link_into_a_missing_folder_keeps_the_dialog_open_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """The dialog asks the writer's own question (koordinator.core.files.destination)."""
+    (tmp_path / "stand.toml").symlink_to("fehlt/stand.toml")
+    results, error = await run_dialog(tmp_path, "ctrl+u", *"stand.toml", "enter")
+    assert results == []
+    assert "Verknüpfung auf" in error and "existiert nicht" in error
+
+
+async def test_a_link_to_a_file_is_accepted_as_the_name_typed(tmp_path: Path) -> None:
+    (tmp_path / "ablage.toml").write_text("# alt\n", encoding="utf-8")
+    (tmp_path / "stand.toml").symlink_to("ablage.toml")
+    results, _ = await run_dialog(tmp_path, "ctrl+u", *"stand.toml", "enter")
+    assert results == [tmp_path.resolve() / "stand.toml"]

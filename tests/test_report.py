@@ -351,8 +351,8 @@ def test_sample_text_fits_80_columns(database: Database) -> None:
 def test_write_report_picks_the_format_from_the_suffix(
     catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    markdown = write_report(catalogue, tmp_path / "bericht.md", today=TODAY)
-    text = write_report(catalogue, tmp_path / "bericht.txt", today=TODAY)
+    markdown = write_report(catalogue, tmp_path / "bericht.md", today=TODAY).path
+    text = write_report(catalogue, tmp_path / "bericht.txt", today=TODAY).path
     assert markdown.read_text(encoding="utf-8").startswith("# Digitalisierungsstrategie")
     assert text.read_text(encoding="utf-8").splitlines()[1].startswith("=====")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("bericht")) == [

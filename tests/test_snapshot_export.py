@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from koordinator.core import snapshot as snapshot_module
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import Database
-from koordinator.core.errors import SnapshotError
+from koordinator.core.errors import OutputFileError
+from koordinator.core.files import write_text
 from koordinator.core.snapshot import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -28,7 +28,6 @@ from koordinator.core.snapshot import (
     loads,
     prepare_export,
     snapshot_of,
-    write_snapshot,
 )
 from koordinator.core.workflow import Status
 from snapshot_helpers import dump, empty_database, run, without_export_time
@@ -128,7 +127,7 @@ def test_nulls_in_details_survive_the_trip(catalogue: Catalogue, database: Datab
 
 
 def test_write_creates_the_file_with_usual_permissions(tmp_path: Path) -> None:
-    target = write_snapshot(tmp_path / "s.toml", "a = 1\n")
+    target = write_text(tmp_path / "s.toml", "a = 1\n").path
     assert target.read_text(encoding="utf-8") == "a = 1\n"
     umask = os.umask(0)
     os.umask(umask)
@@ -146,11 +145,11 @@ def test_a_failed_write_leaves_the_older_file_untouched(
     def broken_fsync(descriptor: int) -> None:
         raise failure
 
-    monkeypatch.setattr(snapshot_module.os, "fsync", broken_fsync)
-    expected = SnapshotError if isinstance(failure, OSError) else KeyboardInterrupt
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    expected = OutputFileError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as raised:
-        write_snapshot(target, "new = true\n" * 1000)
-    if expected is SnapshotError:
+        write_text(target, "new = true\n" * 1000)
+    if expected is OutputFileError:
         assert (
             str(raised.value)
             == f"{target}: kann nicht geschrieben werden (No space left on device)"
@@ -160,18 +159,18 @@ def test_a_failed_write_leaves_the_older_file_untouched(
 
 
 def test_write_into_a_missing_folder_or_onto_a_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SnapshotError, match="existiert nicht"):
-        write_snapshot(tmp_path / "fehlt" / "s.toml", "")
-    with pytest.raises(SnapshotError, match="ist ein Ordner"):
-        write_snapshot(tmp_path, "")
+    with pytest.raises(OutputFileError, match="existiert nicht"):
+        write_text(tmp_path / "fehlt" / "s.toml", "")
+    with pytest.raises(OutputFileError, match="ist ein Ordner"):
+        write_text(tmp_path, "")
 
 
 def test_export_to_file_returns_where_and_what(database: Database, tmp_path: Path) -> None:
     export = export_to_file(
         database, tmp_path / "k.toml", author="x", today=date(2021, 1, 2), stale_months=0
     )
-    assert export.path == tmp_path / "k.toml"
-    assert export.path.read_text(encoding="utf-8") == export.text
+    assert export.written is not None and export.written.path == tmp_path / "k.toml"
+    assert export.written.path.read_text(encoding="utf-8") == export.text
     assert export.findings == ()  # the sample was current on 2020-12-31
 
 

@@ -207,7 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         milestone.add_argument(
             "--complete",
             action="store_true",
-            help="als erreicht markieren: den Meilenstein TITEL, ohne TITEL den nächsten offenen",
+            help=(
+                "als erreicht markieren: den offenen Meilenstein mit genau diesem TITEL"
+                " (Groß-/Kleinschreibung egal), ohne TITEL den nächsten offenen"
+            ),
         )
         milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
 
@@ -724,13 +727,8 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
 def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from koordinator.core.report import (
-        format_for,
-        parse_period_start,
-        render,
-        report_figures,
-        write_atomically,
-    )
+    from koordinator.core.files import write_text
+    from koordinator.core.report import format_for, parse_period_start, render, report_figures
 
     figures = report_figures(
         catalogue,
@@ -743,7 +741,7 @@ def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> i
     if output is None:
         sys.stdout.write(text)
     else:
-        written = write_atomically(output, text)
+        written = write_text(output, text)
         print(f"{written}: Bericht geschrieben ({figures.total} Maßnahmen, {fmt})")
     return EXIT_OK
 
@@ -755,7 +753,8 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.errors import InputError, SnapshotError
-    from koordinator.core.snapshot import DEFAULT_STALE_MONTHS, prepare_export, write_snapshot
+    from koordinator.core.files import write_text
+    from koordinator.core.snapshot import DEFAULT_STALE_MONTHS, prepare_export
 
     stale_months = DEFAULT_STALE_MONTHS if args.stale_months is None else args.stale_months
     if stale_months < 0:
@@ -764,7 +763,7 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     written = None
     if args.output is not None and not (args.strict and export.findings):
         # Written before the findings are listed: a file that cannot be written is one line.
-        written = write_snapshot(Path(args.output), export.text)
+        written = write_text(Path(args.output), export.text)
     if export.findings:
         # Findings go to stderr, so that `koordinator export > file.toml` stays a clean file.
         print(f"Hinweise vor dem Export ({len(export.findings)}):", file=sys.stderr)

@@ -35,3 +35,14 @@ class ConflictError(KoordinatorError):
 
 class SnapshotError(KoordinatorError):
     """A snapshot file that cannot be read, trusted or merged; says where (FILE:LINE)."""
+
+
+class OutputFileError(KoordinatorError):
+    """A file to be written cannot be: a missing folder, no permission, a full disk, a folder
+    or a socket at the path, a FIFO nobody reads.  The message is "WHERE: reason"; `reason`
+    alone is there for callers that say it in their own words (the settings' warning)."""
+
+    def __init__(self, where: object, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = str(where)
+        self.reason = reason

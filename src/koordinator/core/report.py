@@ -4,7 +4,7 @@
 of one report describes the same moment) and returns `ReportFigures`, plain immutable data that
 the CLI renders, the UI's dashboard shows, and tests check.  `render_markdown` and
 `render_text` turn the figures into the German report; `write_report` does both and writes
-the file atomically.  Nothing here knows about terminals.
+the file (`koordinator.core.files`).  Nothing here knows about terminals.
 
 The "changes since" section takes plain `Change` lines; the caller builds them from the
 snapshot diff, so that this module does not depend on how snapshots are read.
@@ -30,7 +30,8 @@ from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
-from koordinator.core.errors import InputError, SnapshotError
+from koordinator.core.errors import InputError
+from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind
 from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status, cause_label
 
@@ -795,21 +796,6 @@ def format_for(path: Path) -> str:
     return "text" if path.suffix.lower() == ".txt" else "markdown"
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    """Write `text` to `path` via a temporary file in the same folder, fsync and a rename.
-
-    A reader (or a crash) never sees half a report, and an existing file is replaced only
-    once the new one is complete.  The writer is the snapshot module's; its errors are about
-    the file, not about a snapshot, so they are raised here as what they are: bad input.
-    """
-    from koordinator.core.snapshot import write_snapshot  # large; not needed for stdout
-
-    try:
-        return write_snapshot(path, text)
-    except SnapshotError as error:
-        raise InputError(str(error)) from None
-
-
 def report_figures(
     source: Catalogue | Database | LazyCatalogue,
     *,
@@ -841,14 +827,14 @@ def write_report(
     today: date | None = None,
     period_start: date | None = None,
     since: Path | None = None,
-) -> Path:
+) -> Written:
     """Compute the figures and write the report to `path` (format from the suffix if not given).
 
-    This is what the UI's "Bericht schreiben" calls; it returns the path written.
+    This is what the UI's "Bericht schreiben" calls; it says what was written where.
     """
     path = Path(path)
     figures = report_figures(source, today=today, period_start=period_start, since=since)
-    return write_atomically(path, render(figures, fmt or format_for(path)))
+    return write_text(path, render(figures, fmt or format_for(path)))
 
 
 def parse_period_start(text: str | None) -> date | None:

@@ -645,28 +645,30 @@ class Catalogue(reads.ScreenReads):
     def _pick_open_milestone(
         self, session: Session, measure: Measure, which: str | None
     ) -> Milestone:
-        open_milestones = sorted(
-            session.scalars(
-                select(Milestone).where(
-                    Milestone.measure_id == measure.id, Milestone.done.is_(False)
-                )
-            ),
+        """The open milestone titled `which` (case and surrounding spaces aside, never a part
+        of a title: "Test" is not "Testbetrieb"), or without a title the next open one."""
+        milestones = sorted(
+            session.scalars(select(Milestone).where(Milestone.measure_id == measure.id)),
             key=_milestone_order,
         )
-        if not open_milestones:
-            raise NotFoundError(f"Maßnahme {measure.number} hat keinen offenen Meilenstein")
+        open_milestones = [m for m in milestones if not m.done]
         if which is None or not which.strip():
+            if not open_milestones:
+                raise NotFoundError(f"Maßnahme {measure.number} hat keinen offenen Meilenstein")
             return open_milestones[0]
-        wanted = which.strip().lower()
-        exact = [m for m in open_milestones if m.title.lower() == wanted]
-        partial = [m for m in open_milestones if wanted in m.title.lower()]
-        matches = exact or partial
+        wanted = which.strip().casefold()
+        matches = [m for m in open_milestones if m.title.strip().casefold() == wanted]
         if len(matches) == 1:
             return matches[0]
-        titles = "; ".join(m.title for m in open_milestones)
-        problem = "mehrdeutig" if matches else "nicht gefunden"
-        raise NotFoundError(
-            f"Maßnahme {measure.number}: offener Meilenstein „{which}“ {problem} – offen: {titles}"
+        if matches:
+            problem = f"gibt es {len(matches)}-mal"
+        elif any(m.title.strip().casefold() == wanted for m in milestones):
+            problem = "ist schon erreicht"
+        else:
+            problem = "nicht gefunden"
+        raise InputError(
+            f"Maßnahme {measure.number}: offener Meilenstein „{_clipped(which.strip())}“ "
+            f"{problem} – offen: {_quoted_titles(open_milestones)}"
         )
 
     def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
@@ -799,6 +801,19 @@ def _check_move(measure: Any, target: Status, **data: Any) -> MoveRequirements:
         return check_move(Status(measure.status), target, **data)
     except KoordinatorError as error:
         raise type(error)(f"Maßnahme {measure.number}: {error}") from None
+
+
+def _clipped(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _quoted_titles(milestones: list[Milestone], shown: int = 8) -> str:
+    """„A“, „B“ … for a one-line message: at most `shown` titles, each clipped."""
+    if not milestones:
+        return "keiner"
+    titles = ", ".join(f"„{_clipped(m.title)}“" for m in milestones[:shown])
+    more = len(milestones) - shown
+    return titles + (f" und {more} weitere" if more > 0 else "")
 
 
 def _required_text(value: str, what: str) -> str:

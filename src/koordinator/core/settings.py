@@ -1,14 +1,12 @@
 """Small user settings (the UI theme), kept in a TOML file in the user config folder.
 
 A missing or damaged settings file never stops koordinator: it falls back to the defaults
-and says what was wrong; saving writes a temporary file and renames it, so a crash never
-leaves half a file.
+and says what was wrong; saving goes through `koordinator.core.files`, so a crash never
+leaves half a file and a settings file that is a link (kept with one's dotfiles) stays one.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,20 +44,21 @@ def _unreadable(path: Path, error: Exception) -> str:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> str | None:
-    """Write the settings atomically; returns a German warning instead of raising."""
+    """Write the settings (`koordinator.core.files`: a linked settings file stays a link);
+    returns a German warning instead of raising."""
+    from koordinator.core.errors import OutputFileError
+    from koordinator.core.files import write_text
+
     path = path or paths.settings_path()
     import tomli_w  # only when the theme changes, not at start
 
     data = {"theme": settings.theme} if settings.theme else {}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                tomli_w.dump(data, file)
-            Path(temporary).replace(path)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
     except OSError as error:
         return f"{path}: Einstellungen nicht gespeichert ({error.strerror})"
+    try:
+        write_text(path, tomli_w.dumps(data))
+    except OutputFileError as error:
+        return f"{error} – Einstellungen nicht gespeichert"
     return None

@@ -2,7 +2,8 @@
 
 * `read_database` takes the whole catalogue in one read transaction as a `Snapshot`;
   `dumps` writes it as TOML 1.0 (tomli-w), deterministically: the same database state gives
-  the same bytes apart from `exported_at`.  `write_snapshot` replaces a file atomically.
+  the same bytes apart from `exported_at`; `koordinator.core.files.write_text` writes it to
+  the file the user chose.
 * `check` lists what a coordinator should look at before handing a snapshot on (delays that
   contradict the status, overdue milestones, measures nobody touched for months, a state
   that does not match its own history).
@@ -17,9 +18,7 @@ documented key by key in docs/snapshot-format.md.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -44,6 +43,7 @@ from koordinator.core.dates import (
 )
 from koordinator.core.db import Database
 from koordinator.core.errors import SnapshotError
+from koordinator.core.files import Written, write_text
 from koordinator.core.history import (
     EventKind,
 )
@@ -92,7 +92,6 @@ __all__ = [
     "prepare_export",
     "read_database",
     "snapshot_of",
-    "write_snapshot",
 ]
 
 DEFAULT_STALE_MONTHS = 6
@@ -385,54 +384,6 @@ def _encode(value: Any, *, changes: bool = False) -> Any:
     return value
 
 
-def write_snapshot(path: Path, text: str) -> Path:
-    """Write `path` atomically: a temporary file in the same folder, fsync, rename.
-
-    A failure (no space, no permission, interrupted) leaves no truncated snapshot and never
-    touches an older file of the same name; after the rename the folder is synced too, so
-    the new name survives a power cut.
-    """
-    path = path.expanduser()
-    if path.is_dir():
-        raise SnapshotError(f"{path}: ist ein Ordner, keine Datei")
-    folder = path.parent
-    if not folder.is_dir():
-        raise SnapshotError(f"{path}: Ordner {folder} existiert nicht")
-    try:
-        handle, temporary_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=folder
-        )
-    except OSError as error:
-        raise SnapshotError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
-    temporary = Path(temporary_name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp makes the file private (0600); a snapshot gets the user's usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        temporary.chmod(0o666 & ~umask)
-        temporary.replace(path)  # os.replace: atomic, also over an existing file
-        _sync_folder(folder)
-    except OSError as error:
-        raise SnapshotError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def _sync_folder(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a folder for fsync; its rename is durable
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 # --- checks before an export ------------------------------------------------------------------
 
 
@@ -499,7 +450,7 @@ class Export:
     snapshot: Snapshot
     text: str
     findings: tuple[Finding, ...]
-    path: Path | None = None  # where it was written; None: not written (yet)
+    written: Written | None = None  # what was written where; None: not written (yet)
 
 
 def prepare_export(
@@ -526,7 +477,7 @@ def export_to_file(
 ) -> Export:
     """Export and write in one call (the UI's `x`); the findings come back, not in the way."""
     export = prepare_export(database, author=author, today=today, stale_months=stale_months)
-    written = write_snapshot(path, export.text)
+    written = write_text(path, export.text)
     return Export(export.snapshot, export.text, export.findings, written)
 
 

@@ -1,8 +1,9 @@
 """Ask where to write the snapshot: proposes `koordinator-YYYY-MM-DD.toml` in the folder.
 
 Returns the chosen path (relative names are taken in `directory`), or None on `Esc`.  It only
-asks; the screen that opened it writes the file (koordinator.core.snapshot.export_to_file)
-and says where it went.
+asks, and refuses what the writer would refuse (koordinator.core.files.destination: a folder,
+a missing folder, a link into one); the screen that opened it writes the file
+(koordinator.core.snapshot.export_to_file) and says where it went.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
 from koordinator.core.dates import local_today
+from koordinator.core.errors import OutputFileError
+from koordinator.core.files import destination
 from koordinator.tui.dialogs.form import FormDialog, FormError, labelled_input
 
 
@@ -52,8 +55,9 @@ class ExportDialog(FormDialog[Path | None]):
         path = Path(name).expanduser()
         if not path.is_absolute():
             path = self.directory / path
-        if path.is_dir():
-            raise FormError("filename", f"{path} ist ein Ordner – bitte einen Dateinamen angeben")
-        if not path.parent.is_dir():
-            raise FormError("filename", f"Ordner {path.parent} existiert nicht")
+        try:
+            # The writer's own check: a dialog that closes promises a file that can be written.
+            destination(path)
+        except OutputFileError as error:
+            raise FormError("filename", str(error)) from None
         return path

@@ -642,7 +642,7 @@ class MainScreen(Screen[None]):
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht exportiert", timeout=10)
             return
-        self.notify(f"Snapshot geschrieben: {export.path}", title="Exportiert", timeout=10)
+        self.notify(f"Snapshot geschrieben: {export.written}", title="Exportiert", timeout=10)
         if export.findings:
             shown = "\n".join(str(finding) for finding in export.findings[:8])
             more = len(export.findings) - 8
