@@ -25,7 +25,9 @@ import io
 import os
 import re
 import shutil
+import socket
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,11 +47,21 @@ from koordinator.core.snapshot import prepare_export
 
 
 def folder_state(folder: Path) -> dict[str, bytes | None]:
-    """Every file (its bytes) and folder (None) below `folder`, by relative path."""
+    """Every file (its bytes) and folder (None) below `folder`, by relative path; a link
+    by its target, a FIFO, device or socket by its kind and inode (never read: a FIFO
+    would wait for a writer), so that replacing one by a regular file shows."""
     state: dict[str, bytes | None] = {}
     for path in sorted(folder.rglob("*")):
         key = str(path.relative_to(folder))
-        state[key] = None if path.is_dir() else path.read_bytes()
+        status = path.lstat()
+        if stat.S_ISLNK(status.st_mode):
+            state[key] = f"-> {path.readlink()}".encode()
+        elif stat.S_ISDIR(status.st_mode):
+            state[key] = None
+        elif stat.S_ISREG(status.st_mode):
+            state[key] = path.read_bytes()
+        else:
+            state[key] = f"<{stat.S_IFMT(status.st_mode):o} {status.st_ino}>".encode()
     return state
 
 
@@ -287,6 +299,70 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(path), "status", "1.1", "delayed"], (str(path), "nicht gefunden")
 
 
+@case("db is a FIFO: refused at once, not read")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.folder / "rohr.db"
+    os.mkfifo(path)
+    return ["--db", str(path), "list"], (str(path), "FIFO")
+
+
+@case("db is a character device")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.folder / "null.db"
+    os.mknod(path, 0o666 | stat.S_IFCHR, Path("/dev/null").stat().st_rdev)
+    return ["--db", str(path), "status", "1.1", "delayed"], (str(path), "Gerät")
+
+
+@case("db is a socket")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.folder / "s.db"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(path))
+    listener.close()
+    return ["--db", str(path), "show", "1.1"], (str(path), "Socket")
+
+
+@case("db is a link to a FIFO (the UI)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    fifo = w.folder / "rohr"
+    os.mkfifo(fifo)
+    path = w.folder / "katalog-link.db"
+    path.symlink_to(fifo)
+    return ["--db", str(path)], (str(path), "FIFO")
+
+
+@case("db below a file, not a folder")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.file("notiz.txt", "kein Ordner") / "k.db"
+    return ["--db", str(path), "list"], (str(path), "kein Ordner")
+
+
+@case("db with a name too long for the file system")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.folder / ("k" * 300 + ".db")
+    return ["--db", str(path), "history"], ("k" * 50, "zu lang")
+
+
+@case("db path with a NUL character")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", f"{w.folder}/k\x00.db", "list"], ("Nullzeichen",)
+
+
+@case("db with a table rebuilt without a column")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    connection = sqlite3.connect(w.db)
+    connection.executescript("PRAGMA foreign_keys = OFF; ALTER TABLE milestone DROP COLUMN note;")
+    connection.close()
+    return ["--db", str(w.db), "show", "1.6"], (str(w.db), "beschädigt", "milestone", "note")
+
+
+@case("init beside a database in use is refused (its -shm is locked)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.folder / "r.db"
+    mp.setattr("koordinator.core.db.user_of", lambda _path: 4242)
+    return ["init", "--db", str(path)], (str(path), "benutzt", "4242")
+
+
 @case("db is read-only: a change is refused")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     simulate_read_only(mp, w.db)
@@ -501,7 +577,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = _old_file(w, "abgabe/stand.toml")
     argv = ["--db", str(w.db), "export", "-o", str(target)]
     simulate_read_only(mp, folder)
-    return argv, (str(target), "Permission denied")
+    return argv, (str(target), "keine Berechtigung")
 
 
 @case("export below a file (not a folder)")
@@ -523,7 +599,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = _old_file(w, "stand.toml")
     argv = ["--db", str(w.db), "export", "-o", str(target)]
     disk_full_at_fsync(mp)
-    return argv, (str(target), "No space left on device")
+    return argv, (str(target), "Datenträger voll")
 
 
 @case("export to a full disk (half written)")
@@ -531,7 +607,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = _old_file(w, "stand.toml")
     argv = ["--db", str(w.db), "export", "-o", str(target)]
     disk_full_while_writing(mp)
-    return argv, (str(target), "No space left on device")
+    return argv, (str(target), "Datenträger voll")
 
 
 @case("report to a full disk")
@@ -539,7 +615,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = _old_file(w, "bericht.md")
     argv = ["--db", str(w.db), "report", "-o", str(target)]
     disk_full_at_fsync(mp)
-    return argv, (str(target), "No space left on device")
+    return argv, (str(target), "Datenträger voll")
 
 
 def _outside(w: World, name: str) -> Path:
@@ -599,7 +675,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     first.symlink_to(second.name)
     second.symlink_to(first.name)
     argv = ["--db", str(w.db), "export", "-o", str(first)]
-    return argv, (str(first), "Too many levels of symbolic links")
+    return argv, (str(first), "zu viele Verknüpfungen")
 
 
 @case("report to a symlink to itself")
@@ -607,7 +683,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     link = _outside(w, "bericht.md")
     link.symlink_to(link.name)
     argv = ["--db", str(w.db), "report", "-o", str(link)]
-    return argv, (str(link), "Too many levels of symbolic links")
+    return argv, (str(link), "zu viele Verknüpfungen")
 
 
 @case("export below a symlink loop")
@@ -616,7 +692,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     loop.symlink_to(loop.name)
     target = loop / "stand.toml"
     argv = ["--db", str(w.db), "export", "-o", str(target)]
-    return argv, (str(target), "Too many levels of symbolic links")
+    return argv, (str(target), "zu viele Verknüpfungen")
 
 
 @case("export into a missing folder")
@@ -652,14 +728,14 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = w.folder / ("s" * 295 + ".toml")
     argv = ["--db", str(w.db), "export", "-o", str(target)]
-    return argv, (str(target)[:200], "File name too long")
+    return argv, (str(target)[:200], "Name zu lang")
 
 
 @case("report with a 300-character file name")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = w.folder / ("b" * 297 + ".md")
     argv = ["--db", str(w.db), "report", "-o", str(target)]
-    return argv, (str(w.folder), "File name too long")
+    return argv, (str(w.folder), "Name zu lang")
 
 
 @case("export to a name with a NUL byte")
@@ -674,7 +750,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = _old_file(w, "stand.toml")
     argv = ["--db", str(w.db), "export", "-o", str(target)]
     simulate_read_only(mp, target)
-    return argv, (str(target), "Permission denied")
+    return argv, (str(target), "keine Berechtigung")
 
 
 @case("report into a read-only folder")
@@ -684,7 +760,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     target = folder / "bericht.md"
     argv = ["--db", str(w.db), "report", "-o", str(target)]
     simulate_read_only(mp, folder)
-    return argv, (str(target), "Permission denied")
+    return argv, (str(target), "keine Berechtigung")
 
 
 @case("export through a symlink into a read-only folder")
@@ -696,7 +772,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     link.symlink_to("abgabe/stand.toml")
     argv = ["--db", str(w.db), "export", "-o", str(link)]
     simulate_read_only(mp, folder)
-    return argv, (f"{link} (Verknüpfung auf {target})", "Permission denied")
+    return argv, (f"{link} (Verknüpfung auf {target})", "keine Berechtigung")
 
 
 @case("report onto a hard-linked file on a full disk")
@@ -709,7 +785,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     mp.setattr(os, "posix_fallocate", fallocate)
-    return argv, (str(target), "No space left on device")
+    return argv, (str(target), "Datenträger voll")
 
 
 @case("export to a full disk through a symlink")
@@ -719,7 +795,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     link.symlink_to(target.name)
     argv = ["--db", str(w.db), "export", "-o", str(link)]
     disk_full_while_writing(mp)
-    return argv, (f"{link} (Verknüpfung auf {target})", "No space left on device")
+    return argv, (f"{link} (Verknüpfung auf {target})", "Datenträger voll")
 
 
 # --- command-line arguments --------------------------------------------------------------------

@@ -327,7 +327,7 @@ def test_a_hard_linked_file_on_a_full_disk_stays_as_it_was(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "posix_fallocate", fallocate)
-    with pytest.raises(OutputFileError, match="No space left on device"):
+    with pytest.raises(OutputFileError, match="Datenträger voll"):
         write_text(target, "neu\n" * 1000)
     assert (tmp_path / "kopie.md").read_bytes() == b"alt\n"
 

@@ -150,10 +150,7 @@ def test_a_failed_write_leaves_the_older_file_untouched(
     with pytest.raises(expected) as raised:
         write_text(target, "new = true\n" * 1000)
     if expected is OutputFileError:
-        assert (
-            str(raised.value)
-            == f"{target}: kann nicht geschrieben werden (No space left on device)"
-        )
+        assert str(raised.value) == f"{target}: kann nicht geschrieben werden (Datenträger voll)"
     assert target.read_text(encoding="utf-8") == "old = true\n"
     assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]  # no temporary file left
 

@@ -43,7 +43,7 @@ from koordinator.core.dbfile import (
     resolve_target,
     user_of,
 )
-from koordinator.core.errors import DatabaseError
+from koordinator.core.errors import DatabaseError, os_reason
 from koordinator.core.reads import Reads
 
 # Re-exported: callers (and tests) import them from here, as before they moved to dbfile.
@@ -191,7 +191,7 @@ def create_database(
     except OSError as error:
         if isinstance(error, FileExistsError):
             raise
-        raise DatabaseError(f"{path}: kann nicht angelegt werden ({error.strerror})") from None
+        raise DatabaseError(f"{path}: kann nicht angelegt werden ({os_reason(error)})") from None
     finally:
         for built in (temporary, *companions(temporary)):
             built.unlink(missing_ok=True)

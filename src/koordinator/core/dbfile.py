@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from koordinator.core import paths
-from koordinator.core.errors import DatabaseError
+from koordinator.core.errors import DatabaseError, os_reason
 
 # The schema version this koordinator knows (schema.sql's `PRAGMA user_version`).
 SCHEMA_VERSION = 1
@@ -196,8 +196,8 @@ def _file_kind(path: Path, where: str) -> os.stat_result:
         raise DatabaseError(
             f"{where}: Datenbank nicht gefunden – mit „koordinator init --db {where}“ anlegen"
         ) from None
-    except OSError as error:
-        raise DatabaseError(f"{where}: kann nicht gelesen werden ({error.strerror})") from None
+    except (OSError, ValueError) as error:
+        raise DatabaseError(f"{where}: kann nicht gelesen werden ({os_reason(error)})") from None
     if stat.S_ISDIR(status.st_mode):
         raise DatabaseError(f"{where}: ist ein Ordner, keine Datenbankdatei")
     if not stat.S_ISREG(status.st_mode):

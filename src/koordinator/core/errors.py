@@ -6,7 +6,38 @@ notification.  Anything else that escapes is a bug, not a user mistake.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_USER_ERROR = 2
+
+# The operating system's reasons in German (its own `strerror` is English).
+_OS_REASONS = {
+    errno.ENOENT: "nicht vorhanden",
+    errno.EACCES: "keine Berechtigung",
+    errno.EPERM: "keine Berechtigung",
+    errno.ENOSPC: "Datenträger voll",
+    errno.EDQUOT: "Speicherkontingent erschöpft",
+    errno.EROFS: "schreibgeschütztes Dateisystem",
+    errno.ENAMETOOLONG: "Name zu lang",
+    errno.ENOTDIR: "ein Teil des Pfads ist kein Ordner",
+    errno.EISDIR: "ist ein Ordner",
+    errno.ELOOP: "zu viele Verknüpfungen hintereinander (Schleife?)",
+    errno.ENXIO: "niemand liest (FIFO ohne Leser)",
+    errno.EPIPE: "der Leser hat die Verbindung geschlossen",
+    errno.EIO: "Ein-/Ausgabefehler des Datenträgers",
+    errno.EEXIST: "existiert bereits",
+    errno.EBUSY: "belegt",
+    errno.EFBIG: "Datei zu groß",
+    errno.EINVAL: "ungültiger Name",
+}
+
+
+def os_reason(error: OSError | ValueError) -> str:
+    """Why an operation on a file failed, in German, for the one-line messages.  A
+    ValueError is what Python raises for a path with a NUL character."""
+    if isinstance(error, ValueError):
+        return "ungültiger Name (Nullzeichen)"
+    return _OS_REASONS.get(error.errno or 0) or error.strerror or str(error)
 
 
 class KoordinatorError(Exception):

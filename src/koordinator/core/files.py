@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from koordinator.core.errors import OutputFileError
+from koordinator.core.errors import OutputFileError, os_reason
 
 __all__ = ["Destination", "Written", "destination", "write_text"]
 
@@ -171,7 +171,7 @@ def _checked(where: Destination) -> Destination:
 
 
 def _failed(where: Destination | Path, error: OSError) -> OutputFileError:
-    return OutputFileError(where, f"kann nicht geschrieben werden ({error.strerror or error})")
+    return OutputFileError(where, f"kann nicht geschrieben werden ({os_reason(error)})")
 
 
 # --- the three ways of writing --------------------------------------------------------------

@@ -46,7 +46,7 @@ def _unreadable(path: Path, error: Exception) -> str:
 def save_settings(settings: Settings, path: Path | None = None) -> str | None:
     """Write the settings (`koordinator.core.files`: a linked settings file stays a link);
     returns a German warning instead of raising."""
-    from koordinator.core.errors import OutputFileError
+    from koordinator.core.errors import OutputFileError, os_reason
     from koordinator.core.files import write_text
 
     path = path or paths.settings_path()
@@ -56,7 +56,7 @@ def save_settings(settings: Settings, path: Path | None = None) -> str | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        return f"{path}: Einstellungen nicht gespeichert ({error.strerror})"
+        return f"{path}: Einstellungen nicht gespeichert ({os_reason(error)})"
     try:
         write_text(path, tomli_w.dumps(data))
     except OutputFileError as error:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
-from koordinator.core.errors import KoordinatorError, SnapshotError
+from koordinator.core.errors import KoordinatorError, SnapshotError, os_reason
 from koordinator.core.history import (
     CONTROL_CHARACTERS,
     MAX_TEXT_LENGTH,
@@ -202,7 +202,7 @@ def load(path: Path) -> Snapshot:
     except IsADirectoryError:
         raise SnapshotError(f"{name}: ist ein Ordner, keine Snapshot-Datei") from None
     except OSError as error:
-        raise SnapshotError(f"{name}: kann nicht gelesen werden ({error.strerror})") from None
+        raise SnapshotError(f"{name}: kann nicht gelesen werden ({os_reason(error)})") from None
     try:
         # A byte-order mark is what some Windows editors add; it is not part of the content.
         text = data.decode("utf-8").removeprefix("\ufeff")
