@@ -540,6 +540,12 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return argv, ("Maßnahme 1.2", "Notiz", "U+2028")
 
 
+@case("milestone --complete: a looked-up title with a bidi override is quoted escaped")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "milestone", "1.9", "Pilot\u202e\x1b[2J", "--complete"]
+    return argv, ("Maßnahme 1.9", "„Pilot\\u202e\\x1b[2J“", "nicht gefunden")
+
+
 @case("snapshot: a measure title with a right-to-left override")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     path = w.new_measure_titled("bidi.toml", "Bürger\u202elatrop")

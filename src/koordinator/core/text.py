@@ -5,6 +5,11 @@ may hold control characters (tab and, in notes, line breaks aside) or the contro
 reorder a line's characters for display (Unicode's bidirectional embeddings, overrides,
 isolates and marks): they would drive a terminal, or show a line other than the one stored
 ("Trojan Source").  The service and the snapshot reader refuse them with `text_problem`.
+
+What a database or a snapshot holds can still come from elsewhere (an older version, a
+file edited by hand), so every plain-text rendering of user text - the command line, the
+text report - goes through `printable`, which shows such characters as escapes (\\x1b,
+\\u202e) instead of passing them on.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ BIDI_CONTROLS = re.compile(f"[{_BIDI}]")
 # Everything a single-line text or a note may not hold, for one quick look.
 REFUSED_IN_LINE = re.compile(f"[{_CONTROLS}{_LINE_BREAKS}{_BIDI}]")
 REFUSED_IN_NOTE = re.compile(f"[{_CONTROLS}{_NOTE_LINE_BREAKS}{_BIDI}]")
+# What `printable` escapes: every C0 control (tab and line breaks too), DEL, C1, the line
+# and paragraph separators, and the bidirectional controls.
+NOT_PRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -49,3 +58,39 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
     if BIDI_CONTROLS.match(character):
         return f"Text mit Steuerzeichen für die Schreibrichtung ({code})"
     return f"Text mit Steuerzeichen ({code})"
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    if character in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[character]
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, keep: str = "") -> str:
+    """`text` as one line that shows what it holds and cannot drive a terminal: control
+    characters, line breaks and bidirectional controls written as escapes (\\n, \\x1b,
+    \\u202e); everything else as it is.  `keep`: characters to leave as they are (a pane
+    that wraps a note keeps its line breaks and tabs)."""
+    if text.isprintable():  # nearly every text: nothing to look for
+        return text
+    return NOT_PRINTABLE.sub(
+        lambda match: match.group() if match.group() in keep else _escape(match.group()), text
+    )
+
+
+def printable_lines(text: str) -> list[str]:
+    """A text that may span lines (a note) as its lines, each `printable`."""
+    return [printable(line) for line in text.splitlines()] or [""]
+
+
+# In JSON text from json.dumps the C0 controls are escaped already (a line break there is
+# the indentation's); the rest of what `printable` escapes may stand in strings as it is.
+_RAW_IN_JSON = re.compile(f"[\\x7f-\\x9f\\u2028\\u2029{_BIDI}]")
+
+
+def printable_json(text: str) -> str:
+    """JSON text (from json.dumps with ensure_ascii=False) with DEL, C1, the line and
+    paragraph separators and the bidirectional controls written as \\u escapes: the same
+    JSON value, and nothing in it can drive a terminal."""
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
