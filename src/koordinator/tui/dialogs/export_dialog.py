@@ -15,6 +15,7 @@ from textual.widgets import Input, Label
 
 from koordinator.core.dates import local_today
 from koordinator.tui.dialogs.form import FormDialog, FormError, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 def proposed_name(today: date) -> str:
@@ -41,7 +42,7 @@ class ExportDialog(FormDialog[Path | None]):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(self.title_text, classes="dialog-title")
-        yield Label(f"Ordner: {self.directory}", classes="dialog-subtitle", markup=False)
+        yield Label(user_text(f"Ordner: {self.directory}"), classes="dialog-subtitle")
         yield from labelled_input("Dateiname", "filename", value=self.proposed, required=True)
 
     def on_mount(self) -> None:
