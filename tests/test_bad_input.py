@@ -562,6 +562,84 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "report", "--since", str(path)], (f"{path}:2:", "ganze Zahl")
 
 
+# --- user text: control characters and bidi -------------------------------------------------
+# Single-line texts (title, unit, author, cause, reason, milestone title) refuse line breaks
+# and the bidirectional controls, notes the bidirectional controls; a snapshot is held to
+# the same rule.  What the refusal quotes is shown escaped.
+
+
+@case("status: a unit with a right-to-left override")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "status", "1.2", "handed_over", "--unit", "FB\u202e11"]
+    return argv, ("Maßnahme 1.2", "übernehmende Stelle", "U+202E")
+
+
+@case("milestone: a title with a carriage return")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "milestone", "1.6", "Pilot\rbetrieb", "--due", "2021"]
+    return argv, ("Maßnahme 1.6", "Titel", "U+000D", "nur eine Zeile")
+
+
+@case("milestone: a title with a line feed")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "milestone", "1.6", "Pilot\n2.2 Etabliert"]
+    return argv, ("Maßnahme 1.6", "Titel", "U+000A")
+
+
+@case("--as: an author with a bidi override")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--as", "anna\u202ekcab", "--db", str(w.db), "status", "1.2", "delayed"]
+    return argv, ("Maßnahme 1.2", "Autor", "U+202E")
+
+
+@case("status: a reason with a line feed")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "status", "1.2", "dropped", "--reason", "zu teuer\n1.3 Verworfen"]
+    return argv, ("Maßnahme 1.2", "Begründung", "U+000A")
+
+
+@case("delay: a cause with a left-to-right isolate")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "delay", "1.2", "--cause", "Personal\u2066mangel"]
+    return argv, ("Maßnahme 1.2", "Ursache", "U+2066")
+
+
+@case("status: a note with a bidi override")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "status", "1.2", "delayed", "--note", "gut\u202eschlecht"]
+    return argv, ("Maßnahme 1.2", "Notiz", "U+202E")
+
+
+@case("status: a note with a line separator")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "status", "1.2", "delayed", "--note", "Zeile 1\u2028Zeile 2"]
+    return argv, ("Maßnahme 1.2", "Notiz", "U+2028")
+
+
+@case("milestone --complete: a looked-up title with a bidi override is quoted escaped")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(w.db), "milestone", "1.9", "Pilot\u202e\x1b[2J", "--complete"]
+    return argv, ("Maßnahme 1.9", "„Pilot\\u202e\\x1b[2J“", "nicht gefunden")
+
+
+@case("snapshot: a measure title with a right-to-left override")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.new_measure_titled("bidi.toml", "Bürger\u202elatrop")
+    return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "„title“", "U+202E")
+
+
+@case("snapshot: a measure title with a line feed")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.new_measure_titled("zeile.toml", "Bürgerportal\n1.2 Etabliert")
+    return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "„title“", "U+000A")
+
+
+@case("snapshot: an author with a pop directional isolate")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    path = w.snapshot("autor.toml", _replace_once('author = "anna"', 'author = "anna\\u2069"'))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "„author“", "U+2069")
+
+
 # --- writing files: export and report ---------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -359,6 +360,84 @@ def test_write_report_picks_the_format_from_the_suffix(
         "bericht.md",
         "bericht.txt",
     ]
+
+
+# --- user text is data: it cannot add Markdown or drive a terminal ----------------------------
+
+
+def markdown_structure(markdown: str) -> dict[str, int]:
+    """How many lines begin a heading, a table row, a list item, a quote or HTML."""
+    starts = {"heading": "#", "table": "|", "list": "- ", "quote": ">", "html": "<"}
+    lines = markdown.splitlines()
+    counts = {name: sum(line.startswith(start) for line in lines) for name, start in starts.items()}
+    counts["ordered"] = sum(bool(re.match(r"\d+[.)] ", line)) for line in lines)
+    return counts
+
+
+def written_by_hand(database: Database, statement: str, *values: object) -> None:
+    """Texts the catalogue refuses now (line breaks in single-line fields), as an older
+    version or sqlite3 could have written them."""
+    with sqlite3.connect(database.target.path) as connection:
+        connection.execute(statement, values)
+    connection.close()
+
+
+HOSTILE = "- 1. [Link](javascript:alert(1)) <script>x</script> **fett** `code` &amp; ~~weg~~"
+
+
+def test_no_user_text_can_add_a_heading_a_list_or_a_table_to_the_markdown_report(
+    catalogue: Catalogue, database: Database
+) -> None:
+    catalogue.add_milestone("1.1", "Stufe", due=LooseDate(2020, 6))
+    before = markdown_structure(render_markdown(compute_figures(database, today=TODAY)))
+    written_by_hand(
+        database, "UPDATE milestone SET title = ? WHERE title = 'Stufe'", "1. Stufe <b>"
+    )
+    written_by_hand(
+        database, "UPDATE field_of_action SET name = ? WHERE code = 1", "# Gehackt\n\n# Neu\n"
+    )
+    written_by_hand(
+        database,
+        "UPDATE history_event SET details = json_set(details, '$.reason', ?) "
+        "WHERE to_status = 'dropped'",
+        "x\n\n| a | b |\n|---|---|\n| c | d |\n\n## Mehr",
+    )
+    catalogue.edit_measure("1.1", title=HOSTILE, unit="> Zitat | FB 12")
+    markdown = render_markdown(compute_figures(database, today=TODAY))
+    assert markdown_structure(markdown) == before
+    markdown_tables(markdown)  # every table still well-formed
+    assert "### 1 \\# Gehackt \\# Neu" in markdown
+    assert "Grund: x \\| a \\| b \\| \\|---\\|---\\| \\| c \\| d \\| \\#\\# Mehr" in markdown
+    escaped = (
+        r"- 1. \[Link\](javascript:alert(1)) \<script\>x\</script\> \*\*fett\*\* \`code\` "
+        r"\&amp; \~\~weg\~\~"
+    )
+    assert f"- 9 etabliert bzw. im Ausbau: {escaped} (1.1);" in markdown
+    # A cell is never a line's start; its leading "-" is escaped all the same (one rule).
+    assert f"| 1.1 | \\{escaped} | Etabliert | \\> Zitat \\| FB 12 |" in markdown
+    assert r"| 1\. Stufe \<b\> (fällig 06/2020) |" in markdown
+    assert "<script>" not in markdown and "<b>" not in markdown
+
+
+def test_the_text_report_prints_control_and_bidi_characters_as_escapes(
+    database: Database,
+) -> None:
+    written_by_hand(
+        database,
+        "UPDATE measure SET title = ?, unit = ? WHERE number = '1.1'",
+        "Portal\x1b[2J\u202elatrop",
+        "FB\r12",
+    )
+    written_by_hand(database, "UPDATE field_of_action SET name = ? WHERE code = 2", "Netz\n1.1 X")
+    figures = compute_figures(database, today=TODAY)
+    text = render_text(figures)
+    for character in ("\x1b", "\u202e", "\r"):
+        assert character not in text
+    assert "Portal\\x1b[2J\\u202elatrop" in text
+    assert "2 Netz\\n1.1 X" in text  # the status table's row, on its line
+    markdown = render_markdown(figures)
+    for character in ("\x1b", "\u202e", "\r"):
+        assert character not in markdown
 
 
 # --- the command ---------------------------------------------------------------------------------------------

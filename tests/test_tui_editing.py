@@ -181,12 +181,13 @@ async def test_the_status_line_shows_the_newest_save_and_clears_itself(
         assert status_word(app, "1.4") == "Im Zeitplan"
 
 
-async def test_a_title_with_a_line_break_is_confirmed_on_one_line(
+async def test_a_title_with_tabs_is_confirmed_on_one_line(
     catalogue: Catalogue, sample_path: Path
 ) -> None:
-    # The catalogue accepts line breaks and tabs in titles (e.g. from the command line).
+    # The catalogue accepts tabs in titles (e.g. from the command line; line breaks it
+    # refuses: test_tui_user_text.py).
     with other_catalogue(sample_path) as other:
-        other.add_milestone("1.2", "Erste Zeile\nzweite\tZeile")
+        other.add_milestone("1.2", "Erste Zeile\tzweite\t\tZeile")
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("r")
         await wait_until(pilot, lambda: "Erste Zeile" in row(app, "1.2")[MILESTONE])

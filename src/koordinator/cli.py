@@ -421,14 +421,21 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _one_line(message: str, limit: int = 1000) -> str:
-    """A message as one printable line: what the user typed may hold line breaks or
-    terminal control characters (shown escaped, as \\n or \\x1b), or be huge (clipped)."""
-    from unicodedata import category
+    """A message as one printable line: what the user typed may hold line breaks, terminal
+    control characters or bidirectional controls (shown escaped, as \\n, \\x1b or
+    \\u202e), or be huge (clipped)."""
+    from koordinator.core.text import printable
 
-    printable = "".join(
-        repr(char)[1:-1] if category(char) in ("Cc", "Zl", "Zp") else char for char in message
-    )
-    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+    line = printable(message)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _print(line: str = "", *, file: Any = None) -> None:
+    """Print one line that holds text from the database or a snapshot: nothing in it can
+    move the cursor, overwrite or forge a line, or reorder what the terminal shows."""
+    from koordinator.core.text import printable
+
+    print(printable(line), file=file)
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -511,7 +518,7 @@ def _init(args: argparse.Namespace) -> int:
     what = (
         "leere Datenbank (vier Handlungsfelder)" if args.empty else "Beispielkatalog (49 Maßnahmen)"
     )
-    print(f"{target.display}: {what} angelegt")
+    _print(f"{target.display}: {what} angelegt")
     return EXIT_OK
 
 
@@ -543,16 +550,19 @@ def _list(catalogue: Catalogue, args: argparse.Namespace) -> int:
 
 
 def _print_table(measures: list[MeasureView]) -> None:
+    from koordinator.core.text import printable
+
     width = shutil.get_terminal_size((100, 24)).columns
+    units = [printable(m.unit) for m in measures]
     status_width = max((len(m.status.label) for m in measures), default=6)
-    unit_width = min(max((len(m.unit) for m in measures), default=4), 18)
+    unit_width = min(max(map(len, units), default=4), 18)
     title_width = max(width - 6 - status_width - unit_width - 8, 20)
     print(f"{'Nr':<5}  {'Status':<{status_width}}  {'Verantwortlich':<{unit_width}}  Titel")
-    for m in measures:
+    for m, unit in zip(measures, units, strict=True):
         marker = " [Verzögerung offen]" if m.open_delays and m.status.value != "delayed" else ""
-        title = _clip(m.title + marker, title_width)
+        title = _clip(printable(m.title) + marker, title_width)
         print(
-            f"{m.number:<5}  {m.status.label:<{status_width}}  {_clip(m.unit, unit_width):<{unit_width}}  {title}"
+            f"{m.number:<5}  {m.status.label:<{status_width}}  {_clip(unit, unit_width):<{unit_width}}  {title}"
         )
     print(f"{len(measures)} Maßnahmen")
 
@@ -566,12 +576,16 @@ def _show(catalogue: Catalogue, args: argparse.Namespace) -> int:
     if args.format == "json":
         _print_json(detail.to_json())
     else:
-        print(_detail_text(catalogue, detail))
+        for line in _detail_lines(catalogue, detail):
+            _print(line)
     return EXIT_OK
 
 
-def _detail_text(catalogue: Catalogue, detail: MeasureDetail) -> str:
+def _detail_lines(catalogue: Catalogue, detail: MeasureDetail) -> list[str]:
+    """The lines of `show`, each to be printed with `_print` (a note's lines are lines of
+    their own, under the first)."""
     from koordinator.core.dates import german
+    from koordinator.core.text import printable_lines
 
     m = detail.measure
     fields = {field.code: field.name for field in catalogue.fields()}
@@ -586,7 +600,10 @@ def _detail_text(catalogue: Catalogue, detail: MeasureDetail) -> str:
         f"  Status:         {m.status.label}",
         f"  Verantwortlich: {m.unit or '(nicht angegeben)'}",
         f"  Herkunft:       {origin}",
-        f"  Notiz:          {m.note or '–'}",
+        *(
+            f"  {'Notiz:' if index == 0 else '':<16}{line}"
+            for index, line in enumerate(printable_lines(m.note or "–"))
+        ),
         f"  Geändert:       {_local_time(m.updated_at)} (Revision {m.revision})",
         "",
         "Meilensteine:",
@@ -602,7 +619,7 @@ def _detail_text(catalogue: Catalogue, detail: MeasureDetail) -> str:
     ] or ["  keine"]
     lines += ["", "Verlauf (neueste zuerst):"]
     lines += [_event_line(event, with_number=False) for event in detail.history] or ["  keiner"]
-    return "\n".join(lines)
+    return lines
 
 
 def _history(catalogue: Catalogue, args: argparse.Namespace) -> int:
@@ -611,7 +628,7 @@ def _history(catalogue: Catalogue, args: argparse.Namespace) -> int:
         _print_json({"events": [event.to_json() for event in events]})
         return EXIT_OK
     for event in events:
-        print(_event_line(event, with_number=args.number is None))
+        _print(_event_line(event, with_number=args.number is None))
     if not events:
         print("Noch keine Einträge.")
     return EXIT_OK
@@ -630,7 +647,9 @@ def _local_time(stamp: str) -> str:
 
 
 def _print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    from koordinator.core.text import printable_json
+
+    sys.stdout.write(printable_json(json.dumps(data, ensure_ascii=False, indent=2)))
     sys.stdout.write("\n")
 
 
@@ -650,7 +669,7 @@ def _status(catalogue: Catalogue, args: argparse.Namespace) -> int:
         reason=args.reason,
         delay=delay,
     )
-    print(f"{event.number}: {event.summary}")
+    _print(f"{event.number}: {event.summary}")
     return EXIT_OK
 
 
@@ -667,7 +686,7 @@ def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
             on=LooseDate.parse_optional(args.on, field="--on"),
             note=args.note,
         )
-        print(f"{args.number}: Meilenstein {milestone.describe()}")
+        _print(f"{args.number}: Meilenstein {milestone.describe()}")
         return EXIT_OK
     if args.on:
         raise InputError("--on gehört zu --complete; beim Anlegen: --done DATUM")
@@ -680,7 +699,7 @@ def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
         done_on=LooseDate.parse_optional(args.done, field="--done"),
         note=args.note,
     )
-    print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
+    _print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
     return EXIT_OK
 
 
@@ -717,7 +736,7 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
         if args.on:
             raise InputError("--on gehört zu --resolve; beim Erfassen: --since DATUM")
         event = catalogue.log_delay(args.number, _delay_input(args, note=args.note))
-    print(f"{event.number}: {event.summary}")
+    _print(f"{event.number}: {event.summary}")
     return EXIT_OK
 
 
@@ -742,7 +761,7 @@ def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> i
         sys.stdout.write(text)
     else:
         written = write_text(output, text)
-        print(f"{written}: Bericht geschrieben ({figures.total} Maßnahmen, {fmt})")
+        _print(f"{written}: Bericht geschrieben ({figures.total} Maßnahmen, {fmt})")
     return EXIT_OK
 
 
@@ -768,7 +787,7 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
         # Findings go to stderr, so that `koordinator export > file.toml` stays a clean file.
         print(f"Hinweise vor dem Export ({len(export.findings)}):", file=sys.stderr)
         for finding in export.findings:
-            print(f"  {finding}", file=sys.stderr)
+            _print(f"  {finding}", file=sys.stderr)
         if args.strict:
             raise SnapshotError(
                 f"Export abgebrochen (--strict): {len(export.findings)} Hinweise – nichts geschrieben"
@@ -776,7 +795,7 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     if written is None:
         sys.stdout.write(export.text)
         return EXIT_OK
-    print(
+    _print(
         f"{written}: Snapshot geschrieben ({len(export.snapshot.measures)} Maßnahmen, "
         f"{export.snapshot.event_count} Einträge)"
     )
@@ -792,7 +811,7 @@ def _import(catalogue: Catalogue, args: argparse.Namespace) -> int:
         catalogue.database, [Path(name) for name in args.files], dry_run=args.dry_run
     )
     for line in result.lines():
-        print(line)
+        _print(line)
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from koordinator.core.dates import from_iso, german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
 from koordinator.core.snapshot import Snapshot
+from koordinator.core.text import printable
 from koordinator.core.workflow import Status, cause_label
 
 
@@ -129,7 +130,7 @@ class SnapshotDiff:
     def text(self) -> str:
         lines = [f"Änderungen von {_side(self.old)} bis {_side(self.new)}:"]
         if not self.measures:
-            return "\n".join([*lines, "", "Keine Änderungen."]) + "\n"
+            return _joined([*lines, "", "Keine Änderungen."])
         for code, name, measures in self.by_field():
             lines += ["", f"Handlungsfeld {code} – {name}"]
             for measure in measures:
@@ -154,7 +155,7 @@ class SnapshotDiff:
             (counts["delays_resolved"], "Verzögerung behoben", "Verzögerungen behoben"),
         ]
         summary = ", ".join(f"{n} {one if n == 1 else many}" for n, one, many in parts if n)
-        return "\n".join([*lines, "", f"Zusammen: {summary}."]) + "\n"
+        return _joined([*lines, "", f"Zusammen: {summary}."])
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -166,6 +167,12 @@ class SnapshotDiff:
                 for code, name, measures in self.by_field()
             ],
         }
+
+
+def _joined(lines: list[str]) -> str:
+    """The lines as text, each printable: a title or note (from a snapshot) with a line
+    break or a terminal control cannot add or overwrite a line."""
+    return "".join(f"{printable(line)}\n" for line in lines)
 
 
 def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:

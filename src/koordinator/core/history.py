@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from koordinator.core.dates import german
 from koordinator.core.errors import InputError
 from koordinator.core.paths import ENV_USER
+from koordinator.core.text import text_problem
 from koordinator.core.workflow import Status, cause_label
 
 if TYPE_CHECKING:
@@ -40,26 +40,14 @@ class EventKind(StrEnum):
 
 FIELD_LABELS = {"title": "Titel", "unit": "Verantwortlich", "note": "Notiz", "due": "Termin"}
 
-# Longer texts are refused (no title or note is that long; a pasted file is a mistake), and so
-# are control characters other than tab and line breaks: they would drive the terminal.
-MAX_TEXT_LENGTH = 10_000
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TEXT_LABELS = FIELD_LABELS | {
     "author": "Autor",
     "cause": "Ursache",
     "reason": "Begründung",
     "receiving_unit": "übernehmende Stelle",
 }
-
-
-def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored (too long, a control character), or None."""
-    if len(text) > MAX_TEXT_LENGTH:
-        return f"Text zu lang ({len(text)} Zeichen, höchstens {MAX_TEXT_LENGTH})"
-    found = CONTROL_CHARACTERS.search(text)
-    if found:
-        return f"Text mit Steuerzeichen (U+{ord(found.group()):04X})"
-    return None
+# The texts that may span lines; every other text an event brings is a single line.
+MULTILINE_KEYS = frozenset({"note"})
 
 
 def _new_texts(value: Any, key: str = "") -> Any:
@@ -118,7 +106,7 @@ def event_values(
     """The column values of a new event of `measure` (a Measure or a row with its id and
     number), after its texts were checked: an InputError names the measure and the field."""
     for key, text in _new_texts({"author": author, "note": note, **(details or {})}):
-        problem = text_problem(text)
+        problem = text_problem(text, multiline=key in MULTILINE_KEYS)
         if problem:
             label = _TEXT_LABELS.get(key, key)
             raise InputError(f"Maßnahme {measure.number}: {label}: {problem}")

@@ -33,6 +33,7 @@ from koordinator.core.dates import german as _german
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind
+from koordinator.core.text import printable
 from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status, cause_label
 
 if TYPE_CHECKING:
@@ -489,9 +490,36 @@ def _sections(figures: ReportFigures) -> list[tuple[str, list[MilestoneLine]]]:
 # --- Markdown -----------------------------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
-    """A GFM table cell: a '|' would end the cell and a line break the row."""
-    return " ".join(str(value).split()).replace("\\", "\\\\").replace("|", "\\|")
+# What would make user text Markdown: emphasis, code, links, HTML and entities, a table's
+# cell boundary, strikethrough, a heading's closing hashes.  Backslash-escaped wherever they
+# stand (CommonMark lets any ASCII punctuation be escaped).
+_MARKDOWN_INLINE = re.compile(r"[\\`*_\[\]<>&|~#]")
+# At the start of a line: the marker of a list ("- ", "1. ", "2) "), a rule or a setext
+# heading's underline ("---", "==="); not "1.1" or "-5".
+_MARKDOWN_BLOCK = re.compile(r"^(\d{0,9})([-+=.)])(?=[\s=-]|$)")
+_BLOCK_FIRST = frozenset("-+=.)0123456789")
+
+
+def markdown_text(value: object) -> str:
+    """User text (a title, a unit, a reason, a field's name…) as Markdown that shows it as
+    typed, on one line: line breaks become spaces, control characters escapes (\\x1b), and
+    every character Markdown would read is backslash-escaped, so that no text can add a
+    heading, a list, a table, a link or HTML to the report."""
+    if isinstance(value, int):  # a count
+        return str(value)
+    text = value if isinstance(value, str) else str(value)
+    if (  # most titles: nothing to change (looked at quickly, a report has 100,000 cells)
+        text.isprintable()
+        and not _MARKDOWN_INLINE.search(text)
+        and (text[:1] not in _BLOCK_FIRST or not _MARKDOWN_BLOCK.match(text))
+        and text[:1] != " "
+        and text[-1:] != " "
+        and "  " not in text
+    ):
+        return text
+    text = printable(" ".join(text.split()))
+    text = _MARKDOWN_INLINE.sub(r"\\\g<0>", text)
+    return _MARKDOWN_BLOCK.sub(r"\1\\\2", text, count=1)
 
 
 def markdown_table(
@@ -501,13 +529,13 @@ def markdown_table(
     width = len(header)
     separator = ["---:" if index in numeric else "---" for index in range(width)]
     lines = [
-        "| " + " | ".join(_cell(h) for h in header) + " |",
+        "| " + " | ".join(markdown_text(h) for h in header) + " |",
         "| " + " | ".join(separator) + " |",
     ]
     for row in rows:
         if len(row) != width:
             raise ValueError(f"row has {len(row)} cells, header {width}")
-        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+        lines.append("| " + " | ".join(markdown_text(value) for value in row) + " |")
     return lines
 
 
@@ -522,7 +550,7 @@ def render_markdown(figures: ReportFigures) -> str:
         "",
         _total_sentence(f),
         "",
-        *(f"- {line}" for line in summary_lines(f)),
+        *(f"- {markdown_text(line)}" for line in summary_lines(f)),
         "",
         "## Maßnahmen nach Handlungsfeld und Status",
         "",
@@ -531,7 +559,7 @@ def render_markdown(figures: ReportFigures) -> str:
         "## Maßnahmen je Handlungsfeld",
     ]
     for field in f.fields:
-        out += ["", f"### {field.code} {field.name}", ""]
+        out += ["", f"### {field.code} {markdown_text(field.name)}", ""]
         out += (
             markdown_table(
                 ("Nr.", "Maßnahme", "Status", "Verantwortlich", "Nächster Meilenstein"),
@@ -589,7 +617,7 @@ def render_markdown(figures: ReportFigures) -> str:
             else ["Keine."]
         )
     if f.changes is not None:
-        out += ["", f"## {_changes_heading(f)}", ""]
+        out += ["", f"## {markdown_text(_changes_heading(f))}", ""]
         out += (
             markdown_table(
                 ("Nr.", "Maßnahme", "Änderung"),
@@ -759,7 +787,9 @@ def render_text(figures: ReportFigures) -> str:
                 _add_entry(out, number, *texts)
         if not f.changes:
             out.append("Keine Änderungen.")
-    return "\n".join(out) + "\n"
+    # Every line printable: no text from the database can add or overwrite a line (on a
+    # terminal, or in a file shown on one).
+    return "".join(f"{printable(line)}\n" for line in out)
 
 
 def _text_status_table(figures: ReportFigures) -> list[str]:

@@ -20,12 +20,7 @@ from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
 from koordinator.core.errors import KoordinatorError, SnapshotError, os_reason
-from koordinator.core.history import (
-    CONTROL_CHARACTERS,
-    MAX_TEXT_LENGTH,
-    EventKind,
-    text_problem,
-)
+from koordinator.core.history import EventKind
 from koordinator.core.replay import (
     MEASURE_EDITABLE,
     MEASURE_RESTORABLE,
@@ -42,6 +37,12 @@ from koordinator.core.snapshot_format import (
     MeasureRecord,
     Snapshot,
     Summary,
+)
+from koordinator.core.text import (
+    MAX_TEXT_LENGTH,
+    REFUSED_IN_LINE,
+    REFUSED_IN_NOTE,
+    text_problem,
 )
 from koordinator.core.workflow import Status, check_move
 
@@ -437,7 +438,7 @@ class _Reader:
                 "origin": self.origin,
                 "origin_date": self.loose_date,
                 "status": self.status,
-                "note": self.text,
+                "note": self.note,
                 "revision": self.positive,
                 "updated_at": self.stamp,
                 "events": self.list_of(lambda item, item_path: item),
@@ -448,7 +449,7 @@ class _Reader:
             },
         )
         self._milestone = _Table(
-            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.text},
+            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.note},
             {"due": self.loose_date, "done_on": self.loose_date},
         )
         self._delay = _Table(
@@ -456,7 +457,7 @@ class _Reader:
                 "id": self.identifier,
                 "cause": self.title,
                 "since": self.loose_date,
-                "note": self.text,
+                "note": self.note,
             },
             {"until": self.loose_date, "resolved_on": self.loose_date},
         )
@@ -466,7 +467,7 @@ class _Reader:
                 "kind": self.kind,
                 "occurred_at": self.stamp,
                 "author": self.title,
-                "note": self.text,
+                "note": self.note,
             },
             {
                 "from_status": self.status,
@@ -559,18 +560,33 @@ class _Reader:
         return lambda value, path: None if value is None else check(value, path)
 
     def text(self, value: Any, path: KeyPath) -> str:
+        """A single-line text (a title, a unit, an author, a reason, …)."""
         # The common case first, in one look: a string without a character to refuse.
         if (
             value.__class__ is str
             and len(value) <= MAX_TEXT_LENGTH
-            and not CONTROL_CHARACTERS.search(value)
+            and not REFUSED_IN_LINE.search(value)
         ):
             return value
+        return self._refused_text(value, path, multiline=False)
+
+    def note(self, value: Any, path: KeyPath) -> str:
+        """A text that may span lines: a note."""
+        if (
+            value.__class__ is str
+            and len(value) <= MAX_TEXT_LENGTH
+            and not REFUSED_IN_NOTE.search(value)
+        ):
+            return value
+        return self._refused_text(value, path, multiline=True)
+
+    def _refused_text(self, value: Any, path: KeyPath, *, multiline: bool) -> str:
         if not isinstance(value, str):
             self.fail(path, f"erwartet Text in Anführungszeichen, gefunden {_kind_of(value)}")
         if "\x00" in value:  # SQLite's text functions stop at a NUL; no one types one
             self.fail(path, "Text mit NUL-Zeichen (\\u0000)")
-        problem = text_problem(value)  # the limits the catalogue service keeps too
+        # The rule the catalogue service keeps too.
+        problem = text_problem(value, multiline=multiline)
         if problem:
             self.fail(path, problem)
         return value
@@ -788,6 +804,7 @@ class _Reader:
     def _detail_specs(self) -> dict[EventKind, _Table]:
         """The checks of each kind's details (required, optional): built once per reader."""
         text, title, loose, ident = self.text, self.title, self.loose_date, self.identifier
+        note = self.note
         nullable_loose = self.optional(loose)
         measure_payload = {
             "number": self.number,
@@ -797,26 +814,26 @@ class _Reader:
             "origin": self.origin,
             "origin_date": loose,
             "status": self.status,
-            "note": text,
+            "note": note,
         }
         milestone_values: dict[str, Check] = {
             "title": title,
             "due": nullable_loose,
             "done": self.boolean,
             "done_on": nullable_loose,
-            "note": text,
+            "note": note,
         }
         delay_values: dict[str, Check] = {
             "cause": title,
             "since": loose,
             "until": nullable_loose,
             "resolved_on": nullable_loose,
-            "note": text,
+            "note": note,
         }
         measure_values: dict[str, Check] = {
             "title": title,
             "unit": text,
-            "note": text,
+            "note": note,
             "status": self.status,
         }
 
@@ -852,7 +869,7 @@ class _Reader:
             return lambda item, item_path: _nonempty(self, item_path, checked(item, item_path))
 
         delay_payload = payload(
-            {"id": ident, "cause": title, "since": loose, "until": nullable_loose, "note": text}
+            {"id": ident, "cause": title, "since": loose, "until": nullable_loose, "note": note}
         )
         restore = _Table(
             {},

@@ -12,12 +12,14 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from koordinator.core.settings import Settings, load_settings, save_settings
+from koordinator.core.text import printable_lines
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
 from koordinator.tui.widgets import FilterInput, MeasureTable
 
 if TYPE_CHECKING:
     from textual.command import Provider
+    from textual.notifications import SeverityLevel
 
     from koordinator.core.catalogue import Catalogue
     from koordinator.core.lazy_catalogue import LazyCatalogue
@@ -86,6 +88,22 @@ class KoordinatorApp(App[None]):
         warning = save_settings(Settings(theme=theme.name), self.settings_path)
         if warning:
             self.notify(warning, severity="warning")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A notification, never read as markup (whatever `markup` says: Widget.notify
+        passes its own default, True).  Messages quote titles, units and file names - an
+        export finding names an overdue milestone "Migration [/alt]" - which must show as
+        typed and must not become an action link.  Control characters show as escapes."""
+        message = "\n".join(printable_lines(message))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "explain_read_only":

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from koordinator.tui.user_text import user_text
+
 
 class ConfirmDialog(ModalScreen[bool]):
     BINDINGS = [
@@ -23,7 +25,7 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.question, markup=False)
+            yield Static(user_text(self.question))
             yield Static("Enter/j: Ja · Esc/n: Nein", classes="dialog-hint")
 
     def action_answer(self, yes: bool) -> None:

@@ -9,6 +9,7 @@ from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import Status
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 class DelayDialog(FormDialog[DelayInput | None]):
@@ -18,7 +19,7 @@ class DelayDialog(FormDialog[DelayInput | None]):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(f"Verzögerung für {self.measure.number} erfassen", classes="dialog-title")
-        yield Label(self.measure.title, classes="dialog-subtitle")
+        yield Label(user_text(self.measure.title), classes="dialog-subtitle")
         if self.measure.status != Status.DELAYED:
             yield Label(
                 f"Der Status wechselt von „{self.measure.status.label}“ zu „Verzögert“.",

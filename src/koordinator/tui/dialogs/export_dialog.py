@@ -18,6 +18,7 @@ from koordinator.core.dates import local_today
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import destination
 from koordinator.tui.dialogs.form import FormDialog, FormError, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 def proposed_name(today: date) -> str:
@@ -44,7 +45,7 @@ class ExportDialog(FormDialog[Path | None]):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(self.title_text, classes="dialog-title")
-        yield Label(f"Ordner: {self.directory}", classes="dialog-subtitle", markup=False)
+        yield Label(user_text(f"Ordner: {self.directory}"), classes="dialog-subtitle")
         yield from labelled_input("Dateiname", "filename", value=self.proposed, required=True)
 
     def on_mount(self) -> None:

@@ -1,8 +1,8 @@
 """The shared shape of koordinator's dialogs: labelled inputs, errors next to the field.
 
-A dialog validates with the core's pure functions (dates, workflow requirements) before it
-closes: invalid input is shown beside its field and the dialog stays open, so nothing is
-written.  `Enter` saves, `Esc` cancels (dismisses with None).
+A dialog validates with the core's pure functions (dates, workflow requirements, the rule
+for texts) before it closes: invalid input is shown beside its field and the dialog stays
+open, so nothing is written.  `Enter` saves, `Esc` cancels (dismisses with None).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from textual.widgets import Input, Label, Static
 from koordinator.core.catalogue import delay_start
 from koordinator.core.dates import LooseDate, local_today
 from koordinator.core.errors import InputError
+from koordinator.core.text import text_problem
+from koordinator.tui.user_text import user_text
 
 ResultType = TypeVar("ResultType")
 
@@ -73,7 +75,7 @@ class FormDialog(ModalScreen[ResultType]):
             result = self.collect()
         except FormError as problem:
             error = self.query_one(f"#{problem.input_id}-error", Static)
-            error.update(str(problem))
+            error.update(user_text(str(problem)))
             error.add_class("-shown")
             self.query_one(f"#{problem.input_id}", Input).focus()
             return
@@ -85,6 +87,11 @@ class FormDialog(ModalScreen[ResultType]):
         value = self.query_one(f"#{input_id}", Input).value.strip()
         if required and not value:
             raise FormError(input_id, f"{required} fehlt")
+        # The catalogue's rule for a single-line text (an input holds one line), with its
+        # words: refused beside the field instead of after the dialog has closed.
+        problem = text_problem(value)
+        if problem:
+            raise FormError(input_id, problem)
         return value
 
     def delay_period(

@@ -9,6 +9,7 @@ from textual.widgets import Input, Label, Select
 
 from koordinator.core.views import FieldView, MeasureView
 from koordinator.tui.dialogs.form import FormDialog, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
             yield Label("Neue Maßnahme anlegen", classes="dialog-title")
             yield Label("Handlungsfeld", classes="field-label")
             yield Select(
-                [(f"{f.code} {f.name}", f.code) for f in self.fields],
+                [(user_text(f"{f.code} {f.name}"), f.code) for f in self.fields],
                 value=self.field_code,
                 allow_blank=False,
                 id="field",

@@ -10,6 +10,7 @@ from textual.widgets import Input, Label
 from koordinator.core.dates import LooseDate
 from koordinator.core.views import MeasureView
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class MilestoneDialog(FormDialog[NewMilestone | None]):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(f"Meilenstein für {self.measure.number} anlegen", classes="dialog-title")
-        yield Label(self.measure.title, classes="dialog-subtitle")
+        yield Label(user_text(self.measure.title), classes="dialog-subtitle")
         yield from labelled_input("Titel", "title", required=True)
         yield from labelled_input("Fällig", "due", placeholder=DATE_HINT)
         yield from labelled_input("Anmerkung", "note", placeholder="optional")

@@ -11,6 +11,7 @@ from koordinator.core.dates import LooseDate
 from koordinator.core.views import DelayView, MeasureView
 from koordinator.core.workflow import Status
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
+from koordinator.tui.user_text import user_text
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class ResolveDialog(FormDialog[DelayResolution | None]):
 
     def compose_dialog(self) -> ComposeResult:
         yield Label(f"Verzögerung von {self.measure.number} beheben", classes="dialog-title")
-        yield Label(self.measure.title, classes="dialog-subtitle")
+        yield Label(user_text(self.measure.title), classes="dialog-subtitle")
         for delay in self.open_delays:
-            yield Label(f"• {delay.describe()}", classes="dialog-note")
+            yield Label(user_text(f"• {delay.describe()}"), classes="dialog-note")
         yield from labelled_input("Behoben am", "on", placeholder=f"heute – {DATE_HINT}")
         if self.measure.status == Status.DELAYED:
             yield Label("Weiter mit", classes="field-label")

@@ -16,6 +16,7 @@ from koordinator.core.views import MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
 from koordinator.tui.status_keys import STATUS_KEYS
+from koordinator.tui.user_text import user_text
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
             f"Status von {self.measure.number} ändern – jetzt „{self.measure.status.label}“",
             classes="dialog-title",
         )
-        yield Label(self.measure.title, classes="dialog-subtitle")
+        yield Label(user_text(self.measure.title), classes="dialog-subtitle")
         yield OptionList(
             # Text, not a markup string: "[z]" would be read as a style tag.
             *(Option(Text(f"[{STATUS_KEYS[s]}] {s.label}"), id=s.value) for s in self.moves),

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from koordinator.core.report import FieldFigures, ReportFigures
+from koordinator.core.text import printable
 from koordinator.core.workflow import REPORT_ORDER, Status, cause_label
 
 STATUS_LETTERS: dict[Status, str] = {
@@ -88,7 +89,7 @@ def _counts_line(counts: Mapping[Status, int]) -> Content:
 def _field_block(field: FieldFigures, bar_width: int) -> Content:
     """Two lines: the field and its size, then its bar and the count per status."""
     return Content.assemble(
-        (f"{field.code} {field.name}", "bold"),
+        (printable(f"{field.code} {field.name}"), "bold"),
         f" – {field.total} Maßnahmen\n",
         status_bar(field.by_status, bar_width),
         "  ",
@@ -99,10 +100,15 @@ def _field_block(field: FieldFigures, bar_width: int) -> Content:
 def dashboard_contents(f: ReportFigures) -> dict[str, Content]:
     """What each part of the dashboard shows, by widget id.
 
-    Content, not markup strings: a title with "[...]" must show as typed.
+    Content, not markup strings: a title with "[...]" must show as typed; control
+    characters show as escapes.
     """
-    overdue = [f"{m.number}  {m.describe()} – {m.measure_title}" for m in f.milestones_overdue]
-    delays = [f"{cause_label(cause)}: {n}" for cause, n in f.open_delays_by_cause.items()]
+    overdue = [
+        printable(f"{m.number}  {m.describe()} – {m.measure_title}") for m in f.milestones_overdue
+    ]
+    delays = [
+        printable(f"{cause_label(cause)}: {n}") for cause, n in f.open_delays_by_cause.items()
+    ]
     # As wide as the largest field needs, so that small catalogues get short bars.
     bar_width = min(BAR_WIDTH, max((field.total for field in f.fields), default=0))
     return {

@@ -9,6 +9,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from koordinator.core.views import FieldView
+from koordinator.tui.user_text import user_text
 
 ALL_FIELDS = "all"
 
@@ -26,7 +27,10 @@ class FieldList(OptionList):
         total = sum(field.measure_count for field in fields)
         options = [Option(f"Alle ({total})", id=ALL_FIELDS)]
         options += [
-            Option(f"{field.code} {_short(field.name)} ({field.measure_count})", id=str(field.code))
+            Option(
+                user_text(f"{field.code} {_short(field.name)} ({field.measure_count})"),
+                id=str(field.code),
+            )
             for field in fields
         ]
         self.clear_options()

@@ -17,6 +17,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from koordinator.core.dates import german, local_time
+from koordinator.core.text import printable
 from koordinator.core.views import MeasureDetail
 
 try:  # where Rich's word wrap finds its breaks (a private module, there since Rich 10)
@@ -37,13 +38,16 @@ DIM = Style(dim=True)
 
 def line(*pieces: str | Span) -> Line:
     """A line of user text (never read as markup); control codes (a carriage return) are
-    removed, as Rich's Text removes them."""
+    removed, as Rich's Text removes them, and the other control characters and the
+    bidirectional controls shown as escapes (a note keeps its line breaks and tabs)."""
     return tuple(
-        (strip_control_codes(piece), None)
-        if isinstance(piece, str)
-        else (strip_control_codes(piece[0]), piece[1])
+        (_shown(piece), None) if isinstance(piece, str) else (_shown(piece[0]), piece[1])
         for piece in pieces
     )
+
+
+def _shown(text: str) -> str:
+    return printable(strip_control_codes(text), keep="\n\t")
 
 
 def plain(text: Line) -> str:

@@ -19,6 +19,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
+from koordinator.core.text import printable
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
 
@@ -99,13 +100,13 @@ def _cell(value: str) -> Text:
 
 
 def _cells(m: MeasureView) -> tuple[str, ...]:
-    """A measure's cells, in the order of COLUMNS."""
+    """A measure's cells, in the order of COLUMNS (a control character as its escape)."""
     return (
         m.number,
         m.status.label,
-        clip(m.title, TITLE_WIDTH),
-        clip(m.unit, UNIT_WIDTH),
-        clip(milestone_cell(m), MILESTONE_WIDTH),
+        clip(printable(m.title), TITLE_WIDTH),
+        clip(printable(m.unit), UNIT_WIDTH),
+        clip(printable(milestone_cell(m)), MILESTONE_WIDTH),
         delay_cell(m),
     )
 

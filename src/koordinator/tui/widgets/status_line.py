@@ -13,6 +13,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from koordinator.core.text import printable
+
 # Seconds a confirmation stays; a newer one replaces it at once.
 SHOWN_SECONDS = 8.0
 
@@ -158,5 +160,6 @@ class StatusLine(Widget):
 
 
 def _one_line(text: str) -> str:
-    """A title or note with line breaks or tabs (the catalogue allows them) on one line."""
-    return " ".join(text.split())
+    """A title or note on one line: a note's line breaks and tabs as spaces, control
+    characters as escapes (segments reach the terminal as they are)."""
+    return printable(" ".join(text.split()))
