@@ -159,11 +159,11 @@ async def test_an_error_quoting_a_milestone_title_with_markup_is_notified_as_typ
         await select(pilot, "1.2")
         with other_catalogue(sample_path) as other:
             other.complete_milestone("1.2", CLOSING)
-        await pilot.press("M")  # the screen still shows it open: "… nicht gefunden"
+        await pilot.press("M")  # the screen still shows it open: "… ist schon erreicht"
         await pilot.pause()
-        refusal = next((n for n in notifications(app) if "nicht gefunden" in n), notifications(app))
-        assert f"offener Meilenstein „{CLOSING}“ nicht gefunden" in refusal
-        assert f"„{CLOSING}“ nicht gefunden" in toasts(app)
+        refusal = next((n for n in notifications(app) if "schon erreicht" in n), notifications(app))
+        assert f"offener Meilenstein „{CLOSING}“ ist schon erreicht" in refusal
+        assert f"„{CLOSING}“ ist schon erreicht" in toasts(app)
         assert still_running(app)
 
 
