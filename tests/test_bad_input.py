@@ -212,8 +212,9 @@ class World:
 
 
 # A case: builds what it needs in the world, returns the arguments and the words the one
-# line must contain (what is wrong, and where).
-Case = Callable[[World, pytest.MonkeyPatch], tuple[list[str], tuple[str, ...]]]
+# line must contain (what is wrong, and where); a tuple of words there: one of them.
+Words = tuple[str | tuple[str, ...], ...]
+Case = Callable[[World, pytest.MonkeyPatch], tuple[list[str], Words]]
 CASES: dict[str, Case] = {}
 
 
@@ -641,6 +642,101 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "status", "1.2"], ("koordinator status", "STATUS")
 
 
+# Numbers: ASCII digits only (str.isdigit and int take "²", "①", "٣"), and no integer larger
+# than SQLite stores.
+_NOT_ASCII_NUMBERS = {
+    "a superscript digit": "².1",
+    "a circled digit": "1.①",
+    "Arabic-Indic digits": "٣.٦",
+    "full-width digits": "３.２",
+}
+for _label, _number in _NOT_ASCII_NUMBERS.items():
+
+    def _not_ascii(w: World, mp: pytest.MonkeyPatch, number: str = _number) -> Any:
+        return ["--db", str(w.db), "show", number], (f"„{number}“", "Maßnahmennummer")
+
+    case(f"show: a measure number with {_label}")(_not_ascii)
+
+
+@case("status: a measure number of 5,000 digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "status", "1." + "9" * 5000, "delayed"], ("Maßnahmennummer",)
+
+
+@case("show: a field of three digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "show", "100.1"], ("„100.1“", "Maßnahmennummer")
+
+
+@case("milestone: --due in Arabic-Indic digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    argv = ["--db", str(w.db), "milestone", "1.6", "Pilotbetrieb", "--due", "٢٠٢١"]
+    return argv, ("--due", "„٢٠٢١“", "kein gültiges Datum")
+
+
+@case("status: --since in full-width digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    argv = ["--db", str(w.db), "status", "1.2", "delayed", "--since", "０３/２０２０"]
+    return argv, ("--since", "kein gültiges Datum")
+
+
+@case("report: --from in Arabic-Indic digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "report", "--from", "٢٠٢٠"], ("--from", "„٢٠٢٠“")
+
+
+_BAD_WHOLE_NUMBERS = {
+    "--field": (
+        ["list", "--field"],
+        {
+            "a superscript digit": "²",
+            "Arabic-Indic digits": "٣",
+            "underscores": "1_0",
+            "2**64": str(2**64),
+            "-2**64": str(-(2**64)),
+            "0": "0",
+            "100": "100",
+        },
+    ),
+    "--limit": (
+        ["history", "--limit"],
+        {
+            "2**63": str(2**63),
+            "-1": "-1",
+            "0": "0",
+            "5,000 digits": "9" * 5000,
+        },
+    ),
+    "--stale-months": (
+        ["export", "--stale-months"],
+        {
+            "2**64": str(2**64),
+            "1,000,000": "1000000",
+            "-1": "-1",
+        },
+    ),
+}
+for _option, (_argv, _values) in _BAD_WHOLE_NUMBERS.items():
+    for _label, _value in _values.items():
+
+        def _whole(
+            w: World, mp: pytest.MonkeyPatch, argv: list[str] = _argv, value: str = _value
+        ) -> Any:
+            return ["--db", str(w.db), *argv, value], (f"{argv[-1]}:", "--help")
+
+        case(f"{_argv[0]}: {_option} {_label} (argparse)")(_whole)
+
+
+@case("--as empty (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--as", "", "--db", str(w.db), "status", "1.2", "delayed"], ("--as", "leer")
+
+
+@case("--as blank, after the command (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "status", "1.2", "delayed", "--as", " \t "], ("--as", "leer")
+
+
 # --- the matrix ----------------------------------------------------------------------------------
 
 
@@ -680,7 +776,8 @@ def test_bad_input_gives_one_line_exit_2_and_changes_no_file(
     assert len(err) < 1200, err[:300]
     assert all(char.isprintable() for char in err.rstrip("\n")), repr(err)
     for word in words:
-        assert word in err, f"{word!r} not in {err!r}"
+        choices = (word,) if isinstance(word, str) else word
+        assert any(choice in err for choice in choices), f"{word!r} not in {err!r}"
     assert without_new_companions(after, before) == before
 
 
@@ -741,3 +838,37 @@ def test_the_catalogue_refuses_what_a_snapshot_could_not_carry(
         assert main(argv) == 2
         assert "Maßnahme" in capsys.readouterr().err
     assert main(["--db", db, "status", "1.2", "delayed", "--note", "Zeile 1\nZeile 2\tTab"]) == 0
+
+
+def test_the_limits_of_the_whole_number_options_are_accepted(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bounds the argument cases cross are themselves fine, and so are blanks around."""
+    db = str(world.db)
+    assert main(["--db", db, "list", "--field", " 4 "]) == 0
+    assert "10 Maßnahmen" in capsys.readouterr().out
+    assert main(["--db", db, "list", "--field", "99"]) == 0
+    assert "0 Maßnahmen" in capsys.readouterr().out
+    assert main(["--db", db, "history", "--limit", str(2**63 - 1)]) == 0
+    assert main(["--db", db, "history", "--limit", "+1", "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"kind"') == 1
+    for months in ("0", "1200"):
+        assert main(["--db", db, "export", "--stale-months", months]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "show", "03.06"]) == 0
+    assert capsys.readouterr().out.startswith("3.6  ")
+
+
+def test_a_blank_koordinator_user_falls_back_to_the_system_user(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a blank --as is a mistake (it names the author right there); a blank
+    KOORDINATOR_USER is as good as none, and --as is used without its blanks."""
+    monkeypatch.setenv("KOORDINATOR_USER", "   ")
+    monkeypatch.setenv("LOGNAME", "systemnutzerin")
+    assert main(["--db", str(world.db), "status", "1.2", "delayed"]) == 0
+    assert main(["--db", str(world.db), "--as", "  anna  ", "status", "1.3", "on_schedule"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(world.db), "history", "--format", "json", "--limit", "2"]) == 0
+    authors = re.findall(r'"author": "([^"]*)"', capsys.readouterr().out)
+    assert authors == ["anna", "systemnutzerin"]
