@@ -25,7 +25,9 @@ import io
 import os
 import re
 import shutil
+import socket
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,11 +47,20 @@ from koordinator.core.snapshot import prepare_export
 
 
 def folder_state(folder: Path) -> dict[str, bytes | None]:
-    """Every file (its bytes) and folder (None) below `folder`, by relative path."""
+    """Every file (its bytes) and folder (None) below `folder`, by relative path; a
+    symbolic link by its target, a FIFO or a socket by its kind (reading one would wait)."""
     state: dict[str, bytes | None] = {}
     for path in sorted(folder.rglob("*")):
         key = str(path.relative_to(folder))
-        state[key] = None if path.is_dir() else path.read_bytes()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            state[key] = b"-> " + os.fsencode(path.readlink())
+        elif stat.S_ISDIR(mode):
+            state[key] = None
+        elif stat.S_ISREG(mode):
+            state[key] = path.read_bytes()
+        else:
+            state[key] = f"<{stat.filemode(mode)}>".encode()
     return state
 
 
@@ -487,6 +498,76 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "report", "--since", str(path)], (f"{path}:2:", "ganze Zahl")
 
 
+# Not a file: read, a FIFO waits for a writer and a device never ends.  Refused at once.
+
+
+@case("import: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "import", str(path)], (str(path), "FIFO")
+
+
+@case("import --dry-run: a FIFO behind a symbolic link")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    fifo = w.folder / "rohr"
+    os.mkfifo(fifo)
+    path = w.folder / "stand.toml"
+    path.symlink_to(fifo)
+    return ["--db", str(w.db), "import", "--dry-run", str(path)], (str(path), "FIFO")
+
+
+@case("diff: a FIFO as the older snapshot")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "alt.toml"
+    os.mkfifo(path)
+    return ["diff", str(path), str(w.snapshot("neu.toml"))], (str(path), "FIFO")
+
+
+@case("diff against the database: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "alt.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "diff", str(path)], (str(path), "FIFO")
+
+
+@case("report --since: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "report", "--since", str(path)], (str(path), "FIFO")
+
+
+@case("import: a character device that never ends (/dev/zero)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "import", "/dev/zero"], ("/dev/zero", "Gerät")
+
+
+@case("diff: a character device (/dev/urandom)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["diff", str(w.snapshot("alt.toml")), "/dev/urandom"], ("/dev/urandom", "Gerät")
+
+
+@case("import: /dev/null")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "import", "/dev/null"], ("/dev/null", "Gerät")
+
+
+@case("import: a socket")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))  # the socket file stays when the socket is closed
+    return ["--db", str(w.db), "import", str(path)], (str(path), "Socket")
+
+
+@case("diff: a directory as the newer snapshot")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "neu.toml"
+    path.mkdir()
+    return ["diff", str(w.snapshot("alt.toml")), str(path)], (str(path), "Ordner")
+
+
 # --- writing files: export and report ---------------------------------------------------------
 
 
@@ -737,6 +818,139 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
     return ["--db", str(w.db), "status", "1.2", "delayed", "--as", " \t "], ("--as", "leer")
 
 
+# --- names too long, folders that cannot be entered --------------------------------------------
+
+LONG_NAME = "stand-" + "x" * 294  # 300 characters: more than a file system's 255
+
+
+def simulate_unsearchable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """A folder the user may not enter (no x permission): for real by permissions, and (as
+    root, who may enter anyway) by `os.stat` and `os.open` failing with EACCES for what is
+    in it, as they would for an ordinary user.  Keep the folder empty: the test's picture
+    of the folder must not need to look inside."""
+    folder.chmod(0)
+    if os.geteuid() != 0:
+        return
+    denied = folder.resolve()
+    real_stat, real_open = os.stat, os.open
+
+    def inside(path: Any) -> bool:
+        return not isinstance(path, int) and denied in Path(os.fsdecode(path)).absolute().parents
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if inside(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_stat(path, *args, **kwargs)
+
+    def open_(path: Any, *args: Any, **kwargs: Any) -> int:
+        if inside(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "open", open_)
+
+
+def _unsearchable(w: World, mp: pytest.MonkeyPatch) -> Path:
+    folder = w.folder / "gesperrt"
+    folder.mkdir()
+    simulate_unsearchable(mp, folder)
+    return folder
+
+
+_TOO_LONG = "File name too long"
+_DENIED = "Permission denied"
+
+
+@case("import: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "import", str(path)], (str(path), _TOO_LONG)
+
+
+@case("import: a file in a folder name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME / "stand.toml"
+    return ["--db", str(w.db), "import", str(path)], (str(path), _TOO_LONG)
+
+
+@case("diff: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    old, new = w.snapshot("alt.toml"), w.folder / LONG_NAME
+    return ["diff", str(old), str(new)], (str(new), _TOO_LONG)
+
+
+@case("report --since: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "report", "--since", str(path)], (str(path), _TOO_LONG)
+
+
+@case("export -o: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "export", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("export -o: into a folder name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME / "stand.toml"
+    return ["--db", str(w.db), "export", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("report -o: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / (LONG_NAME + ".md")
+    return ["--db", str(w.db), "report", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("db: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / (LONG_NAME + ".db")
+    return ["--db", str(path), "list"], (str(path), _TOO_LONG)
+
+
+@case("import: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "import", str(path)], (str(path), _DENIED)
+
+
+@case("diff: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    old = w.snapshot("alt.toml")
+    new = _unsearchable(w, mp) / "neu.toml"
+    return ["diff", str(old), str(new)], (str(new), _DENIED)
+
+
+@case("report --since: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "report", "--since", str(path)], (str(path), _DENIED)
+
+
+@case("export -o: into a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "export", "-o", str(path)], (str(path), _DENIED)
+
+
+@case("report -o: into a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "bericht.md"
+    return ["--db", str(db), "report", "-o", str(path)], (str(path), _DENIED)
+
+
+@case("db: in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _unsearchable(w, mp) / "katalog.db"
+    return ["--db", str(path), "list"], (str(path), _DENIED)
+
+
 # --- the matrix ----------------------------------------------------------------------------------
 
 
@@ -872,3 +1086,13 @@ def test_a_blank_koordinator_user_falls_back_to_the_system_user(
     assert main(["--db", str(world.db), "history", "--format", "json", "--limit", "2"]) == 0
     authors = re.findall(r'"author": "([^"]*)"', capsys.readouterr().out)
     assert authors == ["anna", "systemnutzerin"]
+
+
+def test_a_long_file_name_the_file_system_allows_is_written(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """250 characters are allowed; the temporary file beside it must not need more."""
+    target = world.folder / ("s" * 245 + ".toml")
+    assert main(["--db", str(world.db), "export", "-o", str(target)]) == 0, capsys.readouterr()
+    assert target.read_text(encoding="utf-8").startswith('format = "koordinator-snapshot"')
+    assert sorted(path.name for path in world.folder.iterdir()) == ["katalog.db", target.name]

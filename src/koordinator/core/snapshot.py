@@ -393,14 +393,20 @@ def write_snapshot(path: Path, text: str) -> Path:
     the new name survives a power cut.
     """
     path = path.expanduser()
-    if path.is_dir():
-        raise SnapshotError(f"{path}: ist ein Ordner, keine Datei")
     folder = path.parent
-    if not folder.is_dir():
+    try:
+        is_folder, folder_exists = path.is_dir(), folder.is_dir()
+    except OSError as error:  # a name too long for the file system, a folder not searchable
+        raise SnapshotError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None
+    if is_folder:
+        raise SnapshotError(f"{path}: ist ein Ordner, keine Datei")
+    if not folder_exists:
         raise SnapshotError(f"{path}: Ordner {folder} existiert nicht")
     try:
+        # The name clipped: a long target name (up to the file system's 255) must not
+        # make the temporary one too long.
         handle, temporary_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=folder
+            prefix=f".{path.name[:200]}.", suffix=".tmp", dir=folder
         )
     except OSError as error:
         raise SnapshotError(f"{path}: kann nicht geschrieben werden ({error.strerror})") from None

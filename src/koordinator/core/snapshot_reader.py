@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -196,11 +198,9 @@ def load(path: Path) -> Snapshot:
     """Read and validate a snapshot file; SnapshotError says what and where."""
     name = str(path)
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         raise SnapshotError(f"{name}: Datei nicht gefunden") from None
-    except IsADirectoryError:
-        raise SnapshotError(f"{name}: ist ein Ordner, keine Snapshot-Datei") from None
     except OSError as error:
         raise SnapshotError(f"{name}: kann nicht gelesen werden ({error.strerror})") from None
     try:
@@ -210,6 +210,36 @@ def load(path: Path) -> Snapshot:
         line = data[: error.start].count(b"\n") + 1
         raise SnapshotError(f"{name}:{line}: kein UTF-8-Text") from None
     return loads(text, name)
+
+
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "ist ein Ordner, keine Snapshot-Datei"),
+    (stat.S_ISFIFO, "ist eine benannte Pipe (FIFO), keine Snapshot-Datei"),
+    (stat.S_ISCHR, "ist ein Gerät, keine Snapshot-Datei"),
+    (stat.S_ISBLK, "ist ein Gerät, keine Snapshot-Datei"),
+    (stat.S_ISSOCK, "ist ein Socket, keine Snapshot-Datei"),
+)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path` if it is a regular file (a symbolic link to one is fine).
+
+    A FIFO would block the read until someone writes into it, a device such as /dev/zero
+    never ends: the type is checked before anything is read, and the file is opened
+    without blocking, so that a FIFO put in its place meanwhile is refused too.
+    """
+    _refuse_unless_regular(path, path.stat().st_mode)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        _refuse_unless_regular(path, os.fstat(descriptor).st_mode)
+        return file.read()
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    problem = next((text for test, text in _NOT_A_FILE if test(mode)), "keine gewöhnliche Datei")
+    raise SnapshotError(f"{path}: {problem}")
 
 
 # --- reading the snapshot's own layout fast ----------------------------------------------------
