@@ -29,6 +29,7 @@ import socket
 import sqlite3
 import stat
 import tempfile
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,10 @@ import pytest
 from koordinator.cli import main
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, create_database, open_database, schema_sql
+from koordinator.core.errors import SnapshotError
 from koordinator.core.models import SCHEMA_VERSION
 from koordinator.core.sample import fill_fields_only
-from koordinator.core.snapshot import prepare_export
+from koordinator.core.snapshot import load, prepare_export
 
 # --- the "before" and "after" picture ---------------------------------------------------------
 
@@ -566,6 +568,92 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
     path = w.folder / "neu.toml"
     path.mkdir()
     return ["diff", str(w.snapshot("alt.toml")), str(path)], (str(path), "Ordner")
+
+
+# Nested thousands of levels deep, or a 10 MB string: refused quickly, with the line.
+
+_HEAD = 'format = "koordinator-snapshot"\nversion = 1\n'
+
+
+@case("snapshot nested 10,000 arrays deep")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "a = " + "[" * 10_000 + "]" * 10_000 + "\n")
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "verschachtelt")
+
+
+@case("snapshot nested 10,000 inline tables deep")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "a = " + "{ a = " * 10_000 + "1" + " }" * 10_000 + "\n")
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "verschachtelt")
+
+
+@case("snapshot nested 100,000 arrays deep, one a line")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    text = _HEAD + "# Stand\na = [\n" + "[\n" * 100_000 + "]\n" * 100_001
+    path = w.file("tief.toml", text)
+    return ["--db", str(w.db), "import", "--dry-run", str(path)], (f"{path}:", "verschachtelt")
+
+
+@case("diff: a snapshot nested in its events' details")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    nested = "details = " + "{ a = [" * 5_000 + "]}" * 5_000
+    path = w.snapshot("tief.toml", _replace_once('kind = "measure_created"', nested))
+    return ["diff", str(w.snapshot("alt.toml")), str(path)], (f"{path}:", "verschachtelt")
+
+
+@case("snapshot with a 10 MB title")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.new_measure_titled("lang.toml", "x" * 10_000_000)
+    return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB literal string")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("lang.toml", _replace_once('unit = "SHM²"', "unit = '" + "x" * 10**7 + "'"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB key")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("lang.toml", _HEAD + '"' + "k" * 10_000_000 + '" = 1\n')
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB multi-line string")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    text = '"""\n' + ("x" * 99 + "\n") * 100_000 + '"""'
+    path = w.snapshot("lang.toml", _replace_once('unit = "SHM²"', "unit = " + text))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("report --since: a snapshot with a 10 MB title")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.new_measure_titled("lang.toml", "Portal " * 1_500_000)
+    return ["--db", str(w.db), "report", "--since", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a number of 5,000 digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("revision = 4", "revision = " + "4" * 5000))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Ziffern")
+
+
+@case("snapshot with a revision too large for SQLite")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("revision = 4", f"revision = {2**64}"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "revision")
+
+
+@case("snapshot with a field code too large for SQLite")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("code = 1\n", f"code = {2**70}\n"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "code")
+
+
+@case("snapshot with a table header of 10,000 keys")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "[" + ".".join(["a"] * 10_000) + "]\n")
+    return ["--db", str(w.db), "import", str(path)], (str(path), "unbekannter Schlüssel")
 
 
 # --- writing files: export and report ---------------------------------------------------------
@@ -1096,3 +1184,29 @@ def test_a_long_file_name_the_file_system_allows_is_written(
     assert main(["--db", str(world.db), "export", "-o", str(target)]) == 0, capsys.readouterr()
     assert target.read_text(encoding="utf-8").startswith('format = "koordinator-snapshot"')
     assert sorted(path.name for path in world.folder.iterdir()) == ["katalog.db", target.name]
+
+
+_HUGE_OR_DEEP = {
+    "a 10 MB title": lambda w: w.new_measure_titled("lang.toml", "x" * 10_000_000),
+    "a 10 MB key": lambda w: w.file("lang.toml", _HEAD + '"' + "k" * 10_000_000 + '" = 1\n'),
+    "1,000,000 nested arrays, one a line": lambda w: w.file(
+        "tief.toml", _HEAD + "a = [\n" + "[\n" * 1_000_000 + "]\n" * 1_000_001
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(_HUGE_OR_DEEP))
+def test_a_huge_or_deep_snapshot_is_refused_in_a_few_times_its_size(
+    world: World, what: str
+) -> None:
+    """Memory, not time: the reader's peak stays within a few times the file's size."""
+    path = _HUGE_OR_DEEP[what](world)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(SnapshotError, match=f"^{re.escape(str(path))}:[0-9]+: "):
+            load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 5 * size, f"{peak / size:.1f} times the file's size"
