@@ -40,7 +40,7 @@ import pytest
 from koordinator.cli import main
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, create_database, open_database, schema_sql
-from koordinator.core.errors import SnapshotError
+from koordinator.core.errors import DatabaseError, SnapshotError
 from koordinator.core.models import SCHEMA_VERSION
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.snapshot import load, prepare_export
@@ -348,6 +348,245 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     url = "postgresql://fb12@rathaus/koordinator"
     return ["--db", url, "list"], (url, "SQLite")
+
+
+# --- a damaged database: every command ---------------------------------------------------------
+#
+# A cell the schema's checks would refuse (changed with the checks off, as a flipped bit or a
+# hand edit would), or a page SQLite cannot read: every command that reads the damage says
+# "beschädigt" and names the file, and a change is not written.  The damage is in measure 1.3
+# (delayed; its move to "delayed" carries the delay in its details) and each command below
+# reads it: a list reads the measures, not their history, so list has no case for the
+# history's damage.
+
+_DAMAGED = "1.3"
+
+
+def _changed_snapshot(sample: Path) -> str:
+    """A valid snapshot of the sample with one event more for 1.3 (back on schedule): its
+    import replays 1.3's history and writes 1.3."""
+    if "changed" not in _exports:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "geaendert.db"
+            shutil.copyfile(sample, path)
+            database = open_database(DatabaseTarget(path))
+            try:
+                Catalogue(database, author="bernd").change_status(_DAMAGED, "on_schedule")
+            finally:
+                database.close()
+            _exports["changed"] = _export(path, "bernd")
+    return _exports["changed"]
+
+
+def _used_sample(w: World, name: str) -> Path:
+    path = w.folder / name
+    shutil.copyfile(w.sample, path)
+    return opened_once(path)
+
+
+def _damaged_db(w: World, *statements: str) -> Path:
+    """The sample, used once, with `statements` run past the schema's checks."""
+    path = _used_sample(w, "beschaedigt.db")
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        with connection:
+            for statement in statements:
+                assert connection.execute(statement).rowcount >= 1, statement
+    finally:
+        connection.close()
+    return path
+
+
+def _flipped_bit(w: World, table: str) -> Path:
+    """The sample, used once, with one bit flipped in the first page of `table`: its page
+    type, which SQLite then cannot read ("malformed")."""
+    path = _used_sample(w, "beschaedigt.db")
+    connection = sqlite3.connect(path)
+    try:
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+    finally:
+        connection.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size] ^= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _of_measure(number: str, condition: str) -> str:
+    return f"measure_id = (SELECT id FROM measure WHERE number = '{number}') AND {condition}"
+
+
+_DAMAGES: dict[str, Callable[[World], Path]] = {
+    "a bit flipped in the measures' page": lambda w: _flipped_bit(w, "measure"),
+    "a measure with an unknown status code": lambda w: _damaged_db(
+        w, f"UPDATE measure SET status = 'fertig' WHERE number = '{_DAMAGED}'"
+    ),
+    "broken JSON in an event's details": lambda w: _damaged_db(
+        w,
+        'UPDATE history_event SET details = \'{"delay": {"cause"\' WHERE '
+        + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+    ),
+    "a renamed key in an event's details": lambda w: _damaged_db(
+        w,
+        "UPDATE history_event SET details = replace(details, '\"cause\"', '\"ursache\"') WHERE "
+        + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+    ),
+}
+_COMMANDS: dict[str, Callable[[World], list[str]]] = {
+    "list": lambda w: ["list"],
+    "show": lambda w: ["show", _DAMAGED],
+    "status": lambda w: ["status", _DAMAGED, "on_schedule", "--note", "weiter"],
+    "milestone": lambda w: ["milestone", _DAMAGED, "Pilotbetrieb", "--due", "2022"],
+    "delay": lambda w: ["delay", _DAMAGED, "--since", "2021"],
+    "delay --resolve": lambda w: ["delay", _DAMAGED, "--resolve"],
+    "history": lambda w: ["history", _DAMAGED],
+    "report": lambda w: ["report"],
+    "report --since": lambda w: ["report", "--since", str(w.snapshot("stand.toml"))],
+    "export": lambda w: ["export"],
+    "export -o": lambda w: ["export", "-o", str(w.folder / "stand.toml")],
+    "import": lambda w: ["import", str(w.file("neu.toml", _changed_snapshot(w.sample)))],
+    "import --dry-run": lambda w: [
+        "import",
+        "--dry-run",
+        str(w.file("neu.toml", _changed_snapshot(w.sample))),
+    ],
+    "diff": lambda w: ["diff", str(w.snapshot("stand.toml"))],
+}
+# What a command does not read: a list and the report read no history (the report only
+# the moves into a final status, below); a diff, the report's changes and a list read no
+# event's details.
+_NOT_READ = {
+    ("broken JSON in an event's details", "list"),
+    ("broken JSON in an event's details", "report"),
+    ("a renamed key in an event's details", "list"),
+    ("a renamed key in an event's details", "report"),
+    ("a renamed key in an event's details", "report --since"),
+    ("a renamed key in an event's details", "diff"),
+}
+
+
+def _damage_case(damage: Callable[[World], Path], command: Callable[[World], list[str]]) -> Case:
+    def damaged(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+        path = damage(w)
+        return ["--db", str(path), *command(w)], (str(path), "beschädigt")
+
+    return damaged
+
+
+for _damage_name, _damage in _DAMAGES.items():
+    for _command_name, _command in _COMMANDS.items():
+        if (_damage_name, _command_name) not in _NOT_READ:
+            case(f"damaged db, {_damage_name}: {_command_name}")(_damage_case(_damage, _command))
+
+_OTHER_DAMAGES: dict[str, tuple[Callable[[World], Path], tuple[str, ...]]] = {
+    # The history's own page: what reads the history.
+    "a bit flipped in the history's page": (
+        lambda w: _flipped_bit(w, "history_event"),
+        ("show", "history", "export", "import --dry-run", "diff", "report --since"),
+    ),
+    # The history reads the events' statuses, not the measure's.
+    "an event with an unknown status code": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET to_status = 'fertig' WHERE "
+            + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+        ),
+        ("history", "show", "export", "import", "status"),
+    ),
+    # The report reads the details of the move into a final status (1.8: handed over).
+    "broken JSON in a final move's details": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET details = '{\"receiving_unit\": ' WHERE "
+            + _of_measure("1.8", "kind = 'status_changed'"),
+        ),
+        ("report",),
+    ),
+    # What only a replay of the history reads: the export's checks replay every measure.
+    "a renamed key in a creation's details": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET details = replace(details, '\"title\"', '\"titel\"') "
+            "WHERE " + _of_measure(_DAMAGED, "kind = 'measure_created'"),
+        ),
+        ("export",),
+    ),
+    # Not UTF-8: a title whose bytes a flipped bit made invalid.
+    "a title that is not UTF-8": (
+        lambda w: _damaged_db(
+            w, f"UPDATE measure SET title = CAST(x'4675df' AS TEXT) WHERE number = '{_DAMAGED}'"
+        ),
+        ("list", "show"),
+    ),
+}
+for _damage_name, (_damage, _command_names) in _OTHER_DAMAGES.items():
+    for _command_name in _command_names:
+        case(f"damaged db, {_damage_name}: {_command_name}")(
+            _damage_case(_damage, _COMMANDS[_command_name])
+        )
+
+
+def _rebuilt_measure_table(w: World, columns: str, select: str) -> Path:
+    """The sample, used once, with its measure table rebuilt with other columns."""
+    path = _used_sample(w, "umgebaut.db")
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(
+            "PRAGMA foreign_keys = OFF; BEGIN;"
+            f" CREATE TABLE measure_new ({columns});"
+            f" INSERT INTO measure_new SELECT {select} FROM measure;"
+            " DROP TABLE measure; ALTER TABLE measure_new RENAME TO measure; COMMIT;"
+        )
+    finally:
+        connection.close()
+    return path
+
+
+_MEASURE_COLUMNS = (
+    "id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, field_code INTEGER NOT NULL,"
+    " sequence INTEGER NOT NULL, title TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',"
+    " origin TEXT NOT NULL, origin_date TEXT NOT NULL, status TEXT NOT NULL,"
+    " revision INTEGER NOT NULL DEFAULT 1, updated_at TEXT NOT NULL"
+)
+_MEASURE_SELECT = (
+    "id, number, field_code, sequence, title, unit, origin, origin_date, status, revision,"
+    " updated_at"
+)
+_NO_NOTE = (_MEASURE_COLUMNS, _MEASURE_SELECT)
+_EXTRA_COLUMN = (
+    _MEASURE_COLUMNS + ", note TEXT NOT NULL DEFAULT '', budget INTEGER NOT NULL",
+    _MEASURE_SELECT + ", note, 1000",
+)
+_OTHER_COLUMNS = ("beschädigt", "keine koordinator-Datenbank")
+
+
+@case("db: the measure table without its note column: list")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_NO_NOTE)
+    return ["--db", str(path), "list"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table without its note column: status")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_NO_NOTE)
+    return ["--db", str(path), "status", "1.2", "delayed"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table with an extra NOT NULL column: status")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_EXTRA_COLUMN)
+    return ["--db", str(path), "status", "1.2", "delayed"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table with an extra NOT NULL column: import")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_EXTRA_COLUMN)
+    snapshot = w.file("neu.toml", _changed_snapshot(w.sample))
+    return ["--db", str(path), "import", str(snapshot)], (str(path), _OTHER_COLUMNS)
 
 
 # --- snapshots ---------------------------------------------------------------------------------
@@ -1210,3 +1449,27 @@ def test_a_huge_or_deep_snapshot_is_refused_in_a_few_times_its_size(
     finally:
         tracemalloc.stop()
     assert peak <= 5 * size, f"{peak / size:.1f} times the file's size"
+
+
+def test_an_undo_of_a_damaged_change_says_the_database_is_damaged(world: World) -> None:
+    """The UI's undo (no CLI command) reads the change's details: the same one line."""
+    database = open_database(DatabaseTarget(world.db))
+    try:
+        Catalogue(database, author="anna").change_status("1.2", "delayed")
+    finally:
+        database.close()
+    connection = sqlite3.connect(world.db)
+    with connection:
+        connection.execute(
+            "UPDATE history_event SET details = replace(details, '\"id\"', '\"uuid\"')"
+            " WHERE author = 'anna'"
+        )
+    connection.close()
+    before = world.db.read_bytes()
+    database = open_database(DatabaseTarget(world.db))
+    try:
+        with pytest.raises(DatabaseError, match=f"^{re.escape(str(world.db))}: .*beschädigt"):
+            Catalogue(database, author="anna").undo_last()
+    finally:
+        database.close()
+    assert world.db.read_bytes() == before

@@ -28,7 +28,7 @@ from koordinator.core import dbfile, history
 from koordinator.core.catalogue import parse_number
 from koordinator.core.dates import from_iso
 from koordinator.core.dbfile import DatabaseTarget
-from koordinator.core.errors import NotFoundError
+from koordinator.core.errors import DatabaseError, NotFoundError
 from koordinator.core.views import (
     DelayView,
     EventView,
@@ -122,7 +122,7 @@ class Reads:
     def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection inside one read transaction (also for the report's
         statements: every figure from one state)."""
-        with dbfile.translated_sqlite_errors(self.target):
+        with translated_row_errors(self.target):
             connection = self._connection()
             connection.execute("BEGIN")
             try:
@@ -142,6 +142,35 @@ class Reads:
                 self._connections.append(connection)
             local.connection = connection
         return connection
+
+
+# What a row of a damaged (or hand-edited) file raises while it is turned into a view or a
+# state: an unknown status code (ValueError), details that are no JSON object
+# (json.JSONDecodeError is a ValueError) or lack a key (KeyError), or hold a value of
+# another kind (TypeError, AttributeError).  The schema's checks keep them out of a sound
+# database.
+ROW_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+
+
+@contextmanager
+def translated_row_errors(target: DatabaseTarget) -> Iterator[None]:
+    """`dbfile.translated_sqlite_errors`, and a row this version cannot read (ROW_ERRORS,
+    while rows are read and turned into views or states) as the one line of a damaged
+    database: never a traceback, and a write that met one is rolled back."""
+    try:
+        with dbfile.translated_sqlite_errors(target):
+            yield
+    except ROW_ERRORS as error:
+        raise DatabaseError(dbfile.damaged_message(target, row_problem(error))) from None
+
+
+def row_problem(error: Exception) -> str:
+    """What was wrong with the row, for the message of the damaged database."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"Details eines Ereignisses sind kein gültiges JSON: {error.msg}"
+    if isinstance(error, KeyError):
+        return f"Schlüssel {error} fehlt"
+    return str(error) or type(error).__name__
 
 
 class ScreenReads:
@@ -277,10 +306,7 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
         delay_view(row)
         for row in map(DelayRow._make, connection.execute(_DELAYS_OF_MEASURE, of_measure))
     ]
-    events = [
-        event_view(EventRow(*row[:7], json.loads(row[7]) if row[7] else {}), measure.number)
-        for row in connection.execute(_EVENTS_OF_MEASURE, of_measure)
-    ]
+    events = read_events(connection, measure.id, measure.number)
     # The list view's two figures come from the rows just read (no extra queries).
     next_open = next((m for m in milestones if not m.done), None)
     open_count = sum(delay.is_open for delay in delays)
@@ -290,6 +316,14 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
         delays=tuple(delays),
         history=tuple(events),
     )
+
+
+def read_events(connection: sqlite3.Connection, measure_id: int, number: str) -> list[EventView]:
+    """The history of one measure, newest first (ROW_ERRORS if an event cannot be read)."""
+    return [
+        event_view(EventRow(*row[:7], history.decode_details(row[7])), number)
+        for row in connection.execute(_EVENTS_OF_MEASURE, (measure_id,))
+    ]
 
 
 # --- views of rows (or of ORM objects with the same attributes) ---------------------------
