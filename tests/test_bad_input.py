@@ -29,6 +29,7 @@ import socket
 import sqlite3
 import stat
 import tempfile
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,10 @@ import pytest
 from koordinator.cli import main
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, create_database, open_database, schema_sql
+from koordinator.core.errors import DatabaseError, SnapshotError
 from koordinator.core.models import SCHEMA_VERSION
 from koordinator.core.sample import fill_fields_only
-from koordinator.core.snapshot import prepare_export
+from koordinator.core.snapshot import load, prepare_export
 
 # --- the "before" and "after" picture ---------------------------------------------------------
 
@@ -224,8 +226,9 @@ class World:
 
 
 # A case: builds what it needs in the world, returns the arguments and the words the one
-# line must contain (what is wrong, and where).
-Case = Callable[[World, pytest.MonkeyPatch], tuple[list[str], tuple[str, ...]]]
+# line must contain (what is wrong, and where); a tuple of words there: one of them.
+Words = tuple[str | tuple[str, ...], ...]
+Case = Callable[[World, pytest.MonkeyPatch], tuple[list[str], Words]]
 CASES: dict[str, Case] = {}
 
 
@@ -410,6 +413,245 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     url = "postgresql://fb12@rathaus/koordinator"
     return ["--db", url, "list"], (url, "SQLite")
+
+
+# --- a damaged database: every command ---------------------------------------------------------
+#
+# A cell the schema's checks would refuse (changed with the checks off, as a flipped bit or a
+# hand edit would), or a page SQLite cannot read: every command that reads the damage says
+# "beschädigt" and names the file, and a change is not written.  The damage is in measure 1.3
+# (delayed; its move to "delayed" carries the delay in its details) and each command below
+# reads it: a list reads the measures, not their history, so list has no case for the
+# history's damage.
+
+_DAMAGED = "1.3"
+
+
+def _changed_snapshot(sample: Path) -> str:
+    """A valid snapshot of the sample with one event more for 1.3 (back on schedule): its
+    import replays 1.3's history and writes 1.3."""
+    if "changed" not in _exports:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "geaendert.db"
+            shutil.copyfile(sample, path)
+            database = open_database(DatabaseTarget(path))
+            try:
+                Catalogue(database, author="bernd").change_status(_DAMAGED, "on_schedule")
+            finally:
+                database.close()
+            _exports["changed"] = _export(path, "bernd")
+    return _exports["changed"]
+
+
+def _used_sample(w: World, name: str) -> Path:
+    path = w.folder / name
+    shutil.copyfile(w.sample, path)
+    return opened_once(path)
+
+
+def _damaged_db(w: World, *statements: str) -> Path:
+    """The sample, used once, with `statements` run past the schema's checks."""
+    path = _used_sample(w, "beschaedigt.db")
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        with connection:
+            for statement in statements:
+                assert connection.execute(statement).rowcount >= 1, statement
+    finally:
+        connection.close()
+    return path
+
+
+def _flipped_bit(w: World, table: str) -> Path:
+    """The sample, used once, with one bit flipped in the first page of `table`: its page
+    type, which SQLite then cannot read ("malformed")."""
+    path = _used_sample(w, "beschaedigt.db")
+    connection = sqlite3.connect(path)
+    try:
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+    finally:
+        connection.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * page_size] ^= 0x01
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _of_measure(number: str, condition: str) -> str:
+    return f"measure_id = (SELECT id FROM measure WHERE number = '{number}') AND {condition}"
+
+
+_DAMAGES: dict[str, Callable[[World], Path]] = {
+    "a bit flipped in the measures' page": lambda w: _flipped_bit(w, "measure"),
+    "a measure with an unknown status code": lambda w: _damaged_db(
+        w, f"UPDATE measure SET status = 'fertig' WHERE number = '{_DAMAGED}'"
+    ),
+    "broken JSON in an event's details": lambda w: _damaged_db(
+        w,
+        'UPDATE history_event SET details = \'{"delay": {"cause"\' WHERE '
+        + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+    ),
+    "a renamed key in an event's details": lambda w: _damaged_db(
+        w,
+        "UPDATE history_event SET details = replace(details, '\"cause\"', '\"ursache\"') WHERE "
+        + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+    ),
+}
+_COMMANDS: dict[str, Callable[[World], list[str]]] = {
+    "list": lambda w: ["list"],
+    "show": lambda w: ["show", _DAMAGED],
+    "status": lambda w: ["status", _DAMAGED, "on_schedule", "--note", "weiter"],
+    "milestone": lambda w: ["milestone", _DAMAGED, "Pilotbetrieb", "--due", "2022"],
+    "delay": lambda w: ["delay", _DAMAGED, "--since", "2021"],
+    "delay --resolve": lambda w: ["delay", _DAMAGED, "--resolve"],
+    "history": lambda w: ["history", _DAMAGED],
+    "report": lambda w: ["report"],
+    "report --since": lambda w: ["report", "--since", str(w.snapshot("stand.toml"))],
+    "export": lambda w: ["export"],
+    "export -o": lambda w: ["export", "-o", str(w.folder / "stand.toml")],
+    "import": lambda w: ["import", str(w.file("neu.toml", _changed_snapshot(w.sample)))],
+    "import --dry-run": lambda w: [
+        "import",
+        "--dry-run",
+        str(w.file("neu.toml", _changed_snapshot(w.sample))),
+    ],
+    "diff": lambda w: ["diff", str(w.snapshot("stand.toml"))],
+}
+# What a command does not read: a list and the report read no history (the report only
+# the moves into a final status, below); a diff, the report's changes and a list read no
+# event's details.
+_NOT_READ = {
+    ("broken JSON in an event's details", "list"),
+    ("broken JSON in an event's details", "report"),
+    ("a renamed key in an event's details", "list"),
+    ("a renamed key in an event's details", "report"),
+    ("a renamed key in an event's details", "report --since"),
+    ("a renamed key in an event's details", "diff"),
+}
+
+
+def _damage_case(damage: Callable[[World], Path], command: Callable[[World], list[str]]) -> Case:
+    def damaged(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+        path = damage(w)
+        return ["--db", str(path), *command(w)], (str(path), "beschädigt")
+
+    return damaged
+
+
+for _damage_name, _damage in _DAMAGES.items():
+    for _command_name, _command in _COMMANDS.items():
+        if (_damage_name, _command_name) not in _NOT_READ:
+            case(f"damaged db, {_damage_name}: {_command_name}")(_damage_case(_damage, _command))
+
+_OTHER_DAMAGES: dict[str, tuple[Callable[[World], Path], tuple[str, ...]]] = {
+    # The history's own page: what reads the history.
+    "a bit flipped in the history's page": (
+        lambda w: _flipped_bit(w, "history_event"),
+        ("show", "history", "export", "import --dry-run", "diff", "report --since"),
+    ),
+    # The history reads the events' statuses, not the measure's.
+    "an event with an unknown status code": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET to_status = 'fertig' WHERE "
+            + _of_measure(_DAMAGED, "kind = 'status_changed'"),
+        ),
+        ("history", "show", "export", "import", "status"),
+    ),
+    # The report reads the details of the move into a final status (1.8: handed over).
+    "broken JSON in a final move's details": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET details = '{\"receiving_unit\": ' WHERE "
+            + _of_measure("1.8", "kind = 'status_changed'"),
+        ),
+        ("report",),
+    ),
+    # What only a replay of the history reads: the export's checks replay every measure.
+    "a renamed key in a creation's details": (
+        lambda w: _damaged_db(
+            w,
+            "UPDATE history_event SET details = replace(details, '\"title\"', '\"titel\"') "
+            "WHERE " + _of_measure(_DAMAGED, "kind = 'measure_created'"),
+        ),
+        ("export",),
+    ),
+    # Not UTF-8: a title whose bytes a flipped bit made invalid.
+    "a title that is not UTF-8": (
+        lambda w: _damaged_db(
+            w, f"UPDATE measure SET title = CAST(x'4675df' AS TEXT) WHERE number = '{_DAMAGED}'"
+        ),
+        ("list", "show"),
+    ),
+}
+for _damage_name, (_damage, _command_names) in _OTHER_DAMAGES.items():
+    for _command_name in _command_names:
+        case(f"damaged db, {_damage_name}: {_command_name}")(
+            _damage_case(_damage, _COMMANDS[_command_name])
+        )
+
+
+def _rebuilt_measure_table(w: World, columns: str, select: str) -> Path:
+    """The sample, used once, with its measure table rebuilt with other columns."""
+    path = _used_sample(w, "umgebaut.db")
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(
+            "PRAGMA foreign_keys = OFF; BEGIN;"
+            f" CREATE TABLE measure_new ({columns});"
+            f" INSERT INTO measure_new SELECT {select} FROM measure;"
+            " DROP TABLE measure; ALTER TABLE measure_new RENAME TO measure; COMMIT;"
+        )
+    finally:
+        connection.close()
+    return path
+
+
+_MEASURE_COLUMNS = (
+    "id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, field_code INTEGER NOT NULL,"
+    " sequence INTEGER NOT NULL, title TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',"
+    " origin TEXT NOT NULL, origin_date TEXT NOT NULL, status TEXT NOT NULL,"
+    " revision INTEGER NOT NULL DEFAULT 1, updated_at TEXT NOT NULL"
+)
+_MEASURE_SELECT = (
+    "id, number, field_code, sequence, title, unit, origin, origin_date, status, revision,"
+    " updated_at"
+)
+_NO_NOTE = (_MEASURE_COLUMNS, _MEASURE_SELECT)
+_EXTRA_COLUMN = (
+    _MEASURE_COLUMNS + ", note TEXT NOT NULL DEFAULT '', budget INTEGER NOT NULL",
+    _MEASURE_SELECT + ", note, 1000",
+)
+_OTHER_COLUMNS = ("beschädigt", "keine koordinator-Datenbank")
+
+
+@case("db: the measure table without its note column: list")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_NO_NOTE)
+    return ["--db", str(path), "list"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table without its note column: status")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_NO_NOTE)
+    return ["--db", str(path), "status", "1.2", "delayed"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table with an extra NOT NULL column: status")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_EXTRA_COLUMN)
+    return ["--db", str(path), "status", "1.2", "delayed"], (str(path), _OTHER_COLUMNS)
+
+
+@case("db: the measure table with an extra NOT NULL column: import")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _rebuilt_measure_table(w, *_EXTRA_COLUMN)
+    snapshot = w.file("neu.toml", _changed_snapshot(w.sample))
+    return ["--db", str(path), "import", str(snapshot)], (str(path), _OTHER_COLUMNS)
 
 
 # --- snapshots ---------------------------------------------------------------------------------
@@ -638,6 +880,162 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     path = w.snapshot("autor.toml", _replace_once('author = "anna"', 'author = "anna\\u2069"'))
     return ["--db", str(w.db), "import", str(path)], (f"{path}:", "„author“", "U+2069")
+
+
+# Not a file: read, a FIFO waits for a writer and a device never ends.  Refused at once.
+
+
+@case("import: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "import", str(path)], (str(path), "FIFO")
+
+
+@case("import --dry-run: a FIFO behind a symbolic link")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    fifo = w.folder / "rohr"
+    os.mkfifo(fifo)
+    path = w.folder / "stand.toml"
+    path.symlink_to(fifo)
+    return ["--db", str(w.db), "import", "--dry-run", str(path)], (str(path), "FIFO")
+
+
+@case("diff: a FIFO as the older snapshot")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "alt.toml"
+    os.mkfifo(path)
+    return ["diff", str(path), str(w.snapshot("neu.toml"))], (str(path), "FIFO")
+
+
+@case("diff against the database: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "alt.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "diff", str(path)], (str(path), "FIFO")
+
+
+@case("report --since: a FIFO")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    os.mkfifo(path)
+    return ["--db", str(w.db), "report", "--since", str(path)], (str(path), "FIFO")
+
+
+@case("import: a character device that never ends (/dev/zero)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "import", "/dev/zero"], ("/dev/zero", "Gerät")
+
+
+@case("diff: a character device (/dev/urandom)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["diff", str(w.snapshot("alt.toml")), "/dev/urandom"], ("/dev/urandom", "Gerät")
+
+
+@case("import: /dev/null")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "import", "/dev/null"], ("/dev/null", "Gerät")
+
+
+@case("import: a socket")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "stand.toml"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(path))  # the socket file stays when the socket is closed
+    return ["--db", str(w.db), "import", str(path)], (str(path), "Socket")
+
+
+@case("diff: a directory as the newer snapshot")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / "neu.toml"
+    path.mkdir()
+    return ["diff", str(w.snapshot("alt.toml")), str(path)], (str(path), "Ordner")
+
+
+# Nested thousands of levels deep, or a 10 MB string: refused quickly, with the line.
+
+_HEAD = 'format = "koordinator-snapshot"\nversion = 1\n'
+
+
+@case("snapshot nested 10,000 arrays deep")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "a = " + "[" * 10_000 + "]" * 10_000 + "\n")
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "verschachtelt")
+
+
+@case("snapshot nested 10,000 inline tables deep")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "a = " + "{ a = " * 10_000 + "1" + " }" * 10_000 + "\n")
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "verschachtelt")
+
+
+@case("snapshot nested 100,000 arrays deep, one a line")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    text = _HEAD + "# Stand\na = [\n" + "[\n" * 100_000 + "]\n" * 100_001
+    path = w.file("tief.toml", text)
+    return ["--db", str(w.db), "import", "--dry-run", str(path)], (f"{path}:", "verschachtelt")
+
+
+@case("diff: a snapshot nested in its events' details")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    nested = "details = " + "{ a = [" * 5_000 + "]}" * 5_000
+    path = w.snapshot("tief.toml", _replace_once('kind = "measure_created"', nested))
+    return ["diff", str(w.snapshot("alt.toml")), str(path)], (f"{path}:", "verschachtelt")
+
+
+@case("snapshot with a 10 MB title")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.new_measure_titled("lang.toml", "x" * 10_000_000)
+    return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB literal string")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("lang.toml", _replace_once('unit = "SHM²"', "unit = '" + "x" * 10**7 + "'"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB key")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("lang.toml", _HEAD + '"' + "k" * 10_000_000 + '" = 1\n')
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "Text zu lang")
+
+
+@case("snapshot with a 10 MB multi-line string")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    text = '"""\n' + ("x" * 99 + "\n") * 100_000 + '"""'
+    path = w.snapshot("lang.toml", _replace_once('unit = "SHM²"', "unit = " + text))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("report --since: a snapshot with a 10 MB title")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.new_measure_titled("lang.toml", "Portal " * 1_500_000)
+    return ["--db", str(w.db), "report", "--since", str(path)], (f"{path}:", "Text zu lang")
+
+
+@case("snapshot with a number of 5,000 digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("revision = 4", "revision = " + "4" * 5000))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "Ziffern")
+
+
+@case("snapshot with a revision too large for SQLite")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("revision = 4", f"revision = {2**64}"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "revision")
+
+
+@case("snapshot with a field code too large for SQLite")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.snapshot("zahl.toml", _replace_once("code = 1\n", f"code = {2**70}\n"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:", "code")
+
+
+@case("snapshot with a table header of 10,000 keys")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.file("tief.toml", _HEAD + "[" + ".".join(["a"] * 10_000) + "]\n")
+    return ["--db", str(w.db), "import", str(path)], (str(path), "unbekannter Schlüssel")
 
 
 # --- writing files: export and report ---------------------------------------------------------
@@ -975,6 +1373,234 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "status", "1.2"], ("koordinator status", "STATUS")
 
 
+# Numbers: ASCII digits only (str.isdigit and int take "²", "①", "٣"), and no integer larger
+# than SQLite stores.
+_NOT_ASCII_NUMBERS = {
+    "a superscript digit": "².1",
+    "a circled digit": "1.①",
+    "Arabic-Indic digits": "٣.٦",
+    "full-width digits": "３.２",
+}
+for _label, _number in _NOT_ASCII_NUMBERS.items():
+
+    def _not_ascii(w: World, mp: pytest.MonkeyPatch, number: str = _number) -> Any:
+        return ["--db", str(w.db), "show", number], (f"„{number}“", "Maßnahmennummer")
+
+    case(f"show: a measure number with {_label}")(_not_ascii)
+
+
+@case("status: a measure number of 5,000 digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "status", "1." + "9" * 5000, "delayed"], ("Maßnahmennummer",)
+
+
+@case("show: a field of three digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "show", "100.1"], ("„100.1“", "Maßnahmennummer")
+
+
+@case("milestone: --due in Arabic-Indic digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    argv = ["--db", str(w.db), "milestone", "1.6", "Pilotbetrieb", "--due", "٢٠٢١"]
+    return argv, ("--due", "„٢٠٢١“", "kein gültiges Datum")
+
+
+@case("status: --since in full-width digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    argv = ["--db", str(w.db), "status", "1.2", "delayed", "--since", "０３/２０２０"]
+    return argv, ("--since", "kein gültiges Datum")
+
+
+@case("report: --from in Arabic-Indic digits")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "report", "--from", "٢٠٢٠"], ("--from", "„٢٠٢٠“")
+
+
+_BAD_WHOLE_NUMBERS = {
+    "--field": (
+        ["list", "--field"],
+        {
+            "a superscript digit": "²",
+            "Arabic-Indic digits": "٣",
+            "underscores": "1_0",
+            "2**64": str(2**64),
+            "-2**64": str(-(2**64)),
+            "0": "0",
+            "100": "100",
+        },
+    ),
+    "--limit": (
+        ["history", "--limit"],
+        {
+            "2**63": str(2**63),
+            "-1": "-1",
+            "0": "0",
+            "5,000 digits": "9" * 5000,
+        },
+    ),
+    "--stale-months": (
+        ["export", "--stale-months"],
+        {
+            "2**64": str(2**64),
+            "1,000,000": "1000000",
+            "-1": "-1",
+        },
+    ),
+}
+for _option, (_argv, _values) in _BAD_WHOLE_NUMBERS.items():
+    for _label, _value in _values.items():
+
+        def _whole(
+            w: World, mp: pytest.MonkeyPatch, argv: list[str] = _argv, value: str = _value
+        ) -> Any:
+            return ["--db", str(w.db), *argv, value], (f"{argv[-1]}:", "--help")
+
+        case(f"{_argv[0]}: {_option} {_label} (argparse)")(_whole)
+
+
+@case("--as empty (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--as", "", "--db", str(w.db), "status", "1.2", "delayed"], ("--as", "leer")
+
+
+@case("--as blank, after the command (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    return ["--db", str(w.db), "status", "1.2", "delayed", "--as", " \t "], ("--as", "leer")
+
+
+# --- names too long, folders that cannot be entered --------------------------------------------
+
+LONG_NAME = "stand-" + "x" * 294  # 300 characters: more than a file system's 255
+
+
+def simulate_unsearchable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """A folder the user may not enter (no x permission): for real by permissions, and (as
+    root, who may enter anyway) by `os.stat` and `os.open` failing with EACCES for what is
+    in it, as they would for an ordinary user.  Keep the folder empty: the test's picture
+    of the folder must not need to look inside."""
+    folder.chmod(0)
+    if os.geteuid() != 0:
+        return
+    denied = folder.resolve()
+    real_stat, real_open = os.stat, os.open
+
+    def inside(path: Any) -> bool:
+        return not isinstance(path, int) and denied in Path(os.fsdecode(path)).absolute().parents
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if inside(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_stat(path, *args, **kwargs)
+
+    def open_(path: Any, *args: Any, **kwargs: Any) -> int:
+        if inside(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "open", open_)
+
+
+def _unsearchable(w: World, mp: pytest.MonkeyPatch) -> Path:
+    folder = w.folder / "gesperrt"
+    folder.mkdir()
+    simulate_unsearchable(mp, folder)
+    return folder
+
+
+_TOO_LONG = "Name zu lang"
+_DENIED = "keine Berechtigung"
+
+
+@case("import: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "import", str(path)], (str(path), _TOO_LONG)
+
+
+@case("import: a file in a folder name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME / "stand.toml"
+    return ["--db", str(w.db), "import", str(path)], (str(path), _TOO_LONG)
+
+
+@case("diff: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    old, new = w.snapshot("alt.toml"), w.folder / LONG_NAME
+    return ["diff", str(old), str(new)], (str(new), _TOO_LONG)
+
+
+@case("report --since: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "report", "--since", str(path)], (str(path), _TOO_LONG)
+
+
+@case("export -o: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME
+    return ["--db", str(w.db), "export", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("export -o: into a folder name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / LONG_NAME / "stand.toml"
+    return ["--db", str(w.db), "export", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("report -o: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / (LONG_NAME + ".md")
+    return ["--db", str(w.db), "report", "-o", str(path)], (str(path), _TOO_LONG)
+
+
+@case("db: a file name of 300 characters")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = w.folder / (LONG_NAME + ".db")
+    return ["--db", str(path), "list"], (str(path), _TOO_LONG)
+
+
+@case("import: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "import", str(path)], (str(path), _DENIED)
+
+
+@case("diff: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    old = w.snapshot("alt.toml")
+    new = _unsearchable(w, mp) / "neu.toml"
+    return ["diff", str(old), str(new)], (str(new), _DENIED)
+
+
+@case("report --since: a file in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "report", "--since", str(path)], (str(path), _DENIED)
+
+
+@case("export -o: into a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "stand.toml"
+    return ["--db", str(db), "export", "-o", str(path)], (str(path), _DENIED)
+
+
+@case("report -o: into a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    db = w.db
+    path = _unsearchable(w, mp) / "bericht.md"
+    return ["--db", str(db), "report", "-o", str(path)], (str(path), _DENIED)
+
+
+@case("db: in a folder that cannot be entered")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], Words]:
+    path = _unsearchable(w, mp) / "katalog.db"
+    return ["--db", str(path), "list"], (str(path), _DENIED)
+
+
 # --- the matrix ----------------------------------------------------------------------------------
 
 
@@ -1014,7 +1640,8 @@ def test_bad_input_gives_one_line_exit_2_and_changes_no_file(
     assert len(err) < 1200, err[:300]
     assert all(char.isprintable() for char in err.rstrip("\n")), repr(err)
     for word in words:
-        assert word in err, f"{word!r} not in {err!r}"
+        choices = (word,) if isinstance(word, str) else word
+        assert any(choice in err for choice in choices), f"{word!r} not in {err!r}"
     assert without_new_companions(after, before) == before
 
 
@@ -1075,3 +1702,97 @@ def test_the_catalogue_refuses_what_a_snapshot_could_not_carry(
         assert main(argv) == 2
         assert "Maßnahme" in capsys.readouterr().err
     assert main(["--db", db, "status", "1.2", "delayed", "--note", "Zeile 1\nZeile 2\tTab"]) == 0
+
+
+def test_the_limits_of_the_whole_number_options_are_accepted(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bounds the argument cases cross are themselves fine, and so are blanks around."""
+    db = str(world.db)
+    assert main(["--db", db, "list", "--field", " 4 "]) == 0
+    assert "10 Maßnahmen" in capsys.readouterr().out
+    assert main(["--db", db, "list", "--field", "99"]) == 0
+    assert "0 Maßnahmen" in capsys.readouterr().out
+    assert main(["--db", db, "history", "--limit", str(2**63 - 1)]) == 0
+    assert main(["--db", db, "history", "--limit", "+1", "--format", "json"]) == 0
+    assert capsys.readouterr().out.count('"kind"') == 1
+    for months in ("0", "1200"):
+        assert main(["--db", db, "export", "--stale-months", months]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "show", "03.06"]) == 0
+    assert capsys.readouterr().out.startswith("3.6  ")
+
+
+def test_a_blank_koordinator_user_falls_back_to_the_system_user(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a blank --as is a mistake (it names the author right there); a blank
+    KOORDINATOR_USER is as good as none, and --as is used without its blanks."""
+    monkeypatch.setenv("KOORDINATOR_USER", "   ")
+    monkeypatch.setenv("LOGNAME", "systemnutzerin")
+    assert main(["--db", str(world.db), "status", "1.2", "delayed"]) == 0
+    assert main(["--db", str(world.db), "--as", "  anna  ", "status", "1.3", "on_schedule"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(world.db), "history", "--format", "json", "--limit", "2"]) == 0
+    authors = re.findall(r'"author": "([^"]*)"', capsys.readouterr().out)
+    assert authors == ["anna", "systemnutzerin"]
+
+
+def test_a_long_file_name_the_file_system_allows_is_written(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """250 characters are allowed; the temporary file beside it must not need more."""
+    target = world.folder / ("s" * 245 + ".toml")
+    assert main(["--db", str(world.db), "export", "-o", str(target)]) == 0, capsys.readouterr()
+    assert target.read_text(encoding="utf-8").startswith('format = "koordinator-snapshot"')
+    assert sorted(path.name for path in world.folder.iterdir()) == ["katalog.db", target.name]
+
+
+_HUGE_OR_DEEP = {
+    "a 10 MB title": lambda w: w.new_measure_titled("lang.toml", "x" * 10_000_000),
+    "a 10 MB key": lambda w: w.file("lang.toml", _HEAD + '"' + "k" * 10_000_000 + '" = 1\n'),
+    "1,000,000 nested arrays, one a line": lambda w: w.file(
+        "tief.toml", _HEAD + "a = [\n" + "[\n" * 1_000_000 + "]\n" * 1_000_001
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(_HUGE_OR_DEEP))
+def test_a_huge_or_deep_snapshot_is_refused_in_a_few_times_its_size(
+    world: World, what: str
+) -> None:
+    """Memory, not time: the reader's peak stays within a few times the file's size."""
+    path = _HUGE_OR_DEEP[what](world)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(SnapshotError, match=f"^{re.escape(str(path))}:[0-9]+: "):
+            load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= 5 * size, f"{peak / size:.1f} times the file's size"
+
+
+def test_an_undo_of_a_damaged_change_says_the_database_is_damaged(world: World) -> None:
+    """The UI's undo (no CLI command) reads the change's details: the same one line."""
+    database = open_database(DatabaseTarget(world.db))
+    try:
+        Catalogue(database, author="anna").change_status("1.2", "delayed")
+    finally:
+        database.close()
+    connection = sqlite3.connect(world.db)
+    with connection:
+        connection.execute(
+            "UPDATE history_event SET details = replace(details, '\"id\"', '\"uuid\"')"
+            " WHERE author = 'anna'"
+        )
+    connection.close()
+    before = world.db.read_bytes()
+    database = open_database(DatabaseTarget(world.db))
+    try:
+        with pytest.raises(DatabaseError, match=f"^{re.escape(str(world.db))}: .*beschädigt"):
+            Catalogue(database, author="anna").undo_last()
+    finally:
+        database.close()
+    assert world.db.read_bytes() == before

@@ -177,3 +177,18 @@ def test_a_temporary_file_of_a_running_init_is_not_removed(tmp_path: Path) -> No
     running.write_bytes(b"halb gebaut")
     assert main(["init", "--db", str(path)]) == 0
     assert running.read_bytes() == b"halb gebaut"
+
+
+def test_init_of_a_long_name_works_and_one_without_room_for_its_wal_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite needs the name plus "-journal" beside it: up to 247 characters work; a
+    longer one is refused with one line before anything is built."""
+    path = tmp_path / ("k" * 244 + ".db")
+    assert main(["init", "--db", str(path)]) == 0, capsys.readouterr().err
+    assert main(["--db", str(path), "status", "1.11", "on_schedule"]) == 0
+    capsys.readouterr()
+    too_long = tmp_path / ("k" * 245 + ".db")
+    assert main(["init", "--db", str(too_long)]) == 2
+    assert "Name zu lang" in capsys.readouterr().err
+    assert [file.name for file in tmp_path.iterdir()] == [path.name]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from koordinator.cli import main
 from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import Database
@@ -283,8 +284,10 @@ def test_cli_strict_exports_a_clean_catalogue(
 
 
 def test_cli_negative_stale_months(capsys: pytest.CaptureFixture[str], sample_path: Path) -> None:
-    code, out, err = run(capsys, "--db", str(sample_path), "export", "--stale-months", "-1")
-    assert (code, out) == (2, "")
+    with pytest.raises(SystemExit) as exited:  # a usage mistake, found by argparse
+        main(["--db", str(sample_path), "export", "--stale-months", "-1"])
+    out, err = capsys.readouterr()
+    assert (exited.value.code, out) == (2, "")
     assert "--stale-months" in err
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2  # the same as koordinator.core.errors.EXIT_USER_ERROR (argparse uses 2 too)
+# A century: more months back than that would reach before the year 1 (and nothing is stale).
+MAX_STALE_MONTHS = 1200
 
 EPILOG = """\
 Ohne Befehl startet die Terminal-Oberfläche.
@@ -95,6 +97,7 @@ _USAGE_ERRORS = (
     (r"argument (\S+): invalid int value: (.*)", r"\1: \2 ist keine ganze Zahl"),
     (r"argument (\S+): not allowed with argument (.*)", r"\1: nicht zusammen mit \2"),
     (r"ambiguous option: (\S+) could match (.*)", r"\1 ist mehrdeutig: \2"),
+    (r"argument (\S+): (.*)", r"\1: \2"),  # a type function's own (German) message
 )
 
 
@@ -137,12 +140,48 @@ class _Command(_Parser):
         return super().format_help()
 
 
+# The largest integer SQLite stores: a larger one fails in the driver (OverflowError).
+SQLITE_MAX_INTEGER = 2**63 - 1
+
+
+def _whole_number(low: int, high: int = SQLITE_MAX_INTEGER) -> Callable[[str], int]:
+    """An argparse type: a whole number of ASCII digits from `low` to `high`.  int() alone
+    takes "٣" and "1_000", and numbers larger than SQLite can store."""
+
+    def parse(text: str) -> int:
+        shown = repr(text) if len(text) <= 30 else repr(text[:29] + "…")
+        cleaned = text.strip()
+        digits = cleaned.removeprefix("-").removeprefix("+")
+        if not (digits.isascii() and digits.isdigit()):
+            raise argparse.ArgumentTypeError(f"{shown} ist keine ganze Zahl")
+        # The length first: int() refuses 4,300 digits and more (with a ValueError).
+        if len(digits) > 20 or not low <= int(cleaned) <= high:
+            raise argparse.ArgumentTypeError(f"{shown} liegt nicht zwischen {low} und {high}")
+        return int(cleaned)
+
+    return parse
+
+
+def _author(text: str) -> str:
+    """An argparse type for --as: the name without surrounding blanks, and not blank (an
+    empty --as is a mistake, not a wish for the default; its other texts the catalogue
+    checks as every author's)."""
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError(f"{text!r} – der Name darf nicht leer sein")
+    return name
+
+
 def _common_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument("--db", metavar="PFAD", help="Datenbankdatei oder sqlite:///-URL")
     common.add_argument(
-        "--as", dest="author", metavar="NAME", help="Autor der Änderungen (sonst KOORDINATOR_USER)"
+        "--as",
+        dest="author",
+        type=_author,
+        metavar="NAME",
+        help="Autor der Änderungen (sonst KOORDINATOR_USER)",
     )
     common.add_argument(
         "--read-only", action="store_true", help="nur lesen, nichts ändern (z. B. in Sitzungen)"
@@ -172,7 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     def list_arguments(list_cmd: argparse.ArgumentParser) -> None:
-        list_cmd.add_argument("--field", type=int, metavar="N", help="nur Handlungsfeld N (1–4)")
+        list_cmd.add_argument(
+            "--field", type=_whole_number(1, 99), metavar="N", help="nur Handlungsfeld N (1–4)"
+        )
         list_cmd.add_argument("--status", metavar="STATUS", help="nur dieser Status")
         list_cmd.add_argument("--format", choices=("table", "json"), default="table")
 
@@ -236,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def history_arguments(history: argparse.ArgumentParser) -> None:
         history.add_argument("number", metavar="NR", nargs="?", help="nur diese Maßnahme")
-        history.add_argument("--limit", type=int, metavar="N", help="höchstens N Einträge")
+        history.add_argument(
+            "--limit", type=_whole_number(1), metavar="N", help="höchstens N Einträge"
+        )
         history.add_argument("--format", choices=("text", "json"), default="text")
 
     command("history", "Verlauf der Änderungen (neueste zuerst)", history_arguments)
@@ -271,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         export.add_argument(
             "--stale-months",
-            type=int,
+            type=_whole_number(0, MAX_STALE_MONTHS),
             metavar="N",
             help="Hinweis auf Maßnahmen, die seit mehr als N Monaten unverändert sind (Standard: 6; 0: aus)",
         )
@@ -771,13 +814,11 @@ def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> i
 def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from koordinator.core.errors import InputError, SnapshotError
+    from koordinator.core.errors import SnapshotError
     from koordinator.core.files import write_text
     from koordinator.core.snapshot import DEFAULT_STALE_MONTHS, prepare_export
 
     stale_months = DEFAULT_STALE_MONTHS if args.stale_months is None else args.stale_months
-    if stale_months < 0:
-        raise InputError(f"--stale-months: {stale_months} – erwartet 0 (aus) oder mehr")
     export = prepare_export(catalogue.database, author=catalogue.author, stale_months=stale_months)
     written = None
     if args.output is not None and not (args.strict and export.findings):

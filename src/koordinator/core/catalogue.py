@@ -8,6 +8,7 @@ here needs the standard library only.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,12 +34,19 @@ def number_key(number: str) -> tuple[int, int]:
     return (int(field_code), int(sequence))
 
 
+# ASCII digits only: str.isdigit() and \d also take "²", "①" or "٣", which int() refuses or
+# reads as another number.  Leading zeros are allowed ("3.06"); field 0-99, sequence 1-999999
+# as the snapshot's numbers (a longer one cannot exist, and int() refuses 4,300 digits).
+_TYPED_NUMBER = re.compile(r"0*([0-9]{1,2})\.0*([1-9][0-9]{0,5})", re.ASCII)
+
+
 def parse_number(text: str) -> str:
     """Normalise a measure number as typed ("3.6", " 3.06 ") or raise InputError."""
-    field_code, dot, sequence = text.strip().partition(".")
-    if not (dot and field_code.isdigit() and sequence.isdigit() and int(sequence) >= 1):
-        raise InputError(f"„{text}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
-    return f"{int(field_code)}.{int(sequence)}"
+    match = _TYPED_NUMBER.fullmatch(text.strip())
+    if match is None:
+        shown = text if len(text) <= 40 else text[:39] + "…"  # what is wrong stays in sight
+        raise InputError(f"„{shown}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
+    return f"{int(match.group(1))}.{match.group(2)}"
 
 
 def delay_start(since: LooseDate | None, until: LooseDate | None, today: date) -> LooseDate:

@@ -18,13 +18,17 @@ from koordinator.core.errors import InputError
 
 ACCEPTED_FORMATS = "JJJJ, JJJJ-MM, JJJJ-MM-TT, MM/JJJJ, TT.MM.JJJJ"
 
-_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"(?P<y>\d{4})"), ("y",)),
-    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})"), ("y", "m")),
-    (re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"), ("y", "m", "d")),
-    (re.compile(r"(?P<m>\d{1,2})/(?P<y>\d{4})"), ("y", "m")),
-    (re.compile(r"(?P<m>\d{1,2})\.(?P<y>\d{4})"), ("y", "m")),
-    (re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"), ("y", "m", "d")),
+# re.ASCII: \d is then [0-9] only; otherwise "٢٠٢١" (Arabic-Indic digits) was read as 2021.
+_PATTERNS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, re.ASCII), parts)
+    for pattern, parts in (
+        (r"(?P<y>\d{4})", ("y",)),
+        (r"(?P<y>\d{4})-(?P<m>\d{1,2})", ("y", "m")),
+        (r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})", ("y", "m", "d")),
+        (r"(?P<m>\d{1,2})/(?P<y>\d{4})", ("y", "m")),
+        (r"(?P<m>\d{1,2})\.(?P<y>\d{4})", ("y", "m")),
+        (r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})", ("y", "m", "d")),
+    )
 )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from koordinator.core.dbfile import (
@@ -39,8 +39,8 @@ from koordinator.core.dbfile import (
     configure,
     damaged_message,
     file_uri,
-    locked_message,
     resolve_target,
+    sqlite_error_message,
     user_of,
 )
 from koordinator.core.errors import DatabaseError, os_reason
@@ -108,17 +108,12 @@ class Database:
 def _translated_errors(target: DatabaseTarget) -> Iterator[None]:
     try:
         yield
-    except OperationalError as error:
-        reason = str(error.orig) if error.orig else str(error)
-        if "locked" in reason or "busy" in reason:
-            raise DatabaseError(locked_message(target)) from None
-        raise DatabaseError(f"{target.display}: {reason}") from None
+    except IntegrityError:  # a constraint: a bug, not a damaged file
+        raise
     except SQLAlchemyDatabaseError as error:
-        if isinstance(error, IntegrityError):  # a constraint: a bug, not a damaged file
-            raise
-        # "database disk image is malformed": damage beyond the pages the open check reads.
-        reason = str(error.orig) if error.orig else str(error)
-        raise DatabaseError(damaged_message(target, reason)) from None
+        if isinstance(error.orig, sqlite3.Error):
+            raise sqlite_error_message(target, error.orig) from None
+        raise DatabaseError(damaged_message(target, str(error))) from None
 
 
 def open_database(
@@ -161,6 +156,7 @@ def create_database(
         raise FileExistsError(path)
     if not path.parent.is_dir():
         raise DatabaseError(f"{path}: Ordner {path.parent} existiert nicht")
+    _refuse_a_name_without_room_for_companions(path)
     _refuse_if_in_use(path)
     _remove_interrupted_builds(path)
     # Named before it exists, so that an interruption at any point finds it in `finally`.
@@ -197,8 +193,24 @@ def create_database(
             built.unlink(missing_ok=True)
 
 
+def _refuse_a_name_without_room_for_companions(path: Path) -> None:
+    """SQLite writes `NAME-journal` and `NAME-wal` beside the database: a name the file
+    system takes, but not with those, would make a database that cannot be changed."""
+    try:
+        limit = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    longest = max(len(os.fsencode(companion.name)) for companion in companions(path))
+    if longest > limit:
+        room = limit - (longest - len(os.fsencode(path.name)))
+        raise DatabaseError(
+            f"{path}: Name zu lang – SQLite legt daneben „…-journal“ an; höchstens {room} Zeichen"
+        )
+
+
 def _build_prefix(path: Path) -> str:
-    return f".{path.name}.init-"
+    # The name clipped: a name as long as the file system allows must leave room for ours.
+    return f".{path.name[:100]}.init-"
 
 
 def _refuse_if_in_use(path: Path) -> None:

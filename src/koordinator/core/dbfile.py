@@ -7,6 +7,7 @@ imported.  `koordinator.core.db` re-exports the names, so callers keep importing
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -406,18 +407,54 @@ def damaged_message(target: DatabaseTarget, reason: str) -> str:
     return f"{target.display}: Datenbank ist beschädigt ({reason}) – bitte eine Sicherung verwenden"
 
 
+# What a row of a damaged (or hand-edited) file raises while it is turned into a view or a
+# state: an unknown status code (ValueError), details that are no JSON object
+# (json.JSONDecodeError is a ValueError) or lack a key (KeyError), or hold a value of
+# another kind (TypeError, AttributeError).  The schema's checks keep them out of a sound
+# database.
+ROW_ERRORS = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def sqlite_error_message(target: DatabaseTarget, error: sqlite3.Error) -> DatabaseError:
+    """An sqlite3 error (from sqlite3 itself or as SQLAlchemy's `orig`) as one German line:
+    locked, damaged ("database disk image is malformed", text that is not UTF-8), or
+    SQLite's own reason."""
+    reason = str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        if "locked" in reason or "busy" in reason:
+            return DatabaseError(locked_message(target))
+        if "Could not decode to UTF-8" not in reason:
+            return DatabaseError(f"{target.display}: {reason}")
+    return DatabaseError(damaged_message(target, reason))
+
+
 @contextmanager
 def translated_sqlite_errors(target: DatabaseTarget) -> Iterator[None]:
     """sqlite3's errors as the German one-liners `db._translated_errors` gives SQLAlchemy's."""
     try:
         yield
-    except sqlite3.OperationalError as error:
-        reason = str(error)
-        if "locked" in reason or "busy" in reason:
-            raise DatabaseError(locked_message(target)) from None
-        raise DatabaseError(f"{target.display}: {reason}") from None
     except sqlite3.IntegrityError:  # a constraint: a bug, not a damaged file
         raise
-    except sqlite3.DatabaseError as error:
-        # "database disk image is malformed": damage beyond the pages the open check reads.
-        raise DatabaseError(damaged_message(target, str(error))) from None
+    except sqlite3.Error as error:
+        raise sqlite_error_message(target, error) from None
+
+
+@contextmanager
+def translated_row_errors(target: DatabaseTarget) -> Iterator[None]:
+    """`translated_sqlite_errors`, and a row this version cannot read (ROW_ERRORS, while
+    rows are read and turned into views or states) as the one line of a damaged database:
+    never a traceback, and a write that met one is rolled back."""
+    try:
+        with translated_sqlite_errors(target):
+            yield
+    except ROW_ERRORS as error:
+        raise DatabaseError(damaged_message(target, row_problem(error))) from None
+
+
+def row_problem(error: Exception) -> str:
+    """What was wrong with the row, for the message of the damaged database."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"Details eines Ereignisses sind kein gültiges JSON: {error.msg}"
+    if isinstance(error, KeyError):
+        return f"Schlüssel {error} fehlt"
+    return str(error) or type(error).__name__

@@ -8,6 +8,7 @@ events and undo can reverse them.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -66,6 +67,17 @@ def _new_texts(value: Any, key: str = "") -> Any:
     elif isinstance(value, list):
         for item in value:
             yield from _new_texts(item, key)
+
+
+def decode_details(text: str | None) -> dict[str, Any]:
+    """An event's stored `details` (JSON text) as a dict; ValueError if it is not a JSON
+    object (json.JSONDecodeError is one), which the readers report as a damaged database."""
+    if not text:
+        return {}
+    details = json.loads(text)
+    if details.__class__ is not dict:
+        raise ValueError(f"Details eines Ereignisses sind kein JSON-Objekt: {text[:40]!r}")
+    return details  # type: ignore[no-any-return]
 
 
 def default_author(environ: dict[str, str] | None = None) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Defined beside the file checks, which must not import SQLAlchemy; the same version.
 from koordinator.core.dbfile import SCHEMA_VERSION as SCHEMA_VERSION
+from koordinator.core.history import decode_details
 
 STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
 EVENT_KINDS = (
@@ -91,7 +92,7 @@ class JSONText(TypeDecorator[dict[str, Any]]):
         return JSONText._encode(value or {})
 
     def process_result_value(self, value: str | None, dialect: Any) -> dict[str, Any]:
-        return json.loads(value) if value else {}
+        return decode_details(value)
 
 
 class Base(DeclarativeBase):

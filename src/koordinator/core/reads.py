@@ -15,7 +15,6 @@ write side passes the connection of its own transaction to build the views it re
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 import threading
 from collections import namedtuple
@@ -123,7 +122,7 @@ class Reads:
     def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection inside one read transaction (also for the report's
         statements: every figure from one state)."""
-        with dbfile.translated_sqlite_errors(self.target):
+        with dbfile.translated_row_errors(self.target):
             connection = self._connection()
             connection.execute("BEGIN")
             try:
@@ -278,10 +277,7 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
         delay_view(row)
         for row in map(DelayRow._make, connection.execute(_DELAYS_OF_MEASURE, of_measure))
     ]
-    events = [
-        event_view(EventRow(*row[:7], json.loads(row[7]) if row[7] else {}), measure.number)
-        for row in connection.execute(_EVENTS_OF_MEASURE, of_measure)
-    ]
+    events = read_events(connection, measure.id, measure.number)
     # The list view's two figures come from the rows just read (no extra queries).
     next_open = next((m for m in milestones if not m.done), None)
     open_count = sum(delay.is_open for delay in delays)
@@ -291,6 +287,14 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
         delays=tuple(delays),
         history=tuple(events),
     )
+
+
+def read_events(connection: sqlite3.Connection, measure_id: int, number: str) -> list[EventView]:
+    """The history of one measure, newest first (ROW_ERRORS if an event cannot be read)."""
+    return [
+        event_view(EventRow(*row[:7], history.decode_details(row[7])), number)
+        for row in connection.execute(_EVENTS_OF_MEASURE, (measure_id,))
+    ]
 
 
 # --- views of rows (or of ORM objects with the same attributes) ---------------------------

@@ -44,6 +44,7 @@ from koordinator.core.catalogue import MEASURE_COLUMNS, number_key
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.workflow import check_status_codes
 
 # The fields each kind of row has besides its id; the order is the order of the snapshot.
 MEASURE_EDITABLE = ("title", "unit", "note")
@@ -380,6 +381,10 @@ def _check_same(known: dict[str, tuple[Event, str]], event: Event, label: str) -
     """One id, one event: the same id with other content means a damaged or forged file."""
     seen = known.setdefault(event.id, (event, label))
     if seen[0] != event:
+        # A copy this version cannot read (its summary raises ROW_ERRORS) is the damaged
+        # one, and said so: a file is read completely before, so it is the database's.
+        for copy in (seen[0], event):
+            history.describe(copy.kind, copy.from_status, copy.to_status, copy.details)
         where = event.where or label
         other = seen[0].where or seen[1]
         raise SnapshotError(
@@ -449,7 +454,11 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     # SQLAlchemy, run in the session's transaction): plain tuples, cheaper to make, sort and
     # index than 100,000 result rows.
     connection = session.connection()
-    numbers = dict(connection.execute(select(Measure.id, Measure.number)).all())
+    # Every measure's status too: an export, a diff and an import (which writes over it)
+    # must not take a code this version does not know for a state (ValueError).
+    measures = connection.execute(select(Measure.id, Measure.number, Measure.status)).all()
+    check_status_codes({status for _, _, status in measures})
+    numbers = {measure_id: number for measure_id, number, _ in measures}
     statement = select(
         HistoryEvent.id,
         HistoryEvent.measure_id,
@@ -468,6 +477,10 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     finally:
         cursor.close()
     rows.sort(key=operator.itemgetter(3, 0))  # (occurred_at, id): Event.order
+    unknown_kinds = {row[2] for row in rows} - _KINDS
+    if unknown_kinds:
+        raise ValueError(f"unbekannte Art eines Ereignisses {min(unknown_kinds)!r}")
+    check_status_codes(({row[6] for row in rows} | {row[7] for row in rows}) - {None})
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
         number = numbers[row[1]]
@@ -478,9 +491,20 @@ def load_events(session: Session) -> dict[str, list[Event]]:
 def _decode_details(texts: list[str | None]) -> list[dict[str, Any]]:
     """The stored JSON texts as dicts (models.JSONText's reading), all in one json.loads."""
     try:
-        return json.loads("[" + ",".join(text or "{}" for text in texts) + "]")
-    except ValueError:  # one text is broken: decode one by one, so that it alone fails
-        return [json.loads(text) if text else {} for text in texts]
+        decoded = json.loads("[" + ",".join(text or "{}" for text in texts) + "]")
+    except ValueError:
+        decoded = None
+    if (
+        decoded is None
+        or len(decoded) != len(texts)
+        or any(details.__class__ is not dict for details in decoded)
+    ):
+        # A text is broken (or no JSON object): one by one, so that it alone fails.
+        return [history.decode_details(text) for text in texts]
+    return decoded  # type: ignore[no-any-return]
+
+
+_KINDS = frozenset(kind.value for kind in EventKind)
 
 
 def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:

@@ -13,7 +13,6 @@ snapshot diff, so that this module does not depend on how snapshots are read.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import textwrap
 from collections import Counter
@@ -30,11 +29,18 @@ from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
+from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
-from koordinator.core.history import EventKind
+from koordinator.core.history import EventKind, decode_details
 from koordinator.core.text import printable
-from koordinator.core.workflow import FINAL_STATUSES, REPORT_ORDER, Status, cause_label
+from koordinator.core.workflow import (
+    FINAL_STATUSES,
+    REPORT_ORDER,
+    Status,
+    cause_label,
+    check_status_codes,
+)
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import Catalogue
@@ -206,7 +212,26 @@ def compute_figures(
 
     Milestones "reached in the period" are those done between `period_start` (default: twelve
     months before `today`) and `today`; `changes` (from a snapshot diff) are passed through.
+    A row this version cannot read is reported as a damaged database (DatabaseError).
     """
+    with translated_row_errors(source.reads.target):
+        return _figures(
+            source,
+            today=today,
+            period_start=period_start,
+            changes=changes,
+            changes_since=changes_since,
+        )
+
+
+def _figures(
+    source: Catalogue | Database | LazyCatalogue,
+    *,
+    today: date | None,
+    period_start: date | None,
+    changes: Sequence[Change] | None,
+    changes_since: str,
+) -> ReportFigures:
     today = today or local_today()
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
     with source.reads.reading() as connection:
@@ -225,6 +250,7 @@ def compute_figures(
             _FINAL_MOVES, (*_FINAL_STATUS_VALUES, EventKind.STATUS_CHANGED.value)
         ).fetchall()
 
+    check_status_codes({measure[5] for measure in measures})
     # (field_code, sequence) is unique: the order of the catalogue.
     measures = sorted(measures, key=itemgetter(2, 3))
     open_milestones = [(m[0], m[1], m[2]) for m in milestones if not m[3]]
@@ -277,7 +303,7 @@ def compute_figures(
     # reopened and later undone leaves an older such event as the one that still holds.
     move_details: dict[int, str] = {}
     for measure_id, text in final_moves:
-        details = json.loads(text) if text else {}  # as models.JSONText reads it
+        details = decode_details(text)  # as models.JSONText reads it
         move_details[measure_id] = str(details.get("receiving_unit") or details.get("reason") or "")
     # Each delayed measure counted once, under the cause of its most recent open delay.
     latest_cause = {measure_id: cause for measure_id, cause, *_ in open_delays}  # by since

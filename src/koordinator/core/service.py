@@ -13,7 +13,8 @@ plain views (`koordinator.core.views`).  Nothing here knows about terminals.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from koordinator.core import history, reads
+from koordinator.core import dbfile, history, reads
 from koordinator.core.catalogue import DelayInput, delay_start, parse_number
 from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
 from koordinator.core.db import Database
@@ -81,7 +82,7 @@ class Catalogue(reads.ScreenReads):
         change a user saves does not pay SQLAlchemy's first connection (the dialect's
         set-up, ~20 ms) and these compilations.  Reads only; nothing is written.
         """
-        with self.database.read() as session:
+        with self._reading() as session:
             connection = session.connection()
             connection.execute(_MEASURE_BY_NUMBER, {"number": ""}).first()
             connection.execute(_DELAYS_OF_MEASURE, {"measure_id": 0}).all()
@@ -98,7 +99,7 @@ class Catalogue(reads.ScreenReads):
             .join(Measure, Measure.id == HistoryEvent.measure_id)
             .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
         )
-        with self.database.read() as session:
+        with self._reading() as session:
             if number is not None:
                 query = query.where(HistoryEvent.measure_id == self._find(session, number).id)
             if limit is not None:
@@ -123,7 +124,7 @@ class Catalogue(reads.ScreenReads):
         title = _required_text(title, "Titel")
         if status.is_final:
             raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
-        with self.database.write() as session:
+        with self._writing() as session:
             if session.get(FieldOfAction, field_code) is None:
                 known = ", ".join(str(code) for code in session.scalars(select(FieldOfAction.code)))
                 raise NotFoundError(
@@ -171,7 +172,7 @@ class Catalogue(reads.ScreenReads):
     ) -> MeasureView:
         """Change title, responsible unit and/or note; unchanged values record nothing."""
         wanted = {"title": title, "unit": unit, "note": note}
-        with self.database.write() as session:
+        with self._writing() as session:
             measure = self._find(session, number, expected_revision)
             changes: dict[str, list[str]] = {}
             for name, value in wanted.items():
@@ -208,7 +209,7 @@ class Catalogue(reads.ScreenReads):
         target = parse_status(target) if isinstance(target, str) else target
         if target == Status.DELAYED and delay is None:
             delay = DelayInput()
-        with self.database.write() as session:
+        with self._writing() as session:
             # Statements of plain columns on the connection, not the ORM's unit of work: see
             # _save_change for why.
             connection = session.connection()
@@ -260,7 +261,7 @@ class Catalogue(reads.ScreenReads):
     ) -> MilestoneView:
         """A milestone; given `done_on` (or `done`) it is recorded as already reached."""
         title = _required_text(title, "Titel des Meilensteins")
-        with self.database.write() as session:
+        with self._writing() as session:
             measure = self._find(session, number)
             now = self._now()
             milestone = Milestone(
@@ -292,7 +293,7 @@ class Catalogue(reads.ScreenReads):
         note: str = "",
     ) -> MilestoneView:
         """Mark a milestone reached: the one whose title matches `which`, else the next open one."""
-        with self.database.write() as session:
+        with self._writing() as session:
             measure = self._find(session, number)
             milestone = self._pick_open_milestone(session, measure, which)
             done_on = (on or LooseDate.from_date(self._today())).iso()
@@ -321,7 +322,7 @@ class Catalogue(reads.ScreenReads):
         clear_due: bool = False,
         note: str | None = None,
     ) -> MilestoneView:
-        with self.database.write() as session:
+        with self._writing() as session:
             measure = self._find(session, number)
             milestone = session.get(Milestone, milestone_id)
             if milestone is None or milestone.measure_id != measure.id:
@@ -360,7 +361,7 @@ class Catalogue(reads.ScreenReads):
     ) -> EventView:
         """Record a delay.  A measure that is not yet delayed moves to "delayed" with it."""
         delay = delay or DelayInput()
-        with self.database.write() as session:
+        with self._writing() as session:
             connection = session.connection()
             measure = self._find_row(connection, number)
             current = Status(measure.status)
@@ -393,7 +394,7 @@ class Catalogue(reads.ScreenReads):
         note: str = "",
     ) -> EventView:
         """Resolve the open delays; a delayed measure returns to `return_to` (on schedule)."""
-        with self.database.write() as session:
+        with self._writing() as session:
             connection = session.connection()
             measure = self._find_row(connection, number)
             current = Status(measure.status)
@@ -424,7 +425,7 @@ class Catalogue(reads.ScreenReads):
 
     def last_undoable(self) -> EventView | None:
         """This author's newest change that is not an undo and not undone yet, if any."""
-        with self.database.read() as session:
+        with self._reading() as session:
             found = self._last_undoable(session)
             return _event_view(*found) if found else None
 
@@ -435,7 +436,7 @@ class Catalogue(reads.ScreenReads):
         newest meanwhile, nothing is undone.  A change that someone else has built on since
         (a later event on the same measure by another author) is refused, not overwritten.
         """
-        with self.database.write() as session:
+        with self._writing() as session:
             found = self._last_undoable(session)
             if found is None:
                 raise WorkflowError(
@@ -506,6 +507,19 @@ class Catalogue(reads.ScreenReads):
 
     # --- internals ---------------------------------------------------------------------------
 
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """`Database.read()`; a row this version cannot read is a damaged database."""
+        with dbfile.translated_row_errors(self.database.target), self.database.read() as session:
+            yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """`Database.write()`; a row this version cannot read is a damaged database, and
+        nothing is written."""
+        with dbfile.translated_row_errors(self.database.target), self.database.write() as session:
+            yield session
+
     def _now(self) -> str:
         return timestamp(self._clock())
 
@@ -514,6 +528,7 @@ class Catalogue(reads.ScreenReads):
         measure = session.scalar(select(Measure).where(Measure.number == normalised))
         if measure is None:
             raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+        _check_readable(session.connection(), measure)
         if expected_revision is not None and measure.revision != expected_revision:
             raise _conflict(session, measure)
         return measure
@@ -526,6 +541,7 @@ class Catalogue(reads.ScreenReads):
         measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
         if measure is None:
             raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+        _check_readable(connection, measure)
         if expected_revision is not None and measure.revision != expected_revision:
             raise _conflict(connection, measure)
         return measure
@@ -778,6 +794,15 @@ def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -
         session.delete(session.get_one(Milestone, milestone_id))
     for delay_id in restore.get("delete_delays", []):
         session.delete(session.get_one(Delay, delay_id))
+
+
+def _check_readable(connection: Connection, measure: Any) -> None:
+    """ROW_ERRORS (see `dbfile.translated_row_errors`) unless this version can read the
+    measure: its status and every event of its history.  A change written onto a damaged
+    measure would be lost again when the file is replaced by its backup."""
+    Status(measure.status)
+    driver_connection = connection.connection.driver_connection
+    reads.read_events(driver_connection, measure.id, measure.number)  # type: ignore[arg-type]
 
 
 def _conflict(reader: Session | Connection, measure: Any) -> ConflictError:

@@ -42,6 +42,7 @@ from koordinator.core.dates import (
     utc_now,
 )
 from koordinator.core.db import Database
+from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import (
@@ -128,7 +129,7 @@ def snapshot_of(
     name: str = THIS_DATABASE,
 ) -> Snapshot:
     """The database now, as a snapshot named `name` in messages."""
-    with database.read() as session:
+    with translated_row_errors(database.target), database.read() as session:
         snapshot = read_database(
             session,
             author=author,
@@ -463,7 +464,9 @@ def prepare_export(
 ) -> Export:
     with no_cycle_collection():
         snapshot = snapshot_of(database, author=author, clock=clock)
-        findings = check(snapshot, today=today or local_today(), stale_months=stale_months)
+        # The checks replay every measure's history: one the database holds damaged fails.
+        with translated_row_errors(database.target):
+            findings = check(snapshot, today=today or local_today(), stale_months=stale_months)
         return Export(snapshot, dumps(snapshot), tuple(findings))
 
 
@@ -567,7 +570,8 @@ def import_snapshots(
 def _import_snapshots(database: Database, paths: Sequence[Path], *, dry_run: bool) -> ImportResult:
     snapshots = tuple(load(path) for path in paths)
     session_of = database.read if dry_run else database.write
-    with session_of() as session:
+    # The files are checked completely (above): a row error now is the database's own.
+    with translated_row_errors(database.target), session_of() as session:
         local_fields = {field.code: field.name for field in session.scalars(select(FieldOfAction))}
         new_fields: dict[int, str] = {}
         notes: list[str] = []

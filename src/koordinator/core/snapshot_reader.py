@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -48,7 +50,10 @@ from koordinator.core.workflow import Status, check_move
 
 KeyPath = tuple[str | int, ...]
 
-_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+# A quoted string as runs of plain characters between escapes: written (?:[^"\\]|\\.)* the
+# regular expression engine keeps a state per character, gigabytes for a 10 MB string.
+_BASIC_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+_KEY = rf"(?:[A-Za-z0-9_-]+|{_BASIC_STRING}|'[^']*')"
 _DOTTED = re.compile(rf"\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*")
 _KEY_PART = re.compile(_KEY)
 
@@ -144,11 +149,17 @@ class _Lines:
             while index < len(rest):
                 char = rest[index]
                 if quote:
+                    # To the next character that may end the string (a long string is
+                    # skipped in C, not character by character).
+                    stop = _STRING_STOPS[quote[0]].search(rest, index)
+                    if stop is None:
+                        break
+                    index = stop.start()
                     if rest.startswith(quote, index):
                         index += len(quote)
                         quote = ""
                         continue
-                    index += 2 if char == "\\" and quote[0] == '"' else 1
+                    index += 2 if rest[index] == "\\" and quote[0] == '"' else 1
                     continue
                 if char == "#":
                     break
@@ -174,12 +185,14 @@ class _Lines:
             number += 1
 
 
+# Where a string may end: in a basic string a backslash escapes what follows.
+_STRING_STOPS = {'"': re.compile(r'["\\]'), "'": re.compile("'")}
+
+
 # A value that ends on its line and has no elements: a string on one line, a number, a
 # word (true, a date), each maybe followed by a comment.  (Not triple quotes: '' or "" is
 # one string here, and nothing may follow it but a comment.)
-_SIMPLE_VALUE = re.compile(
-    r"""[ \t]*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_:.+-]+)[ \t]*(?:#.*)?"""
-)
+_SIMPLE_VALUE = re.compile(rf"[ \t]*(?:{_BASIC_STRING}|'[^']*'|[A-Za-z0-9_:.+-]+)[ \t]*(?:#.*)?")
 
 
 _SIMPLE_LINE = re.compile(r"[ \t]*([A-Za-z0-9_-]+)[ \t]*=" + _SIMPLE_VALUE.pattern)
@@ -193,15 +206,24 @@ def _key_parts(dotted: str) -> tuple[str, ...]:
     )
 
 
+# The longest line a snapshot can need: the longest text the catalogue stores, every
+# character escaped as \UXXXXXXXX, with its key.  A longer line is refused before TOML is
+# parsed (tomllib reads such a line character by character).
+MAX_LINE_LENGTH = 10 * MAX_TEXT_LENGTH + 1_000
+_OVERLONG_LINE = re.compile(rf"^[^\n]{{{MAX_LINE_LENGTH + 1}}}", re.MULTILINE)
+# Where a value nests this deep, the file goes wrong: a snapshot nests a few levels.
+_DEEP_NESTING = 100
+_NESTING_TOKENS = re.compile(r"""[\[\]{}\n]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\n]*'""")
+_LONG_NUMBER = re.compile(r"[0-9][0-9_]{4300}")  # int() refuses more than 4,300 digits
+
+
 def load(path: Path) -> Snapshot:
     """Read and validate a snapshot file; SnapshotError says what and where."""
     name = str(path)
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except FileNotFoundError:
         raise SnapshotError(f"{name}: Datei nicht gefunden") from None
-    except IsADirectoryError:
-        raise SnapshotError(f"{name}: ist ein Ordner, keine Snapshot-Datei") from None
     except OSError as error:
         raise SnapshotError(f"{name}: kann nicht gelesen werden ({os_reason(error)})") from None
     try:
@@ -210,7 +232,38 @@ def load(path: Path) -> Snapshot:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise SnapshotError(f"{name}:{line}: kein UTF-8-Text") from None
+    del data  # not kept beside the text while it is parsed
     return loads(text, name)
+
+
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "ist ein Ordner, keine Snapshot-Datei"),
+    (stat.S_ISFIFO, "ist eine benannte Pipe (FIFO), keine Snapshot-Datei"),
+    (stat.S_ISCHR, "ist ein Gerät, keine Snapshot-Datei"),
+    (stat.S_ISBLK, "ist ein Gerät, keine Snapshot-Datei"),
+    (stat.S_ISSOCK, "ist ein Socket, keine Snapshot-Datei"),
+)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path` if it is a regular file (a symbolic link to one is fine).
+
+    A FIFO would block the read until someone writes into it, a device such as /dev/zero
+    never ends: the type is checked before anything is read, and the file is opened
+    without blocking, so that a FIFO put in its place meanwhile is refused too.
+    """
+    _refuse_unless_regular(path, path.stat().st_mode)
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as file:
+        _refuse_unless_regular(path, os.fstat(descriptor).st_mode)
+        return file.read()
+
+
+def _refuse_unless_regular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    problem = next((text for test, text in _NOT_A_FILE if test(mode)), "keine gewöhnliche Datei")
+    raise SnapshotError(f"{path}: {problem}")
 
 
 # --- reading the snapshot's own layout fast ----------------------------------------------------
@@ -224,7 +277,9 @@ def load(path: Path) -> Snapshot:
 # (an unknown line, a float, a \U escape, a key twice, a table defined twice), and the
 # whole text goes to tomllib, which then gives the answer or the error as before.
 
-_PLAIN_CHARS = r'[^"\\\x00-\x08\x0a-\x1f\x7f]*'
+# A run is at most a line long (MAX_LINE_LENGTH): a longer string goes to tomllib's way, where
+# its line is refused before anything is parsed.
+_PLAIN_CHARS = rf'[^"\\\x00-\x08\x0a-\x1f\x7f]{{0,{MAX_LINE_LENGTH}}}'
 _JSON_STRING = (  # runs of plain characters between escapes: much faster to match
     rf'"{_PLAIN_CHARS}(?:\\(?:[btnfr"\\]|u(?![dD][89abAB])[0-9a-fA-F]{{4}}){_PLAIN_CHARS})*"'
 )
@@ -364,6 +419,14 @@ def _loads(text: str, name: str) -> Snapshot:
     if fast is not None:
         data, headers = fast
         return _Reader(name, _Lines(text, headers)).snapshot(data)
+    overlong = _OVERLONG_LINE.search(text)
+    if overlong:
+        end = text.find("\n", overlong.start())
+        length = (len(text) if end < 0 else end) - overlong.start()
+        raise SnapshotError(
+            f"{name}:{_line_at(text, overlong.start())}: Text zu lang ({length} Zeichen in "
+            f"einer Zeile, höchstens {MAX_LINE_LENGTH})"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -375,7 +438,40 @@ def _loads(text: str, name: str) -> Snapshot:
         else:
             where = f"{name}:{len(text.splitlines()) or 1}"
         raise SnapshotError(f"{where}: kein gültiges TOML ({reason})") from None
+    except RecursionError:  # tomllib descends once per nested array or inline table
+        raise SnapshotError(
+            f"{_deeply_nested(text, name)}: kein gültiges TOML (zu tief verschachtelt)"
+        ) from None
+    except ValueError as error:  # int() of a number with more than 4,300 digits
+        number = _LONG_NUMBER.search(text)
+        if number is None:
+            raise SnapshotError(f"{name}: kein gültiges TOML ({error})") from None
+        raise SnapshotError(
+            f"{name}:{_line_at(text, number.start())}: kein gültiges TOML (Zahl mit mehr als "
+            "4300 Ziffern)"
+        ) from None
     return _Reader(name, _Lines(text)).snapshot(data)
+
+
+def _line_at(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def _deeply_nested(text: str, name: str) -> str:
+    """FILE:LINE where arrays and inline tables are first nested _DEEP_NESTING deep (FILE
+    if nowhere: tomllib ran out of stack for another reason)."""
+    depth, line = 0, 1
+    for token in _NESTING_TOKENS.finditer(text):
+        char = token.group()
+        if char == "\n":
+            line += 1
+        elif char in ("[", "{"):
+            depth += 1
+            if depth > _DEEP_NESTING:
+                return f"{name}:{line}"
+        elif char in ("]", "}"):
+            depth = max(depth - 1, 0)
+    return name
 
 
 # [0-9], not \d: \d would let other scripts' digits through, which SQLite's checks refuse.

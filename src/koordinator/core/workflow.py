@@ -22,6 +22,12 @@ class Status(StrEnum):
     HANDED_OVER = "handed_over"
     DROPPED = "dropped"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Status:
+        # A stored code this version does not know (a damaged or foreign database): said
+        # in German, as the message of the damaged database quotes it.
+        raise ValueError(f"unbekannter Status-Code {value!r}")
+
     @property
     def label(self) -> str:
         """The German word the report uses."""
@@ -107,6 +113,17 @@ def _normalised(text: str) -> str:
     for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
         text = text.replace(umlaut, plain)
     return " ".join(text.split())
+
+
+STATUS_CODES = frozenset(status.value for status in Status)
+
+
+def check_status_codes(codes: set[str]) -> None:
+    """ValueError (Status's own) for a stored status code this version does not know; for
+    rows read in bulk, where one look at the set of their codes is cheaper than a Status
+    per row."""
+    for code in sorted(codes - STATUS_CODES):
+        Status(code)
 
 
 def parse_status(text: str) -> Status:
