@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.sample import fill_sample
+from koordinator.core.service import Catalogue
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,6 @@ import koordinator.core
 
 # The core modules that exist today; a new one is picked up by the discovery below.
 KNOWN_CORE_MODULES = {
-    "koordinator.core.catalogue",
     "koordinator.core.dates",
     "koordinator.core.db",
     "koordinator.core.dbfile",
@@ -28,6 +27,7 @@ KNOWN_CORE_MODULES = {
     "koordinator.core.history",
     "koordinator.core.lazy_catalogue",
     "koordinator.core.models",
+    "koordinator.core.numbers",
     "koordinator.core.paths",
     "koordinator.core.reads",
     "koordinator.core.sample",

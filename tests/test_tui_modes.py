@@ -15,7 +15,7 @@ from textual.command import CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from koordinator.cli import main as cli_main
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.service import Catalogue
 from koordinator.core.settings import load_settings
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app

@@ -13,8 +13,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from koordinator.core.catalogue import Catalogue, number_key
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
+from koordinator.core.numbers import number_key
+from koordinator.core.service import Catalogue
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
 from koordinator.tui.widgets.measure_table import COLUMNS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.service import Catalogue
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import MeasureTable
 

@@ -19,8 +19,8 @@ from textual.app import App
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Label, Select, Static
 
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import LooseDate
+from koordinator.core.service import Catalogue
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import DelayDialog, MeasureDialog, MilestoneDialog, StatusDialog

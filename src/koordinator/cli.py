@@ -1,6 +1,6 @@
 """The command line: argparse subcommands that call the headless core, German output.
 
-Thin by design: parse, call `koordinator.core.catalogue.Catalogue`, print.  User mistakes
+Thin by design: parse, call `koordinator.core.service.Catalogue`, print.  User mistakes
 end as one line on stderr and exit code 2, never a traceback.  Only the standard library is
 imported at start; the core (SQLAlchemy) is imported when a command runs, and Textual only
 when the terminal UI starts, so `koordinator --help` and the subcommands start fast.
@@ -22,10 +22,11 @@ from koordinator import __version__
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from koordinator.core.catalogue import Catalogue, DelayInput
     from koordinator.core.db import Database
     from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.service import Catalogue
     from koordinator.core.views import EventView, MeasureDetail, MeasureView
+    from koordinator.core.workflow import DelayInput
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2  # the same as koordinator.core.errors.EXIT_USER_ERROR (argparse uses 2 too)
@@ -499,8 +500,8 @@ def _fill_sample(session: Session) -> None:
 
 
 def _catalogue(args: argparse.Namespace, database: Database) -> Catalogue:
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.history import default_author
+    from koordinator.core.service import Catalogue
 
     return Catalogue(database, author=getattr(args, "author", None) or default_author())
 
@@ -748,8 +749,8 @@ def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
 
 def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
     """The delay given by --cause, --since and --until (of `status … delayed` or `delay`)."""
-    from koordinator.core.catalogue import DelayInput
     from koordinator.core.dates import LooseDate
+    from koordinator.core.workflow import DelayInput
 
     return DelayInput(
         cause=args.cause,

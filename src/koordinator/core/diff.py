@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso, german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
+from koordinator.core.numbers import number_key
 from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
 from koordinator.core.snapshot import Snapshot
 from koordinator.core.text import printable

@@ -24,7 +24,7 @@ from koordinator.core.workflow import Status, cause_label
 if TYPE_CHECKING:
     # Only for annotations: `describe` and `default_author` serve the UI's first screen,
     # which is painted before SQLAlchemy (and so the models) is imported.
-    from koordinator.core.models import HistoryEvent, Measure, Milestone
+    from koordinator.core.models import Measure, Milestone
 
 
 class EventKind(StrEnum):
@@ -94,13 +94,6 @@ def default_author(environ: dict[str, str] | None = None) -> str:
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
-
-
-def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
-    """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
-    from koordinator.core.models import HistoryEvent
-
-    return HistoryEvent(**event_values(measure, kind, **fields))
 
 
 def event_values(

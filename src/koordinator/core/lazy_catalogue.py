@@ -30,7 +30,7 @@ from koordinator.core.errors import DatabaseError, KoordinatorError
 from koordinator.core.reads import Reads, ScreenReads
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.service import Catalogue
 
 
 def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogue | None:
@@ -89,8 +89,9 @@ class LazyCatalogue(ScreenReads):
             return catalogue
         with self._lock:
             if self._catalogue is None:
-                from koordinator.core.catalogue import Catalogue
+                # Here, not at the top: this is the SQLAlchemy the first paint goes without.
                 from koordinator.core.db import Database
+                from koordinator.core.service import Catalogue
 
                 database = Database(self.checked, reads=self.reads)
                 catalogue = Catalogue(database, author=self.author)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Defined beside the file checks, which must not import SQLAlchemy; the same version.
 from koordinator.core.dbfile import SCHEMA_VERSION as SCHEMA_VERSION
-from koordinator.core.history import decode_details
+from koordinator.core.history import EventKind, decode_details, event_values
 
 STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
 EVENT_KINDS = (
@@ -216,3 +216,24 @@ class HistoryEvent(Base):
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONText, server_default="{}", default=dict)
+
+
+def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
+    """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
+    return HistoryEvent(**event_values(measure, kind, **fields))
+
+
+# Columns read for lists: plain rows are several times faster to load than ORM objects.
+MEASURE_COLUMNS = (
+    Measure.id,
+    Measure.number,
+    Measure.field_code,
+    Measure.title,
+    Measure.unit,
+    Measure.origin,
+    Measure.origin_date,
+    Measure.status,
+    Measure.note,
+    Measure.revision,
+    Measure.updated_at,
+)

@@ -24,10 +24,10 @@ from datetime import date
 from typing import Any
 
 from koordinator.core import dbfile, history
-from koordinator.core.catalogue import parse_number
 from koordinator.core.dates import from_iso
 from koordinator.core.dbfile import CheckedDatabase
 from koordinator.core.errors import NotFoundError
+from koordinator.core.numbers import parse_number
 from koordinator.core.views import (
     DelayView,
     EventView,

@@ -24,7 +24,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
@@ -33,6 +32,7 @@ from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind, decode_details
+from koordinator.core.numbers import number_key
 from koordinator.core.text import printable
 from koordinator.core.workflow import (
     FINAL_STATUSES,
@@ -43,9 +43,9 @@ from koordinator.core.workflow import (
 )
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import Database
     from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.service import Catalogue
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80

@@ -26,7 +26,14 @@ from sqlalchemy.orm import Session
 from koordinator.core import history
 from koordinator.core.dates import LooseDate, timestamp
 from koordinator.core.history import EventKind
-from koordinator.core.models import Delay, FieldOfAction, Measure, Milestone
+from koordinator.core.models import (
+    Delay,
+    FieldOfAction,
+    HistoryEvent,
+    Measure,
+    Milestone,
+    new_event,
+)
 from koordinator.core.workflow import Status, check_move
 
 SAMPLE_FILE = "catalogue-2020-12.toml"
@@ -94,7 +101,7 @@ def fill_sample(session: Session) -> None:
         session.add(measure)
         session.flush()
         events = [
-            history.new_event(
+            new_event(
                 measure,
                 EventKind.MEASURE_CREATED,
                 occurred_at=created_at,
@@ -122,7 +129,7 @@ def _status_event(
     target: Status,
     as_of: str,
     author: str,
-) -> history.HistoryEvent:
+) -> HistoryEvent:
     details: dict[str, Any] = {}
     note = entry.get("status_note", "") or "Stand laut Bericht V111/2021"
     occurred_at = _moment(as_of, seconds=1)  # after a new measure's creation on the same day
@@ -152,7 +159,7 @@ def _status_event(
         has_delay="delay" in details,
     )
     measure.status = target.value
-    return history.new_event(
+    return new_event(
         measure,
         EventKind.STATUS_CHANGED,
         occurred_at=occurred_at,
@@ -172,7 +179,7 @@ def _milestone(
     index: int,
     as_of: str,
     author: str,
-) -> history.HistoryEvent:
+) -> HistoryEvent:
     occurred_at = _moment(as_of, seconds=1 + index)
     milestone = Milestone(
         id=_stable_id(measure.number, "milestone", str(index)),
@@ -185,7 +192,7 @@ def _milestone(
         created_at=occurred_at,
     )
     session.add(milestone)
-    return history.new_event(
+    return new_event(
         measure,
         EventKind.MILESTONE_ADDED,
         occurred_at=occurred_at,

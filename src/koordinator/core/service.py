@@ -1,8 +1,7 @@
 """The catalogue service: every question and every change the CLI and the UI may ask for.
 
-Imported as `koordinator.core.catalogue.Catalogue` (that module loads this one on first
-use, so that importing it does not import SQLAlchemy).  The hot reads are plain SQL in
-`koordinator.core.reads`; this module adds SQLAlchemy for the writes.
+The hot reads are plain SQL in `koordinator.core.reads`; this module adds SQLAlchemy for
+the writes (so the UI's first paint, which needs only the reads, does not import it).
 
 Each public method is one user action and one short transaction: it reads or writes through
 `Database.read()` / `Database.write()`, records exactly one history event per change, raises
@@ -23,7 +22,6 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import dbfile, history, reads
-from koordinator.core.catalogue import DelayInput, delay_start, parse_number
 from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
 from koordinator.core.db import Database
 from koordinator.core.errors import (
@@ -34,7 +32,16 @@ from koordinator.core.errors import (
     WorkflowError,
 )
 from koordinator.core.history import EventKind
-from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.models import (
+    MEASURE_COLUMNS,
+    Delay,
+    FieldOfAction,
+    HistoryEvent,
+    Measure,
+    Milestone,
+    new_event,
+)
+from koordinator.core.numbers import parse_number
 from koordinator.core.reads import event_view as _event_view
 from koordinator.core.reads import milestone_order as _milestone_order
 from koordinator.core.reads import milestone_view as _milestone_view
@@ -46,9 +53,11 @@ from koordinator.core.views import (
 from koordinator.core.workflow import (
     DEFAULT_DELAY_CAUSE,
     RESOLVES_DELAYS,
+    DelayInput,
     MoveRequirements,
     Status,
     check_move,
+    delay_start,
     parse_status,
 )
 
@@ -564,7 +573,7 @@ class Catalogue(reads.ScreenReads):
         if bump:
             measure.revision += 1
         measure.updated_at = now
-        event = history.new_event(
+        event = new_event(
             measure,
             kind,
             occurred_at=now,
@@ -695,20 +704,6 @@ class Catalogue(reads.ScreenReads):
         return reads.measure_views(connection, measures, self._today())  # type: ignore[arg-type]
 
 
-# Columns read for lists: plain rows are several times faster to load than ORM objects.
-MEASURE_COLUMNS = (
-    Measure.id,
-    Measure.number,
-    Measure.field_code,
-    Measure.title,
-    Measure.unit,
-    Measure.origin,
-    Measure.origin_date,
-    Measure.status,
-    Measure.note,
-    Measure.revision,
-    Measure.updated_at,
-)
 _DELAY_COLUMNS = (
     Delay.id,
     Delay.cause,

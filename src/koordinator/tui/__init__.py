@@ -7,8 +7,8 @@ import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.service import Catalogue
 
 
 def run_app(catalogue: Catalogue | LazyCatalogue, *, read_only: bool) -> int:

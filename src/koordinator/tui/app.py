@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.notifications import SeverityLevel
 
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.service import Catalogue
 
 NAVIGATION_KEYS = [
     ("↑ / ↓, j / k", "Maßnahme wählen"),

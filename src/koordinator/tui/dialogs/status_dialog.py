@@ -11,9 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
-from koordinator.core.workflow import Status, allowed_moves, requirements
+from koordinator.core.workflow import DelayInput, Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
 from koordinator.tui.status_keys import STATUS_KEYS
 from koordinator.tui.user_text import user_text

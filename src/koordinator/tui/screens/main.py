@@ -43,7 +43,8 @@ from koordinator.tui.widgets import (
 from koordinator.tui.widgets.status_line import Choice
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue, DelayInput
+    from koordinator.core.service import Catalogue
+    from koordinator.core.workflow import DelayInput
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
 
 # Measures read before the first paint (more rows than any terminal shows at once); the rest

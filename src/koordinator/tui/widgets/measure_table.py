@@ -17,8 +17,8 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
+from koordinator.core.numbers import number_key
 from koordinator.core.text import printable
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
