@@ -43,9 +43,8 @@ from koordinator.core.workflow import (
 )
 
 if TYPE_CHECKING:
+    from koordinator.core.catalogue import CatalogueApi
     from koordinator.core.db import Database
-    from koordinator.core.lazy_catalogue import LazyCatalogue
-    from koordinator.core.service import Catalogue
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -149,7 +148,7 @@ class SinceSnapshot:
     start: date  # where the report's period begins unless given
 
 
-def since_snapshot(source: Catalogue | Database, path: Path) -> SinceSnapshot:
+def since_snapshot(source: CatalogueApi | Database, path: Path) -> SinceSnapshot:
     """Compare a snapshot file with the database now (SnapshotError if it is unusable)."""
     # Imported here: only `--since` needs them, and they are large (every report pays otherwise).
     from koordinator.core import diff, snapshot
@@ -201,7 +200,7 @@ class ReportFigures:
 
 @no_cycle_collection()
 def compute_figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -225,7 +224,7 @@ def compute_figures(
 
 
 def _figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None,
     period_start: date | None,
@@ -428,7 +427,7 @@ def german(text: str | None) -> str:
     return _german(text)
 
 
-def _database(source: Catalogue | Database) -> Database:
+def _database(source: CatalogueApi | Database) -> Database:
     # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
     return getattr(source, "database", source)  # type: ignore[return-value]
 
@@ -853,7 +852,7 @@ def format_for(path: Path) -> str:
 
 
 def report_figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -876,7 +875,7 @@ def report_figures(
 
 
 def write_report(
-    source: Catalogue | Database,
+    source: CatalogueApi | Database,
     path: Path | str,
     fmt: str | None = None,
     *,

@@ -84,6 +84,20 @@ class Catalogue(reads.ScreenReads):
         """The database as the UI's title names it."""
         return self.database.target.display
 
+    @property
+    def read_only(self) -> bool:
+        return self.database.read_only
+
+    @property
+    def loaded(self) -> bool:
+        return True  # the write side is this class
+
+    def load(self) -> None:
+        """Nothing to load (`CatalogueApi.load`: the lazy form loads this class)."""
+
+    def close(self) -> None:
+        self.database.close()
+
     def warm_up(self) -> None:
         """Connect, and compile the statements every status and delay change starts with.
 

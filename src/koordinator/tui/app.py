@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.notifications import SeverityLevel
 
-    from koordinator.core.lazy_catalogue import LazyCatalogue
-    from koordinator.core.service import Catalogue
+    from koordinator.core.catalogue import CatalogueApi
 
 NAVIGATION_KEYS = [
     ("↑ / ↓, j / k", "Maßnahme wählen"),
@@ -58,7 +57,7 @@ class KoordinatorApp(App[None]):
 
     def __init__(
         self,
-        catalogue: Catalogue | LazyCatalogue,
+        catalogue: CatalogueApi,
         *,
         read_only: bool,
         settings_path: Path | None = None,
@@ -180,7 +179,7 @@ def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def make_app(
-    catalogue: Catalogue | LazyCatalogue,
+    catalogue: CatalogueApi,
     *,
     read_only: bool = False,
     settings_path: Path | None = None,
