@@ -223,6 +223,42 @@ def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
     return HistoryEvent(**event_values(measure, kind, **fields))
 
 
+# What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
+def measure_fields(measure: Measure) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "field": measure.field_code,
+        "title": measure.title,
+        "unit": measure.unit,
+        "origin": measure.origin,
+        "origin_date": measure.origin_date,
+        "status": measure.status,
+        "note": measure.note,
+    }
+
+
+def milestone_fields(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "title": milestone.title,
+        "due": milestone.due,
+        "done": milestone.done,
+        "done_on": milestone.done_on,
+        "note": milestone.note,
+    }
+
+
+def delay_fields(delay: Any) -> dict[str, Any]:
+    """`delay` is a Delay or a row with its columns."""
+    return {
+        "id": delay.id,
+        "cause": delay.cause,
+        "since": delay.since,
+        "until": delay.until,
+        "note": delay.note,
+    }
+
+
 # Columns read for lists: plain rows are several times faster to load than ORM objects.
 MEASURE_COLUMNS = (
     Measure.id,

@@ -23,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from koordinator.core import history
 from koordinator.core.dates import LooseDate, timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.models import (
@@ -32,6 +31,9 @@ from koordinator.core.models import (
     HistoryEvent,
     Measure,
     Milestone,
+    delay_fields,
+    measure_fields,
+    milestone_fields,
     new_event,
 )
 from koordinator.core.workflow import Status, check_move
@@ -108,7 +110,7 @@ def fill_sample(session: Session) -> None:
                 author=author,
                 note="in den Maßnahmenkatalog aufgenommen",
                 to_status=Status.PLANNING,
-                details={"measure": history.measure_fields(measure)},
+                details={"measure": measure_fields(measure)},
                 make_id=lambda number=number: _stable_id(number, "created"),
             )
         ]
@@ -145,7 +147,7 @@ def _status_event(
             created_at=occurred_at,
         )
         session.add(delay)
-        details["delay"] = history.delay_fields(delay)
+        details["delay"] = delay_fields(delay)
     if "receiving_unit" in entry:
         details["receiving_unit"] = entry["receiving_unit"]
     if "reason" in entry:
@@ -198,6 +200,6 @@ def _milestone(
         occurred_at=occurred_at,
         author=author,
         note="laut Bericht V111/2021",
-        details={"milestone": history.milestone_fields(milestone)},
+        details={"milestone": milestone_fields(milestone)},
         make_id=lambda: _stable_id(measure.number, "milestone-added", str(index)),
     )

@@ -39,6 +39,9 @@ from koordinator.core.models import (
     HistoryEvent,
     Measure,
     Milestone,
+    delay_fields,
+    measure_fields,
+    milestone_fields,
     new_event,
 )
 from koordinator.core.numbers import parse_number
@@ -178,7 +181,7 @@ class Catalogue(reads.ScreenReads):
                 measure,
                 EventKind.MEASURE_CREATED,
                 to_status=status,
-                details={"measure": history.measure_fields(measure)},
+                details={"measure": measure_fields(measure)},
                 now=now,
                 bump=False,
             )
@@ -302,7 +305,7 @@ class Catalogue(reads.ScreenReads):
                 session,
                 measure,
                 EventKind.MILESTONE_ADDED,
-                details={"milestone": history.milestone_fields(milestone)},
+                details={"milestone": milestone_fields(milestone)},
                 now=now,
             )
             return _milestone_view(milestone, self._today())
@@ -665,7 +668,7 @@ class Catalogue(reads.ScreenReads):
             created_at=now,
         )
         connection.execute(_INSERT_DELAY, vars(row))
-        return history.delay_fields(row)
+        return delay_fields(row)
 
     def _resolve_open_delays(
         self, connection: Connection, measure: Row[Any], on: LooseDate | None
