@@ -203,8 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     def command(
         name: str, help_text: str, arguments: Callable[[argparse.ArgumentParser], None]
     ) -> None:
+        # typeshed wants the parents to be of the subparsers' class (_Command); argparse
+        # takes any parser, and the common options are a plain one.
         commands.add_parser(
-            name, help=help_text, description=help_text, parents=[common], arguments=arguments
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[common],  # type: ignore[list-item]
+            arguments=arguments,
         )
 
     def list_arguments(list_cmd: argparse.ArgumentParser) -> None:

@@ -72,7 +72,7 @@ def decode_details(text: str | None) -> dict[str, Any]:
     details = json.loads(text)
     if details.__class__ is not dict:
         raise ValueError(f"Details eines Ereignisses sind kein JSON-Objekt: {text[:40]!r}")
-    return details  # type: ignore[no-any-return]
+    return details
 
 
 def default_author(environ: dict[str, str] | None = None) -> str:

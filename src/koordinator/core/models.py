@@ -9,7 +9,7 @@ use SQLite's GLOB and are emitted only on SQLite; everything else is portable SQ
 # No `from __future__ import annotations` here: with real (not string) annotations the
 # declarative mapping need not evaluate forty `Mapped[...]` strings at every start (~3 ms).
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -96,7 +97,9 @@ class JSONText(TypeDecorator[dict[str, Any]]):
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model here is mapped to a table of schema.sql (DeclarativeBase allows any
+    # FromClause): the writes insert into and update these tables.
+    __table__: ClassVar[Table]
 
 
 class FieldOfAction(Base):

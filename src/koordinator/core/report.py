@@ -324,7 +324,7 @@ def _figures(
     delayed_causes: list[str] = []
     next_milestone = next_milestones.get
     for measure_id, number, field_code, _, title, status_value, unit, origin in measures:
-        line = MeasureLine(
+        measure_line = MeasureLine(
             number,
             field_code,
             title,
@@ -333,12 +333,12 @@ def _figures(
             origin,
             next_milestone(measure_id),
         )
-        measure_lines.append(line)
+        measure_lines.append(measure_line)
         own = by_field.get(field_code)
         if own is not None:
-            own.append(line)
+            own.append(measure_line)
         if status_value == _ESTABLISHED:
-            established.append(line)
+            established.append(measure_line)
         elif status_value == _DELAYED:
             delayed_causes.append(latest_cause.get(measure_id, "ohne Angabe"))
         elif status_value == _HANDED_OVER:
@@ -428,8 +428,11 @@ def german(text: str | None) -> str:
 
 
 def _database(source: CatalogueApi | Database) -> Database:
-    # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
-    return getattr(source, "database", source)  # type: ignore[return-value]
+    # The UI holds a catalogue, the CLI and scripts may hold just the Database.  Imported
+    # here: only `--since` needs SQLAlchemy (see since_snapshot).
+    from koordinator.core.db import Database
+
+    return source if isinstance(source, Database) else source.database
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
@@ -797,8 +800,8 @@ def render_text(figures: ReportFigures) -> str:
     out += ["", *_heading("Meilensteine", "-")]
     for heading, milestones in _sections(f):
         out += ["", *_wrap(heading + ":")]
-        for m in milestones:
-            _add_entry(out, m.number, m.describe(), m.measure_title)
+        for milestone in milestones:
+            _add_entry(out, milestone.number, milestone.describe(), milestone.measure_title)
         if not milestones:
             out.append("  Keine.")
     if f.changes is not None:

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import dbfile, history, reads
@@ -63,6 +63,13 @@ from koordinator.core.workflow import (
     delay_start,
     parse_status,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    # A row of MEASURE_COLUMNS as the writes read it (`_find_row`).  SQLAlchemy 2.1 types a
+    # Row by its columns' types; these annotations only need its attributes.
+    MeasureRow = Row[*tuple[Any, ...]]
 
 
 class Catalogue(reads.ScreenReads):
@@ -561,7 +568,7 @@ class Catalogue(reads.ScreenReads):
 
     def _find_row(
         self, connection: Connection, number: str, expected_revision: int | None = None
-    ) -> Row[Any]:
+    ) -> MeasureRow:
         """`_find` as a plain row of MEASURE_COLUMNS, read with the details' statement."""
         normalised = parse_number(number)
         measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
@@ -606,7 +613,7 @@ class Catalogue(reads.ScreenReads):
     def _save_change(
         self,
         connection: Connection,
-        measure: Row[Any],
+        measure: MeasureRow,
         kind: EventKind,
         *,
         status: Status | None = None,
@@ -650,7 +657,7 @@ class Catalogue(reads.ScreenReads):
         return _event_view(SimpleNamespace(**values), measure.number)
 
     def _add_delay(
-        self, connection: Connection, measure: Row[Any], delay: DelayInput, now: str
+        self, connection: Connection, measure: MeasureRow, delay: DelayInput, now: str
     ) -> dict[str, Any]:
         """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
@@ -671,7 +678,7 @@ class Catalogue(reads.ScreenReads):
         return delay_fields(row)
 
     def _resolve_open_delays(
-        self, connection: Connection, measure: Row[Any], on: LooseDate | None
+        self, connection: Connection, measure: MeasureRow, on: LooseDate | None
     ) -> dict[str, Any]:
         # Read with the details' statement (compiled already, and the few resolved delays
         # cost nothing); the UPDATE runs only when there is something to resolve.
