@@ -5,7 +5,7 @@
 
 Each worker process opens the same copy of the sample database and, once all workers are
 ready, makes `--changes` status changes as fast as it can, one transaction each: with
-`--via api` through `koordinator.core.catalogue.Catalogue.change_status` in a loop (what the
+`--via api` through `koordinator.core.service.Catalogue.change_status` in a loop (what the
 terminal UI does), with `--via cli` by running `python -m koordinator status NR ...` for
 each change.  The workers toggle disjoint sets of measures between on_schedule and delayed,
 so every change is valid and must succeed; they contend for the same database lock all the
@@ -111,9 +111,9 @@ class Report:
 
 def worker(db: Path, author: str, numbers: list[str], changes: int, via: str, go: Path) -> None:
     """Wait for `go`, make `changes` status changes, print a JSON result on stdout."""
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import DatabaseTarget, open_database
     from koordinator.core.errors import KoordinatorError
+    from koordinator.core.service import Catalogue
 
     result = WorkerResult(author)
     database = open_database(DatabaseTarget(db))
@@ -312,8 +312,8 @@ def _copy_sample(path: Path) -> None:
 
         create_database(path, fill=fill_sample)
     # Used once, as any koordinator database in use is: the journal is now WAL.
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import DatabaseTarget, open_database
+    from koordinator.core.service import Catalogue
 
     database = open_database(DatabaseTarget(path))
     try:

@@ -385,10 +385,10 @@ def prepare_catalogs(sizes: Sequence[str], cache: Path, work: Path, seed: int) -
     import generate
     from sqlalchemy import func, select
 
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import DatabaseTarget, create_database, open_database
     from koordinator.core.models import HistoryEvent
     from koordinator.core.sample import fill_sample
+    from koordinator.core.service import Catalogue
 
     cache.mkdir(parents=True, exist_ok=True)
     catalogs = []
@@ -672,11 +672,11 @@ def cli_timings(
 def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]]:
     """The same operations in this process, without interpreter start and imports (up to 3
     times; once if the import alone takes more than 10 s)."""
-    from koordinator.core.catalogue import Catalogue
     from koordinator.core.db import DatabaseTarget, create_database, open_database
     from koordinator.core.files import write_text
     from koordinator.core.report import render, report_figures
     from koordinator.core.sample import fill_fields_only
+    from koordinator.core.service import Catalogue
     from koordinator.core.snapshot import import_snapshots, prepare_export
 
     folder = work / "core"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.catalogue import CatalogueApi, open_catalogue
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
+from koordinator.core.lazy_catalogue import LazyCatalogue
 from koordinator.core.sample import fill_sample
+from koordinator.core.service import Catalogue
 
 
 @pytest.fixture(autouse=True)
@@ -47,5 +49,23 @@ def database(sample_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def catalogue(database: Database) -> Catalogue:
-    return Catalogue(database, author="testerin")
+def catalogue_form() -> str:
+    """The form of the `catalogue` fixture: "plain", the service as the commands open it.
+    The UI's test modules override this with "lazy", the form `koordinator` starts its UI
+    with (`open_catalogue(..., lazy=True)`), or parametrise it with both."""
+    return "plain"
+
+
+@pytest.fixture
+def catalogue(
+    catalogue_form: str, sample_path: Path, request: pytest.FixtureRequest
+) -> Iterator[CatalogueApi]:
+    """The catalogue of the sample copy, acting for "testerin", in `catalogue_form`."""
+    if catalogue_form == "plain":
+        yield Catalogue(request.getfixturevalue("database"), author="testerin")
+        return
+    assert catalogue_form == "lazy", catalogue_form
+    lazy = open_catalogue(str(sample_path), read_only=False, author="testerin", lazy=True)
+    assert isinstance(lazy, LazyCatalogue)
+    yield lazy
+    lazy.close()

@@ -38,11 +38,11 @@ from typing import Any
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.db import DatabaseTarget, create_database, open_database, schema_sql
 from koordinator.core.errors import DatabaseError, SnapshotError
 from koordinator.core.models import SCHEMA_VERSION
 from koordinator.core.sample import fill_fields_only
+from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import load, prepare_export
 
 # --- the "before" and "after" picture ---------------------------------------------------------

@@ -9,9 +9,9 @@ from textual.app import App
 from textual.content import Content
 from textual.widgets import Static
 
-from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.report import ReportFigures, compute_figures
-from koordinator.core.workflow import Status
+from koordinator.core.service import Catalogue
+from koordinator.core.workflow import DelayInput, Status
 from koordinator.tui.screens.dashboard import DashboardScreen, bar_cells
 
 TODAY = date(2021, 2, 23)

@@ -28,6 +28,7 @@ KNOWN_CORE_MODULES = {
     "koordinator.core.history",
     "koordinator.core.lazy_catalogue",
     "koordinator.core.models",
+    "koordinator.core.numbers",
     "koordinator.core.paths",
     "koordinator.core.reads",
     "koordinator.core.sample",
@@ -115,9 +116,11 @@ def run_app_in_fresh_interpreter(
     Fails with the interpreter's stderr."""
     argv = ["--db", str(sample_path), *options]
     start = (
-        "catalogue = cli._lazy_catalogue(args)\nassert catalogue is not None\n"
+        "from koordinator.core.lazy_catalogue import LazyCatalogue\n"
+        "catalogue = cli._open_catalogue(args, lazy=True)\n"
+        "assert isinstance(catalogue, LazyCatalogue)\n"
         if lazy
-        else "catalogue = cli._catalogue(args, cli._open(args))\n"
+        else "catalogue = cli._open_catalogue(args, lazy=False)\n"
     )
     code = (
         before + "import asyncio, sys\n"
@@ -297,11 +300,13 @@ def test_the_ui_starts_the_usual_way_where_the_first_paint_cannot_come_first(
 ) -> None:
     """A default database that does not exist yet is created (with SQLAlchemy) the usual
     way; so is a URL; a file that is no database is left to the usual way's message."""
-    from koordinator import cli
+    from koordinator.core.lazy_catalogue import open_lazy
 
-    parse = cli.build_parser().parse_args
-    assert cli._lazy_catalogue(parse([])) is None  # the default database: not there yet
+    def lazy(flag: str | None) -> object:
+        return open_lazy(flag, read_only=False, author="testerin")
+
+    assert lazy(None) is None  # the default database: not there yet
     text_file = tmp_path / "notes.db"
     text_file.write_text("no database", encoding="utf-8")
-    assert cli._lazy_catalogue(parse(["--db", str(text_file)])) is None
-    assert cli._lazy_catalogue(parse(["--db", f"sqlite:///{tmp_path / 'x.db'}"])) is None
+    assert lazy(str(text_file)) is None
+    assert lazy(f"sqlite:///{tmp_path / 'x.db'}") is None

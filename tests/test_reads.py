@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from koordinator.core import reads
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import from_iso
 from koordinator.core.db import DatabaseTarget, check_database, open_database
 from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.sample import fill_fields_only
+from koordinator.core.service import Catalogue
 from koordinator.core.workflow import Status
 from snapshot_helpers import benchmark_generator
 
@@ -212,6 +212,34 @@ def test_the_start_up_catalogue_in_read_only_mode_refuses_changes(sample_path: P
         lazy.close()
 
 
+@pytest.mark.parametrize("lazy", [True, False])
+def test_both_forms_of_the_catalogue_answer_the_same_behind_one_interface(
+    sample_path: Path, lazy: bool
+) -> None:
+    """`open_catalogue` gives the UI's lazy form or the plain one; both have every method
+    of `CatalogueApi` of their own (nothing forwarded by name), and a name that is not
+    one is an AttributeError at once: it does not load the write side first."""
+    from koordinator.core.catalogue import CatalogueApi, open_catalogue
+
+    catalogue = open_catalogue(str(sample_path), read_only=False, author="testerin", lazy=lazy)
+    try:
+        assert isinstance(catalogue, LazyCatalogue if lazy else Catalogue)
+        members = {*dir(CatalogueApi), *CatalogueApi.__annotations__}
+        members = {name for name in members if not name.startswith("_")}
+        assert {"author", "change_status", "database", "undo_last"} <= members
+        assert members <= set(dir(catalogue))  # dir: without calling a property
+        assert "__getattr__" not in vars(type(catalogue))
+        with pytest.raises(AttributeError):
+            catalogue.no_such_method  # type: ignore[attr-defined]  # noqa: B018
+        assert catalogue.loaded is not lazy
+        assert [m.number for m in catalogue.list_measures(limit=3)] == ["1.1", "1.2", "1.3"]
+        event = catalogue.change_status("1.11", Status.ON_SCHEDULE)
+        assert catalogue.loaded and event.author == "testerin"
+        assert catalogue.measure("1.11").measure.status == Status.ON_SCHEDULE
+    finally:
+        catalogue.close()
+
+
 def test_a_new_measure_shows_as_the_list_shows_it(tmp_path: Path) -> None:
     """The views a change returns are built by the reads' code on the change's own
     connection, inside its transaction."""
@@ -247,7 +275,7 @@ def test_the_reads_need_no_sqlalchemy() -> None:
 
     code = (
         "import sys, koordinator.core.reads, koordinator.core.lazy_catalogue, "
-        "koordinator.core.catalogue\n"
+        "koordinator.core.catalogue, koordinator.core.numbers, koordinator.core.workflow\n"
         "assert 'sqlalchemy' not in sys.modules, sorted(sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

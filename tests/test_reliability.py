@@ -22,8 +22,9 @@ from types import ModuleType
 
 import pytest
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.db import DatabaseTarget, open_database
+from koordinator.core.service import Catalogue
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from tui_helpers import details_text, notifications, other_catalogue, select, status_word
@@ -86,8 +87,9 @@ def test_two_processes_x_3_changes_through_the_command_line(tmp_path: Path) -> N
     assert report.events_by_author == {"prozess-a": 3, "prozess-b": 3}, summary
 
 
+@pytest.mark.parametrize("catalogue_form", ["lazy"])  # as `koordinator` starts its UI
 async def test_a_ui_open_on_the_database_shows_the_other_processes_changes_after_r(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:

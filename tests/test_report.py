@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from koordinator.cli import main
 from koordinator.core import report, snapshot
-from koordinator.core.catalogue import Catalogue, DelayInput, number_key
 from koordinator.core.dates import LooseDate, add_months, from_iso
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.numbers import number_key
 from koordinator.core.report import (
     DEFAULT_PERIOD_MONTHS,
     Change,
@@ -37,7 +37,8 @@ from koordinator.core.report import (
     write_report,
 )
 from koordinator.core.sample import fill_fields_only
-from koordinator.core.workflow import REPORT_ORDER, Status
+from koordinator.core.service import Catalogue
+from koordinator.core.workflow import REPORT_ORDER, DelayInput, Status
 from snapshot_helpers import benchmark_generator
 
 TODAY = date(2021, 2, 23)  # the day the source report was signed

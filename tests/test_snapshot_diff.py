@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from koordinator.core.catalogue import DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.diff import diff
 from koordinator.core.snapshot import Snapshot, dumps, loads, snapshot_of
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import DelayInput, Status
 from snapshot_helpers import TickingClock, catalogue, export_text, opened, run
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.catalogue import Catalogue
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import Database
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import write_text
+from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import (
     FORMAT_NAME,
     FORMAT_VERSION,

@@ -12,12 +12,11 @@ import pytest
 import sqlalchemy
 
 from koordinator.core import replay
-from koordinator.core.catalogue import DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import create_database
 from koordinator.core.errors import SnapshotError
 from koordinator.core.snapshot import import_snapshots, loads
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import DelayInput, Status
 from snapshot_helpers import (
     TickingClock,
     catalogue,

@@ -16,8 +16,9 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Select
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.db import DatabaseTarget, open_database
+from koordinator.core.service import Catalogue
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import (
@@ -58,9 +59,16 @@ from tui_helpers import (
 SIZE = (120, 40)
 
 
+@pytest.fixture(params=["lazy", "plain"])
+def catalogue_form(request: pytest.FixtureRequest) -> str:
+    """Both forms: the lazy one `koordinator` starts with (a change waits for its write
+    side), and the plain one the UI gets where that cannot be (a URL, a new database)."""
+    return str(request.param)
+
+
 @asynccontextmanager
 async def on_measure(
-    catalogue: Catalogue, number: str
+    catalogue: CatalogueApi, number: str
 ) -> AsyncIterator[tuple[App[None], Pilot[None]]]:
     """The app at SIZE, with the row cursor on measure `number`."""
     app = make_app(catalogue)
@@ -93,7 +101,7 @@ def key_enabled(app: App[None], key: str) -> bool:
 
 
 async def test_s_asks_in_the_status_line_for_allowed_moves_only_and_s_e_saves_at_once(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s")
@@ -132,7 +140,7 @@ async def test_s_asks_in_the_status_line_for_allowed_moves_only_and_s_e_saves_at
 
 
 async def test_a_saved_status_is_painted_in_its_row_the_details_and_the_status_line(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     # What the terminal shows, not only the table's data: the row is repainted on its own
     # (without DataTable.update_cell), so a stale paint of the old status would show here.
@@ -163,7 +171,7 @@ async def test_a_saved_status_is_painted_in_its_row_the_details_and_the_status_l
 
 
 async def test_the_status_line_shows_the_newest_save_and_clears_itself(
-    catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
+    catalogue: CatalogueApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 60.0)
     async with on_measure(catalogue, "1.2") as (app, pilot):
@@ -182,7 +190,7 @@ async def test_the_status_line_shows_the_newest_save_and_clears_itself(
 
 
 async def test_a_title_with_tabs_is_confirmed_on_one_line(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     # The catalogue accepts tabs in titles (e.g. from the command line; line breaks it
     # refuses: test_tui_user_text.py).
@@ -201,7 +209,7 @@ async def test_a_title_with_tabs_is_confirmed_on_one_line(
 
 
 async def test_the_answer_to_the_status_question_is_no_other_key(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     # From "Verworfen" only p and z are moves: "e" (edit) and "x" (export) end the question
     # and open nothing; moving the cursor (a click on another row) ends it too.
@@ -221,7 +229,7 @@ async def test_the_answer_to_the_status_question_is_no_other_key(
 
 
 async def test_s_enter_opens_the_status_dialog_where_letters_and_arrows_choose(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "enter")
@@ -246,7 +254,7 @@ async def test_s_enter_opens_the_status_dialog_where_letters_and_arrows_choose(
     assert detail.history[0].note == "Regelbetrieb seit Juni"
 
 
-async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalogue) -> None:
+async def test_status_dialog_from_planning_offers_no_planning(catalogue: CatalogueApi) -> None:
     async with on_measure(catalogue, "1.11") as (app, pilot):
         await pilot.press("s")
         assert [move.split("] ")[1] for move in offered_moves(app)] == [
@@ -260,7 +268,7 @@ async def test_status_dialog_from_planning_offers_no_planning(catalogue: Catalog
 
 
 async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "3.2") as (app, pilot):
         await pilot.press("s", "v")
@@ -292,7 +300,7 @@ async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
     ids=["status-dialog", "delay-dialog"],
 )
 async def test_a_delay_target_before_today_is_refused_inside_the_dialog(
-    catalogue: Catalogue, sample_path: Path, keys: tuple[str, ...], until: str
+    catalogue: CatalogueApi, sample_path: Path, keys: tuple[str, ...], until: str
 ) -> None:
     # "Seit" left empty means today; a "bis" before today is invalid input, and invalid
     # input belongs beside its field with the dialog kept open (the issue's Behaviour).
@@ -309,7 +317,7 @@ async def test_a_delay_target_before_today_is_refused_inside_the_dialog(
 
 
 async def test_s_l_without_unit_shows_the_error_beside_the_field_and_keeps_the_dialog(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
     async with on_measure(catalogue, "1.2") as (app, pilot):
@@ -335,7 +343,7 @@ async def test_s_l_without_unit_shows_the_error_beside_the_field_and_keeps_the_d
     assert detail.history[0].details["receiving_unit"] == "FB 20"
 
 
-async def test_s_x_needs_a_reason(catalogue: Catalogue, sample_path: Path) -> None:
+async def test_s_x_needs_a_reason(catalogue: CatalogueApi, sample_path: Path) -> None:
     before = history_size(sample_path)
     async with on_measure(catalogue, "1.14") as (app, pilot):
         await pilot.press("s", "x")
@@ -358,7 +366,7 @@ async def test_s_x_needs_a_reason(catalogue: Catalogue, sample_path: Path) -> No
 
 
 async def test_reopening_a_dropped_measure_needs_a_note(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
     async with on_measure(catalogue, "4.10") as (app, pilot):
@@ -382,7 +390,7 @@ async def test_reopening_a_dropped_measure_needs_a_note(
 
 
 async def test_escape_cancels_the_status_dialog_without_writing(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
     async with on_measure(catalogue, "3.2") as (app, pilot):
@@ -404,7 +412,7 @@ async def test_escape_cancels_the_status_dialog_without_writing(
 
 
 async def test_the_next_milestone_cell_shows_the_due_date_and_the_overdue_mark(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     # The issue: "next open milestone (with its date; overdue ones marked with text)".
     app = make_app(catalogue)
@@ -415,7 +423,7 @@ async def test_the_next_milestone_cell_shows_the_due_date_and_the_overdue_mark(
 
 
 async def test_milestone_dialog_checks_title_and_date_then_saves(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
     async with on_measure(catalogue, "1.6") as (app, pilot):
@@ -451,7 +459,7 @@ async def test_milestone_dialog_checks_title_and_date_then_saves(
 
 
 async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_is_open(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.1") as (app, pilot):
         assert not key_enabled(app, "M")
@@ -480,7 +488,7 @@ async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_i
 
 
 async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "3.2") as (app, pilot):
         assert not key_enabled(app, "D")  # no open delay to resolve
@@ -509,7 +517,7 @@ async def test_d_logs_a_corona_delay_and_the_measure_becomes_delayed(
 
 
 async def test_shift_d_resolves_an_open_delay_and_is_offered_only_where_one_is_open(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         assert not key_enabled(app, "D")
@@ -539,7 +547,7 @@ async def test_shift_d_resolves_an_open_delay_and_is_offered_only_where_one_is_o
 
 
 async def test_n_creates_a_measure_numbered_after_the_last_of_its_field(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
@@ -571,7 +579,7 @@ async def test_n_creates_a_measure_numbered_after_the_last_of_its_field(
     )
 
 
-async def test_e_edits_title_unit_and_note(catalogue: Catalogue, sample_path: Path) -> None:
+async def test_e_edits_title_unit_and_note(catalogue: CatalogueApi, sample_path: Path) -> None:
     async with on_measure(catalogue, "1.11") as (app, pilot):
         await pilot.press("e")
         dialog = app.screen
@@ -603,7 +611,7 @@ async def test_e_edits_title_unit_and_note(catalogue: Catalogue, sample_path: Pa
 
 
 async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "e")
@@ -630,14 +638,16 @@ async def test_undo_names_the_change_escape_keeps_it_enter_undoes_it(
     assert (detail.history[0].kind, detail.history[0].author) == ("change_undone", "testerin")
 
 
-async def test_undo_works_after_restarting_the_app(catalogue: Catalogue, sample_path: Path) -> None:
+async def test_undo_works_after_restarting_the_app(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
     async with on_measure(catalogue, "1.6") as (app, pilot):
         await pilot.press("m")
         await fill(pilot, "title", "Pilotbetrieb")
         await pilot.press("enter")
         assert "Pilotbetrieb" in row(app, "1.6")[MILESTONE]
         await pilot.press("q")
-    catalogue.database.close()
+    catalogue.close()
 
     database = open_database(DatabaseTarget(sample_path))
     try:
@@ -660,7 +670,9 @@ async def test_undo_works_after_restarting_the_app(catalogue: Catalogue, sample_
     assert detail.history[0].kind == "change_undone"
 
 
-async def test_undo_with_nothing_to_undo_says_so(catalogue: Catalogue, sample_path: Path) -> None:
+async def test_undo_with_nothing_to_undo_says_so(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
     before = history_size(sample_path)
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
@@ -671,7 +683,7 @@ async def test_undo_with_nothing_to_undo_says_so(catalogue: Catalogue, sample_pa
 
 
 async def test_undo_of_a_change_someone_else_built_on_is_refused(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "e")
@@ -690,7 +702,7 @@ async def test_undo_of_a_change_someone_else_built_on_is_refused(
 
 
 async def test_refresh_shows_changes_made_by_another_process(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         with other_catalogue(sample_path) as other:
@@ -711,7 +723,7 @@ async def test_refresh_shows_changes_made_by_another_process(
 
 
 async def test_a_status_change_on_a_measure_changed_meanwhile_is_refused(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         with other_catalogue(sample_path) as other:

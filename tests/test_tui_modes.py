@@ -15,7 +15,7 @@ from textual.command import CommandInput, CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from koordinator.cli import main as cli_main
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.settings import load_settings
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
@@ -45,6 +45,12 @@ from tui_helpers import (
 )
 
 SIZE = (120, 40)
+
+
+@pytest.fixture
+def catalogue_form() -> str:
+    return "lazy"  # the form `koordinator` starts its UI with (conftest.py)
+
 
 # How the help writes the keys of MainScreen.BINDINGS.
 KEY_SPELLING = {
@@ -89,7 +95,7 @@ async def palette_hits(pilot: Pilot[None], query: str, *, typed: bool = True) ->
 
 
 async def test_help_lists_every_key_of_the_main_screen_and_the_status_letters(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(sample_path)
     app = make_app(catalogue)
@@ -115,7 +121,7 @@ async def test_help_lists_every_key_of_the_main_screen_and_the_status_letters(
 # --- ctrl+p command palette ----------------------------------------------------------------
 
 
-async def test_palette_goes_to_a_measure_by_number(catalogue: Catalogue) -> None:
+async def test_palette_goes_to_a_measure_by_number(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("1")  # field 1 only: 3.6 is not listed
@@ -129,7 +135,7 @@ async def test_palette_goes_to_a_measure_by_number(catalogue: Catalogue) -> None
         assert table(app).row_count == 49  # the field filter was lifted to show it
 
 
-async def test_palette_goes_to_a_measure_by_title(catalogue: Catalogue) -> None:
+async def test_palette_goes_to_a_measure_by_title(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
         hits = await palette_hits(pilot, "Krisenmanagement", typed=False)
@@ -139,7 +145,7 @@ async def test_palette_goes_to_a_measure_by_title(catalogue: Catalogue) -> None:
         assert details_title(app).startswith("3.6  ")
 
 
-async def test_palette_lists_every_action_of_the_main_screen(catalogue: Catalogue) -> None:
+async def test_palette_lists_every_action_of_the_main_screen(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
@@ -157,7 +163,7 @@ async def test_palette_lists_every_action_of_the_main_screen(catalogue: Catalogu
 
 
 async def test_c_toggles_high_contrast_and_the_next_app_remembers_it(
-    catalogue: Catalogue, sample_path: Path, tmp_path: Path
+    catalogue: CatalogueApi, sample_path: Path, tmp_path: Path
 ) -> None:
     settings_file = tmp_path / "config" / "settings.toml"  # KOORDINATOR_CONFIG_DIR
     before = history_size(sample_path)
@@ -186,7 +192,7 @@ async def test_c_toggles_high_contrast_and_the_next_app_remembers_it(
     [("theme = [kaputt", "Einstellungen nicht lesbar"), ("theme = 3", "„theme“ muss Text sein")],
 )
 async def test_a_damaged_settings_file_gives_a_warning_not_a_crash(
-    catalogue: Catalogue, tmp_path: Path, content: str, warning: str
+    catalogue: CatalogueApi, tmp_path: Path, content: str, warning: str
 ) -> None:
     settings_file = tmp_path / "config" / "settings.toml"
     settings_file.parent.mkdir(parents=True)
@@ -209,7 +215,7 @@ async def test_a_damaged_settings_file_gives_a_warning_not_a_crash(
 
 
 async def test_read_only_mode_disables_every_editing_key_and_says_why(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     # 1.2 gets something for every key: a change to undo, an open delay, an open milestone.
     catalogue.change_status("1.2", Status.DELAYED)
@@ -236,7 +242,7 @@ async def test_read_only_mode_disables_every_editing_key_and_says_why(
     assert catalogue.measure("1.2").measure.status == Status.DELAYED
 
 
-async def test_read_only_palette_offers_no_editing_actions(catalogue: Catalogue) -> None:
+async def test_read_only_palette_offers_no_editing_actions(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue, read_only=True)
     async with app.run_test(size=SIZE):
         titles = {command.title for command in app.get_system_commands(main_screen(app))}
@@ -247,7 +253,7 @@ async def test_read_only_palette_offers_no_editing_actions(catalogue: Catalogue)
 # --- 80x24 ---------------------------------------------------------------------------------
 
 
-async def test_at_80x24_the_footer_shows_how_to_get_help(catalogue: Catalogue) -> None:
+async def test_at_80x24_the_footer_shows_how_to_get_help(catalogue: CatalogueApi) -> None:
     # A newcomer finds everything "from the help screen alone" – if they can see its key.
     app = make_app(catalogue)
     async with app.run_test(size=(80, 24)):
@@ -256,7 +262,7 @@ async def test_at_80x24_the_footer_shows_how_to_get_help(catalogue: Catalogue) -
 
 
 async def test_done_criterion_at_80x24_then_koordinator_show(
-    catalogue: Catalogue, sample_path: Path, capsys: pytest.CaptureFixture[str]
+    catalogue: CatalogueApi, sample_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Mark 1.11 on schedule, log a Corona delay on 3.2, add the milestone "Pilotbetrieb"
     due 06/2021 to 1.6, undo the last of these, quit; `koordinator show` shows exactly that."""

@@ -13,8 +13,10 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App
 
-from koordinator.core.catalogue import Catalogue, number_key
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
+from koordinator.core.numbers import number_key
+from koordinator.core.service import Catalogue
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import FieldList, FilterInput, MeasureDetails, MeasureTable
 from koordinator.tui.widgets.measure_table import COLUMNS
@@ -48,7 +50,12 @@ ALL = 49
 SIZE = (120, 40)
 
 
-def by_title(catalogue: Catalogue) -> list[str]:
+@pytest.fixture
+def catalogue_form() -> str:
+    return "lazy"  # the form `koordinator` starts its UI with (conftest.py)
+
+
+def by_title(catalogue: CatalogueApi) -> list[str]:
     measures = catalogue.list_measures()
     return [
         m.number for m in sorted(measures, key=lambda m: (m.title.lower(), number_key(m.number)))
@@ -61,12 +68,12 @@ def sorted_by(measures: MeasureTable) -> str:
     return measures.sort_column
 
 
-def history_size(catalogue: Catalogue) -> int:
+def history_size(catalogue: CatalogueApi) -> int:
     return len(catalogue.history())
 
 
 async def test_movement_keys_move_the_row_and_the_details_follow(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     before = history_size(catalogue)
     app = make_app(catalogue)
@@ -106,7 +113,7 @@ async def test_movement_keys_move_the_row_and_the_details_follow(
 
 
 async def test_the_details_pane_paints_the_highlighted_measure_from_its_top(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -204,7 +211,7 @@ async def test_at_start_the_whole_list_is_read_once_the_write_side_has_loaded(
         lazy.close()
 
 
-async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalogue) -> None:
+async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: CatalogueApi) -> None:
     # The key list: "`Home/End` move".  (Strg+Pos1/Strg+Ende also do, see above.)
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -215,7 +222,7 @@ async def test_home_and_end_move_to_the_first_and_last_measure(catalogue: Catalo
         assert current_number(app) == "1.1"
 
 
-async def test_tab_cycles_fields_table_details(catalogue: Catalogue) -> None:
+async def test_tab_cycles_fields_table_details(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
         assert isinstance(app.focused, MeasureTable)
@@ -229,7 +236,7 @@ async def test_tab_cycles_fields_table_details(catalogue: Catalogue) -> None:
         assert isinstance(app.focused, FieldList)
 
 
-async def test_enter_on_a_field_filters_the_table(catalogue: Catalogue) -> None:
+async def test_enter_on_a_field_filters_the_table(catalogue: CatalogueApi) -> None:
     before = history_size(catalogue)
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -256,7 +263,7 @@ async def test_enter_on_a_field_filters_the_table(catalogue: Catalogue) -> None:
     assert history_size(catalogue) == before
 
 
-async def test_number_keys_choose_a_field_and_zero_shows_all(catalogue: Catalogue) -> None:
+async def test_number_keys_choose_a_field_and_zero_shows_all(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
         for key, count in (("1", 16), ("2", 8), ("3", 15), ("4", 10)):
@@ -272,7 +279,7 @@ async def test_number_keys_choose_a_field_and_zero_shows_all(catalogue: Catalogu
         assert main_screen(app).query_one(FieldList).highlighted == 0
 
 
-async def test_filter_as_you_type_by_number_title_unit_and_note(catalogue: Catalogue) -> None:
+async def test_filter_as_you_type_by_number_title_unit_and_note(catalogue: CatalogueApi) -> None:
     before = history_size(catalogue)
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -311,7 +318,7 @@ async def test_filter_as_you_type_by_number_title_unit_and_note(catalogue: Catal
 
 
 async def test_enter_keeps_the_filter_and_escape_in_the_table_clears_it(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -331,7 +338,7 @@ async def test_enter_keeps_the_filter_and_escape_in_the_table_clears_it(
         assert current_number(app) == "3.8"  # the cursor stays on the measure
 
 
-async def test_a_filter_that_matches_nothing_shows_an_empty_table(catalogue: Catalogue) -> None:
+async def test_a_filter_that_matches_nothing_shows_an_empty_table(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("slash")
@@ -346,7 +353,7 @@ async def test_a_filter_that_matches_nothing_shows_an_empty_table(catalogue: Cat
 
 
 async def test_o_cycles_the_sort_column_and_numbers_sort_numerically(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -389,7 +396,7 @@ async def test_o_cycles_the_sort_column_and_numbers_sort_numerically(
         assert details_title(app) == "1.2  Open Data Portal"
 
 
-async def test_clicking_a_header_sorts_by_that_column(catalogue: Catalogue) -> None:
+async def test_clicking_a_header_sorts_by_that_column(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(120, 40)) as pilot:
         measures = table(app)
@@ -431,7 +438,7 @@ def painted_in_order(app: App[None], terminal: Terminal) -> list[PaintedRow]:
 
 
 async def test_a_cursor_move_paints_the_old_row_plain_and_the_new_one_highlighted(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
@@ -452,7 +459,7 @@ async def test_a_cursor_move_paints_the_old_row_plain_and_the_new_one_highlighte
 
 
 async def test_a_changed_status_is_painted_in_its_row_which_keeps_the_cursor(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
@@ -474,7 +481,7 @@ async def test_a_changed_status_is_painted_in_its_row_which_keeps_the_cursor(
         assert "Etabliert" in rows[1].text and not rows[1].cursor
 
 
-async def test_sorting_filtering_and_a_theme_repaint_every_row(catalogue: Catalogue) -> None:
+async def test_sorting_filtering_and_a_theme_repaint_every_row(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
     async with app.run_test(size=SIZE) as pilot:
@@ -515,7 +522,7 @@ async def test_sorting_filtering_and_a_theme_repaint_every_row(catalogue: Catalo
 
 
 async def test_the_cursor_row_is_painted_in_the_blurred_style_when_the_table_loses_focus(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
@@ -534,7 +541,7 @@ async def test_the_cursor_row_is_painted_in_the_blurred_style_when_the_table_los
         assert highlighted(painted_rows(app, terminal)) == ["1.3"]
 
 
-async def test_the_mouse_hover_leaves_no_row_painted_behind(catalogue: Catalogue) -> None:
+async def test_the_mouse_hover_leaves_no_row_painted_behind(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
     async with app.run_test(size=SIZE) as pilot:
@@ -578,7 +585,7 @@ def details_lines_painted(app: App[None], terminal: Terminal) -> list[tuple[str,
     ]
 
 
-async def test_the_details_paint_the_title_and_headings_bold(catalogue: Catalogue) -> None:
+async def test_the_details_paint_the_title_and_headings_bold(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
     async with app.run_test(size=SIZE) as pilot:
@@ -600,7 +607,7 @@ async def test_the_details_paint_the_title_and_headings_bold(catalogue: Catalogu
 
 
 async def test_a_note_with_line_breaks_and_tabs_is_painted_on_lines_of_its_own(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     catalogue.edit_measure("1.2", note="erste Zeile\r\nzweite\tZeile\nkurz")
     app = make_app(catalogue)
@@ -627,7 +634,7 @@ def assert_details_painted(app: App[None], terminal: Terminal) -> None:
     assert_details_lines_as_textual(details)  # styles too, the border's and the content's
 
 
-async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalogue) -> None:
+async def test_the_details_are_painted_whole_for_every_measure(catalogue: CatalogueApi) -> None:
     # The pane repaints only the lines that differ from the last measure's: the others
     # must be the same on the terminal too.
     catalogue.edit_measure("1.3", note="Zeile eins\nZeile zwei\n\nnach einer Leerzeile")
@@ -656,7 +663,7 @@ async def test_the_details_are_painted_whole_for_every_measure(catalogue: Catalo
 
 
 async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     # "[/]" made Rich's markup parser raise (the app crashed), "[Beta]" vanished as a style.
     catalogue.edit_measure("1.2", title="Portal [Beta] [/] [bold]x[/bold]")
@@ -676,7 +683,7 @@ async def test_brackets_in_a_title_are_shown_as_typed_not_read_as_markup(
 
 
 async def test_wide_and_combining_characters_are_painted_in_table_and_details(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     catalogue.edit_measure("1.2", title="Daten 漢字 Cafe\u0301", note="漢字 " * 40)
     app = make_app(catalogue)
@@ -690,7 +697,9 @@ async def test_wide_and_combining_characters_are_painted_in_table_and_details(
                 assert details_title(app) == "1.2  Daten 漢字 Cafe\u0301"
 
 
-async def test_a_resized_terminal_is_painted_whole_in_either_layout(catalogue: Catalogue) -> None:
+async def test_a_resized_terminal_is_painted_whole_in_either_layout(
+    catalogue: CatalogueApi,
+) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)
     async with app.run_test(size=SIZE) as pilot:
@@ -709,7 +718,7 @@ async def test_a_resized_terminal_is_painted_whole_in_either_layout(catalogue: C
 
 
 async def test_a_cursor_move_sends_only_the_two_rows_and_the_changed_detail_lines(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     app = make_app(catalogue)
     terminal = Terminal.attach(app, SIZE)

@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.service import Catalogue
 from koordinator.tui.widgets.measure_details import (
     BOLD,
     DIM,

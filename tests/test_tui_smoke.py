@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from koordinator.core.catalogue import Catalogue
+import pytest
+
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.tui.app import make_app
 from koordinator.tui.widgets import MeasureTable
 
 
-async def test_main_screen_lists_the_catalogue(catalogue: Catalogue) -> None:
+@pytest.fixture
+def catalogue_form() -> str:
+    return "lazy"  # the form `koordinator` starts its UI with (conftest.py)
+
+
+async def test_main_screen_lists_the_catalogue(catalogue: CatalogueApi) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.screen.query_one(MeasureTable)

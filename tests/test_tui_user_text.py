@@ -19,7 +19,7 @@ from textual.app import App
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Label, Select, Static
 
-from koordinator.core.catalogue import Catalogue
+from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.dates import LooseDate
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
@@ -46,6 +46,13 @@ from tui_helpers import (
 )
 
 SIZE = (120, 40)
+
+
+@pytest.fixture
+def catalogue_form() -> str:
+    return "lazy"  # the form `koordinator` starts its UI with (conftest.py)
+
+
 LINK = "[@click=app.quit]Klick[/]"
 CLOSING = "Migration [/alt]"
 BOLD = "[b]fett[/b]"
@@ -71,7 +78,7 @@ def still_running(app: App[None]) -> bool:
 
 
 async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     catalogue.edit_measure("1.2", title=LINK, unit=BOLD, note=f"{OPEN} und {CLOSING}")
     catalogue.add_milestone("1.2", CLOSING, due=LooseDate(2020, 3))
@@ -103,7 +110,7 @@ async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
 
 
 async def test_an_export_finding_naming_a_milestone_with_markup_is_notified_as_typed(
-    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    catalogue: CatalogueApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # An overdue milestone is an export finding; "[/alt]" in its title crashed the UI.
     catalogue.add_milestone("1.2", CLOSING, due=LooseDate(2020, 3))
@@ -134,7 +141,7 @@ async def test_an_export_finding_naming_a_milestone_with_markup_is_notified_as_t
 
 
 async def test_an_error_quoting_an_author_with_markup_is_notified_as_typed(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -150,7 +157,7 @@ async def test_an_error_quoting_an_author_with_markup_is_notified_as_typed(
 
 
 async def test_an_error_quoting_a_milestone_title_with_markup_is_notified_as_typed(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     catalogue.add_milestone("1.2", CLOSING, due=LooseDate(2020, 3))
     catalogue.add_milestone("1.2", "Abschluss", due=LooseDate(2022, 3))
@@ -168,7 +175,7 @@ async def test_an_error_quoting_a_milestone_title_with_markup_is_notified_as_typ
 
 
 async def test_a_dialog_shows_the_title_and_the_refused_input_as_typed(
-    catalogue: Catalogue,
+    catalogue: CatalogueApi,
 ) -> None:
     catalogue.edit_measure("1.2", title=LINK)
     app = make_app(catalogue)
@@ -195,7 +202,7 @@ async def test_a_dialog_shows_the_title_and_the_refused_input_as_typed(
 
 
 async def test_a_dialog_refuses_a_bidi_control_beside_the_field_with_the_catalogues_words(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
@@ -216,7 +223,7 @@ async def test_a_dialog_refuses_a_bidi_control_beside_the_field_with_the_catalog
     assert (detail.measure.unit, detail.milestones) == ("FB 12", ())
 
 
-async def test_the_edit_and_delay_dialogs_hold_the_texts_as_typed(catalogue: Catalogue) -> None:
+async def test_the_edit_and_delay_dialogs_hold_the_texts_as_typed(catalogue: CatalogueApi) -> None:
     catalogue.edit_measure("1.2", title=LINK, unit=BOLD, note=OPEN)
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
@@ -241,7 +248,7 @@ async def test_the_edit_and_delay_dialogs_hold_the_texts_as_typed(catalogue: Cat
 
 
 async def test_field_names_with_markup_show_as_typed_in_the_list_the_dialog_and_the_dashboard(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     set_field_name(sample_path, 1, BOLD)
     set_field_name(sample_path, 2, LINK)
@@ -274,7 +281,7 @@ async def test_field_names_with_markup_show_as_typed_in_the_list_the_dialog_and_
         assert app.return_code is None
 
 
-async def test_the_palette_lists_a_title_with_markup_as_typed(catalogue: Catalogue) -> None:
+async def test_the_palette_lists_a_title_with_markup_as_typed(catalogue: CatalogueApi) -> None:
     catalogue.edit_measure("1.2", title=f"Klick {LINK}", unit=OPEN)
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
@@ -296,7 +303,7 @@ async def test_the_palette_lists_a_title_with_markup_as_typed(catalogue: Catalog
 
 
 async def test_control_and_bidi_characters_from_an_older_database_show_as_escapes(
-    catalogue: Catalogue, sample_path: Path
+    catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     # The catalogue refuses them now; a database written before (or by hand) may hold them.
     with sqlite3.connect(sample_path) as connection:

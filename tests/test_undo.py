@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, WorkflowError
-from koordinator.core.workflow import Status
+from koordinator.core.service import Catalogue
+from koordinator.core.workflow import DelayInput, Status
 
 
 def test_undo_reverses_the_last_change_and_records_it(catalogue: Catalogue) -> None:

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.catalogue import Catalogue, DelayInput
 from koordinator.core.dates import LooseDate
 from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.errors import InputError
+from koordinator.core.service import Catalogue
 from koordinator.core.text import printable, printable_json, text_problem
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import DelayInput, Status
 
 # What a terminal must never receive from a text: it moves the cursor, clears the screen,
 # overwrites the line, or reorders what is shown.

@@ -1,6 +1,6 @@
 """The command line: argparse subcommands that call the headless core, German output.
 
-Thin by design: parse, call `koordinator.core.catalogue.Catalogue`, print.  User mistakes
+Thin by design: parse, call the catalogue (`koordinator.core.catalogue`), print.  User mistakes
 end as one line on stderr and exit code 2, never a traceback.  Only the standard library is
 imported at start; the core (SQLAlchemy) is imported when a command runs, and Textual only
 when the terminal UI starts, so `koordinator --help` and the subcommands start fast.
@@ -20,12 +20,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from koordinator import __version__
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from koordinator.core.catalogue import Catalogue, DelayInput
-    from koordinator.core.db import Database
-    from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.catalogue import CatalogueApi
     from koordinator.core.views import EventView, MeasureDetail, MeasureView
+    from koordinator.core.workflow import DelayInput
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 2  # the same as koordinator.core.errors.EXIT_USER_ERROR (argparse uses 2 too)
@@ -206,8 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     def command(
         name: str, help_text: str, arguments: Callable[[argparse.ArgumentParser], None]
     ) -> None:
+        # typeshed wants the parents to be of the subparsers' class (_Command); argparse
+        # takes any parser, and the common options are a plain one.
         commands.add_parser(
-            name, help=help_text, description=help_text, parents=[common], arguments=arguments
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[common],  # type: ignore[list-item]
+            arguments=arguments,
         )
 
     def list_arguments(list_cmd: argparse.ArgumentParser) -> None:
@@ -441,21 +444,13 @@ def _run_command(args: argparse.Namespace) -> int:
             return _init(args)
         if args.command == "diff" and args.new:
             return _diff(None, args)  # two files: no database needed (none is created)
-        if args.command == "report" and not args.since:
-            # The report is plain SQL on sqlite3 (see koordinator.core.report): without
-            # SQLAlchemy, as the UI's first screen; anything unusual goes the usual way.
-            lazy = _lazy_catalogue(args)
-            if lazy is not None:
-                try:
-                    return _report(lazy, args)
-                finally:
-                    lazy.close()
-        handler = HANDLERS[args.command]
-        database = _open(args)
+        # The report without --since is plain SQL on sqlite3 (see koordinator.core.report):
+        # without SQLAlchemy, as the UI's first screen; anything unusual goes the usual way.
+        catalogue = _open_catalogue(args, lazy=args.command == "report" and not args.since)
         try:
-            return handler(_catalogue(args, database), args)
+            return HANDLERS[args.command](catalogue, args)
         finally:
-            database.close()
+            catalogue.close()
     except KoordinatorError as error:
         print(f"koordinator: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -481,62 +476,28 @@ def _print(line: str = "", *, file: Any = None) -> None:
     print(printable(line), file=file)
 
 
-def _open(args: argparse.Namespace) -> Database:
-    from koordinator.core.db import open_database, resolve_target
-
-    target = resolve_target(getattr(args, "db", None))
-    return open_database(
-        target, read_only=getattr(args, "read_only", False), create_default=_fill_sample
-    )
-
-
-def _fill_sample(session: Session) -> None:
-    """The sample catalogue, for a default database created on first start; imported only
-    then (it reads a TOML file), not on every start."""
-    from koordinator.core.sample import fill_sample
-
-    fill_sample(session)
-
-
-def _catalogue(args: argparse.Namespace, database: Database) -> Catalogue:
-    from koordinator.core.catalogue import Catalogue
+def _open_catalogue(args: argparse.Namespace, *, lazy: bool) -> CatalogueApi:
+    """The catalogue of --db (`koordinator.core.catalogue.open_catalogue`), as --read-only
+    and --author say; `lazy`: the UI's form, whose first reads import no SQLAlchemy."""
+    from koordinator.core.catalogue import open_catalogue
     from koordinator.core.history import default_author
 
-    return Catalogue(database, author=getattr(args, "author", None) or default_author())
-
-
-def _lazy_catalogue(args: argparse.Namespace) -> LazyCatalogue | None:
-    """The UI's catalogue for painting the first screen before SQLAlchemy is imported (see
-    koordinator.core.lazy_catalogue), or None where that cannot be (a URL, a default
-    database yet to be created, a file that is not a usable database): then the usual way
-    opens the database, with its messages."""
-    from koordinator.core.history import default_author
-    from koordinator.core.lazy_catalogue import open_lazy
-
-    return open_lazy(
+    return open_catalogue(
         getattr(args, "db", None),
         read_only=getattr(args, "read_only", False),
         author=getattr(args, "author", None) or default_author(),
+        lazy=lazy,
     )
 
 
 def _run_ui(args: argparse.Namespace) -> int:
-    lazy = _lazy_catalogue(args)
-    if lazy is not None:
-        from koordinator.tui import run_app
-
-        try:
-            return run_app(lazy, read_only=lazy.read_only)
-        finally:
-            lazy.close()
-    database = _open(args)
+    catalogue = _open_catalogue(args, lazy=True)
     try:
-        catalogue = _catalogue(args, database)
         from koordinator.tui import run_app
 
-        return run_app(catalogue, read_only=database.read_only)
+        return run_app(catalogue, read_only=catalogue.read_only)
     finally:
-        database.close()
+        catalogue.close()
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -568,7 +529,7 @@ def _init(args: argparse.Namespace) -> int:
 # --- reading commands ----------------------------------------------------------------------
 
 
-def _list(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _list(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.workflow import Status, parse_status
 
     status = parse_status(args.status) if args.status else None
@@ -614,7 +575,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _show(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _show(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     detail = catalogue.measure(args.number)
     if args.format == "json":
         _print_json(detail.to_json())
@@ -624,7 +585,7 @@ def _show(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _detail_lines(catalogue: Catalogue, detail: MeasureDetail) -> list[str]:
+def _detail_lines(catalogue: CatalogueApi, detail: MeasureDetail) -> list[str]:
     """The lines of `show`, each to be printed with `_print` (a note's lines are lines of
     their own, under the first)."""
     from koordinator.core.dates import german
@@ -665,7 +626,7 @@ def _detail_lines(catalogue: Catalogue, detail: MeasureDetail) -> list[str]:
     return lines
 
 
-def _history(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _history(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     events = catalogue.history(args.number, limit=args.limit)
     if args.format == "json":
         _print_json({"events": [event.to_json() for event in events]})
@@ -699,7 +660,7 @@ def _print_json(data: Any) -> None:
 # --- changing commands ---------------------------------------------------------------------
 
 
-def _status(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _status(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.workflow import Status, parse_status
 
     target = parse_status(args.status)
@@ -716,7 +677,7 @@ def _status(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _milestone(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.dates import LooseDate
     from koordinator.core.errors import InputError
 
@@ -748,8 +709,8 @@ def _milestone(catalogue: Catalogue, args: argparse.Namespace) -> int:
 
 def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
     """The delay given by --cause, --since and --until (of `status … delayed` or `delay`)."""
-    from koordinator.core.catalogue import DelayInput
     from koordinator.core.dates import LooseDate
+    from koordinator.core.workflow import DelayInput
 
     return DelayInput(
         cause=args.cause,
@@ -759,7 +720,7 @@ def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
     )
 
 
-def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _delay(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.dates import LooseDate
     from koordinator.core.errors import InputError
     from koordinator.core.workflow import parse_status
@@ -786,7 +747,7 @@ def _delay(catalogue: Catalogue, args: argparse.Namespace) -> int:
 # --- the report ----------------------------------------------------------------------------
 
 
-def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> int:
+def _report(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.files import write_text
@@ -811,7 +772,7 @@ def _report(catalogue: Catalogue | LazyCatalogue, args: argparse.Namespace) -> i
 # --- snapshots -------------------------------------------------------------------------------
 
 
-def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _export(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.errors import SnapshotError
@@ -843,7 +804,7 @@ def _export(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _import(catalogue: Catalogue, args: argparse.Namespace) -> int:
+def _import(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.snapshot import import_snapshots
@@ -856,7 +817,7 @@ def _import(catalogue: Catalogue, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _diff(catalogue: Catalogue | None, args: argparse.Namespace) -> int:
+def _diff(catalogue: CatalogueApi | None, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from koordinator.core.diff import diff
@@ -878,7 +839,7 @@ def _diff(catalogue: Catalogue | None, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-HANDLERS: dict[str, Callable[[Catalogue, argparse.Namespace], int]] = {
+HANDLERS: dict[str, Callable[[CatalogueApi, argparse.Namespace], int]] = {
     "list": _list,
     "show": _show,
     "history": _history,

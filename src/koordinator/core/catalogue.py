@@ -1,72 +1,180 @@
-"""The catalogue: every question and every change the CLI and the UI may ask for.
+"""The catalogue as the doors see it: `CatalogueApi`, the one interface the CLI and the UI
+call, and `open_catalogue`, the one factory that opens it.
 
-`Catalogue`, the service, lives in `koordinator.core.service` and is loaded from here on
-first use (PEP 562): it imports SQLAlchemy, and the terminal UI imports this module (for
-`number_key`) before its first paint, which must not wait for SQLAlchemy.  What is defined
-here needs the standard library only.
+Two forms stand behind the interface.  The plain one is the service
+(`koordinator.core.service.Catalogue`): SQLAlchemy and the write side from the start, as a
+command needs them.  The lazy one (`koordinator.core.lazy_catalogue.LazyCatalogue`) answers
+the reads of the UI's first screen on `sqlite3` and loads the service after that paint.  This
+module imports neither SQLAlchemy nor the service at import time: the UI imports it before
+its first paint.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from koordinator.core.dates import LooseDate
-from koordinator.core.errors import InputError
-from koordinator.core.workflow import DEFAULT_DELAY_CAUSE
+from koordinator.core.lazy_catalogue import open_lazy
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-@dataclass(frozen=True)
-class DelayInput:
-    """A delay to record: cause, since when, expected end or new target, note."""
-
-    cause: str = DEFAULT_DELAY_CAUSE
-    since: LooseDate | None = None  # None: today
-    until: LooseDate | None = None
-    note: str = ""
-
-
-def number_key(number: str) -> tuple[int, int]:
-    """Sort key for measure numbers: "1.2" before "1.10"."""
-    field_code, _, sequence = number.partition(".")
-    return (int(field_code), int(sequence))
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.db import Database
+    from koordinator.core.reads import Reads
+    from koordinator.core.views import (
+        EventView,
+        FieldView,
+        MeasureDetail,
+        MeasureView,
+        MilestoneView,
+    )
+    from koordinator.core.workflow import DelayInput, Status
 
 
-# ASCII digits only: str.isdigit() and \d also take "²", "①" or "٣", which int() refuses or
-# reads as another number.  Leading zeros are allowed ("3.06"); field 0-99, sequence 1-999999
-# as the snapshot's numbers (a longer one cannot exist, and int() refuses 4,300 digits).
-_TYPED_NUMBER = re.compile(r"0*([0-9]{1,2})\.0*([1-9][0-9]{0,5})", re.ASCII)
+class CatalogueApi(Protocol):
+    """What the CLI and the UI ask of the catalogue: every read and change they call."""
+
+    author: str
+
+    @property
+    def display_name(self) -> str:
+        """The database as the UI's title names it."""
+        ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the write side (SQLAlchemy) is loaded; always, for the plain form."""
+        ...
+
+    @property
+    def reads(self) -> Reads:
+        """The plain-SQL reads (the report reads through them)."""
+        ...
+
+    @property
+    def database(self) -> Database:
+        """The SQLAlchemy side, for snapshots (export, import, diff); loads it if need be."""
+        ...
+
+    def load(self) -> None:
+        """Load the write side now (the UI does it after its first paint); a failure raises
+        a DatabaseError and the next call tries again."""
+        ...
+
+    def close(self) -> None: ...
+
+    # --- reading -----------------------------------------------------------------------
+
+    def fields(self) -> list[FieldView]: ...
+
+    def list_measures(
+        self,
+        *,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]: ...
+
+    def measure(self, number: str) -> MeasureDetail: ...
+
+    def history(
+        self, number: str | None = None, *, limit: int | None = None
+    ) -> list[EventView]: ...
+
+    def last_undoable(self) -> EventView | None: ...
+
+    # --- changing ----------------------------------------------------------------------
+
+    def create_measure(
+        self,
+        field_code: int,
+        title: str,
+        *,
+        unit: str = "",
+        note: str = "",
+        status: Status = ...,
+    ) -> MeasureView: ...
+
+    def edit_measure(
+        self,
+        number: str,
+        *,
+        title: str | None = None,
+        unit: str | None = None,
+        note: str | None = None,
+        expected_revision: int | None = None,
+    ) -> MeasureView: ...
+
+    def change_status(
+        self,
+        number: str,
+        target: Status | str,
+        *,
+        note: str = "",
+        receiving_unit: str = "",
+        reason: str = "",
+        delay: DelayInput | None = None,
+        expected_revision: int | None = None,
+    ) -> EventView: ...
+
+    def add_milestone(
+        self,
+        number: str,
+        title: str,
+        *,
+        due: LooseDate | None = None,
+        done_on: LooseDate | None = None,
+        done: bool = False,
+        note: str = "",
+    ) -> MilestoneView: ...
+
+    def complete_milestone(
+        self, number: str, which: str | None = None, *, on: LooseDate | None = None, note: str = ""
+    ) -> MilestoneView: ...
+
+    def log_delay(
+        self, number: str, delay: DelayInput | None = None, *, note: str = ""
+    ) -> EventView: ...
+
+    def resolve_delays(
+        self,
+        number: str,
+        *,
+        on: LooseDate | None = None,
+        return_to: Status = ...,
+        note: str = "",
+    ) -> EventView: ...
+
+    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView: ...
 
 
-def parse_number(text: str) -> str:
-    """Normalise a measure number as typed ("3.6", " 3.06 ") or raise InputError."""
-    match = _TYPED_NUMBER.fullmatch(text.strip())
-    if match is None:
-        shown = text if len(text) <= 40 else text[:39] + "…"  # what is wrong stays in sight
-        raise InputError(f"„{shown}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
-    return f"{int(match.group(1))}.{match.group(2)}"
+def open_catalogue(flag: str | None, *, read_only: bool, author: str, lazy: bool) -> CatalogueApi:
+    """The catalogue of the database `flag` names (a path or URL; None: KOORDINATOR_DB or
+    the default database, created from the sample on first use).
+
+    `lazy`: the UI's form, whose first reads need no SQLAlchemy, wherever it can be (a file
+    this version can use); otherwise, and for a URL or a default database yet to be
+    created, the plain form, opened with SQLAlchemy and its messages.
+    """
+    if lazy:
+        catalogue = open_lazy(flag, read_only=read_only, author=author)
+        if catalogue is not None:
+            return catalogue
+    # Here, not at the top: the lazy form's first paint goes without SQLAlchemy.
+    from koordinator.core.db import open_database, resolve_target
+    from koordinator.core.service import Catalogue
+
+    database = open_database(resolve_target(flag), read_only=read_only, create_default=_fill_sample)
+    return Catalogue(database, author=author)
 
 
-def delay_start(since: LooseDate | None, until: LooseDate | None, today: date) -> LooseDate:
-    """When a delay starts (today unless given); "until" must not lie before it."""
-    start = since or LooseDate.from_date(today)
-    if until is not None and until.last_day() < start.first_day():
-        raise InputError(
-            f"Verzögerung: „bis“ ({until.german()}) liegt vor „seit“ ({start.german()})"
-        )
-    return start
+def _fill_sample(session: Session) -> None:
+    """The sample catalogue, for a default database created on first start; imported only
+    then (it reads a TOML file), not on every start."""
+    from koordinator.core.sample import fill_sample
 
-
-def __getattr__(name: str) -> Any:
-    """`Catalogue` and the service's other names (`MEASURE_COLUMNS`, `apply_restore`, …),
-    imported from `koordinator.core.service` when first asked for."""
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from koordinator.core import service
-
-    try:
-        return getattr(service, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    fill_sample(session)

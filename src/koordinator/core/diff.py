@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso, german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
+from koordinator.core.numbers import number_key
 from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
 from koordinator.core.snapshot import Snapshot
 from koordinator.core.text import printable
@@ -230,10 +230,10 @@ def _changes(
             if _overdue(milestone, new_day) and not (previous and _overdue(previous, old_day)):
                 overdue.append(milestone)
         for delay in new.delays.values():
-            previous = old_delays.get(delay.id)
-            if previous is None:
+            earlier = old_delays.get(delay.id)
+            if earlier is None:
                 opened.append(delay)
-            if delay.resolved_on and not (previous and previous.resolved_on):
+            if delay.resolved_on and not (earlier and earlier.resolved_on):
                 resolved.append(delay)
     return MeasureChanges(
         number=new.number,

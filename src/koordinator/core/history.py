@@ -13,18 +13,13 @@ import os
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from koordinator.core.dates import german
 from koordinator.core.errors import InputError
 from koordinator.core.paths import ENV_USER
 from koordinator.core.text import text_problem
 from koordinator.core.workflow import Status, cause_label
-
-if TYPE_CHECKING:
-    # Only for annotations: `describe` and `default_author` serve the UI's first screen,
-    # which is painted before SQLAlchemy (and so the models) is imported.
-    from koordinator.core.models import HistoryEvent, Measure, Milestone
 
 
 class EventKind(StrEnum):
@@ -77,7 +72,7 @@ def decode_details(text: str | None) -> dict[str, Any]:
     details = json.loads(text)
     if details.__class__ is not dict:
         raise ValueError(f"Details eines Ereignisses sind kein JSON-Objekt: {text[:40]!r}")
-    return details  # type: ignore[no-any-return]
+    return details
 
 
 def default_author(environ: dict[str, str] | None = None) -> str:
@@ -94,13 +89,6 @@ def default_author(environ: dict[str, str] | None = None) -> str:
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
-
-
-def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
-    """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
-    from koordinator.core.models import HistoryEvent
-
-    return HistoryEvent(**event_values(measure, kind, **fields))
 
 
 def event_values(
@@ -132,42 +120,6 @@ def event_values(
         "from_status": from_status.value if from_status else None,
         "to_status": to_status.value if to_status else None,
         "details": details or {},
-    }
-
-
-# What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
-def measure_fields(measure: Measure) -> dict[str, Any]:
-    return {
-        "number": measure.number,
-        "field": measure.field_code,
-        "title": measure.title,
-        "unit": measure.unit,
-        "origin": measure.origin,
-        "origin_date": measure.origin_date,
-        "status": measure.status,
-        "note": measure.note,
-    }
-
-
-def milestone_fields(milestone: Milestone) -> dict[str, Any]:
-    return {
-        "id": milestone.id,
-        "title": milestone.title,
-        "due": milestone.due,
-        "done": milestone.done,
-        "done_on": milestone.done_on,
-        "note": milestone.note,
-    }
-
-
-def delay_fields(delay: Any) -> dict[str, Any]:
-    """`delay` is a Delay or a row with its columns."""
-    return {
-        "id": delay.id,
-        "cause": delay.cause,
-        "since": delay.since,
-        "until": delay.until,
-        "note": delay.note,
     }
 
 

@@ -5,8 +5,9 @@ screen needs only reads (the fields of action, the first page of measures, the h
 measure's details), and `koordinator.core.reads` serves them with the standard library's
 `sqlite3`.  So the UI is painted with a `LazyCatalogue`, and `load()` (started by the UI
 after its first paint, in a worker thread) imports SQLAlchemy and opens the `Catalogue`
-with its write side.  Every other attribute is the loaded `Catalogue`'s: an action that
-needs it before the load is done waits for it (it never fails for that reason).
+with its write side.  Every other method of `CatalogueApi` (core/catalogue.py) is the
+loaded `Catalogue`'s: an action that needs it before the load is done waits for it (it
+never fails for that reason).
 
 The reads stay on the fast path after the load as well; they are the same code the
 `Catalogue` itself uses (it delegates its reads to `Reads`), on the same connections.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from koordinator.core.dates import local_today
 from koordinator.core.dbfile import (
@@ -28,9 +29,14 @@ from koordinator.core.dbfile import (
 )
 from koordinator.core.errors import DatabaseError, KoordinatorError
 from koordinator.core.reads import Reads, ScreenReads
+from koordinator.core.workflow import Status
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.db import Database
+    from koordinator.core.service import Catalogue
+    from koordinator.core.views import EventView, MeasureView, MilestoneView
+    from koordinator.core.workflow import DelayInput
 
 
 def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogue | None:
@@ -52,7 +58,8 @@ def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogu
 
 
 class LazyCatalogue(ScreenReads):
-    """`Catalogue`'s reads at once; everything else from the `Catalogue` that `load` opens.
+    """`CatalogueApi`: the screen's reads at once; everything else from the `Catalogue` that
+    `load` opens.
 
     The file is checked once, by `open_lazy` before the first connection; `load` opens the
     `Database` on that check (`CheckedDatabase`), never looking at the file again.
@@ -80,17 +87,21 @@ class LazyCatalogue(ScreenReads):
 
     # --- the rest: the Catalogue --------------------------------------------------------
 
-    def load(self) -> Catalogue:
-        """The Catalogue (imports SQLAlchemy and opens the database the first time; a
-        second caller meanwhile waits for the first).  A failure is raised to the caller
+    def load(self) -> None:
+        """Load the Catalogue now (imports SQLAlchemy and opens the database the first time;
+        a second caller meanwhile waits for the first).  A failure is raised to the caller
         (a DatabaseError says why) and the next call tries again."""
+        self._loaded()
+
+    def _loaded(self) -> Catalogue:
         catalogue = self._catalogue
         if catalogue is not None:
             return catalogue
         with self._lock:
             if self._catalogue is None:
-                from koordinator.core.catalogue import Catalogue
+                # Here, not at the top: this is the SQLAlchemy the first paint goes without.
                 from koordinator.core.db import Database
+                from koordinator.core.service import Catalogue
 
                 database = Database(self.checked, reads=self.reads)
                 catalogue = Catalogue(database, author=self.author)
@@ -101,11 +112,97 @@ class LazyCatalogue(ScreenReads):
                 self._catalogue = catalogue
             return self._catalogue
 
-    def __getattr__(self, name: str) -> Any:
-        # Only names this class does not have: the Catalogue's writes, `database`, …
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.load(), name)
+    @property
+    def database(self) -> Database:
+        return self._loaded().database
+
+    def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
+        return self._loaded().history(number, limit=limit)
+
+    def last_undoable(self) -> EventView | None:
+        return self._loaded().last_undoable()
+
+    def create_measure(
+        self,
+        field_code: int,
+        title: str,
+        *,
+        unit: str = "",
+        note: str = "",
+        status: Status = Status.PLANNING,
+    ) -> MeasureView:
+        return self._loaded().create_measure(field_code, title, unit=unit, note=note, status=status)
+
+    def edit_measure(
+        self,
+        number: str,
+        *,
+        title: str | None = None,
+        unit: str | None = None,
+        note: str | None = None,
+        expected_revision: int | None = None,
+    ) -> MeasureView:
+        return self._loaded().edit_measure(
+            number, title=title, unit=unit, note=note, expected_revision=expected_revision
+        )
+
+    def change_status(
+        self,
+        number: str,
+        target: Status | str,
+        *,
+        note: str = "",
+        receiving_unit: str = "",
+        reason: str = "",
+        delay: DelayInput | None = None,
+        expected_revision: int | None = None,
+    ) -> EventView:
+        return self._loaded().change_status(
+            number,
+            target,
+            note=note,
+            receiving_unit=receiving_unit,
+            reason=reason,
+            delay=delay,
+            expected_revision=expected_revision,
+        )
+
+    def add_milestone(
+        self,
+        number: str,
+        title: str,
+        *,
+        due: LooseDate | None = None,
+        done_on: LooseDate | None = None,
+        done: bool = False,
+        note: str = "",
+    ) -> MilestoneView:
+        return self._loaded().add_milestone(
+            number, title, due=due, done_on=done_on, done=done, note=note
+        )
+
+    def complete_milestone(
+        self, number: str, which: str | None = None, *, on: LooseDate | None = None, note: str = ""
+    ) -> MilestoneView:
+        return self._loaded().complete_milestone(number, which, on=on, note=note)
+
+    def log_delay(
+        self, number: str, delay: DelayInput | None = None, *, note: str = ""
+    ) -> EventView:
+        return self._loaded().log_delay(number, delay, note=note)
+
+    def resolve_delays(
+        self,
+        number: str,
+        *,
+        on: LooseDate | None = None,
+        return_to: Status = Status.ON_SCHEDULE,
+        note: str = "",
+    ) -> EventView:
+        return self._loaded().resolve_delays(number, on=on, return_to=return_to, note=note)
+
+    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView:
+        return self._loaded().undo_last(expected_event_id, note=note)
 
     def close(self) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ use SQLite's GLOB and are emitted only on SQLite; everything else is portable SQ
 # No `from __future__ import annotations` here: with real (not string) annotations the
 # declarative mapping need not evaluate forty `Mapped[...]` strings at every start (~3 ms).
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     Boolean,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -26,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Defined beside the file checks, which must not import SQLAlchemy; the same version.
 from koordinator.core.dbfile import SCHEMA_VERSION as SCHEMA_VERSION
-from koordinator.core.history import decode_details
+from koordinator.core.history import EventKind, decode_details, event_values
 
 STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
 EVENT_KINDS = (
@@ -96,7 +97,9 @@ class JSONText(TypeDecorator[dict[str, Any]]):
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model here is mapped to a table of schema.sql (DeclarativeBase allows any
+    # FromClause): the writes insert into and update these tables.
+    __table__: ClassVar[Table]
 
 
 class FieldOfAction(Base):
@@ -216,3 +219,60 @@ class HistoryEvent(Base):
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONText, server_default="{}", default=dict)
+
+
+def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
+    """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
+    return HistoryEvent(**event_values(measure, kind, **fields))
+
+
+# What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
+def measure_fields(measure: Measure) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "field": measure.field_code,
+        "title": measure.title,
+        "unit": measure.unit,
+        "origin": measure.origin,
+        "origin_date": measure.origin_date,
+        "status": measure.status,
+        "note": measure.note,
+    }
+
+
+def milestone_fields(milestone: Milestone) -> dict[str, Any]:
+    return {
+        "id": milestone.id,
+        "title": milestone.title,
+        "due": milestone.due,
+        "done": milestone.done,
+        "done_on": milestone.done_on,
+        "note": milestone.note,
+    }
+
+
+def delay_fields(delay: Any) -> dict[str, Any]:
+    """`delay` is a Delay or a row with its columns."""
+    return {
+        "id": delay.id,
+        "cause": delay.cause,
+        "since": delay.since,
+        "until": delay.until,
+        "note": delay.note,
+    }
+
+
+# Columns read for lists: plain rows are several times faster to load than ORM objects.
+MEASURE_COLUMNS = (
+    Measure.id,
+    Measure.number,
+    Measure.field_code,
+    Measure.title,
+    Measure.unit,
+    Measure.origin,
+    Measure.origin_date,
+    Measure.status,
+    Measure.note,
+    Measure.revision,
+    Measure.updated_at,
+)

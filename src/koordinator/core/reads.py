@@ -24,10 +24,10 @@ from datetime import date
 from typing import Any
 
 from koordinator.core import dbfile, history
-from koordinator.core.catalogue import parse_number
 from koordinator.core.dates import from_iso
 from koordinator.core.dbfile import CheckedDatabase
 from koordinator.core.errors import NotFoundError
+from koordinator.core.numbers import parse_number
 from koordinator.core.views import (
     DelayView,
     EventView,
@@ -292,7 +292,19 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
 def read_events(connection: sqlite3.Connection, measure_id: int, number: str) -> list[EventView]:
     """The history of one measure, newest first (ROW_ERRORS if an event cannot be read)."""
     return [
-        event_view(EventRow(*row[:7], history.decode_details(row[7])), number)
+        event_view(
+            EventRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                history.decode_details(row[7]),
+            ),
+            number,
+        )
         for row in connection.execute(_EVENTS_OF_MEASURE, (measure_id,))
     ]
 

@@ -18,6 +18,7 @@ completed on the other) is skipped and reported, never a crash.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import operator
 from collections import defaultdict
@@ -40,10 +41,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from koordinator.core import history
-from koordinator.core.catalogue import MEASURE_COLUMNS, number_key
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
-from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.models import MEASURE_COLUMNS, Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.numbers import number_key
 from koordinator.core.workflow import check_status_codes
 
 # The fields each kind of row has besides its id; the order is the order of the snapshot.
@@ -119,15 +120,16 @@ class MeasureState:
     revision: int
     updated_at: str
     # In creation order (the order the events created them), which is the snapshot's order.
-    milestones: dict[str, MilestoneState] = field(default_factory=dict)
-    delays: dict[str, DelayState] = field(default_factory=dict)
+    # (dataclasses.field: `field` in this class body is the field of action above.)
+    milestones: dict[str, MilestoneState] = dataclasses.field(default_factory=dict)
+    delays: dict[str, DelayState] = dataclasses.field(default_factory=dict)
 
     @property
     def sequence(self) -> int:
         return int(self.number.partition(".")[2])
 
 
-RowT = TypeVar("RowT", MilestoneState, DelayState)
+RowT = TypeVar("RowT", bound=MilestoneState | DelayState)
 
 
 @dataclass(frozen=True)
@@ -214,10 +216,11 @@ def _restore(state: MeasureState, event: Event, skipped: list[str]) -> None:
     restore = event.details.get("restore", {})
     for name, value in restore.get("measure", {}).items():
         setattr(state, name, value)
-    for rows, key, what in (
+    targets: tuple[tuple[Mapping[str, MilestoneState | DelayState], str, str], ...] = (
         (state.milestones, "milestones", "Meilenstein"),
         (state.delays, "delays", "Verzögerung"),
-    ):
+    )
+    for rows, key, what in targets:
         for row_id, values in restore.get(key, {}).items():
             row = _row(rows, row_id, event, what, skipped)
             for name, value in values.items() if row is not None else ():
@@ -245,7 +248,7 @@ def _add_delay(state: MeasureState, payload: Mapping[str, Any], occurred_at: str
 
 
 def _row(
-    rows: dict[str, RowT], row_id: str, event: Event, what: str, skipped: list[str]
+    rows: Mapping[str, RowT], row_id: str, event: Event, what: str, skipped: list[str]
 ) -> RowT | None:
     row = rows.get(row_id)
     if row is None:
@@ -484,7 +487,9 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
         number = numbers[row[1]]
-        events[number].append(Event(row[0], number, *row[2:8], details))
+        events[number].append(
+            Event(row[0], number, row[2], row[3], row[4], row[5], row[6], row[7], details)
+        )
     return dict(events)
 
 

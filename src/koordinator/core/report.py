@@ -24,7 +24,6 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
@@ -33,6 +32,7 @@ from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind, decode_details
+from koordinator.core.numbers import number_key
 from koordinator.core.text import printable
 from koordinator.core.workflow import (
     FINAL_STATUSES,
@@ -43,9 +43,8 @@ from koordinator.core.workflow import (
 )
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
+    from koordinator.core.catalogue import CatalogueApi
     from koordinator.core.db import Database
-    from koordinator.core.lazy_catalogue import LazyCatalogue
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -149,7 +148,7 @@ class SinceSnapshot:
     start: date  # where the report's period begins unless given
 
 
-def since_snapshot(source: Catalogue | Database, path: Path) -> SinceSnapshot:
+def since_snapshot(source: CatalogueApi | Database, path: Path) -> SinceSnapshot:
     """Compare a snapshot file with the database now (SnapshotError if it is unusable)."""
     # Imported here: only `--since` needs them, and they are large (every report pays otherwise).
     from koordinator.core import diff, snapshot
@@ -201,7 +200,7 @@ class ReportFigures:
 
 @no_cycle_collection()
 def compute_figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -225,7 +224,7 @@ def compute_figures(
 
 
 def _figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None,
     period_start: date | None,
@@ -325,7 +324,7 @@ def _figures(
     delayed_causes: list[str] = []
     next_milestone = next_milestones.get
     for measure_id, number, field_code, _, title, status_value, unit, origin in measures:
-        line = MeasureLine(
+        measure_line = MeasureLine(
             number,
             field_code,
             title,
@@ -334,12 +333,12 @@ def _figures(
             origin,
             next_milestone(measure_id),
         )
-        measure_lines.append(line)
+        measure_lines.append(measure_line)
         own = by_field.get(field_code)
         if own is not None:
-            own.append(line)
+            own.append(measure_line)
         if status_value == _ESTABLISHED:
-            established.append(line)
+            established.append(measure_line)
         elif status_value == _DELAYED:
             delayed_causes.append(latest_cause.get(measure_id, "ohne Angabe"))
         elif status_value == _HANDED_OVER:
@@ -428,9 +427,12 @@ def german(text: str | None) -> str:
     return _german(text)
 
 
-def _database(source: Catalogue | Database) -> Database:
-    # The UI holds a Catalogue, the CLI and scripts may hold just the Database.
-    return getattr(source, "database", source)  # type: ignore[return-value]
+def _database(source: CatalogueApi | Database) -> Database:
+    # The UI holds a catalogue, the CLI and scripts may hold just the Database.  Imported
+    # here: only `--since` needs SQLAlchemy (see since_snapshot).
+    from koordinator.core.db import Database
+
+    return source if isinstance(source, Database) else source.database
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
@@ -798,8 +800,8 @@ def render_text(figures: ReportFigures) -> str:
     out += ["", *_heading("Meilensteine", "-")]
     for heading, milestones in _sections(f):
         out += ["", *_wrap(heading + ":")]
-        for m in milestones:
-            _add_entry(out, m.number, m.describe(), m.measure_title)
+        for milestone in milestones:
+            _add_entry(out, milestone.number, milestone.describe(), milestone.measure_title)
         if not milestones:
             out.append("  Keine.")
     if f.changes is not None:
@@ -853,7 +855,7 @@ def format_for(path: Path) -> str:
 
 
 def report_figures(
-    source: Catalogue | Database | LazyCatalogue,
+    source: CatalogueApi | Database,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -876,7 +878,7 @@ def report_figures(
 
 
 def write_report(
-    source: Catalogue | Database,
+    source: CatalogueApi | Database,
     path: Path | str,
     fmt: str | None = None,
     *,

@@ -23,10 +23,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from koordinator.core import history
 from koordinator.core.dates import LooseDate, timestamp
 from koordinator.core.history import EventKind
-from koordinator.core.models import Delay, FieldOfAction, Measure, Milestone
+from koordinator.core.models import (
+    Delay,
+    FieldOfAction,
+    HistoryEvent,
+    Measure,
+    Milestone,
+    delay_fields,
+    measure_fields,
+    milestone_fields,
+    new_event,
+)
 from koordinator.core.workflow import Status, check_move
 
 SAMPLE_FILE = "catalogue-2020-12.toml"
@@ -94,14 +103,14 @@ def fill_sample(session: Session) -> None:
         session.add(measure)
         session.flush()
         events = [
-            history.new_event(
+            new_event(
                 measure,
                 EventKind.MEASURE_CREATED,
                 occurred_at=created_at,
                 author=author,
                 note="in den Maßnahmenkatalog aufgenommen",
                 to_status=Status.PLANNING,
-                details={"measure": history.measure_fields(measure)},
+                details={"measure": measure_fields(measure)},
                 make_id=lambda number=number: _stable_id(number, "created"),
             )
         ]
@@ -122,7 +131,7 @@ def _status_event(
     target: Status,
     as_of: str,
     author: str,
-) -> history.HistoryEvent:
+) -> HistoryEvent:
     details: dict[str, Any] = {}
     note = entry.get("status_note", "") or "Stand laut Bericht V111/2021"
     occurred_at = _moment(as_of, seconds=1)  # after a new measure's creation on the same day
@@ -138,7 +147,7 @@ def _status_event(
             created_at=occurred_at,
         )
         session.add(delay)
-        details["delay"] = history.delay_fields(delay)
+        details["delay"] = delay_fields(delay)
     if "receiving_unit" in entry:
         details["receiving_unit"] = entry["receiving_unit"]
     if "reason" in entry:
@@ -152,7 +161,7 @@ def _status_event(
         has_delay="delay" in details,
     )
     measure.status = target.value
-    return history.new_event(
+    return new_event(
         measure,
         EventKind.STATUS_CHANGED,
         occurred_at=occurred_at,
@@ -172,7 +181,7 @@ def _milestone(
     index: int,
     as_of: str,
     author: str,
-) -> history.HistoryEvent:
+) -> HistoryEvent:
     occurred_at = _moment(as_of, seconds=1 + index)
     milestone = Milestone(
         id=_stable_id(measure.number, "milestone", str(index)),
@@ -185,12 +194,12 @@ def _milestone(
         created_at=occurred_at,
     )
     session.add(milestone)
-    return history.new_event(
+    return new_event(
         measure,
         EventKind.MILESTONE_ADDED,
         occurred_at=occurred_at,
         author=author,
         note="laut Bericht V111/2021",
-        details={"milestone": history.milestone_fields(milestone)},
+        details={"milestone": milestone_fields(milestone)},
         make_id=lambda: _stable_id(measure.number, "milestone-added", str(index)),
     )

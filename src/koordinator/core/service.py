@@ -1,8 +1,7 @@
 """The catalogue service: every question and every change the CLI and the UI may ask for.
 
-Imported as `koordinator.core.catalogue.Catalogue` (that module loads this one on first
-use, so that importing it does not import SQLAlchemy).  The hot reads are plain SQL in
-`koordinator.core.reads`; this module adds SQLAlchemy for the writes.
+The hot reads are plain SQL in `koordinator.core.reads`; this module adds SQLAlchemy for
+the writes (so the UI's first paint, which needs only the reads, does not import it).
 
 Each public method is one user action and one short transaction: it reads or writes through
 `Database.read()` / `Database.write()`, records exactly one history event per change, raises
@@ -17,13 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from koordinator.core import dbfile, history, reads
-from koordinator.core.catalogue import DelayInput, delay_start, parse_number
 from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
 from koordinator.core.db import Database
 from koordinator.core.errors import (
@@ -34,7 +32,19 @@ from koordinator.core.errors import (
     WorkflowError,
 )
 from koordinator.core.history import EventKind
-from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.models import (
+    MEASURE_COLUMNS,
+    Delay,
+    FieldOfAction,
+    HistoryEvent,
+    Measure,
+    Milestone,
+    delay_fields,
+    measure_fields,
+    milestone_fields,
+    new_event,
+)
+from koordinator.core.numbers import parse_number
 from koordinator.core.reads import event_view as _event_view
 from koordinator.core.reads import milestone_order as _milestone_order
 from koordinator.core.reads import milestone_view as _milestone_view
@@ -46,11 +56,20 @@ from koordinator.core.views import (
 from koordinator.core.workflow import (
     DEFAULT_DELAY_CAUSE,
     RESOLVES_DELAYS,
+    DelayInput,
     MoveRequirements,
     Status,
     check_move,
+    delay_start,
     parse_status,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    # A row of MEASURE_COLUMNS as the writes read it (`_find_row`).  SQLAlchemy 2.1 types a
+    # Row by its columns' types; these annotations only need its attributes.
+    MeasureRow = Row[*tuple[Any, ...]]
 
 
 class Catalogue(reads.ScreenReads):
@@ -74,6 +93,20 @@ class Catalogue(reads.ScreenReads):
     def display_name(self) -> str:
         """The database as the UI's title names it."""
         return self.database.target.display
+
+    @property
+    def read_only(self) -> bool:
+        return self.database.read_only
+
+    @property
+    def loaded(self) -> bool:
+        return True  # the write side is this class
+
+    def load(self) -> None:
+        """Nothing to load (`CatalogueApi.load`: the lazy form loads this class)."""
+
+    def close(self) -> None:
+        self.database.close()
 
     def warm_up(self) -> None:
         """Connect, and compile the statements every status and delay change starts with.
@@ -155,7 +188,7 @@ class Catalogue(reads.ScreenReads):
                 measure,
                 EventKind.MEASURE_CREATED,
                 to_status=status,
-                details={"measure": history.measure_fields(measure)},
+                details={"measure": measure_fields(measure)},
                 now=now,
                 bump=False,
             )
@@ -279,7 +312,7 @@ class Catalogue(reads.ScreenReads):
                 session,
                 measure,
                 EventKind.MILESTONE_ADDED,
-                details={"milestone": history.milestone_fields(milestone)},
+                details={"milestone": milestone_fields(milestone)},
                 now=now,
             )
             return _milestone_view(milestone, self._today())
@@ -535,7 +568,7 @@ class Catalogue(reads.ScreenReads):
 
     def _find_row(
         self, connection: Connection, number: str, expected_revision: int | None = None
-    ) -> Row[Any]:
+    ) -> MeasureRow:
         """`_find` as a plain row of MEASURE_COLUMNS, read with the details' statement."""
         normalised = parse_number(number)
         measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
@@ -564,7 +597,7 @@ class Catalogue(reads.ScreenReads):
         if bump:
             measure.revision += 1
         measure.updated_at = now
-        event = history.new_event(
+        event = new_event(
             measure,
             kind,
             occurred_at=now,
@@ -580,7 +613,7 @@ class Catalogue(reads.ScreenReads):
     def _save_change(
         self,
         connection: Connection,
-        measure: Row[Any],
+        measure: MeasureRow,
         kind: EventKind,
         *,
         status: Status | None = None,
@@ -624,7 +657,7 @@ class Catalogue(reads.ScreenReads):
         return _event_view(SimpleNamespace(**values), measure.number)
 
     def _add_delay(
-        self, connection: Connection, measure: Row[Any], delay: DelayInput, now: str
+        self, connection: Connection, measure: MeasureRow, delay: DelayInput, now: str
     ) -> dict[str, Any]:
         """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
@@ -642,10 +675,10 @@ class Catalogue(reads.ScreenReads):
             created_at=now,
         )
         connection.execute(_INSERT_DELAY, vars(row))
-        return history.delay_fields(row)
+        return delay_fields(row)
 
     def _resolve_open_delays(
-        self, connection: Connection, measure: Row[Any], on: LooseDate | None
+        self, connection: Connection, measure: MeasureRow, on: LooseDate | None
     ) -> dict[str, Any]:
         # Read with the details' statement (compiled already, and the few resolved delays
         # cost nothing); the UPDATE runs only when there is something to resolve.
@@ -695,20 +728,6 @@ class Catalogue(reads.ScreenReads):
         return reads.measure_views(connection, measures, self._today())  # type: ignore[arg-type]
 
 
-# Columns read for lists: plain rows are several times faster to load than ORM objects.
-MEASURE_COLUMNS = (
-    Measure.id,
-    Measure.number,
-    Measure.field_code,
-    Measure.title,
-    Measure.unit,
-    Measure.origin,
-    Measure.origin_date,
-    Measure.status,
-    Measure.note,
-    Measure.revision,
-    Measure.updated_at,
-)
 _DELAY_COLUMNS = (
     Delay.id,
     Delay.cause,

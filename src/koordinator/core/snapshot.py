@@ -240,7 +240,7 @@ class _Writer:
         """A history event: its block, and after an empty line its details, if any.  Its
         values are all strings, and seldom any that tomli-w escapes: one look at all of
         them (tab, the separator, is not escaped) decides whether they go in as they are."""
-        keys = _EVENT_KEYS
+        keys: tuple[str, ...] = _EVENT_KEYS
         values: tuple[str, ...] = (
             event.id,
             event.kind,

@@ -645,7 +645,7 @@ class _Reader:
 
     def nonempty_list_of(self, item_check: Check) -> Check:
         def check(value: Any, path: KeyPath) -> list[Any]:
-            items = self.list_of(item_check)(value, path)
+            items: list[Any] = self.list_of(item_check)(value, path)
             if not items:
                 self.fail(path, "darf nicht leer sein")
             return items
@@ -688,9 +688,10 @@ class _Reader:
         return value
 
     def title(self, value: Any, path: KeyPath) -> str:
-        if not self.text(value, path).strip():
+        text = self.text(value, path)
+        if not text.strip():
             self.fail(path, "darf nicht leer sein")
-        return value
+        return text
 
     def integer(self, value: Any, path: KeyPath) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -698,9 +699,10 @@ class _Reader:
         return value
 
     def positive(self, value: Any, path: KeyPath) -> int:
-        if self.integer(value, path) < 1:
+        number = self.integer(value, path)
+        if number < 1:
             self.fail(path, f"erwartet eine Zahl ab 1, gefunden {value}")
-        return value
+        return number
 
     def boolean(self, value: Any, path: KeyPath) -> bool:
         if not isinstance(value, bool):
@@ -744,9 +746,10 @@ class _Reader:
         return text
 
     def origin(self, value: Any, path: KeyPath) -> str:
-        if self.text(value, path) not in ("catalog", "added"):
+        text = self.text(value, path)
+        if text not in ("catalog", "added"):
             self.fail(path, f"„{value}“ – erwartet catalog oder added")
-        return value
+        return text
 
     def identifier(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
@@ -763,7 +766,7 @@ class _Reader:
 
     def one_of(self, names: Sequence[str]) -> Check:
         def check(value: Any, path: KeyPath) -> str:
-            if value not in names:
+            if not isinstance(value, str) or value not in names:
                 self.fail(path, f"„{value}“ – erwartet {', '.join(names)}")
             return value
 
@@ -952,7 +955,8 @@ class _Reader:
             return checked
 
         def ids(item: Any, item_path: KeyPath) -> list[str]:
-            return self.nonempty_list_of(ident)(item, item_path)
+            listed: list[str] = self.nonempty_list_of(ident)(item, item_path)
+            return listed
 
         def fields_of(values: Mapping[str, Check]) -> Check:
             """Some of these fields, each with its value (an undo's restore)."""

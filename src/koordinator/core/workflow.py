@@ -9,8 +9,10 @@ reopening one must say why.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
+from koordinator.core.dates import LooseDate
 from koordinator.core.errors import InputError, WorkflowError
 
 
@@ -83,6 +85,26 @@ DEFAULT_DELAY_CAUSE = "corona"
 def cause_label(cause: str) -> str:
     """How a delay cause reads: the common one by its German name, others as typed."""
     return "Corona" if cause == DEFAULT_DELAY_CAUSE else cause
+
+
+@dataclass(frozen=True)
+class DelayInput:
+    """A delay to record: cause, since when, expected end or new target, note."""
+
+    cause: str = DEFAULT_DELAY_CAUSE
+    since: LooseDate | None = None  # None: today
+    until: LooseDate | None = None
+    note: str = ""
+
+
+def delay_start(since: LooseDate | None, until: LooseDate | None, today: date) -> LooseDate:
+    """When a delay starts (today unless given); "until" must not lie before it."""
+    start = since or LooseDate.from_date(today)
+    if until is not None and until.last_day() < start.first_day():
+        raise InputError(
+            f"Verzögerung: „bis“ ({until.german()}) liegt vor „seit“ ({start.german()})"
+        )
+    return start
 
 
 # Moving to one of these resolves the measure's open delays: the measure is back on track,

@@ -7,11 +7,10 @@ import traceback
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue
-    from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.catalogue import CatalogueApi
 
 
-def run_app(catalogue: Catalogue | LazyCatalogue, *, read_only: bool) -> int:
+def run_app(catalogue: CatalogueApi, *, read_only: bool) -> int:
     """Run the UI until it quits: 0, or after a crash 1 and one line saying where the
     details are (`koordinator.crash`) instead of Textual's traceback on the screen."""
     from rich.console import Console

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
     from textual.notifications import SeverityLevel
 
-    from koordinator.core.catalogue import Catalogue
-    from koordinator.core.lazy_catalogue import LazyCatalogue
+    from koordinator.core.catalogue import CatalogueApi
 
 NAVIGATION_KEYS = [
     ("↑ / ↓, j / k", "Maßnahme wählen"),
@@ -58,7 +57,7 @@ class KoordinatorApp(App[None]):
 
     def __init__(
         self,
-        catalogue: Catalogue | LazyCatalogue,
+        catalogue: CatalogueApi,
         *,
         read_only: bool,
         settings_path: Path | None = None,
@@ -78,7 +77,7 @@ class KoordinatorApp(App[None]):
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         # The main screen is the app's first screen, not pushed over an empty default one
         # in on_mount: Textual would lay out and render it once while the app is still
         # starting (a full render it throws away), and then once more.
@@ -128,7 +127,7 @@ class KoordinatorApp(App[None]):
             return
         self.push_screen(HelpScreen(help_sections(self.read_only)))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         main = next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
         if main is None:
@@ -180,7 +179,7 @@ def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def make_app(
-    catalogue: Catalogue | LazyCatalogue,
+    catalogue: CatalogueApi,
     *,
     read_only: bool = False,
     settings_path: Path | None = None,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
-from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import DelayInput, Status
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
 from koordinator.tui.user_text import user_text
 

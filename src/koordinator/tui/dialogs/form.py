@@ -15,10 +15,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from koordinator.core.catalogue import delay_start
 from koordinator.core.dates import LooseDate, local_today
 from koordinator.core.errors import InputError
 from koordinator.core.text import text_problem
+from koordinator.core.workflow import delay_start
 from koordinator.tui.user_text import user_text
 
 ResultType = TypeVar("ResultType")

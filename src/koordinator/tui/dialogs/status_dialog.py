@@ -11,9 +11,8 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from koordinator.core.catalogue import DelayInput
 from koordinator.core.views import MeasureView
-from koordinator.core.workflow import Status, allowed_moves, requirements
+from koordinator.core.workflow import DelayInput, Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
 from koordinator.tui.status_keys import STATUS_KEYS
 from koordinator.tui.user_text import user_text
@@ -89,7 +88,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
         moves = self.query_one("#moves", OptionList)
         if moves.highlighted is None:
             return None
-        return Status(moves.get_option_at_index(moves.highlighted).id)
+        return _status_of(moves.get_option_at_index(moves.highlighted))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose":
@@ -118,7 +117,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
             self.submit()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._show_fields_for(Status(event.option.id))
+        self._show_fields_for(_status_of(event.option))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -153,3 +152,9 @@ class StatusDialog(FormDialog[StatusChange | None]):
             reason=self.text("reason", required="Begründung" if needs.reason else None),
             delay=delay,
         )
+
+
+def _status_of(option: Option) -> Status:
+    # Every move is listed with its status code as the option's id.
+    assert option.id is not None, option
+    return Status(option.id)

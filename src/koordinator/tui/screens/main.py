@@ -27,7 +27,6 @@ from textual.worker import get_current_worker
 
 from koordinator.core.dates import local_time, local_today
 from koordinator.core.errors import KoordinatorError
-from koordinator.core.lazy_catalogue import LazyCatalogue
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
@@ -43,7 +42,8 @@ from koordinator.tui.widgets import (
 from koordinator.tui.widgets.status_line import Choice
 
 if TYPE_CHECKING:
-    from koordinator.core.catalogue import Catalogue, DelayInput
+    from koordinator.core.catalogue import CatalogueApi
+    from koordinator.core.workflow import DelayInput
     from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
 
 # Measures read before the first paint (more rows than any terminal shows at once); the rest
@@ -154,7 +154,7 @@ class MainScreen(Screen[None]):
         Binding("4", "choose_field(4)", "Feld 4", show=False),
     ]
 
-    def __init__(self, catalogue: Catalogue | LazyCatalogue, *, read_only: bool = False) -> None:
+    def __init__(self, catalogue: CatalogueApi, *, read_only: bool = False) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
@@ -165,7 +165,7 @@ class MainScreen(Screen[None]):
         # Set once the write side is there (see _after_first_paint); the list's worker
         # waits for it.
         self._loaded = threading.Event()
-        if not isinstance(catalogue, LazyCatalogue) or catalogue.loaded:
+        if catalogue.loaded:
             self._loaded.set()
         self._status_of: MeasureView | None = None  # the measure `s` asks about
 
@@ -198,7 +198,7 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
-        if isinstance(self.catalogue, LazyCatalogue) and not self.catalogue.loaded:
+        if not self.catalogue.loaded:
             # The first screen came from plain sqlite3 reads; now SQLAlchemy and the write
             # side load (an edit pressed meanwhile waits for them).  The collector stays
             # off until then: the import builds ~200,000 long-lived objects.
@@ -208,7 +208,6 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_write_side(self) -> None:
-        assert isinstance(self.catalogue, LazyCatalogue)
         try:
             with short_switch_interval(LOAD_SWITCH_INTERVAL):
                 self.catalogue.load()

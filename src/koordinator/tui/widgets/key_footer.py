@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -19,7 +21,7 @@ class KeyFooter(Footer):
     footer would come one full render later.  The first time, they are composed right away.
     """
 
-    def __init__(self, **kwargs: bool) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[ShownKey, ...] | None = None
 

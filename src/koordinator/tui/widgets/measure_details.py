@@ -23,7 +23,7 @@ from koordinator.core.views import MeasureDetail
 try:  # where Rich's word wrap finds its breaks (a private module, there since Rich 10)
     from rich._wrap import divide_line
 except ImportError:  # pragma: no cover - another Rich version: Text.wrap for every long line
-    divide_line = None
+    divide_line = None  # type: ignore[assignment]  # no divide_line here: _wrap checks for None
 
 # A line of the pane as pieces of text and their styles (None: the pane's own).  Plain
 # tuples, not Rich Text: a new measure's fifteen-odd lines are built, wrapped and turned
@@ -171,7 +171,9 @@ def _fit(text: Line, width: int) -> Line:
 
 
 def _wrap_with_rich(text: Line, width: int, console: Console) -> list[Line]:
-    wrapped = Text.assemble(*text).wrap(console, width)
+    # A piece without a style of its own (None) is given "": Rich's annotation asks for a
+    # style, and appends either the same way.
+    wrapped = Text.assemble(*((piece, style or "") for piece, style in text)).wrap(console, width)
     return [tuple((s.text, s.style) for s in part.render(console)) for part in wrapped]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -17,11 +17,14 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from koordinator.core.catalogue import number_key
 from koordinator.core.dates import from_iso
+from koordinator.core.numbers import number_key
 from koordinator.core.text import printable
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
+
+if TYPE_CHECKING:
+    from textual.cache import LRUCache
 
 # Status comes second so that it stays visible on an 80-column terminal.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -188,7 +191,7 @@ class MeasureTable(DataTable[Text]):
         if cache_key is None:
             return super()._render_line(y, x1, x2, base_style)
         lines: Any = self._line_cache  # LRUCache typed for DataTable's own key tuples
-        strip = lines.get(cache_key)
+        strip: Strip | None = lines.get(cache_key)
         if strip is None:
             strip = super()._render_line(y, x1, x2, base_style)
             lines[cache_key] = strip
@@ -432,7 +435,11 @@ class MeasureTable(DataTable[Text]):
         """
         try:
             data = self._data[RowKey(number)]
-            caches = (self._cell_render_cache, self._row_render_cache)
+            # Two caches with differently typed keys, both keyed by row key first.
+            caches: tuple[LRUCache[Any, Any], ...] = (
+                self._cell_render_cache,
+                self._row_render_cache,
+            )
             row_renderables = self._row_renderable_cache
             lines = self._line_cache
         except AttributeError:  # pragma: no cover - another Textual version
@@ -448,8 +455,8 @@ class MeasureTable(DataTable[Text]):
         for cache in caches:
             for cache_key in [k for k in cache.keys() if k[0] == number]:  # noqa: SIM118
                 cache.discard(cache_key)
-        for cache_key in [k for k in row_renderables.keys() if k[1] == index]:  # noqa: SIM118
-            row_renderables.discard(cache_key)
+        for renderable_key in [k for k in row_renderables.keys() if k[1] == index]:  # noqa: SIM118
+            row_renderables.discard(renderable_key)
         lines.clear()
         self.refresh_row(index)
 
