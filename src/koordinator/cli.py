@@ -447,12 +447,14 @@ def _run_command(args: argparse.Namespace) -> int:
             lazy = _lazy_catalogue(args)
             if lazy is not None:
                 try:
+                    _tell(lazy.checked.notice)
                     return _report(lazy, args)
                 finally:
                     lazy.close()
         handler = HANDLERS[args.command]
         database = _open(args)
         try:
+            _tell(database.checked.notice)
             return handler(_catalogue(args, database), args)
         finally:
             database.close()
@@ -479,6 +481,13 @@ def _print(line: str = "", *, file: Any = None) -> None:
     from koordinator.core.text import printable
 
     print(printable(line), file=file)
+
+
+def _tell(notice: str) -> None:
+    """What opening the database did that the user must know (an older database migrated,
+    and where its backup is): one line on stderr, so that stdout stays the command's."""
+    if notice:
+        print(f"koordinator: {_one_line(notice)}", file=sys.stderr)
 
 
 def _open(args: argparse.Namespace) -> Database:
@@ -526,7 +535,7 @@ def _run_ui(args: argparse.Namespace) -> int:
         from koordinator.tui import run_app
 
         try:
-            return run_app(lazy, read_only=lazy.read_only)
+            return run_app(lazy, read_only=lazy.read_only, notice=lazy.checked.notice)
         finally:
             lazy.close()
     database = _open(args)
@@ -534,7 +543,7 @@ def _run_ui(args: argparse.Namespace) -> int:
         catalogue = _catalogue(args, database)
         from koordinator.tui import run_app
 
-        return run_app(catalogue, read_only=database.read_only)
+        return run_app(catalogue, read_only=database.read_only, notice=database.checked.notice)
     finally:
         database.close()
 
