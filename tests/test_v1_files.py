@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.snapshot_reader import load
+from koordinator.core import snapshot_reader
+from koordinator.core.errors import SnapshotError
+from koordinator.core.snapshot_format import FORMAT_VERSION, Snapshot
+from koordinator.core.snapshot_reader import FORMAT_READERS, load, loads
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_V1 = DATA / "sample-v1.db"
@@ -128,3 +131,42 @@ def test_the_snapshot_v1_imports_into_the_sample_v1_as_the_edits(
     assert code == 0, err
     assert figures(capsys, db) == EDITED_FIGURES
     assert len(history(capsys, db)) == EDITED_EVENTS
+
+
+# --- the snapshot reader keeps reading format 1 -------------------------------------------
+
+
+def test_every_snapshot_format_version_has_its_reader() -> None:
+    assert sorted(FORMAT_READERS) == list(range(1, FORMAT_VERSION + 1))
+
+
+def test_format_1_is_still_read_by_its_reader_after_the_format_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A format 2 made up here: a version-1 file still goes to the format-1 reader, a
+    version-2 file to its own, and a version-3 file is newer than this koordinator."""
+    read_by: list[int] = []
+    format_1 = FORMAT_READERS[1]
+
+    def reader(version: int) -> object:
+        def read(reader: snapshot_reader._Reader, data: dict) -> Snapshot:
+            read_by.append(version)
+            return format_1(reader, data)
+
+        return read
+
+    monkeypatch.setattr(snapshot_reader, "FORMAT_VERSION", 2)
+    monkeypatch.setitem(FORMAT_READERS, 1, reader(1))
+    monkeypatch.setitem(FORMAT_READERS, 2, reader(2))
+    snapshot = load(SNAPSHOT_V1)
+    assert read_by == [1]
+    by_status = snapshot.summary().by_status
+    assert tuple(by_status[status] for status in ORDER) == EDITED_FIGURES
+    text = SNAPSHOT_V1.read_text(encoding="utf-8")
+    assert text.startswith('format = "koordinator-snapshot"\nversion = 1\n')
+    loads(text.replace("version = 1\n", "version = 2\n", 1), "neu.toml")
+    assert read_by == [1, 2]
+    with pytest.raises(SnapshotError, match="Snapshot-Version 3 ist neuer"):
+        loads(text.replace("version = 1\n", "version = 3\n", 1), "neuer.toml")
+    with pytest.raises(SnapshotError, match=r"alt\.toml:2: .*unbekannte Snapshot-Version 0"):
+        loads(text.replace("version = 1\n", "version = 0\n", 1), "alt.toml")
