@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -148,7 +149,7 @@ def test_format_1_is_still_read_by_its_reader_after_the_format_changes(
     read_by: list[int] = []
     format_1 = FORMAT_READERS[1]
 
-    def reader(version: int) -> object:
+    def reader(version: int) -> Callable[[snapshot_reader._Reader, dict], Snapshot]:
         def read(reader: snapshot_reader._Reader, data: dict) -> Snapshot:
             read_by.append(version)
             return format_1(reader, data)
