@@ -4,7 +4,8 @@
 -- koordinator opens; koordinator itself runs this very file to create new SQLite databases,
 -- and tests/test_schema.py proves that the SQLAlchemy models in
 -- src/koordinator/core/models.py describe exactly these tables, columns, keys, checks and
--- indexes.  Change both together and raise user_version when the shape changes.
+-- indexes.  Change both together, raise user_version when the shape changes, and add the
+-- step from the old version to src/koordinator/core/migrations.py.
 --
 -- Conventions
 --   * Loose dates ("2021", "2021-06", "2021-06-30") are stored as ISO text of 4, 7 or 10

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import koordinator.core
+from koordinator.core.errors import DatabaseError
 
 # The core modules that exist today; a new one is picked up by the discovery below.
 KNOWN_CORE_MODULES = {
@@ -299,7 +300,7 @@ def test_the_ui_starts_the_usual_way_where_the_first_paint_cannot_come_first(
     tmp_path: Path,
 ) -> None:
     """A default database that does not exist yet is created (with SQLAlchemy) the usual
-    way; so is a URL; a file that is no database is left to the usual way's message."""
+    way; so is a URL; a file that is no database is refused by the one file check."""
     from koordinator.core.lazy_catalogue import open_lazy
 
     def lazy(flag: str | None) -> object:
@@ -308,5 +309,6 @@ def test_the_ui_starts_the_usual_way_where_the_first_paint_cannot_come_first(
     assert lazy(None) is None  # the default database: not there yet
     text_file = tmp_path / "notes.db"
     text_file.write_text("no database", encoding="utf-8")
-    assert lazy(str(text_file)) is None
+    with pytest.raises(DatabaseError, match="keine SQLite-Datenbank"):
+        lazy(str(text_file))
     assert lazy(f"sqlite:///{tmp_path / 'x.db'}") is None

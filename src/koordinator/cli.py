@@ -448,6 +448,7 @@ def _run_command(args: argparse.Namespace) -> int:
         # without SQLAlchemy, as the UI's first screen; anything unusual goes the usual way.
         catalogue = _open_catalogue(args, lazy=args.command == "report" and not args.since)
         try:
+            _tell(catalogue.notice)
             return HANDLERS[args.command](catalogue, args)
         finally:
             catalogue.close()
@@ -476,6 +477,13 @@ def _print(line: str = "", *, file: Any = None) -> None:
     print(printable(line), file=file)
 
 
+def _tell(notice: str) -> None:
+    """What opening the database did that the user must know (an older database migrated,
+    and where its backup is): one line on stderr, so that stdout stays the command's."""
+    if notice:
+        print(f"koordinator: {_one_line(notice)}", file=sys.stderr)
+
+
 def _open_catalogue(args: argparse.Namespace, *, lazy: bool) -> CatalogueApi:
     """The catalogue of --db (`koordinator.core.catalogue.open_catalogue`), as --read-only
     and --author say; `lazy`: the UI's form, whose first reads import no SQLAlchemy."""
@@ -495,7 +503,7 @@ def _run_ui(args: argparse.Namespace) -> int:
     try:
         from koordinator.tui import run_app
 
-        return run_app(catalogue, read_only=catalogue.read_only)
+        return run_app(catalogue, read_only=catalogue.read_only, notice=catalogue.notice)
     finally:
         catalogue.close()
 

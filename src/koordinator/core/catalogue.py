@@ -45,6 +45,12 @@ class CatalogueApi(Protocol):
     def read_only(self) -> bool: ...
 
     @property
+    def notice(self) -> str:
+        """What opening the database did that the user must be told (an older database
+        migrated, and where its backup is), or ""."""
+        ...
+
+    @property
     def loaded(self) -> bool:
         """Whether the write side (SQLAlchemy) is loaded; always, for the plain form."""
         ...

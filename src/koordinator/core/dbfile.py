@@ -15,7 +15,7 @@ import struct
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,6 +66,9 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     ),
 }
 REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
+# The tables every koordinator database has had since schema version 1: an older file
+# with them is migrated (`koordinator.core.migrations`), one without them is foreign.
+VERSION_1_TABLES = frozenset({"field_of_action", "measure", "milestone", "delay", "history_event"})
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ class CheckedDatabase:
     # "-shm" file, and there is no "-wal" file whose changes the reads would miss, so no
     # other process can be writing.
     immutable: bool = False
+    # One German line for the user when the check migrated an older file (where its
+    # backup is), or "": the CLI prints it on stderr, the UI shows it as a notification.
+    notice: str = ""
 
     @property
     def read_only(self) -> bool:
@@ -164,7 +170,7 @@ def check_database(target: DatabaseTarget, *, read_only: bool = False) -> Checke
     reason = "--read-only" if read_only else _unwritable_reason(path)
     checked = CheckedDatabase(target, read_only_reason=reason)
     try:
-        _check_schema(checked)
+        version = _check_schema(checked)
     except sqlite3.OperationalError as error:
         if not _needs_shared_memory(error):
             raise _open_error(target, error) from None
@@ -179,12 +185,30 @@ def check_database(target: DatabaseTarget, *, read_only: bool = False) -> Checke
             target, read_only_reason=reason or _disk_full_reason(path), immutable=True
         )
         try:
-            _check_schema(checked)
+            version = _check_schema(checked)
         except sqlite3.Error as second:
             raise _open_error(target, second) from None
     except sqlite3.Error as error:
         raise _open_error(target, error) from None
+    if version < SCHEMA_VERSION:
+        return _migrated(checked, version)
     return checked
+
+
+def _migrated(checked: CheckedDatabase, version: int) -> CheckedDatabase:
+    """An older database brought to this version (`koordinator.core.migrations`), or one
+    line saying why not.  A file that cannot be written is not read either: the reads of
+    this version need its schema, and only a writable open can migrate it."""
+    target = checked.target
+    if checked.read_only:
+        raise DatabaseError(
+            f"{target.display}: Schema-Version {version} ist älter als diese koordinator-Version "
+            f"({SCHEMA_VERSION}) – einmal mit Schreibrecht öffnen, um sie zu aktualisieren "
+            f"(jetzt: {checked.read_only_reason})"
+        )
+    from koordinator.core.migrations import migrate  # imported only when there is work
+
+    return replace(checked, notice=migrate(target))
 
 
 def _file_kind(path: Path, where: str) -> os.stat_result:
@@ -257,21 +281,17 @@ def _has_wal_content(path: Path) -> bool:
         return False
 
 
-def _check_schema(checked: CheckedDatabase) -> None:
-    """Schema version, tables and their columns, through a read-only connection."""
+def _check_schema(checked: CheckedDatabase) -> int:
+    """The schema version, through a read-only connection; a database of this version has
+    exactly its tables and columns, an older one at least the tables of version 1 (the
+    migration checks the rest).  Raises DatabaseError for a newer or a foreign file."""
     target = checked.target
     where = target.display
     read_uri = checked.uri() if checked.immutable else f"{file_uri(target.path)}?mode=ro"
     connection = sqlite3.connect(read_uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)
     try:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        columns: dict[str, set[str]] = {}
-        for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-            if table in REQUIRED_COLUMNS:
-                columns[table] = {
-                    row[0]
-                    for row in connection.execute("SELECT name FROM pragma_table_info(?)", (table,))
-                }
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        columns = read_columns(connection)
     finally:
         connection.close()
     if version > SCHEMA_VERSION:
@@ -279,21 +299,47 @@ def _check_schema(checked: CheckedDatabase) -> None:
             f"{where}: Schema-Version {version} ist neuer als diese koordinator-Version "
             f"(kennt bis {SCHEMA_VERSION}) – bitte koordinator aktualisieren"
         )
-    missing = REQUIRED_TABLES - columns.keys()
+    tables = REQUIRED_TABLES if version == SCHEMA_VERSION else VERSION_1_TABLES
+    missing = tables - columns.keys()
     if version < 1 or missing:
         raise DatabaseError(
             f"{where}: SQLite-Datenbank, aber keine koordinator-Datenbank "
             f"(fehlende Tabellen: {', '.join(sorted(missing)) or 'keine'}, Schema-Version {version})"
         )
+    if version == SCHEMA_VERSION:
+        check_columns(target, columns)
+    return version
+
+
+def read_columns(connection: sqlite3.Connection) -> dict[str, set[str]]:
+    """The columns of the koordinator tables the file has (REQUIRED_TABLES)."""
+    columns: dict[str, set[str]] = {}
+    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        if table in REQUIRED_COLUMNS:
+            columns[table] = {
+                row[0]
+                for row in connection.execute("SELECT name FROM pragma_table_info(?)", (table,))
+            }
+    return columns
+
+
+def check_columns(target: DatabaseTarget, columns: Mapping[str, set[str]]) -> None:
+    """Exactly the tables and columns of this version, or the one line of a damaged
+    database."""
+    problem = column_problem(columns)
+    if problem:
+        raise DatabaseError(damaged_message(target, problem))
+
+
+def column_problem(columns: Mapping[str, set[str]]) -> str:
+    """What differs from this version's tables and columns (REQUIRED_COLUMNS), or ""."""
     for table, expected in REQUIRED_COLUMNS.items():
-        if columns[table] != expected:
-            absent = ", ".join(sorted(expected - columns[table])) or "keine"
-            unknown = ", ".join(sorted(columns[table] - expected)) or "keine"
-            raise DatabaseError(
-                damaged_message(
-                    target, f"Tabelle {table}: fehlende Spalten {absent}, fremde Spalten {unknown}"
-                )
-            )
+        found = columns.get(table, set())
+        if found != expected:
+            absent = ", ".join(sorted(expected - found)) or "keine"
+            unknown = ", ".join(sorted(found - expected)) or "keine"
+            return f"Tabelle {table}: fehlende Spalten {absent}, fremde Spalten {unknown}"
+    return ""
 
 
 def _open_error(target: DatabaseTarget, error: sqlite3.Error) -> DatabaseError:

@@ -202,7 +202,7 @@ def _replace(where: Destination, text: str) -> None:
                     os.chown(temporary, existing.st_uid, existing.st_gid)
             temporary.chmod(stat.S_IMODE(existing.st_mode))
         temporary.replace(where.target)
-        _sync_folder(folder)
+        sync_folder(folder)
     finally:
         temporary.unlink(missing_ok=True)  # after the rename the name is gone already
 
@@ -269,7 +269,7 @@ def _umask() -> int:
     return umask
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """The rename itself survives a power cut only once the folder is synced."""
     if os.name != "posix":  # Windows cannot open a folder for fsync; its rename is durable
         return

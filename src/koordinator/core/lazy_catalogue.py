@@ -27,7 +27,7 @@ from koordinator.core.dbfile import (
     is_url,
     resolve_target,
 )
-from koordinator.core.errors import DatabaseError, KoordinatorError
+from koordinator.core.errors import KoordinatorError
 from koordinator.core.reads import Reads, ScreenReads
 from koordinator.core.workflow import Status
 
@@ -42,19 +42,16 @@ if TYPE_CHECKING:
 def open_lazy(flag: str | None, *, read_only: bool, author: str) -> LazyCatalogue | None:
     """The catalogue for the UI's first paint, or None where the usual way must be taken:
     a URL (parsed by SQLAlchemy), a default database not created yet (created from the
-    sample, with SQLAlchemy), a file that is not a database this version can use (the
-    usual way says why, in its words)."""
+    sample, with SQLAlchemy).  A file that is not a database this version can use raises
+    the DatabaseError of the one file check (`check_database`), which the usual way would
+    only run again (an older database's migration with it)."""
     chosen = chosen_database(flag)
     if is_url(chosen):
         return None
     target = resolve_target(flag)
     if target.is_default and not target.path.exists():
         return None
-    try:
-        checked = check_database(target, read_only=read_only)
-    except DatabaseError:
-        return None
-    return LazyCatalogue(checked, author=author)
+    return LazyCatalogue(check_database(target, read_only=read_only), author=author)
 
 
 class LazyCatalogue(ScreenReads):
@@ -78,6 +75,10 @@ class LazyCatalogue(ScreenReads):
     @property
     def display_name(self) -> str:
         return self.target.display
+
+    @property
+    def notice(self) -> str:
+        return self.checked.notice
 
     @property
     def loaded(self) -> bool:

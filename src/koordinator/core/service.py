@@ -99,6 +99,10 @@ class Catalogue(reads.ScreenReads):
         return self.database.read_only
 
     @property
+    def notice(self) -> str:
+        return self.database.checked.notice
+
+    @property
     def loaded(self) -> bool:
         return True  # the write side is this class
 

@@ -775,7 +775,12 @@ class _Reader:
     # --- the snapshot
 
     def snapshot(self, data: dict[str, Any]) -> Snapshot:
-        self._check_format(data)
+        """The snapshot, read by the reader of its format version (FORMAT_READERS)."""
+        return FORMAT_READERS[self._check_format(data)](self, data)
+
+    def format_1(self, data: dict[str, Any]) -> Snapshot:
+        """Format version 1, as `koordinator.core.snapshot` wrote it from the start.  When
+        the format changes, this stays as it is: files of FB 12's archive are version 1."""
         top = self.table(
             data,
             (),
@@ -817,7 +822,7 @@ class _Reader:
         self._check_summary(data["summary"], snapshot.summary())
         return snapshot
 
-    def _check_format(self, data: dict[str, Any]) -> None:
+    def _check_format(self, data: dict[str, Any]) -> int:
         """Format and version first: a newer file should say so, not list unknown keys."""
         if data.get("format") != FORMAT_NAME:
             self.fail(
@@ -831,8 +836,9 @@ class _Reader:
                 f"Snapshot-Version {version} ist neuer als diese koordinator-Version (kennt bis "
                 f"{FORMAT_VERSION}) – bitte koordinator aktualisieren",
             )
-        if version < 1:
+        if version not in FORMAT_READERS:
             self.fail(("version",), f"unbekannte Snapshot-Version {version}")
+        return version
 
     def field(self, value: Any, path: KeyPath) -> tuple[int, str]:
         table = self.table(value, path, _Table({"code": self.positive, "name": self.title}))
@@ -1133,6 +1139,11 @@ class _Reader:
                     f"{plain(summary[key])} passt nicht zu den Maßnahmen der Datei "
                     f"(gezählt: {plain(expected)})",
                 )
+
+
+# Every format version this koordinator reads, with its reader: a newer version gets its
+# own entry, and the older ones keep theirs.
+FORMAT_READERS: dict[int, Callable[[_Reader, dict[str, Any]], Snapshot]] = {1: _Reader.format_1}
 
 
 def _by_id(reader: _Reader, path: KeyPath, rows: list[Any]) -> dict[str, Any]:

@@ -61,11 +61,13 @@ class KoordinatorApp(App[None]):
         *,
         read_only: bool,
         settings_path: Path | None = None,
+        notice: str = "",
     ) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
         self.settings_path = settings_path
+        self.notice = notice
         self.sub_title = catalogue.display_name + (" – nur lesen" if read_only else "")
 
     def on_mount(self) -> None:
@@ -73,6 +75,8 @@ class KoordinatorApp(App[None]):
         settings, warning = load_settings(self.settings_path)
         if warning:
             self.notify(warning, severity="warning")
+        if self.notice:  # the database was migrated: where its backup is
+            self.notify(self.notice, title="Datenbank aktualisiert", timeout=15)
         if settings.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
@@ -183,6 +187,9 @@ def make_app(
     *,
     read_only: bool = False,
     settings_path: Path | None = None,
+    notice: str = "",
 ) -> KoordinatorApp:
     """The one factory the CLI and the tests use."""
-    return KoordinatorApp(catalogue, read_only=read_only, settings_path=settings_path)
+    return KoordinatorApp(
+        catalogue, read_only=read_only, settings_path=settings_path, notice=notice
+    )
