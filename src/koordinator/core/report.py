@@ -33,7 +33,7 @@ from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind, decode_details
-from koordinator.core.text import printable
+from koordinator.core.text import clip, printable
 from koordinator.core.workflow import (
     FINAL_STATUSES,
     REPORT_ORDER,
@@ -725,10 +725,6 @@ def _fill(text: str, indent: str, hanging: str) -> list[str] | None:
     return lines
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _heading(text: str, underline: str) -> list[str]:
     lines = _wrap(text)
     return [*lines, underline * max(len(line) for line in lines)]
@@ -824,7 +820,7 @@ def _text_status_table(figures: ReportFigures) -> list[str]:
 
     def row(name: str, values: Iterable[object]) -> str:
         cells = "".join(f" {value!s:>{number_width}}" for value in values)
-        return f"{_clip(name, name_width):<{name_width}}{cells}"
+        return f"{clip(name, name_width):<{name_width}}{cells}"
 
     legend = ", ".join(f"{SHORT_LABELS[s]} = {s.label}" for s in REPORT_ORDER)
     lines = [row("Handlungsfeld", [*(SHORT_LABELS[s] for s in REPORT_ORDER), "Summe"])]
