@@ -14,12 +14,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import tomli_w
 
 from koordinator.cli import main
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
-from koordinator.core.snapshot import prepare_export
+from koordinator.core.snapshot import _encode, _measure_table, _row_table, prepare_export
+from koordinator.core.snapshot_format import FORMAT_NAME, FORMAT_VERSION, Snapshot
 
 START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -122,3 +124,51 @@ def benchmark_generator() -> ModuleType:
     sys.modules[name] = module  # dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
+
+
+def dumps_with_tomli_w(snapshot: Snapshot) -> str:
+    """What `snapshot.dumps` must write, the plain way: each block through `tomli_w.dumps`
+    (the header line of an array's element is the writer's own, see `snapshot._Writer`)."""
+    head = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "exported_at": snapshot.exported_at,
+        "author": snapshot.author,
+        "source": snapshot.source,
+        "schema_version": snapshot.schema_version,
+        "summary": snapshot.summary().to_toml(),
+    }
+    blocks = [tomli_w.dumps(head)]
+    blocks += [
+        "[[fields]]\n" + tomli_w.dumps({"code": code, "name": name})
+        for code, name in snapshot.fields.items()
+    ]
+    for record in snapshot.measures:
+        state = record.state
+        blocks.append("[[measures]]\n" + tomli_w.dumps(_measure_table(state)))
+        blocks += [
+            "[[measures.milestones]]\n" + tomli_w.dumps(_row_table(row))
+            for row in state.milestones.values()
+        ]
+        blocks += [
+            "[[measures.delays]]\n" + tomli_w.dumps(_row_table(row))
+            for row in state.delays.values()
+        ]
+        for event in record.events:
+            table = {
+                "id": event.id,
+                "kind": event.kind,
+                "occurred_at": event.occurred_at,
+                "author": event.author,
+                "note": event.note,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+            }
+            text = "[[measures.events]]\n" + tomli_w.dumps(
+                {key: value for key, value in table.items() if value is not None}
+            )
+            if event.details:
+                details = _encode(event.details, changes=True)
+                text += "\n" + tomli_w.dumps({"measures": {"events": {"details": details}}})
+            blocks.append(text)
+    return "\n".join(blocks)

@@ -91,6 +91,7 @@ NOT_AT_START = (
     "koordinator.tui.screens.dashboard",
     "koordinator.tui.dialogs.form",
     "koordinator.tui.dialogs.status_dialog",
+    "rtoml",
     "tomli_w",
     "tomllib",
 )

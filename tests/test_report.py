@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select
 
 from koordinator.cli import main
-from koordinator.core import report, snapshot
+from koordinator.core import snapshot
 from koordinator.core.dates import LooseDate, add_months, from_iso
 from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
@@ -760,39 +757,3 @@ def test_figures_equal_a_plain_computation_on_a_generated_catalogue(
     assert figures == expected
     assert render_text(figures) == render_text(expected)
     assert render_markdown(figures) == render_markdown(expected)
-
-
-_WORD = st.text(alphabet=st.sampled_from(["a", "ß", "-", "|", "\u00a0", "\u2003"]), min_size=1)
-_TEXT = st.one_of(
-    # the common case: words of any length between single spaces
-    st.lists(st.one_of(_WORD, st.integers(1, 90).map(lambda n: "x" * n)), max_size=40).map(
-        " ".join
-    ),
-    # anything: runs of spaces, whitespace-only words, leading and trailing spaces
-    st.text(alphabet=st.sampled_from(["a", "-", " ", "\u00a0", "\u2003", "W"]), max_size=300).map(
-        lambda text: text.replace("W", "Verwaltungsdigitalisierung")
-    ),
-)
-
-
-@settings(max_examples=500, deadline=None)
-@example(text="x" * 70 + " " + "y" * 75, indent="", hanging=" " * 8)  # too long for line 2 only
-@given(
-    text=_TEXT,
-    indent=st.sampled_from(["", "- ", "  1.10  ", " " * 8]),
-    hanging=st.sampled_from([None, "  ", " " * 8]),
-)
-def test_text_lines_are_wrapped_as_textwrap_wraps_them(
-    text: str, indent: str, hanging: str | None
-) -> None:
-    expected = textwrap.wrap(
-        text,
-        width=80,
-        initial_indent=indent,
-        subsequent_indent=indent if hanging is None else hanging,
-        break_on_hyphens=False,
-    ) or [indent.rstrip()]
-    lines = report._fill(text, indent, indent if hanging is None else hanging)
-    assert lines is None or lines == expected
-    if len(indent) + len(text) > 80:  # a line that fits is kept as it is, as before
-        assert report._wrap(text, indent=indent, hanging=hanging) == expected

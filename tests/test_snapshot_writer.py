@@ -1,4 +1,5 @@
-"""The snapshot writer's shortcuts give exactly what tomli-w writes block by block.
+"""The snapshot writer's shortcuts give exactly what tomli-w writes block by block: on
+awkward values, and on whole catalogues (the sample, a generated one).
 
 `snapshot._Writer` writes strings without escapes as they are, formats each distinct key
 once and lays tables out itself; these properties compare it with the plain way
@@ -10,14 +11,17 @@ nested and empty tables, arrays of tables.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from koordinator.core.replay import Event
-from koordinator.core.snapshot import _encode, _Writer
+from koordinator.core.snapshot import _encode, _Writer, prepare_export
+from snapshot_helpers import benchmark_generator, dumps_with_tomli_w, opened
 
 texts = st.text(
     st.sampled_from(
@@ -143,3 +147,19 @@ def test_one_and_true_stay_apart() -> None:
             )
         ],
     )
+
+
+@pytest.mark.parametrize("generated", [0, 300])
+def test_a_whole_snapshot_is_byte_for_byte_what_tomli_w_writes(
+    sample_path: Path, tmp_path: Path, generated: int
+) -> None:
+    """The writer on a whole catalogue: the sample, or a generated one with every kind of
+    event the generator makes (edits with nulls, delays, conflicts), by an author whose
+    name needs escapes."""
+    path = sample_path
+    if generated:
+        path = tmp_path / "generated.db"
+        benchmark_generator().generate(path, generated, seed=3)
+    with opened(path) as database:
+        export = prepare_export(database, author='Anna "A" Koordinatorin \\ FB 12')
+    assert export.text == dumps_with_tomli_w(export.snapshot)

@@ -1,8 +1,8 @@
 """The details pane's own wrapping and segments against Rich's Text, cell by cell.
 
-MeasureDetails builds its lines as (text, style) spans and wraps them itself (with Rich's
-divide_line) instead of going through Rich's Text on every cursor move; what it paints must
-be what Text.wrap and Text.render painted.
+MeasureDetails builds its lines as (text, style) spans, keeps a line that fits as it is and
+wraps the others with Rich's Text.wrap; what it paints must be what Text.wrap and
+Text.render paint.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from koordinator import __version__
+from koordinator.core.errors import EXIT_USER_ERROR  # argparse's usage errors exit with 2 too
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from koordinator.core.workflow import DelayInput
 
 EXIT_OK = 0
-EXIT_USER_ERROR = 2  # the same as koordinator.core.errors.EXIT_USER_ERROR (argparse uses 2 too)
 # A century: more months back than that would reach before the year 1 (and nothing is stale).
 MAX_STALE_MONTHS = 1200
 
@@ -562,7 +562,7 @@ def _list(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
 
 
 def _print_table(measures: list[MeasureView]) -> None:
-    from koordinator.core.text import printable
+    from koordinator.core.text import clip, printable
 
     width = shutil.get_terminal_size((100, 24)).columns
     units = [printable(m.unit) for m in measures]
@@ -572,15 +572,11 @@ def _print_table(measures: list[MeasureView]) -> None:
     print(f"{'Nr':<5}  {'Status':<{status_width}}  {'Verantwortlich':<{unit_width}}  Titel")
     for m, unit in zip(measures, units, strict=True):
         marker = " [Verzögerung offen]" if m.open_delays and m.status.value != "delayed" else ""
-        title = _clip(printable(m.title) + marker, title_width)
+        title = clip(printable(m.title) + marker, title_width)
         print(
-            f"{m.number:<5}  {m.status.label:<{status_width}}  {_clip(unit, unit_width):<{unit_width}}  {title}"
+            f"{m.number:<5}  {m.status.label:<{status_width}}  {clip(unit, unit_width):<{unit_width}}  {title}"
         )
     print(f"{len(measures)} Maßnahmen")
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _show(catalogue: CatalogueApi, args: argparse.Namespace) -> int:

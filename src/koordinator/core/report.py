@@ -33,7 +33,7 @@ from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind, decode_details
 from koordinator.core.numbers import number_key
-from koordinator.core.text import printable
+from koordinator.core.text import clip, printable
 from koordinator.core.workflow import (
     FINAL_STATUSES,
     REPORT_ORDER,
@@ -670,24 +670,8 @@ def _markdown_status_table(figures: ReportFigures) -> list[str]:
 # --- plain text (80 columns) ---------------------------------------------------------------------
 
 
-# What textwrap treats as whitespace besides " " (it expands or replaces these).
-_OTHER_WHITESPACE = re.compile(r"[\t\n\x0b\x0c\r]")
-
-
 def _wrap(text: str, *, indent: str = "", hanging: str | None = None) -> list[str]:
     """Lines of at most TEXT_WIDTH characters; long words are broken rather than overflowing."""
-    if (
-        text
-        and text[0] != " "
-        and text[-1] != " "
-        # isprintable() excludes the other whitespace (quickly); the search decides otherwise.
-        and (text.isprintable() or not _OTHER_WHITESPACE.search(text))
-    ):
-        if len(indent) + len(text) <= TEXT_WIDTH:
-            return [indent + text]  # what textwrap gives for a line that fits as it is
-        lines = _fill(text, indent, indent if hanging is None else hanging)
-        if lines is not None:
-            return lines
     return textwrap.wrap(
         text,
         width=TEXT_WIDTH,
@@ -695,40 +679,6 @@ def _wrap(text: str, *, indent: str = "", hanging: str | None = None) -> list[st
         subsequent_indent=indent if hanging is None else hanging,
         break_on_hyphens=False,
     ) or [indent.rstrip()]
-
-
-def _fill(text: str, indent: str, hanging: str) -> list[str] | None:
-    """textwrap's lines for the common case, or None to let textwrap decide.
-
-    The common case: words separated by single spaces (no other whitespace, checked by the
-    caller), none of them whitespace only, none longer than a line.  textwrap then fills
-    greedily: a word joins the line if it fits with one space before it, and the spaces at
-    a break are dropped.  (Tested against textwrap in tests/test_report.py.)
-    """
-    words = text.split(" ")
-    first_width = TEXT_WIDTH - len(indent)
-    width = TEXT_WIDTH - len(hanging)
-    if (
-        max(map(len, words)) > min(first_width, width)
-        or "" in words
-        # A word of other whitespace only (no-break space, ...) is one textwrap may drop.
-        or (not text.isprintable() and any(word.isspace() for word in words))
-    ):
-        return None
-    lines: list[str] = []
-    prefix, limit, current = indent, first_width, words[0]
-    for word in words[1:]:
-        if len(current) + 1 + len(word) <= limit:
-            current = f"{current} {word}"
-        else:
-            lines.append(prefix + current)
-            prefix, limit, current = hanging, width, word
-    lines.append(prefix + current)
-    return lines
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _heading(text: str, underline: str) -> list[str]:
@@ -826,7 +776,7 @@ def _text_status_table(figures: ReportFigures) -> list[str]:
 
     def row(name: str, values: Iterable[object]) -> str:
         cells = "".join(f" {value!s:>{number_width}}" for value in values)
-        return f"{_clip(name, name_width):<{name_width}}{cells}"
+        return f"{clip(name, name_width):<{name_width}}{cells}"
 
     legend = ", ".join(f"{SHORT_LABELS[s]} = {s.label}" for s in REPORT_ORDER)
     lines = [row("Handlungsfeld", [*(SHORT_LABELS[s] for s in REPORT_ORDER), "Summe"])]

@@ -48,6 +48,7 @@ from koordinator.core.numbers import parse_number
 from koordinator.core.reads import event_view as _event_view
 from koordinator.core.reads import milestone_order as _milestone_order
 from koordinator.core.reads import milestone_view as _milestone_view
+from koordinator.core.text import clip
 from koordinator.core.views import (
     EventView,
     MeasureView,
@@ -720,7 +721,7 @@ class Catalogue(reads.ScreenReads):
         else:
             problem = "nicht gefunden"
         raise InputError(
-            f"Maßnahme {measure.number}: offener Meilenstein „{_clipped(which.strip())}“ "
+            f"Maßnahme {measure.number}: offener Meilenstein „{clip(which.strip(), _TITLE_IN_MESSAGE)}“ "
             f"{problem} – offen: {_quoted_titles(open_milestones)}"
         )
 
@@ -851,15 +852,14 @@ def _check_move(measure: Any, target: Status, **data: Any) -> MoveRequirements:
         raise type(error)(f"Maßnahme {measure.number}: {error}") from None
 
 
-def _clipped(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+_TITLE_IN_MESSAGE = 60  # characters of a milestone's title in a one-line refusal
 
 
 def _quoted_titles(milestones: list[Milestone], shown: int = 8) -> str:
     """„A“, „B“ … for a one-line message: at most `shown` titles, each clipped."""
     if not milestones:
         return "keiner"
-    titles = ", ".join(f"„{_clipped(m.title)}“" for m in milestones[:shown])
+    titles = ", ".join(f"„{clip(m.title, _TITLE_IN_MESSAGE)}“" for m in milestones[:shown])
     more = len(milestones) - shown
     return titles + (f" und {more} weitere" if more > 0 else "")
 

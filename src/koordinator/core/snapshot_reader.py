@@ -1,14 +1,13 @@
 """Reading a snapshot file: `load` / `loads` parse it and validate all of it; every problem
 is a `SnapshotError` naming FILE:LINE (tomllib gives no positions, so `_Lines` finds them).
 
-The layout `koordinator.core.snapshot.dumps` writes is read by a fast path (`_fast_toml`);
-anything else goes to tomllib.
+Text in the layout `koordinator.core.snapshot.dumps` writes is parsed by rtoml
+(`_fast_toml`); anything else, and every error, by tomllib.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import stat
@@ -17,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
+
+import rtoml
 
 from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
@@ -108,17 +109,8 @@ class _Lines:
             if stripped.startswith("["):
                 double = stripped.startswith("[[")
                 match = _DOTTED.match(stripped[2 if double else 1 :])
-                if match is None:
-                    continue
-                keys = _key_parts(match.group(1))
-                parent = self._resolve(arrays, keys[:-1])
-                path = (*parent, keys[-1])
-                if double:
-                    arrays[path] = arrays.get(path, 0) + 1
-                    self._at.setdefault(path, number)
-                    path = (*path, arrays[path] - 1)
-                table = path
-                self._at[table] = number
+                if match is not None:
+                    table = self._header(arrays, _key_parts(match.group(1)), double, number)
                 continue
             match = _DOTTED.match(text)
             if match is None or not text[match.end() :].startswith("="):
@@ -128,6 +120,32 @@ class _Lines:
             rest = text[match.end() + 1 :]
             if not _SIMPLE_VALUE.fullmatch(rest):  # else: one line, no elements to note
                 number = self._value(lines, number, rest, path)
+
+    @classmethod
+    def of_headers(cls, text: str) -> _Lines:
+        """The lines of the tables of a text in the layout of `dumps` (checked before):
+        there every line that starts with "[" is a header, and only such a line."""
+        lines = cls(text, {})
+        arrays: dict[KeyPath, int] = {}
+        number, position = 1, 0
+        for match in _LAYOUT_HEADER.finditer(text):
+            number += text.count("\n", position, match.start())
+            position = match.start()
+            lines._header(arrays, match.group(2).split("."), match.group(1) == "[[", number)
+        return lines
+
+    def _header(
+        self, arrays: dict[KeyPath, int], keys: Sequence[str], double: bool, number: int
+    ) -> KeyPath:
+        """Note a [table] or [[array]] header's line; the table it opens."""
+        parent = self._resolve(arrays, keys[:-1])
+        path = (*parent, keys[-1])
+        if double:
+            arrays[path] = arrays.get(path, 0) + 1
+            self._at.setdefault(path, number)
+            path = (*path, arrays[path] - 1)
+        self._at[path] = number
+        return path
 
     @staticmethod
     def _resolve(arrays: Mapping[KeyPath, int], keys: Sequence[str]) -> KeyPath:
@@ -268,141 +286,49 @@ def _refuse_unless_regular(path: Path, mode: int) -> None:
 
 # --- reading the snapshot's own layout fast ----------------------------------------------------
 #
-# tomllib reads about a megabyte a second; a 10,000-measure snapshot has 42.  What `dumps`
-# writes is a small part of TOML: [table] and [[array]] headers of bare keys, `key = value`
-# lines with a bare key and a string, integer or true/false, and arrays of those (tomli-w
-# writes one element a line).  For that part JSON means the same, so the text is turned
-# into JSON by a few regular expressions and read by json.loads; the tables are then put
-# together by TOML's rules.  Anything else in the file, or anything out of the ordinary
-# (an unknown line, a float, a \U escape, a key twice, a table defined twice), and the
-# whole text goes to tomllib, which then gives the answer or the error as before.
+# tomllib reads about three megabytes a second; a 10,000-measure snapshot has 42.  rtoml
+# (Rust) reads it ten times as fast, but it reads TOML 1.1: it accepts what TOML 1.0 and
+# tomllib refuse (the escapes \e and \xHH, inline tables over several lines, times without
+# seconds).  So rtoml reads only text in the small part of TOML that `dumps` writes, where
+# the two agree: [table] and [[array]] headers of bare keys, `key = value` lines with a bare
+# key and a string (JSON's escapes), an integer of at most 18 digits or true/false, and
+# arrays of those, one element a line.  Anything else, and any text rtoml refuses (a key
+# twice, a table defined twice), goes to tomllib, which then gives the answer or the error
+# as before.  tests/test_snapshot_fast_read.py holds both to that.
 
 # A run is at most a line long (MAX_LINE_LENGTH): a longer string goes to tomllib's way, where
 # its line is refused before anything is parsed.
 _PLAIN_CHARS = rf'[^"\\\x00-\x08\x0a-\x1f\x7f]{{0,{MAX_LINE_LENGTH}}}'
-_JSON_STRING = (  # runs of plain characters between escapes: much faster to match
+_LAYOUT_STRING = (  # runs of plain characters between escapes: much faster to match
     rf'"{_PLAIN_CHARS}(?:\\(?:[btnfr"\\]|u(?![dD][89abAB])[0-9a-fA-F]{{4}}){_PLAIN_CHARS})*"'
 )
-_JSON_VALUE = rf"(?:{_JSON_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
+_LAYOUT_VALUE = rf"(?:{_LAYOUT_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
 _BARE = r"[A-Za-z0-9_-]+"
 _DOTTED_BARE = rf"{_BARE}(?:\.{_BARE})*"
 # Every line of the layout (an array with its elements and its closing line as one).
-_FAST_LINE = re.compile(
-    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_JSON_VALUE}|\[\])"
-    rf"|{_BARE} = \[\n(?:    {_JSON_VALUE},\n)*\]|)\n",
+_LAYOUT_LINE = re.compile(
+    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_LAYOUT_VALUE}|\[\])"
+    rf"|{_BARE} = \[\n(?:    {_LAYOUT_VALUE},\n)*\]|)\n",
     re.MULTILINE,
 )
-# The changes into JSON; all with fixed replacements (no groups), which re applies in C.
-# On a text _FAST_LINE has accepted they touch nothing inside strings: there a quote is
-# always escaped, so " = " is never followed by a whole value up to the line's end.
-_TO_JSON = (  # each starts with a fixed text (re then finds it fast)
-    (re.compile(rf"\n(?={_BARE} = )"), '\n,"'),  # counted: the keys
-    (re.compile(rf" = (?=(?:{_JSON_VALUE}|\[\]|\[)$)", re.MULTILINE), '":'),
-    (re.compile(r",(?=\n\]$)", re.MULTILINE), ""),  # an array's last comma
-    (re.compile(rf"\n\[\[(?={_DOTTED_BARE}\]\]$)", re.MULTILINE), '\n}],["A'),  # counted
-    (re.compile(r"\]\]$", re.MULTILINE), '",{"":0'),
-    (re.compile(rf"\n\[(?={_DOTTED_BARE}\]$)", re.MULTILINE), '\n}],["T'),  # counted
-    (re.compile(r"\](?<=[A-Za-z0-9_-]\])$", re.MULTILINE), '",{"":0'),
-)
-_FAST_HEADER = re.compile(r"^\[", re.MULTILINE)
+_LAYOUT_HEADER = re.compile(rf"^(\[\[?)({_DOTTED_BARE})\]", re.MULTILINE)
 # Line breaks of str.splitlines (which _Lines counts by) other than \n.
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
-class _NotFastError(Exception):
-    pass
-
-
-def _fast_toml(text: str) -> tuple[dict[str, Any], dict[KeyPath, int]] | None:
-    """`tomllib.loads(text)` for text in the layout `dumps` writes, and the line of every
-    table header as `_Lines` would find it; None for any other text."""
+def _fast_toml(text: str) -> tuple[dict[str, Any], _Lines] | None:
+    """`tomllib.loads(text)` for text in the layout `dumps` writes, and the lines of its
+    tables as `_Lines` would find them; None for any other text."""
     if not text.endswith("\n") or _OTHER_LINE_BREAKS.search(text):
         return None
-    rest, _ = _FAST_LINE.subn("", text)
+    rest, _ = _LAYOUT_LINE.subn("", text)
     if rest:
         return None  # a line of another kind
-    json_text = "\n" + text  # every line after a line break
-    counts = []
-    for pattern, replacement in _TO_JSON:
-        json_text, count = pattern.subn(replacement, json_text)
-        counts.append(count)
     try:
-        blocks = json.loads(f'[["T",{{"":0{json_text}}}]]', strict=False)
-    except ValueError:
+        data = rtoml.loads(text)
+    except rtoml.TomlParsingError:
         return None
-    if sum(len(values) for _, values in blocks) - len(blocks) != counts[0]:
-        return None  # a key twice in one table
-    try:
-        return _assemble(blocks, _header_lines(text, counts[3] + counts[5]))
-    except _NotFastError:
-        return None
-
-
-def _header_lines(text: str, count: int) -> list[int]:
-    numbers = []
-    line, position = 1, 0
-    for match in _FAST_HEADER.finditer(text):
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        numbers.append(line)
-    if len(numbers) != count:
-        raise _NotFastError
-    return numbers
-
-
-def _assemble(
-    blocks: list[list[Any]], header_lines: list[int]
-) -> tuple[dict[str, Any], dict[KeyPath, int]]:
-    """The document from its tables in order, by TOML's rules on defining tables, and the
-    line of each table and array of tables (as `_Lines` finds them)."""
-    root: dict[str, Any] = blocks[0][1]
-    del root[""]
-    defined = {id(root)}  # tables a header (or the document) has defined
-    arrays: set[int] = set()  # arrays of tables ([[...]])
-    positions: dict[KeyPath, int] = {}
-    for (header, values), number in zip(blocks[1:], header_lines, strict=True):
-        del values[""]
-        table = root
-        path: KeyPath = ()
-        *parents, last = header[1:].split(".")
-        for key in parents:
-            item = table.get(key)
-            path = (*path, key)
-            if item is None:
-                item = table[key] = {}
-            elif type(item) is list:
-                if id(item) not in arrays:
-                    raise _NotFastError
-                path = (*path, len(item) - 1)
-                item = item[-1]
-            elif type(item) is not dict:
-                raise _NotFastError
-            table = item
-        path = (*path, last)
-        item = table.get(last)
-        if header[0] == "A":
-            if item is None:
-                item = table[last] = []
-                arrays.add(id(item))
-                positions[path] = number
-            elif type(item) is not list or id(item) not in arrays:
-                raise _NotFastError
-            item.append(values)
-            defined.add(id(values))
-            positions[(*path, len(item) - 1)] = number
-        else:
-            if item is None:
-                table[last] = values
-                defined.add(id(values))
-            elif type(item) is dict and id(item) not in defined:
-                if item.keys() & values.keys():
-                    raise _NotFastError
-                item.update(values)
-                defined.add(id(item))
-            else:
-                raise _NotFastError
-            positions[path] = number
-    return root, positions
+    return data, _Lines.of_headers(text)
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
@@ -417,8 +343,8 @@ def loads(text: str, name: str = "<snapshot>") -> Snapshot:
 def _loads(text: str, name: str) -> Snapshot:
     fast = _fast_toml(text)
     if fast is not None:
-        data, headers = fast
-        return _Reader(name, _Lines(text, headers)).snapshot(data)
+        data, lines = fast
+        return _Reader(name, lines).snapshot(data)
     overlong = _OVERLONG_LINE.search(text)
     if overlong:
         end = text.find("\n", overlong.start())

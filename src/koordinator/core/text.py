@@ -79,6 +79,11 @@ def printable(text: str, *, keep: str = "") -> str:
     )
 
 
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, its end shown by "…" where it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def printable_lines(text: str) -> list[str]:
     """A text that may span lines (a note) as its lines, each `printable`."""
     return [printable(line) for line in text.splitlines()] or [""]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.console import Console
 from rich.control import strip_control_codes
 from rich.segment import Segment
@@ -19,11 +19,6 @@ from textual.widget import Widget
 from koordinator.core.dates import german, local_time
 from koordinator.core.text import printable
 from koordinator.core.views import MeasureDetail
-
-try:  # where Rich's word wrap finds its breaks (a private module, there since Rich 10)
-    from rich._wrap import divide_line
-except ImportError:  # pragma: no cover - another Rich version: Text.wrap for every long line
-    divide_line = None  # type: ignore[assignment]  # no divide_line here: _wrap checks for None
 
 # A line of the pane as pieces of text and their styles (None: the pane's own).  Plain
 # tuples, not Rich Text: a new measure's fifteen-odd lines are built, wrapped and turned
@@ -92,85 +87,17 @@ def detail_lines(detail: MeasureDetail, field_name: str) -> list[Line]:
     return parts
 
 
-# --- wrapping: Rich's word wrap (Text.wrap, as the pane used it) on lines of spans.  The
-# breaks come from Rich's own divide_line; tests compare what is painted, cell by cell,
-# with Text.wrap and Text.render.
+# --- wrapping: Rich's word wrap (Text.wrap) for a line that does not fit; tests compare what
+# is painted, cell by cell, with Text.wrap and Text.render.
 
 
 def wrap(text: Line, width: int, console: Console) -> list[Line]:
     """`text` as lines of `width` cells: split at line breaks, tabs expanded, broken between
     words (a word longer than a line is folded).  Spaces after a line's last word may reach
-    beyond `width`; render_strip cuts them off, as Text.wrap did."""
+    beyond `width`; render_strip cuts them off, as Text.wrap does."""
     whole = plain(text)
     if "\n" not in whole and "\t" not in whole and cell_len(whole) <= width:
-        return [text]  # nearly every line
-    return [wrapped for part in _split_lines(text) for wrapped in _wrap_part(part, width, console)]
-
-
-def _split_lines(text: Line) -> list[Line]:
-    """Split at line breaks (Text.split("\\n", allow_blank=True))."""
-    lines: list[list[Span]] = [[]]
-    for piece, style in text:
-        first, *others = piece.split("\n")
-        lines[-1].append((first, style))
-        lines += [[(other, style)] for other in others]
-    return [tuple(spans) for spans in lines]
-
-
-def _wrap_part(text: Line, width: int, console: Console) -> list[Line]:
-    whole = plain(text)
-    if "\t" in whole or divide_line is None:
-        return _wrap_with_rich(text, width, console)  # tab stops: Rich's expand_tabs
-    if cell_len(whole) <= width:
-        # Text.wrap trims every line it wraps, also one that fits in cells but has more
-        # characters than `width` (combining accents): its spaces at the end go too.
-        return [_fit(text, width)]
-    return [_fit(part, width) for part in _divide(text, divide_line(whole, width, fold=True))]
-
-
-def _divide(text: Line, offsets: list[int]) -> list[Line]:
-    """`text` cut at the character offsets (Text.divide)."""
-    parts: list[list[Span]] = [[]]
-    cuts = iter([*offsets, -1])
-    cut = next(cuts)
-    position = 0
-    for piece, style in text:
-        while cut != -1 and position <= cut < position + len(piece):
-            head, piece = piece[: cut - position], piece[cut - position :]
-            parts[-1].append((head, style))
-            parts.append([])
-            position = cut
-            cut = next(cuts)
-        parts[-1].append((piece, style))
-        position += len(piece)
-    return [tuple(spans) for spans in parts]
-
-
-def _fit(text: Line, width: int) -> Line:
-    """A wrapped line's end as Text.wrap leaves it: the spaces after its last word dropped
-    as far as they reach beyond `width` characters (rstrip_end), then cut to `width` cells
-    (truncate).  Cutting the strip instead would lose a combining accent at its end."""
-    whole = plain(text)
-    fitted = whole
-    if len(fitted) > width:
-        spaces = len(fitted) - len(fitted.rstrip())
-        fitted = fitted[: len(fitted) - min(spaces, len(fitted) - width)]
-    if cell_len(fitted) > width:
-        fitted = set_cell_size(fitted, width)
-    if fitted == whole:
-        return text
-    spans: list[Span] = []  # the styles of the characters at the same places
-    position = 0
-    for piece, style in text:
-        if part := fitted[position : position + len(piece)]:
-            spans.append((part, style))
-        position += len(piece)
-    if position < len(fitted):
-        spans.append((fitted[position:], None))  # (never longer; as Rich: the line's style)
-    return tuple(spans)
-
-
-def _wrap_with_rich(text: Line, width: int, console: Console) -> list[Line]:
+        return [text]  # nearly every line: as it is, without building a Text
     # A piece without a style of its own (None) is given "": Rich's annotation asks for a
     # style, and appends either the same way.
     wrapped = Text.assemble(*((piece, style or "") for piece, style in text)).wrap(console, width)

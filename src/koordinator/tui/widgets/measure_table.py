@@ -19,7 +19,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from koordinator.core.dates import from_iso
 from koordinator.core.numbers import number_key
-from koordinator.core.text import printable
+from koordinator.core.text import clip, printable
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
 
@@ -58,10 +58,6 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
 TITLE_WIDTH = 30
 UNIT_WIDTH = 12
 MILESTONE_WIDTH = 32
-
-
-def clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # The table's cursor actions that it runs as soon as their key reaches it (see
