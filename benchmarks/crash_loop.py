@@ -136,7 +136,7 @@ def check_consistency(path: Path) -> tuple[list[str], int]:
     Returns the problems found and the number of measures checked.
     """
     from koordinator.core import replay
-    from koordinator.core.db import DatabaseTarget, open_database
+    from koordinator.core.store.engine import DatabaseTarget, open_database
 
     problems: list[str] = []
     connection = sqlite3.connect(path, timeout=30)
@@ -455,8 +455,8 @@ def _copy_sample(path: Path) -> None:
     if SAMPLE.is_file():
         shutil.copyfile(SAMPLE, path)
         return
-    from koordinator.core.db import create_database
     from koordinator.core.sample import fill_sample
+    from koordinator.core.store.engine import create_database
 
     create_database(path, fill=fill_sample)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from koordinator.core.catalogue import CatalogueApi, open_catalogue
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.lazy_catalogue import LazyCatalogue
 from koordinator.core.sample import fill_sample
 from koordinator.core.service import Catalogue
+from koordinator.core.store.engine import Database, DatabaseTarget, create_database, open_database
 
 
 @pytest.fixture(autouse=True)

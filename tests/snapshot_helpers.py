@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import prepare_export
+from koordinator.core.store.engine import Database, DatabaseTarget, create_database, open_database
 
 START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from koordinator.core import history, replay
 from koordinator.core.dates import LooseDate, from_iso, parse_timestamp
-from koordinator.core.db import Database, DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
-from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import check, snapshot_of
+from koordinator.core.store.engine import Database, DatabaseTarget, open_database
+from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.views import DelayView, EventView, MeasureDetail, MeasureView, MilestoneView
 from koordinator.core.workflow import DelayInput, Status, allowed_moves
 from snapshot_helpers import benchmark_generator, table_rows

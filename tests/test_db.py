@@ -1,4 +1,4 @@
-"""Choosing, checking, opening and creating the database file (koordinator.core.db).
+"""Choosing, checking, opening and creating the database file (koordinator.core.store.engine).
 
 The promise to the user: koordinator never damages a file it does not recognise.  Whatever
 `--db` points at, a file that is not a usable koordinator database is refused with a message
@@ -18,7 +18,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from koordinator.core import paths
-from koordinator.core.db import (
+from koordinator.core.errors import DatabaseError
+from koordinator.core.sample import fill_sample
+from koordinator.core.store.engine import (
     Database,
     DatabaseTarget,
     create_database,
@@ -26,9 +28,7 @@ from koordinator.core.db import (
     resolve_target,
     schema_sql,
 )
-from koordinator.core.errors import DatabaseError
-from koordinator.core.models import SCHEMA_VERSION, FieldOfAction, Measure
-from koordinator.core.sample import fill_sample
+from koordinator.core.store.models import SCHEMA_VERSION, FieldOfAction, Measure
 from koordinator.core.workflow import Status
 from snapshot_helpers import table_rows
 

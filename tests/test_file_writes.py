@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.db import Database
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import write_text
 from koordinator.core.report import write_report
 from koordinator.core.service import Catalogue
 from koordinator.core.settings import Settings, load_settings, save_settings
 from koordinator.core.snapshot import export_to_file
+from koordinator.core.store.engine import Database
 
 SNAPSHOT_START = 'format = "koordinator-snapshot"'
 REPORT_START = "# Digitalisierungsstrategie"

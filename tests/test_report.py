@@ -18,8 +18,6 @@ from sqlalchemy import select
 from koordinator.cli import main
 from koordinator.core import report, snapshot
 from koordinator.core.dates import LooseDate, add_months, from_iso
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
-from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.numbers import number_key
 from koordinator.core.report import (
     DEFAULT_PERIOD_MONTHS,
@@ -38,6 +36,8 @@ from koordinator.core.report import (
 )
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
+from koordinator.core.store.engine import Database, DatabaseTarget, create_database, open_database
+from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.workflow import REPORT_ORDER, DelayInput, Status
 from snapshot_helpers import benchmark_generator
 

@@ -16,7 +16,6 @@ import pytest
 
 from koordinator.cli import main
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import Database
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import write_text
 from koordinator.core.service import Catalogue
@@ -30,6 +29,7 @@ from koordinator.core.snapshot import (
     prepare_export,
     snapshot_of,
 )
+from koordinator.core.store.engine import Database
 from koordinator.core.workflow import Status
 from snapshot_helpers import dump, empty_database, run, without_export_time
 

@@ -13,9 +13,9 @@ import sqlalchemy
 
 from koordinator.core import replay
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import create_database
 from koordinator.core.errors import SnapshotError
 from koordinator.core.snapshot import import_snapshots, loads
+from koordinator.core.store.engine import create_database
 from koordinator.core.workflow import DelayInput, Status
 from snapshot_helpers import (
     TickingClock,

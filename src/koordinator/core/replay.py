@@ -43,8 +43,8 @@ from sqlalchemy.orm import Session
 from koordinator.core import history
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
-from koordinator.core.models import MEASURE_COLUMNS, Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.numbers import number_key
+from koordinator.core.store.models import MEASURE_COLUMNS, Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.workflow import check_status_codes
 
 # The fields each kind of row has besides its id; the order is the order of the snapshot.

@@ -28,11 +28,11 @@ from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
-from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import EventKind, decode_details
 from koordinator.core.numbers import number_key
+from koordinator.core.store.sqlite_file import translated_row_errors
 from koordinator.core.text import printable
 from koordinator.core.workflow import (
     FINAL_STATUSES,
@@ -44,7 +44,7 @@ from koordinator.core.workflow import (
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
-    from koordinator.core.db import Database
+    from koordinator.core.store.engine import Database
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -235,7 +235,7 @@ def _figures(
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
     with source.reads.reading() as connection:
         # One read transaction for every figure, as plain tuples.  SQL text (the tables of
-        # schema.sql) on sqlite3, as the screen's reads (core/reads.py): `koordinator
+        # schema.sql) on sqlite3, as the screen's reads (core/store/fast_reads.py): `koordinator
         # report` imports no SQLAlchemy (≈ 0.4 s of a one-shot command), and no ORM
         # statements are compiled; the figures are checked against a plain ORM
         # computation in tests/test_report.py.
@@ -430,7 +430,7 @@ def german(text: str | None) -> str:
 def _database(source: CatalogueApi | Database) -> Database:
     # The UI holds a catalogue, the CLI and scripts may hold just the Database.  Imported
     # here: only `--since` needs SQLAlchemy (see since_snapshot).
-    from koordinator.core.db import Database
+    from koordinator.core.store.engine import Database
 
     return source if isinstance(source, Database) else source.database
 

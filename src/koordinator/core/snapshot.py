@@ -41,14 +41,11 @@ from koordinator.core.dates import (
     timestamp,
     utc_now,
 )
-from koordinator.core.db import Database
-from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import (
     EventKind,
 )
-from koordinator.core.models import SCHEMA_VERSION, FieldOfAction
 from koordinator.core.replay import (
     DELAY_FIELDS,
     MILESTONE_FIELDS,
@@ -69,6 +66,9 @@ from koordinator.core.snapshot_format import (
     Summary,
 )
 from koordinator.core.snapshot_reader import load, loads
+from koordinator.core.store.engine import Database
+from koordinator.core.store.models import SCHEMA_VERSION, FieldOfAction
+from koordinator.core.store.sqlite_file import translated_row_errors
 from koordinator.core.workflow import Status, cause_label
 
 # The snapshot's API in one place: its data (snapshot_format) and reading (snapshot_reader)

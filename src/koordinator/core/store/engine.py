@@ -28,7 +28,9 @@ from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from koordinator.core.dbfile import (
+from koordinator.core.errors import DatabaseError, os_reason
+from koordinator.core.store.fast_reads import Reads
+from koordinator.core.store.sqlite_file import (
     BUSY_TIMEOUT_SECONDS,
     REQUIRED_TABLES,
     CheckedDatabase,
@@ -43,8 +45,6 @@ from koordinator.core.dbfile import (
     sqlite_error_message,
     user_of,
 )
-from koordinator.core.errors import DatabaseError, os_reason
-from koordinator.core.reads import Reads
 
 # Re-exported: callers (and tests) import them from here, as before they moved to dbfile.
 __all__ = [

@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from koordinator.core import dbfile, history
+from koordinator.core import history
 from koordinator.core.dates import from_iso
-from koordinator.core.dbfile import CheckedDatabase
 from koordinator.core.errors import NotFoundError
 from koordinator.core.numbers import parse_number
+from koordinator.core.store import sqlite_file
+from koordinator.core.store.sqlite_file import CheckedDatabase
 from koordinator.core.views import (
     DelayView,
     EventView,
@@ -122,7 +123,7 @@ class Reads:
     def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection inside one read transaction (also for the report's
         statements: every figure from one state)."""
-        with dbfile.translated_row_errors(self.target):
+        with sqlite_file.translated_row_errors(self.target):
             connection = self._connection()
             connection.execute("BEGIN")
             try:
@@ -138,7 +139,7 @@ class Reads:
             # One thread at a time: the first connection may switch the file to WAL mode,
             # which fails at once, not after waiting, while another one switches too.
             with self._lock:
-                connection = dbfile.connect(self.checked)
+                connection = sqlite_file.connect(self.checked)
                 self._connections.append(connection)
             local.connection = connection
         return connection
