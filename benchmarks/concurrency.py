@@ -113,7 +113,7 @@ def worker(db: Path, author: str, numbers: list[str], changes: int, via: str, go
     """Wait for `go`, make `changes` status changes, print a JSON result on stdout."""
     from koordinator.core.errors import KoordinatorError
     from koordinator.core.service import Catalogue
-    from koordinator.core.store.engine import DatabaseTarget, open_database
+    from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 
     result = WorkerResult(author)
     database = open_database(DatabaseTarget(db))
@@ -308,12 +308,12 @@ def _copy_sample(path: Path) -> None:
         shutil.copyfile(SAMPLE, path)
     else:
         from koordinator.core.sample import fill_sample
-        from koordinator.core.store.engine import create_database
+        from koordinator.core.store.sqlite_store import create_database
 
         create_database(path, fill=fill_sample)
     # Used once, as any koordinator database in use is: the journal is now WAL.
     from koordinator.core.service import Catalogue
-    from koordinator.core.store.engine import DatabaseTarget, open_database
+    from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 
     database = open_database(DatabaseTarget(path))
     try:

@@ -374,7 +374,7 @@ class Catalog:
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    from koordinator.core.store.engine import schema_sql
+    from koordinator.core.store.sqlite_store import schema_sql
 
     digest.update((HERE / "generate.py").read_bytes())
     digest.update(schema_sql().encode())
@@ -387,8 +387,8 @@ def prepare_catalogs(sizes: Sequence[str], cache: Path, work: Path, seed: int) -
 
     from koordinator.core.sample import fill_sample
     from koordinator.core.service import Catalogue
-    from koordinator.core.store.engine import DatabaseTarget, create_database, open_database
     from koordinator.core.store.models import HistoryEvent
+    from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     cache.mkdir(parents=True, exist_ok=True)
     catalogs = []
@@ -677,7 +677,7 @@ def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]
     from koordinator.core.sample import fill_fields_only
     from koordinator.core.service import Catalogue
     from koordinator.core.snapshot import import_snapshots, prepare_export
-    from koordinator.core.store.engine import DatabaseTarget, create_database, open_database
+    from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     folder = work / "core"
     folder.mkdir(exist_ok=True)

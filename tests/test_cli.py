@@ -441,7 +441,7 @@ def test_report_reads_without_sqlalchemy_and_writes_the_same_report(sample_path:
     )
     assert result.returncode == 0, result.stderr
     from koordinator.core.report import render, report_figures
-    from koordinator.core.store.engine import open_database, resolve_target
+    from koordinator.core.store.sqlite_store import open_database, resolve_target
 
     opened = open_database(resolve_target(str(database)))
     try:

@@ -30,10 +30,10 @@ KNOWN_CORE_MODULES = {
     "koordinator.core.paths",
     "koordinator.core.sample",
     "koordinator.core.service",
-    "koordinator.core.store.engine",
     "koordinator.core.store.fast_reads",
     "koordinator.core.store.models",
     "koordinator.core.store.sqlite_file",
+    "koordinator.core.store.sqlite_store",
     "koordinator.core.views",
     "koordinator.core.workflow",
 }

@@ -25,9 +25,9 @@ from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import open_lazy
 from koordinator.core.service import Catalogue
 from koordinator.core.store import migrations, sqlite_file
-from koordinator.core.store.engine import DatabaseTarget, create_database, open_database
 from koordinator.core.store.migrations import Migration, backup_path, statements
 from koordinator.core.store.sqlite_file import check_database
+from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 from koordinator.tui.app import make_app
 from snapshot_helpers import dump
 from tui_helpers import notifications

@@ -20,8 +20,8 @@ from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.store import fast_reads
-from koordinator.core.store.engine import DatabaseTarget, check_database, open_database
 from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sqlite_store import DatabaseTarget, check_database, open_database
 from koordinator.core.workflow import Status
 from snapshot_helpers import benchmark_generator
 
@@ -243,7 +243,7 @@ def test_both_forms_of_the_catalogue_answer_the_same_behind_one_interface(
 def test_a_new_measure_shows_as_the_list_shows_it(tmp_path: Path) -> None:
     """The views a change returns are built by the reads' code on the change's own
     connection, inside its transaction."""
-    from koordinator.core.store.engine import create_database
+    from koordinator.core.store.sqlite_store import create_database
 
     path = tmp_path / "leer.db"
     create_database(path, fill=fill_fields_only)

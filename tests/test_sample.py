@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from koordinator.core.sample import fill_sample, load_sample
-from koordinator.core.store.engine import create_database
+from koordinator.core.store.sqlite_store import create_database
 from snapshot_helpers import table_rows
 
 COMMITTED = Path(__file__).parents[1] / "sample.db"

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Inspector
 
-from koordinator.core.store.engine import DatabaseTarget, open_database, schema_sql
 from koordinator.core.store.models import SCHEMA_VERSION, Base
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database, schema_sql
 
 SCHEMA_FILE = Path(__file__).parents[1] / "schema.sql"
 

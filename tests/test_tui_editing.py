@@ -18,7 +18,7 @@ from textual.widgets import OptionList, Select
 
 from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.service import Catalogue
-from koordinator.core.store.engine import DatabaseTarget, open_database
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import (

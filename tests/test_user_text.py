@@ -21,7 +21,7 @@ from koordinator.cli import main
 from koordinator.core.dates import LooseDate
 from koordinator.core.errors import InputError
 from koordinator.core.service import Catalogue
-from koordinator.core.store.engine import DatabaseTarget, open_database
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.text import printable, printable_json, text_problem
 from koordinator.core.workflow import DelayInput, Status
 

@@ -34,7 +34,7 @@ from koordinator.core.workflow import Status
 if TYPE_CHECKING:
     from koordinator.core.dates import LooseDate
     from koordinator.core.service import Catalogue
-    from koordinator.core.store.engine import Database
+    from koordinator.core.store.sqlite_store import SqliteStore
     from koordinator.core.views import EventView, MeasureView, MilestoneView
     from koordinator.core.workflow import DelayInput
 
@@ -59,7 +59,7 @@ class LazyCatalogue(ScreenReads):
     `load` opens.
 
     The file is checked once, by `open_lazy` before the first connection; `load` opens the
-    `Database` on that check (`CheckedDatabase`), never looking at the file again.
+    `SqliteStore` on that check (`CheckedDatabase`), never looking at the file again.
     """
 
     def __init__(self, checked: CheckedDatabase, *, author: str) -> None:
@@ -102,9 +102,9 @@ class LazyCatalogue(ScreenReads):
             if self._catalogue is None:
                 # Here, not at the top: this is the SQLAlchemy the first paint goes without.
                 from koordinator.core.service import Catalogue
-                from koordinator.core.store.engine import Database
+                from koordinator.core.store.sqlite_store import SqliteStore
 
-                database = Database(self.checked, reads=self.reads)
+                database = SqliteStore(self.checked, reads=self.reads)
                 catalogue = Catalogue(database, author=self.author)
                 # Not needed to work, only to make the first change faster: a failure here
                 # (the file locked, say) is the first change's to report.
@@ -114,7 +114,7 @@ class LazyCatalogue(ScreenReads):
             return self._catalogue
 
     @property
-    def database(self) -> Database:
+    def database(self) -> SqliteStore:
         return self._loaded().database
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:

@@ -4,7 +4,7 @@ The hot reads are plain SQL in `koordinator.core.store.fast_reads`; this module 
 the writes (so the UI's first paint, which needs only the reads, does not import it).
 
 Each public method is one user action and one short transaction: it reads or writes through
-`Database.read()` / `Database.write()`, records exactly one history event per change, raises
+`SqliteStore.read()` / `SqliteStore.write()`, records exactly one history event per change, raises
 `KoordinatorError` subclasses with German one-line messages for user mistakes, and returns
 plain views (`koordinator.core.views`).  Nothing here knows about terminals.
 """
@@ -33,7 +33,6 @@ from koordinator.core.errors import (
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import parse_number
 from koordinator.core.store import fast_reads, sqlite_file
-from koordinator.core.store.engine import Database
 from koordinator.core.store.fast_reads import event_view as _event_view
 from koordinator.core.store.fast_reads import milestone_order as _milestone_order
 from koordinator.core.store.fast_reads import milestone_view as _milestone_view
@@ -49,6 +48,7 @@ from koordinator.core.store.models import (
     milestone_fields,
     new_event,
 )
+from koordinator.core.store.sqlite_store import SqliteStore
 from koordinator.core.views import (
     EventView,
     MeasureView,
@@ -78,7 +78,7 @@ class Catalogue(fast_reads.ScreenReads):
 
     def __init__(
         self,
-        database: Database,
+        database: SqliteStore,
         *,
         author: str,
         today: Callable[[], date] = local_today,
@@ -547,7 +547,7 @@ class Catalogue(fast_reads.ScreenReads):
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        """`Database.read()`; a row this version cannot read is a damaged database."""
+        """`SqliteStore.read()`; a row this version cannot read is a damaged database."""
         with (
             sqlite_file.translated_row_errors(self.database.target),
             self.database.read() as session,
@@ -556,7 +556,7 @@ class Catalogue(fast_reads.ScreenReads):
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        """`Database.write()`; a row this version cannot read is a damaged database, and
+        """`SqliteStore.write()`; a row this version cannot read is a damaged database, and
         nothing is written."""
         with (
             sqlite_file.translated_row_errors(self.database.target),

@@ -2,7 +2,7 @@
 
 Standard library only, no SQLAlchemy: the terminal UI paints its first screen from these
 (see `koordinator.core.store.fast_reads` and `koordinator.core.lazy_catalogue`) before SQLAlchemy is
-imported.  `koordinator.core.store.engine` re-exports the names, so callers keep importing them there.
+imported.  `koordinator.core.store.sqlite_store` re-exports the names, so callers keep importing them there.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ class CheckedDatabase:
     the file: it is the one place that looks at the file outside SQLite (by `os.stat` and
     `os.access`, never by opening it), because closing any descriptor of a file drops every
     POSIX lock the process holds on it, SQLite's included ("How To Corrupt An SQLite
-    Database File", 2.2).  `Reads` and `Database` take a `CheckedDatabase`, so whatever they
+    SqliteStore File", 2.2).  `Reads` and `SqliteStore` take a `CheckedDatabase`, so whatever they
     open later needs no second look at the file.
     """
 
@@ -410,7 +410,7 @@ def file_uri(path: Path) -> str:
 
 
 def connect(checked: CheckedDatabase) -> sqlite3.Connection:
-    """A connection configured as the SQLAlchemy engine's are (`koordinator.core.store.engine`):
+    """A connection configured as the SQLAlchemy engine's are (`koordinator.core.store.sqlite_store`):
     no implicit transactions, foreign keys on, a busy timeout, WAL unless read-only.
 
     `check_same_thread=False`: the owner (`reads.Reads`) uses each connection in one thread
