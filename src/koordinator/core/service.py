@@ -48,7 +48,11 @@ from koordinator.core.store.models import (
     milestone_fields,
     new_event,
 )
-from koordinator.core.store.sqlite_store import SqliteStore
+from koordinator.core.store.sqlite_store import (
+    SqliteStore,
+    check_events_readable,
+    measure_views_in,
+)
 from koordinator.core.views import (
     EventView,
     MeasureView,
@@ -572,7 +576,7 @@ class Catalogue(fast_reads.ScreenReads):
         measure = session.scalar(select(Measure).where(Measure.number == normalised))
         if measure is None:
             raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
-        _check_readable(session.connection(), measure)
+        _check_readable(session, measure)
         if expected_revision is not None and measure.revision != expected_revision:
             raise _conflict(session, measure)
         return measure
@@ -732,11 +736,8 @@ class Catalogue(fast_reads.ScreenReads):
         )
 
     def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
-        """Views of the measures just written, read by the list's code on this session's
-        own connection (inside its transaction, after its changes are flushed)."""
-        session.flush()
-        connection = session.connection().connection.driver_connection
-        return fast_reads.measure_views(connection, measures, self._today())  # type: ignore[arg-type]
+        """Views of the measures just written, inside this session's transaction."""
+        return measure_views_in(session, measures, self._today())
 
 
 _DELAY_COLUMNS = (
@@ -826,13 +827,12 @@ def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -
         session.delete(session.get_one(Delay, delay_id))
 
 
-def _check_readable(connection: Connection, measure: Any) -> None:
+def _check_readable(session: Session | Connection, measure: Any) -> None:
     """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless this version can read the
     measure: its status and every event of its history.  A change written onto a damaged
     measure would be lost again when the file is replaced by its backup."""
     Status(measure.status)
-    driver_connection = connection.connection.driver_connection
-    fast_reads.read_events(driver_connection, measure.id, measure.number)  # type: ignore[arg-type]
+    check_events_readable(session, measure.id, measure.number)
 
 
 def _conflict(reader: Session | Connection, measure: Any) -> ConflictError:

@@ -18,19 +18,20 @@ import glob
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from koordinator.core.errors import DatabaseError, os_reason
-from koordinator.core.store.fast_reads import Reads
+from koordinator.core.store.fast_reads import Reads, measure_views, read_events
 from koordinator.core.store.interface import ReportRows
 from koordinator.core.store.sqlite_catalogue import SqliteCatalogue
 from koordinator.core.store.sqlite_file import (
@@ -318,3 +319,27 @@ def _make_engine(uri: str, *, read_only: bool, wal: bool) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")  # type: ignore[attr-defined]
 
     return engine
+
+
+# --- the screen's reads inside a write session (used by the service until its writes move
+# behind the store's interface) -------------------------------------------------------------
+
+
+def measure_views_in(session: Session, measures: Iterable[Any], today: date) -> list[MeasureView]:
+    """Views of measures just written, read by the list's code on the session's own
+    connection (inside its transaction, after its changes are flushed)."""
+    session.flush()
+    return measure_views(_driver_connection(session), measures, today)
+
+
+def check_events_readable(session: Session | Connection, measure_id: int, number: str) -> None:
+    """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless every event of the
+    measure's history can be read, by the details' code in the session's transaction."""
+    read_events(_driver_connection(session), measure_id, number)
+
+
+def _driver_connection(session: Session | Connection) -> sqlite3.Connection:
+    on = session.connection() if isinstance(session, Session) else session
+    connection = on.connection.driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    return connection
