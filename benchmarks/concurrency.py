@@ -111,9 +111,9 @@ class Report:
 
 def worker(db: Path, author: str, numbers: list[str], changes: int, via: str, go: Path) -> None:
     """Wait for `go`, make `changes` status changes, print a JSON result on stdout."""
-    from koordinator.core.db import DatabaseTarget, open_database
     from koordinator.core.errors import KoordinatorError
     from koordinator.core.service import Catalogue
+    from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 
     result = WorkerResult(author)
     database = open_database(DatabaseTarget(db))
@@ -307,13 +307,13 @@ def _copy_sample(path: Path) -> None:
     if SAMPLE.is_file():
         shutil.copyfile(SAMPLE, path)
     else:
-        from koordinator.core.db import create_database
         from koordinator.core.sample import fill_sample
+        from koordinator.core.store.sqlite_store import create_database
 
         create_database(path, fill=fill_sample)
     # Used once, as any koordinator database in use is: the journal is now WAL.
-    from koordinator.core.db import DatabaseTarget, open_database
     from koordinator.core.service import Catalogue
+    from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 
     database = open_database(DatabaseTarget(path))
     try:

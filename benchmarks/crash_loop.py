@@ -136,7 +136,7 @@ def check_consistency(path: Path) -> tuple[list[str], int]:
     Returns the problems found and the number of measures checked.
     """
     from koordinator.core import replay
-    from koordinator.core.db import DatabaseTarget, open_database
+    from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 
     problems: list[str] = []
     connection = sqlite3.connect(path, timeout=30)
@@ -151,9 +151,9 @@ def check_consistency(path: Path) -> tuple[list[str], int]:
         problems.append(f"foreign_key_check: {foreign[:5]}")
     database = open_database(DatabaseTarget(path), read_only=True)
     try:
-        with database.read() as session:
-            events = replay.load_events(session)
-            states = replay.load_states(session, events)
+        with database.reading_catalogue() as catalogue:
+            events = catalogue.events()
+            states = catalogue.states(events)
     finally:
         database.close()
     for number, state in states.items():
@@ -455,8 +455,8 @@ def _copy_sample(path: Path) -> None:
     if SAMPLE.is_file():
         shutil.copyfile(SAMPLE, path)
         return
-    from koordinator.core.db import create_database
     from koordinator.core.sample import fill_sample
+    from koordinator.core.store.sqlite_store import create_database
 
     create_database(path, fill=fill_sample)
 

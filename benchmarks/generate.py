@@ -14,7 +14,7 @@ characters, UTC, strictly increasing per measure.  A generated database therefor
 snapshot export checks without a "history mismatch" and survives export -> import.
 
 Rows are written with SQLAlchemy's bulk INSERT (`session.execute(insert(Model), rows)`) into a
-file made by `koordinator.core.db.create_database`, so a 10,000-measure file takes seconds.
+file made by `koordinator.core.store.sqlite_store.create_database`, so a 10,000-measure file takes seconds.
 Everything random comes from one `random.Random(seed)`: the same seed gives the same content.
 """
 
@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from koordinator.core.db import create_database
-from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.sample import fill_fields_only
+from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sqlite_store import create_database
 from koordinator.core.workflow import RESOLVES_DELAYS, Status, check_move
 
 # The real catalogue's fields hold 16 / 8 / 15 / 10 of 49 measures.

@@ -374,7 +374,7 @@ class Catalog:
 
 def _fingerprint() -> str:
     digest = hashlib.sha256()
-    from koordinator.core.db import schema_sql
+    from koordinator.core.store.sqlite_store import schema_sql
 
     digest.update((HERE / "generate.py").read_bytes())
     digest.update(schema_sql().encode())
@@ -385,10 +385,10 @@ def prepare_catalogs(sizes: Sequence[str], cache: Path, work: Path, seed: int) -
     import generate
     from sqlalchemy import func, select
 
-    from koordinator.core.db import DatabaseTarget, create_database, open_database
-    from koordinator.core.models import HistoryEvent
     from koordinator.core.sample import fill_sample
     from koordinator.core.service import Catalogue
+    from koordinator.core.store.models import HistoryEvent
+    from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     cache.mkdir(parents=True, exist_ok=True)
     catalogs = []
@@ -672,12 +672,12 @@ def cli_timings(
 def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]]:
     """The same operations in this process, without interpreter start and imports (up to 3
     times; once if the import alone takes more than 10 s)."""
-    from koordinator.core.db import DatabaseTarget, create_database, open_database
     from koordinator.core.files import write_text
     from koordinator.core.report import render, report_figures
     from koordinator.core.sample import fill_fields_only
     from koordinator.core.service import Catalogue
     from koordinator.core.snapshot import import_snapshots, prepare_export
+    from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     folder = work / "core"
     folder.mkdir(exist_ok=True)

@@ -39,10 +39,10 @@ from typing import Any
 from koordinator.core import snapshot as snapshot_module
 from koordinator.core import snapshot_reader
 from koordinator.core.cycles import no_cycle_collection
-from koordinator.core.db import DatabaseTarget, create_database, open_database
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.snapshot import import_snapshots, prepare_export
 from koordinator.core.snapshot_format import Snapshot
+from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from snapshot_helpers import dumps_with_tomli_w  # the tests' reference writer

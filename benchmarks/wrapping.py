@@ -24,9 +24,9 @@ from rich.console import Console
 from rich.text import Text
 
 from koordinator.core import report as report_module
-from koordinator.core.catalogue import Catalogue
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.report import render, report_figures
+from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.tui.widgets.measure_details import Line, detail_lines, plain, wrap
 
 PANE_WIDTH = 52

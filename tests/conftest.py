@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from koordinator.core.catalogue import CatalogueApi, open_catalogue
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.lazy_catalogue import LazyCatalogue
 from koordinator.core.sample import fill_sample
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import (
+    DatabaseTarget,
+    SqliteStore,
+    create_database,
+    open_database,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +47,7 @@ def sample_path(built_sample: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def database(sample_path: Path) -> Iterator[Database]:
+def database(sample_path: Path) -> Iterator[SqliteStore]:
     database = open_database(DatabaseTarget(sample_path))
     yield database
     database.close()

@@ -17,11 +17,16 @@ import pytest
 import tomli_w
 
 from koordinator.cli import main
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import _encode, _measure_table, _row_table, prepare_export
 from koordinator.core.snapshot_format import FORMAT_NAME, FORMAT_VERSION, Snapshot
+from koordinator.core.store.sqlite_store import (
+    DatabaseTarget,
+    SqliteStore,
+    create_database,
+    open_database,
+)
 
 START = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -38,7 +43,7 @@ class TickingClock:
 
 
 @contextmanager
-def opened(path: Path) -> Iterator[Database]:
+def opened(path: Path) -> Iterator[SqliteStore]:
     database = open_database(DatabaseTarget(path))
     try:
         yield database
@@ -95,7 +100,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def catalogue(database: Database, author: str, clock: TickingClock | None = None) -> Catalogue:
+def catalogue(database: SqliteStore, author: str, clock: TickingClock | None = None) -> Catalogue:
     return Catalogue(database, author=author, clock=clock or TickingClock())
 
 

@@ -38,12 +38,17 @@ from typing import Any
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.db import DatabaseTarget, create_database, open_database, schema_sql
 from koordinator.core.errors import DatabaseError, SnapshotError
-from koordinator.core.models import SCHEMA_VERSION
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import load, prepare_export
+from koordinator.core.store.models import SCHEMA_VERSION
+from koordinator.core.store.sqlite_store import (
+    DatabaseTarget,
+    create_database,
+    open_database,
+    schema_sql,
+)
 
 # --- the "before" and "after" picture ---------------------------------------------------------
 
@@ -362,7 +367,7 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 @case("init beside a database in use is refused (its -shm is locked)")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     path = w.folder / "r.db"
-    mp.setattr("koordinator.core.db.user_of", lambda _path: 4242)
+    mp.setattr("koordinator.core.store.sqlite_store.user_of", lambda _path: 4242)
     return ["init", "--db", str(path)], (str(path), "benutzt", "4242")
 
 

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from koordinator.core import history, replay
 from koordinator.core.dates import LooseDate, from_iso, parse_timestamp
-from koordinator.core.db import Database, DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, InputError, NotFoundError, WorkflowError
-from koordinator.core.models import Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import check, snapshot_of
+from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sqlite_store import DatabaseTarget, SqliteStore, open_database
 from koordinator.core.views import DelayView, EventView, MeasureDetail, MeasureView, MilestoneView
 from koordinator.core.workflow import DelayInput, Status, allowed_moves
 from snapshot_helpers import benchmark_generator, table_rows
@@ -52,7 +52,7 @@ def db_path(sample_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_catalogue(database: Database) -> Callable[..., Catalogue]:
+def make_catalogue(database: SqliteStore) -> Callable[..., Catalogue]:
     """Catalogues for several authors or days, on one clock that moves forward for all."""
     clock = TickingClock()
 
@@ -740,7 +740,7 @@ def test_changes_to_an_existing_measure_bump_its_revision(catalogue: Catalogue, 
     assert catalogue.measure(number).measure.revision == revision + 1
 
 
-def test_event_ids_are_unique_and_timestamps_are_utc(db_path: Path, database: Database) -> None:
+def test_event_ids_are_unique_and_timestamps_are_utc(db_path: Path, database: SqliteStore) -> None:
     berlin = Catalogue(
         database,
         author="Ben",

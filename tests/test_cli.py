@@ -440,8 +440,8 @@ def test_report_reads_without_sqlalchemy_and_writes_the_same_report(sample_path:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
-    from koordinator.core.db import open_database, resolve_target
     from koordinator.core.report import render, report_figures
+    from koordinator.core.store.sqlite_store import open_database, resolve_target
 
     opened = open_database(resolve_target(str(database)))
     try:

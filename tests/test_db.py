@@ -1,4 +1,4 @@
-"""Choosing, checking, opening and creating the database file (koordinator.core.db).
+"""Choosing, checking, opening and creating the database file (koordinator.core.store.sqlite_store).
 
 The promise to the user: koordinator never damages a file it does not recognise.  Whatever
 `--db` points at, a file that is not a usable koordinator database is refused with a message
@@ -18,17 +18,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from koordinator.core import paths
-from koordinator.core.db import (
-    Database,
+from koordinator.core.errors import DatabaseError
+from koordinator.core.sample import fill_sample
+from koordinator.core.store.models import SCHEMA_VERSION, FieldOfAction, Measure
+from koordinator.core.store.sqlite_store import (
     DatabaseTarget,
+    SqliteStore,
     create_database,
     open_database,
     resolve_target,
     schema_sql,
 )
-from koordinator.core.errors import DatabaseError
-from koordinator.core.models import SCHEMA_VERSION, FieldOfAction, Measure
-from koordinator.core.sample import fill_sample
 from koordinator.core.workflow import Status
 from snapshot_helpers import table_rows
 
@@ -36,9 +36,9 @@ OLD_MTIME_NS = 1_600_000_000_000_000_000  # 2020-09-13: any write would move it
 
 
 @pytest.fixture
-def opened() -> Iterator[list[Database]]:
+def opened() -> Iterator[list[SqliteStore]]:
     """Databases a test opened, closed at the end so no engine outlives its tmp_path."""
-    databases: list[Database] = []
+    databases: list[SqliteStore] = []
     yield databases
     for database in databases:
         database.close()
@@ -174,7 +174,7 @@ def _state(path: Path) -> Any:
 @pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_open_refuses_and_leaves_the_path_untouched(
-    tmp_path: Path, case: str, read_only: bool, opened: list[Database]
+    tmp_path: Path, case: str, read_only: bool, opened: list[SqliteStore]
 ) -> None:
     make, name = REFUSED[case]
     path = tmp_path / name
@@ -212,7 +212,7 @@ def test_a_missing_file_that_is_not_the_default_is_not_created(tmp_path: Path) -
 
 
 def test_the_default_database_is_created_with_the_sample_on_first_open(
-    tmp_path: Path, opened: list[Database]
+    tmp_path: Path, opened: list[SqliteStore]
 ) -> None:
     target = DatabaseTarget(tmp_path / "daten" / "koordinator" / "koordinator.db", is_default=True)
     database = open_database(target, create_default=fill_sample)
@@ -227,7 +227,7 @@ def test_the_default_database_is_created_with_the_sample_on_first_open(
 
 
 def test_the_default_database_is_not_refilled_on_the_next_open(
-    tmp_path: Path, opened: list[Database]
+    tmp_path: Path, opened: list[SqliteStore]
 ) -> None:
     target = DatabaseTarget(tmp_path / "koordinator.db", is_default=True)
     first = open_database(target, create_default=fill_sample)
@@ -261,7 +261,7 @@ def test_create_database_never_overwrites_without_being_asked(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.db"]
 
 
-def test_create_database_overwrites_when_asked(tmp_path: Path, opened: list[Database]) -> None:
+def test_create_database_overwrites_when_asked(tmp_path: Path, opened: list[SqliteStore]) -> None:
     path = tmp_path / "k.db"
     _text_file(path)
     create_database(path, fill=fill_sample, overwrite=True)
@@ -273,7 +273,7 @@ def test_create_database_overwrites_when_asked(tmp_path: Path, opened: list[Data
 
 
 def test_a_new_empty_database_opens_and_carries_the_schema_version(
-    tmp_path: Path, opened: list[Database]
+    tmp_path: Path, opened: list[SqliteStore]
 ) -> None:
     path = tmp_path / "leer.db"
     create_database(path)
@@ -309,7 +309,7 @@ def test_create_database_in_a_missing_folder_names_it(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path, opened: list[Database]) -> Database:
+def database(tmp_path: Path, opened: list[SqliteStore]) -> SqliteStore:
     path = tmp_path / "k.db"
     create_database(path, fill=fill_sample)
     database = open_database(DatabaseTarget(path))
@@ -318,7 +318,7 @@ def database(tmp_path: Path, opened: list[Database]) -> Database:
 
 
 def test_the_engine_enforces_foreign_keys_uses_wal_and_waits_for_locks(
-    database: Database,
+    database: SqliteStore,
 ) -> None:
     with database.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -326,7 +326,7 @@ def test_the_engine_enforces_foreign_keys_uses_wal_and_waits_for_locks(
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
 
 
-def test_a_foreign_key_violation_is_refused(database: Database) -> None:
+def test_a_foreign_key_violation_is_refused(database: SqliteStore) -> None:
     with pytest.raises(IntegrityError), database.write() as session:
         session.add(
             Measure(
@@ -343,7 +343,9 @@ def test_a_foreign_key_violation_is_refused(database: Database) -> None:
     assert "9.1" not in {row[1] for row in table_rows(database.target.path)["measure"]}
 
 
-def test_a_read_only_database_refuses_to_write(database: Database, opened: list[Database]) -> None:
+def test_a_read_only_database_refuses_to_write(
+    database: SqliteStore, opened: list[SqliteStore]
+) -> None:
     read_only = open_database(database.target, read_only=True)
     opened.append(read_only)
     assert read_only.read_only
@@ -354,13 +356,13 @@ def test_a_read_only_database_refuses_to_write(database: Database, opened: list[
     assert str(database.target.path) in str(raised.value)
 
 
-def test_a_successful_write_is_committed(database: Database) -> None:
+def test_a_successful_write_is_committed(database: SqliteStore) -> None:
     with database.write() as session:
         session.add(FieldOfAction(code=5, name="Smart City"))
     assert (5, "Smart City") in table_rows(database.target.path)["field_of_action"]
 
 
-def test_a_failing_action_writes_nothing(database: Database) -> None:
+def test_a_failing_action_writes_nothing(database: SqliteStore) -> None:
     before = table_rows(database.target.path)
     with pytest.raises(RuntimeError), database.write() as session:
         session.add(FieldOfAction(code=5, name="Smart City"))

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 
 from koordinator.cli import main
-from koordinator.core.db import Database
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import write_text
 from koordinator.core.report import write_report
 from koordinator.core.service import Catalogue
 from koordinator.core.settings import Settings, load_settings, save_settings
 from koordinator.core.snapshot import export_to_file
+from koordinator.core.store.sqlite_store import SqliteStore
 
 SNAPSHOT_START = 'format = "koordinator-snapshot"'
 REPORT_START = "# Digitalisierungsstrategie"
@@ -374,7 +374,7 @@ def test_settings_that_cannot_be_written_are_a_warning(tmp_path: Path) -> None:
 
 
 def test_the_ui_export_follows_a_link_and_says_where_it_wrote(
-    database: Database, tmp_path: Path
+    database: SqliteStore, tmp_path: Path
 ) -> None:
     real = tmp_path / "ablage.toml"
     real.write_text("# alt\n", encoding="utf-8")
@@ -397,7 +397,7 @@ def test_the_ui_report_keeps_a_hard_link(catalogue: Catalogue, tmp_path: Path) -
 
 
 def test_the_ui_export_to_a_fifo_without_reader_is_one_error(
-    database: Database, tmp_path: Path
+    database: SqliteStore, tmp_path: Path
 ) -> None:
     fifo = tmp_path / "rohr"
     os.mkfifo(fifo)

@@ -23,26 +23,27 @@ from koordinator.core.errors import DatabaseError
 KNOWN_CORE_MODULES = {
     "koordinator.core.catalogue",
     "koordinator.core.dates",
-    "koordinator.core.db",
-    "koordinator.core.dbfile",
     "koordinator.core.errors",
     "koordinator.core.history",
     "koordinator.core.lazy_catalogue",
-    "koordinator.core.models",
     "koordinator.core.numbers",
     "koordinator.core.paths",
-    "koordinator.core.reads",
     "koordinator.core.sample",
     "koordinator.core.service",
+    "koordinator.core.store.fast_reads",
+    "koordinator.core.store.models",
+    "koordinator.core.store.sqlite_file",
+    "koordinator.core.store.sqlite_store",
     "koordinator.core.views",
     "koordinator.core.workflow",
 }
 
 
 def _core_modules() -> list[str]:
+    # The subpackages' modules too (koordinator.core.store).
     found = {
-        f"koordinator.core.{module.name}"
-        for module in pkgutil.iter_modules(koordinator.core.__path__)
+        module.name
+        for module in pkgutil.walk_packages(koordinator.core.__path__, "koordinator.core.")
     }
     return sorted(found | {"koordinator", "koordinator.core"})
 
@@ -98,7 +99,11 @@ NOT_AT_START = (
 
 
 # What the UI's first screen is painted with: the standard library's sqlite3, not these.
-NOT_BEFORE_THE_FIRST_PAINT = ("sqlalchemy", "koordinator.core.models", "koordinator.core.service")
+NOT_BEFORE_THE_FIRST_PAINT = (
+    "sqlalchemy",
+    "koordinator.core.store.models",
+    "koordinator.core.service",
+)
 
 
 def run_app_in_fresh_interpreter(

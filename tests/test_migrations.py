@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 
 from koordinator.cli import main
-from koordinator.core import dbfile, migrations
 from koordinator.core.dates import local_today
-from koordinator.core.db import DatabaseTarget, create_database, open_database
-from koordinator.core.dbfile import check_database
 from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import open_lazy
-from koordinator.core.migrations import Migration, backup_path, statements
 from koordinator.core.service import Catalogue
+from koordinator.core.store import migrations, sqlite_file
+from koordinator.core.store.migrations import Migration, backup_path, statements
+from koordinator.core.store.sqlite_file import check_database
+from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 from koordinator.tui.app import make_app
 from snapshot_helpers import dump
 from tui_helpers import notifications
@@ -53,10 +53,10 @@ def version_2(
     migration = (
         Migration.script(1, "test", step) if isinstance(step, str) else Migration(1, "test", step)
     )
-    monkeypatch.setattr(dbfile, "SCHEMA_VERSION", 2)
-    required = dict(dbfile.REQUIRED_COLUMNS)
+    monkeypatch.setattr(sqlite_file, "SCHEMA_VERSION", 2)
+    required = dict(sqlite_file.REQUIRED_COLUMNS)
     required["measure"] = required["measure"] | columns
-    monkeypatch.setattr(dbfile, "REQUIRED_COLUMNS", required)
+    monkeypatch.setattr(sqlite_file, "REQUIRED_COLUMNS", required)
     monkeypatch.setattr(migrations, "MIGRATIONS", (migration,))
 
 
@@ -264,12 +264,12 @@ if mode == "backup":
         pass
     os.close(fill)
 
-from koordinator.core import dbfile, migrations
-from koordinator.core.dbfile import DatabaseTarget, check_database
+from koordinator.core.store import migrations, sqlite_file
+from koordinator.core.store.sqlite_file import DatabaseTarget, check_database
 from koordinator.core.errors import DatabaseError
 
-dbfile.SCHEMA_VERSION = 2
-dbfile.REQUIRED_COLUMNS = {**dbfile.REQUIRED_COLUMNS, "measure": dbfile.REQUIRED_COLUMNS["measure"] | {"priority"}}
+sqlite_file.SCHEMA_VERSION = 2
+sqlite_file.REQUIRED_COLUMNS = {**sqlite_file.REQUIRED_COLUMNS, "measure": sqlite_file.REQUIRED_COLUMNS["measure"] | {"priority"}}
 migrations.MIGRATIONS = (migrations.Migration.script(1, "test", '''
     ALTER TABLE measure ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     UPDATE history_event SET note = note || hex(zeroblob(20000));
@@ -318,15 +318,15 @@ def test_a_full_disk_leaves_the_database_byte_identical(
 _KILLED = """
 import os, signal, sys
 from pathlib import Path
-from koordinator.core import dbfile, migrations
-from koordinator.core.dbfile import DatabaseTarget, check_database
+from koordinator.core.store import migrations, sqlite_file
+from koordinator.core.store.sqlite_file import DatabaseTarget, check_database
 
 def killed(connection):
     connection.execute("ALTER TABLE measure ADD COLUMN priority INTEGER NOT NULL DEFAULT 0")
     connection.execute("UPDATE history_event SET note = note || hex(zeroblob(2000))")
     os.kill(os.getpid(), signal.SIGKILL)
 
-dbfile.SCHEMA_VERSION = 2
+sqlite_file.SCHEMA_VERSION = 2
 migrations.MIGRATIONS = (migrations.Migration(1, "test", killed),)
 check_database(DatabaseTarget(Path(sys.argv[1])))
 """
@@ -423,7 +423,7 @@ def _rebuild_measure(connection: sqlite3.Connection) -> None:
     )
     assert new_sql != sql
     connection.execute(new_sql)
-    columns = ", ".join(sorted(dbfile.REQUIRED_COLUMNS["measure"] - {"priority"}))
+    columns = ", ".join(sorted(sqlite_file.REQUIRED_COLUMNS["measure"] - {"priority"}))
     connection.execute(f"INSERT INTO measure_new ({columns}) SELECT {columns} FROM measure")
     connection.execute("DROP TABLE measure")
     connection.execute("ALTER TABLE measure_new RENAME TO measure")
@@ -526,7 +526,9 @@ def _shape(path: Path) -> dict[str, object]:
 
 
 def test_the_migrations_are_numbered_from_1_to_the_schema_version() -> None:
-    assert [step.source for step in migrations.MIGRATIONS] == list(range(1, dbfile.SCHEMA_VERSION))
+    assert [step.source for step in migrations.MIGRATIONS] == list(
+        range(1, sqlite_file.SCHEMA_VERSION)
+    )
 
 
 @pytest.mark.parametrize("source", V1_FILES, ids=lambda path: path.name)

@@ -121,10 +121,10 @@ def test_a_crashed_ui_exits_non_zero_with_one_line_naming_its_log(lab: processes
 def test_a_crashed_command_exits_non_zero_with_one_line_naming_its_log(lab: processes.Lab) -> None:
     broken = (
         "import sys\n"
-        "import koordinator.core.reads as reads\n"
+        "import koordinator.core.store.fast_reads as fast_reads\n"
         "def broken(*args, **kwargs):\n"
         "    raise RuntimeError('absichtlich kaputt')\n"
-        "reads.read_measures = broken\n"
+        "fast_reads.read_measures = broken\n"
         "from koordinator.cli import run\n"
         "sys.exit(run())\n"
     )

@@ -1,4 +1,4 @@
-"""The hot reads (`koordinator.core.reads`: plain SQL on sqlite3) show what the database
+"""The hot reads (`koordinator.core.store.fast_reads`: plain SQL on sqlite3) show what the database
 holds: checked against the ORM's models on the sample and on a generated catalogue larger
 than the reads' IN-list limit; and the UI's start-up catalogue (`LazyCatalogue`) reads at
 once, from several threads, and saves through the Catalogue it loads when first needed.
@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from koordinator.core import reads
 from koordinator.core.dates import from_iso
-from koordinator.core.db import DatabaseTarget, check_database, open_database
 from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
-from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
+from koordinator.core.store import fast_reads
+from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sqlite_store import DatabaseTarget, check_database, open_database
 from koordinator.core.workflow import Status
 from snapshot_helpers import benchmark_generator
 
@@ -30,7 +30,7 @@ TODAY = date(2021, 6, 15)  # some milestones of the catalogues are overdue then,
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """1,000 measures: more than reads.IN_LIST_LIMIT, so both ways of reading the open
+    """1,000 measures: more than fast_reads.IN_LIST_LIMIT, so both ways of reading the open
     milestones and delays (of the measures asked for, or all) are taken."""
     path = tmp_path_factory.mktemp("generated") / "katalog.db"
     benchmark_generator().generate(path, 1_000, seed=3)
@@ -243,7 +243,7 @@ def test_both_forms_of_the_catalogue_answer_the_same_behind_one_interface(
 def test_a_new_measure_shows_as_the_list_shows_it(tmp_path: Path) -> None:
     """The views a change returns are built by the reads' code on the change's own
     connection, inside its transaction."""
-    from koordinator.core.db import create_database
+    from koordinator.core.store.sqlite_store import create_database
 
     path = tmp_path / "leer.db"
     create_database(path, fill=fill_fields_only)
@@ -274,10 +274,10 @@ def test_the_reads_need_no_sqlalchemy() -> None:
     import sys
 
     code = (
-        "import sys, koordinator.core.reads, koordinator.core.lazy_catalogue, "
+        "import sys, koordinator.core.store.fast_reads, koordinator.core.lazy_catalogue, "
         "koordinator.core.catalogue, koordinator.core.numbers, koordinator.core.workflow\n"
         "assert 'sqlalchemy' not in sys.modules, sorted(sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert reads.IN_LIST_LIMIT < 1_000  # the generated catalogue above is larger
+    assert fast_reads.IN_LIST_LIMIT < 1_000  # the generated catalogue above is larger

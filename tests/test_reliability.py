@@ -23,8 +23,8 @@ from types import ModuleType
 import pytest
 
 from koordinator.core.catalogue import CatalogueApi
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from tui_helpers import details_text, notifications, other_catalogue, select, status_word

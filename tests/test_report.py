@@ -15,8 +15,6 @@ from sqlalchemy import select
 from koordinator.cli import main
 from koordinator.core import snapshot
 from koordinator.core.dates import LooseDate, add_months, from_iso
-from koordinator.core.db import Database, DatabaseTarget, create_database, open_database
-from koordinator.core.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.numbers import number_key
 from koordinator.core.report import (
     DEFAULT_PERIOD_MONTHS,
@@ -35,6 +33,13 @@ from koordinator.core.report import (
 )
 from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
+from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sqlite_store import (
+    DatabaseTarget,
+    SqliteStore,
+    create_database,
+    open_database,
+)
 from koordinator.core.workflow import REPORT_ORDER, DelayInput, Status
 from snapshot_helpers import benchmark_generator
 
@@ -48,7 +53,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def empty_database(tmp_path: Path) -> Iterator[Database]:
+def empty_database(tmp_path: Path) -> Iterator[SqliteStore]:
     """A catalogue with the four fields of action and no measures."""
     path = tmp_path / "small.db"
     create_database(path, fill=fill_fields_only)
@@ -58,7 +63,7 @@ def empty_database(tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def small(empty_database: Database) -> Catalogue:
+def small(empty_database: SqliteStore) -> Catalogue:
     return Catalogue(empty_database, author="testerin", today=lambda: TODAY)
 
 
@@ -107,7 +112,7 @@ def status_table(markdown: str) -> dict[str, list[str]]:
 # --- the sample: the figures of report V111/2021 ---------------------------------------------------
 
 
-def test_sample_figures_equal_the_source_report(database: Database) -> None:
+def test_sample_figures_equal_the_source_report(database: SqliteStore) -> None:
     figures = compute_figures(database, today=TODAY)
     assert (figures.total, figures.from_catalogue, figures.added) == (49, 37, 12)
     assert list(figures.by_status.values()) == [9, 20, 9, 8, 2, 1]
@@ -140,7 +145,7 @@ def test_sample_figures_equal_the_source_report(database: Database) -> None:
     assert figures.open_delays_by_cause == {"corona": 9}
 
 
-def test_sample_summary_reads_like_the_source_report(database: Database) -> None:
+def test_sample_summary_reads_like_the_source_report(database: SqliteStore) -> None:
     text = render_text(compute_figures(database, today=TODAY))
     flat = " ".join(text.split())
     assert "Insgesamt 49 Maßnahmen: 37 aus dem Maßnahmenkatalog 2019, 12 seither neu" in flat
@@ -155,7 +160,7 @@ def test_sample_summary_reads_like_the_source_report(database: Database) -> None
     assert "- 1 verworfen: Digitales Semesterticket (4.10) – Grund: nicht realisierbare" in flat
 
 
-def test_sample_field_by_status_table(database: Database) -> None:
+def test_sample_field_by_status_table(database: SqliteStore) -> None:
     table = status_table(render_markdown(compute_figures(database, today=TODAY)))
     assert table["Handlungsfeld"] == [
         "Etabliert",
@@ -170,7 +175,7 @@ def test_sample_field_by_status_table(database: Database) -> None:
     assert table["Summe"] == ["9", "20", "9", "8", "2", "1", "49"]
 
 
-def test_sample_milestones_relative_to_the_day(database: Database) -> None:
+def test_sample_milestones_relative_to_the_day(database: SqliteStore) -> None:
     at_report = compute_figures(database, today=TODAY, period_start=date(2020, 1, 1))
     assert {m.title for m in at_report.milestones_reached} == {
         "Weitere Online-Services wegen Corona ergänzt",
@@ -190,7 +195,9 @@ def test_sample_milestones_relative_to_the_day(database: Database) -> None:
     assert later.milestones_due_soon == ()
 
 
-def test_the_figures_follow_changes_to_the_sample(catalogue: Catalogue, database: Database) -> None:
+def test_the_figures_follow_changes_to_the_sample(
+    catalogue: Catalogue, database: SqliteStore
+) -> None:
     catalogue.change_status("1.2", Status.HANDED_OVER, receiving_unit="FB 99")
     catalogue.change_status("2.3", Status.DELAYED, delay=DelayInput(cause="Lieferengpass"))
     catalogue.resolve_delays("1.3")
@@ -319,7 +326,7 @@ def test_markdown_tables_are_well_formed_even_with_pipes_in_titles(small: Catalo
     assert "Keine Maßnahmen." in markdown  # fields 2–4 are empty
 
 
-def test_every_section_is_there_on_an_empty_catalogue(empty_database: Database) -> None:
+def test_every_section_is_there_on_an_empty_catalogue(empty_database: SqliteStore) -> None:
     figures = compute_figures(empty_database, today=TODAY)
     assert (figures.total, list(figures.by_status.values())) == (0, [0] * 6)
     markdown = render_markdown(figures)
@@ -340,7 +347,7 @@ def test_text_fits_80_columns_even_with_long_titles(small: Catalogue) -> None:
     assert "Änderungen seit dem Snapshot" in text
 
 
-def test_sample_text_fits_80_columns(database: Database) -> None:
+def test_sample_text_fits_80_columns(database: SqliteStore) -> None:
     lines = render_text(compute_figures(database, today=TODAY)).splitlines()
     assert max(len(line) for line in lines) <= 80
     summe = next(line for line in lines if line.startswith("Summe "))
@@ -372,7 +379,7 @@ def markdown_structure(markdown: str) -> dict[str, int]:
     return counts
 
 
-def written_by_hand(database: Database, statement: str, *values: object) -> None:
+def written_by_hand(database: SqliteStore, statement: str, *values: object) -> None:
     """Texts the catalogue refuses now (line breaks in single-line fields), as an older
     version or sqlite3 could have written them."""
     with sqlite3.connect(database.target.path) as connection:
@@ -384,7 +391,7 @@ HOSTILE = "- 1. [Link](javascript:alert(1)) <script>x</script> **fett** `code` &
 
 
 def test_no_user_text_can_add_a_heading_a_list_or_a_table_to_the_markdown_report(
-    catalogue: Catalogue, database: Database
+    catalogue: Catalogue, database: SqliteStore
 ) -> None:
     catalogue.add_milestone("1.1", "Stufe", due=LooseDate(2020, 6))
     before = markdown_structure(render_markdown(compute_figures(database, today=TODAY)))
@@ -418,7 +425,7 @@ def test_no_user_text_can_add_a_heading_a_list_or_a_table_to_the_markdown_report
 
 
 def test_the_text_report_prints_control_and_bidi_characters_as_escapes(
-    database: Database,
+    database: SqliteStore,
 ) -> None:
     written_by_hand(
         database,
@@ -505,7 +512,7 @@ def test_report_mistakes_give_one_line(
 # --- changes since a snapshot ---------------------------------------------------------------------------
 
 
-def take_snapshot(database: Database, path: Path) -> Path:
+def take_snapshot(database: SqliteStore, path: Path) -> Path:
     path.write_text(snapshot.dumps(snapshot.snapshot_of(database, author="FB 12")), "utf-8")
     return path
 
@@ -513,7 +520,7 @@ def take_snapshot(database: Database, path: Path) -> Path:
 def test_report_since_a_snapshot_lists_what_changed(
     capsys: pytest.CaptureFixture[str],
     catalogue: Catalogue,
-    database: Database,
+    database: SqliteStore,
     sample_path: Path,
     tmp_path: Path,
 ) -> None:
@@ -542,7 +549,7 @@ def test_report_since_a_snapshot_lists_what_changed(
     assert [row[0] for row in changes[1:]] == ["1.11", "2.2"]
 
 
-def test_no_changes_since_a_fresh_snapshot(database: Database, tmp_path: Path) -> None:
+def test_no_changes_since_a_fresh_snapshot(database: SqliteStore, tmp_path: Path) -> None:
     stand = take_snapshot(database, tmp_path / "stand.toml")
     figures = report_figures(database, since=stand)
     assert figures.changes == ()
@@ -585,7 +592,7 @@ def generated_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _reference_figures(database: Database, today: date, period_start: date) -> ReportFigures:
+def _reference_figures(database: SqliteStore, today: date, period_start: date) -> ReportFigures:
     """The report's figures computed the plain way: every ORM object read, every rule
     applied to each of them in Python, nothing narrowed in SQL."""
     with database.read() as session:

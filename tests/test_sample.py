@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from koordinator.core.db import create_database
 from koordinator.core.sample import fill_sample, load_sample
+from koordinator.core.store.sqlite_store import create_database
 from snapshot_helpers import table_rows
 
 COMMITTED = Path(__file__).parents[1] / "sample.db"

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import Inspector
 
-from koordinator.core.db import DatabaseTarget, open_database, schema_sql
-from koordinator.core.models import SCHEMA_VERSION, Base
+from koordinator.core.store.models import SCHEMA_VERSION, Base
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database, schema_sql
 
 SCHEMA_FILE = Path(__file__).parents[1] / "schema.sql"
 
@@ -323,7 +323,7 @@ def test_schema_sql_rejects_a_bad_history_event(
 def test_the_file_check_requires_exactly_the_schemas_tables() -> None:
     # dbfile checks a file without SQLAlchemy, so it names the tables itself: a table added
     # to the schema must be added there too, or a file without it would pass the check.
-    from koordinator.core.dbfile import REQUIRED_TABLES
+    from koordinator.core.store.sqlite_file import REQUIRED_TABLES
 
     assert frozenset(Base.metadata.tables) == REQUIRED_TABLES
     schema_tables = set(re.findall(r"CREATE TABLE (\w+)", schema_sql()))

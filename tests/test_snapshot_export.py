@@ -16,7 +16,6 @@ import pytest
 
 from koordinator.cli import main
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import Database
 from koordinator.core.errors import OutputFileError
 from koordinator.core.files import write_text
 from koordinator.core.service import Catalogue
@@ -30,6 +29,7 @@ from koordinator.core.snapshot import (
     prepare_export,
     snapshot_of,
 )
+from koordinator.core.store.sqlite_store import SqliteStore
 from koordinator.core.workflow import Status
 from snapshot_helpers import dump, empty_database, run, without_export_time
 
@@ -38,7 +38,7 @@ def fixed(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
 
 
-def test_top_level_layout_and_summary_of_the_sample(database: Database) -> None:
+def test_top_level_layout_and_summary_of_the_sample(database: SqliteStore) -> None:
     text = prepare_export(database, author="testerin").text
     data = tomllib.loads(text)
     assert list(data) == [
@@ -77,7 +77,7 @@ def test_top_level_layout_and_summary_of_the_sample(database: Database) -> None:
     assert numbers.index("1.2") < numbers.index("1.10") and len(numbers) == 49
 
 
-def test_every_row_and_event_is_exported_with_its_id(database: Database) -> None:
+def test_every_row_and_event_is_exported_with_its_id(database: SqliteStore) -> None:
     data = tomllib.loads(prepare_export(database, author="x").text)
     counts = {
         "milestone": sum(len(m.get("milestones", [])) for m in data["measures"]),
@@ -93,7 +93,7 @@ def test_every_row_and_event_is_exported_with_its_id(database: Database) -> None
     assert [e["kind"] for e in measure["events"]] == ["measure_created", "status_changed"]
 
 
-def test_same_state_gives_same_bytes_apart_from_the_export_time(database: Database) -> None:
+def test_same_state_gives_same_bytes_apart_from_the_export_time(database: SqliteStore) -> None:
     first = snapshot_of(database, author="x", clock=fixed(datetime(2021, 1, 1, tzinfo=UTC)))
     second = snapshot_of(database, author="x", clock=fixed(datetime(2022, 5, 5, tzinfo=UTC)))
     assert dumps(first) != dumps(second)
@@ -103,7 +103,7 @@ def test_same_state_gives_same_bytes_apart_from_the_export_time(database: Databa
     )
 
 
-def test_events_are_ordered_by_time_then_id(catalogue: Catalogue, database: Database) -> None:
+def test_events_are_ordered_by_time_then_id(catalogue: Catalogue, database: SqliteStore) -> None:
     catalogue.change_status("1.11", Status.ON_SCHEDULE)
     catalogue.add_milestone("1.11", "Pilot", due=LooseDate(2021, 6))
     record = next(r for r in snapshot_of(database, author="x").measures if r.state.number == "1.11")
@@ -115,7 +115,7 @@ def test_events_are_ordered_by_time_then_id(catalogue: Catalogue, database: Data
     assert [e.order for e in record.events] == sorted(e.order for e in record.events)
 
 
-def test_nulls_in_details_survive_the_trip(catalogue: Catalogue, database: Database) -> None:
+def test_nulls_in_details_survive_the_trip(catalogue: Catalogue, database: SqliteStore) -> None:
     """A cleared due date is [old, null] in the database: written as {old, _null = ["new"]}."""
     milestone = catalogue.add_milestone("1.6", "Pilot", due=LooseDate(2021, 6))
     catalogue.edit_milestone("1.6", milestone.id, clear_due=True)
@@ -163,7 +163,7 @@ def test_write_into_a_missing_folder_or_onto_a_folder_is_refused(tmp_path: Path)
         write_text(tmp_path, "")
 
 
-def test_export_to_file_returns_where_and_what(database: Database, tmp_path: Path) -> None:
+def test_export_to_file_returns_where_and_what(database: SqliteStore, tmp_path: Path) -> None:
     export = export_to_file(
         database, tmp_path / "k.toml", author="x", today=date(2021, 1, 2), stale_months=0
     )
@@ -175,12 +175,12 @@ def test_export_to_file_returns_where_and_what(database: Database, tmp_path: Pat
 # --- checks ------------------------------------------------------------------------------------
 
 
-def findings_for(database: Database, today: date, **changes: object) -> list[str]:
+def findings_for(database: SqliteStore, today: date, **changes: object) -> list[str]:
     snapshot = snapshot_of(database, author="x")
     return [str(f) for f in check(snapshot, today=today, **changes)]  # type: ignore[arg-type]
 
 
-def test_overdue_milestones_are_found_on_their_day(database: Database) -> None:
+def test_overdue_milestones_are_found_on_their_day(database: SqliteStore) -> None:
     # 2.2 has "Weitere Stadtteile mit öffentlichem WLAN" due 2021: overdue from 2022 on.
     assert findings_for(database, date(2021, 12, 31), stale_months=0) == []
     assert (
@@ -189,7 +189,7 @@ def test_overdue_milestones_are_found_on_their_day(database: Database) -> None:
     )
 
 
-def test_stale_measures_after_more_than_n_months(database: Database) -> None:
+def test_stale_measures_after_more_than_n_months(database: SqliteStore) -> None:
     # Five sample measures are still "In Planung" since the catalogue of 12.03.2019; every
     # other one was last changed on 31.12.2020.
     old = findings_for(database, date(2021, 6, 30))
@@ -205,7 +205,7 @@ def test_stale_measures_after_more_than_n_months(database: Database) -> None:
     assert len(findings_for(database, date(2021, 1, 31), stale_months=1)) == 5
 
 
-def test_delay_contradicting_the_status_and_history_mismatch(database: Database) -> None:
+def test_delay_contradicting_the_status_and_history_mismatch(database: SqliteStore) -> None:
     snapshot = snapshot_of(database, author="x")
     records = {r.state.number: r for r in snapshot.measures}
     delayed = records["1.3"]  # delayed, with an open Corona delay
@@ -231,7 +231,7 @@ def test_delay_contradicting_the_status_and_history_mismatch(database: Database)
     ]
 
 
-def test_a_stored_value_that_history_does_not_explain(database: Database) -> None:
+def test_a_stored_value_that_history_does_not_explain(database: SqliteStore) -> None:
     snapshot = snapshot_of(database, author="x")
     record = snapshot.measures[0]
     edited = dataclasses.replace(record.state, status="dropped")

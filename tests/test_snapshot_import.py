@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 import sqlalchemy
 
-from koordinator.core import replay
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import create_database
 from koordinator.core.errors import SnapshotError
 from koordinator.core.snapshot import import_snapshots, loads
+from koordinator.core.store import sqlite_catalogue
+from koordinator.core.store.sqlite_store import create_database
 from koordinator.core.workflow import DelayInput, Status
 from snapshot_helpers import (
     TickingClock,
@@ -137,11 +137,11 @@ def test_two_coordinators_merge_into_a_fourth_copy(
 
 # 1: every import counts as large, so that the sample's 100 events take the way of a large
 # import (the history's indexes dropped before the insert and built again after it).
-@pytest.mark.parametrize("large_from", [replay.BULK_INDEX_REBUILD, 1])
+@pytest.mark.parametrize("large_from", [sqlite_catalogue.BULK_INDEX_REBUILD, 1])
 def test_round_trip_through_an_empty_database(
     sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large_from: int
 ) -> None:
-    monkeypatch.setattr(replay, "BULK_INDEX_REBUILD", large_from)
+    monkeypatch.setattr(sqlite_catalogue, "BULK_INDEX_REBUILD", large_from)
     with opened(sample_path) as database:
         worker = catalogue(database, "Anna")
         delay = DelayInput(since=LooseDate(2021, 1), until=LooseDate(2021))
@@ -166,9 +166,9 @@ def test_round_trip_through_an_empty_database(
 def test_a_large_import_that_fails_after_dropping_the_indexes_changes_nothing(
     sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(replay, "BULK_INDEX_REBUILD", 1)
+    monkeypatch.setattr(sqlite_catalogue, "BULK_INDEX_REBUILD", 1)
 
-    insert = replay._insert
+    insert = sqlite_catalogue._insert
 
     def disk_full_at_the_history(session: Any, table: Any, rows: Any) -> None:
         if table.name == "history_event":  # after milestones and delays
@@ -179,7 +179,7 @@ def test_a_large_import_that_fails_after_dropping_the_indexes_changes_nothing(
             raise SnapshotError("Festplatte voll (simuliert)")
         insert(session, table, rows)
 
-    monkeypatch.setattr(replay, "_insert", disk_full_at_the_history)
+    monkeypatch.setattr(sqlite_catalogue, "_insert", disk_full_at_the_history)
     snapshot_file = tmp_path / "s.toml"
     snapshot_file.write_text(export_text(sample_path), encoding="utf-8")
     target = empty_database(tmp_path / "ziel.db")

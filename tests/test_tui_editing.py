@@ -17,8 +17,8 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Select
 
 from koordinator.core.catalogue import CatalogueApi
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import (

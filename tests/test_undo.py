@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.errors import ConflictError, WorkflowError
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import DelayInput, Status
 
 

@@ -19,9 +19,9 @@ import pytest
 
 from koordinator.cli import main
 from koordinator.core.dates import LooseDate
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.errors import InputError
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.text import printable, printable_json, text_problem
 from koordinator.core.workflow import DelayInput, Status
 

@@ -25,8 +25,8 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import DataTable, Input, Static
 
-from koordinator.core.db import DatabaseTarget, open_database
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.views import MeasureDetail
 from koordinator.tui.screens.main import MainScreen
 from koordinator.tui.widgets import FieldList, MeasureDetails, MeasureTable, StatusLine

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from koordinator.core.dates import LooseDate
-    from koordinator.core.db import Database
-    from koordinator.core.reads import Reads
+    from koordinator.core.store.fast_reads import Reads
+    from koordinator.core.store.sqlite_store import SqliteStore
     from koordinator.core.views import (
         EventView,
         FieldView,
@@ -61,7 +61,7 @@ class CatalogueApi(Protocol):
         ...
 
     @property
-    def database(self) -> Database:
+    def database(self) -> SqliteStore:
         """The SQLAlchemy side, for snapshots (export, import, diff); loads it if need be."""
         ...
 
@@ -171,8 +171,8 @@ def open_catalogue(flag: str | None, *, read_only: bool, author: str, lazy: bool
         if catalogue is not None:
             return catalogue
     # Here, not at the top: the lazy form's first paint goes without SQLAlchemy.
-    from koordinator.core.db import open_database, resolve_target
     from koordinator.core.service import Catalogue
+    from koordinator.core.store.sqlite_store import open_database, resolve_target
 
     database = open_database(resolve_target(flag), read_only=read_only, create_default=_fill_sample)
     return Catalogue(database, author=author)

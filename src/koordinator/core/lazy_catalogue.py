@@ -2,7 +2,7 @@
 
 Importing SQLAlchemy takes some 400 ms, about half of koordinator's start.  The first
 screen needs only reads (the fields of action, the first page of measures, the highlighted
-measure's details), and `koordinator.core.reads` serves them with the standard library's
+measure's details), and `koordinator.core.store.fast_reads` serves them with the standard library's
 `sqlite3`.  So the UI is painted with a `LazyCatalogue`, and `load()` (started by the UI
 after its first paint, in a worker thread) imports SQLAlchemy and opens the `Catalogue`
 with its write side.  Every other method of `CatalogueApi` (core/catalogue.py) is the
@@ -20,21 +20,21 @@ import threading
 from typing import TYPE_CHECKING
 
 from koordinator.core.dates import local_today
-from koordinator.core.dbfile import (
+from koordinator.core.errors import KoordinatorError
+from koordinator.core.store.fast_reads import Reads, ScreenReads
+from koordinator.core.store.sqlite_file import (
     CheckedDatabase,
     check_database,
     chosen_database,
     is_url,
     resolve_target,
 )
-from koordinator.core.errors import KoordinatorError
-from koordinator.core.reads import Reads, ScreenReads
 from koordinator.core.workflow import Status
 
 if TYPE_CHECKING:
     from koordinator.core.dates import LooseDate
-    from koordinator.core.db import Database
     from koordinator.core.service import Catalogue
+    from koordinator.core.store.sqlite_store import SqliteStore
     from koordinator.core.views import EventView, MeasureView, MilestoneView
     from koordinator.core.workflow import DelayInput
 
@@ -59,7 +59,7 @@ class LazyCatalogue(ScreenReads):
     `load` opens.
 
     The file is checked once, by `open_lazy` before the first connection; `load` opens the
-    `Database` on that check (`CheckedDatabase`), never looking at the file again.
+    `SqliteStore` on that check (`CheckedDatabase`), never looking at the file again.
     """
 
     def __init__(self, checked: CheckedDatabase, *, author: str) -> None:
@@ -101,10 +101,10 @@ class LazyCatalogue(ScreenReads):
         with self._lock:
             if self._catalogue is None:
                 # Here, not at the top: this is the SQLAlchemy the first paint goes without.
-                from koordinator.core.db import Database
                 from koordinator.core.service import Catalogue
+                from koordinator.core.store.sqlite_store import SqliteStore
 
-                database = Database(self.checked, reads=self.reads)
+                database = SqliteStore(self.checked, reads=self.reads)
                 catalogue = Catalogue(database, author=self.author)
                 # Not needed to work, only to make the first change faster: a failure here
                 # (the file locked, say) is the first change's to report.
@@ -114,7 +114,7 @@ class LazyCatalogue(ScreenReads):
             return self._catalogue
 
     @property
-    def database(self) -> Database:
+    def database(self) -> SqliteStore:
         return self._loaded().database
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:

@@ -19,33 +19,16 @@ completed on the other) is skipped and reported, never a crash.
 from __future__ import annotations
 
 import dataclasses
-import json
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-
-from sqlalchemy import (
-    Table,
-    Text,
-    bindparam,
-    delete,
-    func,
-    insert,
-    select,
-    type_coerce,
-    update,
-)
-from sqlalchemy.orm import Session
 
 from koordinator.core import history
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
-from koordinator.core.models import MEASURE_COLUMNS, Delay, HistoryEvent, Measure, Milestone
 from koordinator.core.numbers import number_key
-from koordinator.core.workflow import check_status_codes
 
 # The fields each kind of row has besides its id; the order is the order of the snapshot.
 MEASURE_EDITABLE = ("title", "unit", "note")
@@ -444,103 +427,9 @@ def _tail(
     )
 
 
-# --- the database side ------------------------------------------------------------------------
-
-
-def load_events(session: Session) -> dict[str, list[Event]]:
-    """Every history event of the database, by measure number, in replay order."""
-    # A 10,000-measure history has 100,000 events: they are read as plain rows on the
-    # connection (no ORM loading), in table order (sorting in Python is cheaper than SQLite
-    # walking the time index and looking up each row), and their JSON details are decoded
-    # in one call instead of 100,000.
-    # The rows come straight from the driver's cursor (the statement compiled by
-    # SQLAlchemy, run in the session's transaction): plain tuples, cheaper to make, sort and
-    # index than 100,000 result rows.
-    connection = session.connection()
-    # Every measure's status too: an export, a diff and an import (which writes over it)
-    # must not take a code this version does not know for a state (ValueError).
-    measures = connection.execute(select(Measure.id, Measure.number, Measure.status)).all()
-    check_status_codes({status for _, _, status in measures})
-    numbers = {measure_id: number for measure_id, number, _ in measures}
-    statement = select(
-        HistoryEvent.id,
-        HistoryEvent.measure_id,
-        HistoryEvent.kind,
-        HistoryEvent.occurred_at,
-        HistoryEvent.author,
-        HistoryEvent.note,
-        HistoryEvent.from_status,
-        HistoryEvent.to_status,
-        type_coerce(HistoryEvent.details, Text),
-    ).compile(dialect=connection.dialect)
-    assert not statement.params  # nothing to bind: the text alone is the query
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        rows = cursor.execute(str(statement)).fetchall()
-    finally:
-        cursor.close()
-    rows.sort(key=operator.itemgetter(3, 0))  # (occurred_at, id): Event.order
-    unknown_kinds = {row[2] for row in rows} - _KINDS
-    if unknown_kinds:
-        raise ValueError(f"unbekannte Art eines Ereignisses {min(unknown_kinds)!r}")
-    check_status_codes(({row[6] for row in rows} | {row[7] for row in rows}) - {None})
-    events: dict[str, list[Event]] = defaultdict(list)
-    for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
-        number = numbers[row[1]]
-        events[number].append(
-            Event(row[0], number, row[2], row[3], row[4], row[5], row[6], row[7], details)
-        )
-    return dict(events)
-
-
-def _decode_details(texts: list[str | None]) -> list[dict[str, Any]]:
-    """The stored JSON texts as dicts (models.JSONText's reading), all in one json.loads."""
-    try:
-        decoded = json.loads("[" + ",".join(text or "{}" for text in texts) + "]")
-    except ValueError:
-        decoded = None
-    if (
-        decoded is None
-        or len(decoded) != len(texts)
-        or any(details.__class__ is not dict for details in decoded)
-    ):
-        # A text is broken (or no JSON object): one by one, so that it alone fails.
-        return [history.decode_details(text) for text in texts]
-    return decoded  # type: ignore[no-any-return]
-
-
-_KINDS = frozenset(kind.value for kind in EventKind)
-
-
-def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
-    """Every measure as the database holds it; rows in the order their events created them."""
-    connection = session.connection()  # plain rows, as in load_events
-    states: dict[int, MeasureState] = {}
-    for measure_id, *values in connection.execute(
-        select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
-    ).all():
-        states[measure_id] = MeasureState(*values)
-    milestones: dict[int, list[MilestoneState]] = defaultdict(list)
-    columns = [getattr(Milestone, name) for name in ("id", *MILESTONE_FIELDS, "created_at")]
-    for measure_id, *values in connection.execute(
-        select(Milestone.measure_id, *columns).order_by(Milestone.id)
-    ).all():
-        milestones[measure_id].append(MilestoneState(*values))
-    delays: dict[int, list[DelayState]] = defaultdict(list)
-    columns = [getattr(Delay, name) for name in ("id", *DELAY_FIELDS, "created_at")]
-    for measure_id, *values in connection.execute(
-        select(Delay.measure_id, *columns).order_by(Delay.id)
-    ).all():
-        delays[measure_id].append(DelayState(*values))
-    for measure_id, state in states.items():
-        order = _creation_order(events.get(state.number, ()))
-        state.milestones = _in_order(milestones[measure_id], order)
-        state.delays = _in_order(delays[measure_id], order)
-    return {state.number: state for state in states.values()}
-
-
-def _creation_order(events: Iterable[Event]) -> dict[str, int]:
-    """Row id -> position of the event that created the row (independent of insertion)."""
+def creation_order(events: Iterable[Event]) -> dict[str, int]:
+    """Row id -> position of the event that created the row (independent of insertion):
+    a measure's milestones and delays are listed in this order, the snapshot's."""
     order: dict[str, int] = {}
     for position, event in enumerate(sorted(events, key=EVENT_ORDER)):
         details = event.details
@@ -551,204 +440,7 @@ def _creation_order(events: Iterable[Event]) -> dict[str, int]:
     return order
 
 
-def _in_order(rows: list[RowT], order: Mapping[str, int]) -> dict[str, RowT]:
+def in_order(rows: list[RowT], order: Mapping[str, int]) -> dict[str, RowT]:
+    """Rows by id in `creation_order`, a row no event created last (then by id)."""
     ranked = sorted(rows, key=lambda row: (order.get(row.id, len(order)), row.id))
     return {row.id: row for row in ranked}
-
-
-MEASURE_WRITTEN = (*MEASURE_RESTORABLE, "origin", "origin_date", "revision", "updated_at")
-
-
-def apply_plan(session: Session, plan: MergePlan) -> None:
-    """Write a merge: new events, and the replayed state of every measure they touch.
-
-    In bulk (one statement per table and kind of change, not one per row): the rows to
-    write are worked out first, in plan order, exactly as a row-by-row write would meet
-    them, so that the same plan gives the same rows, ids and errors.
-    """
-    if not plan.measures:
-        return
-    measure_ids = dict(session.execute(select(Measure.number, Measure.id)).all())
-    new_measures = [
-        {
-            "number": merge.after.number,
-            "field_code": merge.after.field,
-            "sequence": merge.after.sequence,
-            **{name: getattr(merge.after, name) for name in MEASURE_WRITTEN},
-        }
-        for merge in plan.measures
-        if merge.after.number not in measure_ids
-    ]
-    changed_measures = [
-        {"measure_id": measure_ids[merge.after.number]}
-        | {name: getattr(merge.after, name) for name in MEASURE_WRITTEN}
-        for merge in plan.measures
-        if merge.after.number in measure_ids
-    ]
-    if new_measures:
-        # In plan order, as one row at a time would have given them their ids.
-        session.execute(insert(Measure.__table__), new_measures)
-        numbers = [row["number"] for row in new_measures]
-        measure_ids.update(
-            session.execute(
-                select(Measure.number, Measure.id).where(Measure.number.in_(numbers))
-            ).all()
-        )
-    if changed_measures:
-        table = Measure.__table__
-        session.execute(
-            update(table).where(table.c.id == bindparam("measure_id")), changed_measures
-        )
-    rows = {
-        Milestone: _RowSync(session, Milestone, MILESTONE_FIELDS, "Meilenstein"),
-        Delay: _RowSync(session, Delay, DELAY_FIELDS, "Verzögerung"),
-    }
-    targets = [(merge.after, measure_ids[merge.after.number]) for merge in plan.measures]
-    for sync in rows.values():
-        sync.read(targets)
-    for state, measure_id in targets:  # in plan order, so that the first problem is reported
-        rows[Milestone].plan(state, measure_id, state.milestones)
-        rows[Delay].plan(state, measure_id, state.delays)
-    for sync in rows.values():
-        sync.write()
-    events = [
-        {
-            "id": event.id,
-            "measure_id": measure_id,
-            "kind": event.kind,
-            "occurred_at": event.occurred_at,
-            "author": event.author,
-            "note": event.note,
-            "from_status": event.from_status,
-            "to_status": event.to_status,
-            "details": event.details,
-        }
-        for merge, (_, measure_id) in zip(plan.measures, targets, strict=True)
-        for event in merge.new_events
-    ]
-    if events:
-        events.sort(key=operator.itemgetter("id"))  # the primary key's order: appends, mostly
-        with _indexes_rebuilt_if_large(session, HistoryEvent.__table__, len(events)):
-            _insert(session, HistoryEvent.__table__, events)
-
-
-# From this many new rows on, and more than the table holds, a table's secondary indexes are
-# dropped before the insert and built again after it: building an index from all rows at
-# once (SQLite sorts them) is several times faster than 100,000 inserts into it one by one.
-BULK_INDEX_REBUILD = 5_000
-
-
-@contextmanager
-def _indexes_rebuilt_if_large(session: Session, table: Table, new_rows: int) -> Iterator[None]:
-    connection = session.connection()
-    large = (
-        new_rows >= BULK_INDEX_REBUILD
-        and new_rows > connection.execute(select(func.count()).select_from(table)).scalar_one()
-    )
-    indexes = sorted(table.indexes, key=lambda index: index.name or "") if large else []
-    for index in indexes:  # inside the write transaction: a failure rolls the drop back too
-        index.drop(connection)
-    yield
-    for index in indexes:
-        index.create(connection)
-
-
-class _RowSync:
-    """The milestones (or delays) of merged measures brought to their replayed states: rows
-    added, changed, and deleted (by an undo in the merged history)."""
-
-    def __init__(
-        self,
-        session: Session,
-        model: type[Milestone] | type[Delay],
-        names: Sequence[str],
-        what: str,
-    ) -> None:
-        self.session, self.table, self.names, self.what = session, model.__table__, names, what
-        self.owner: dict[str, int] = {}  # row id -> measure id, as the database will hold it
-        self.of_measure: dict[int, list[str]] = defaultdict(list)  # as it holds them now
-        self.inserts: list[dict[str, Any]] = []
-        self.updates: list[dict[str, Any]] = []
-        self.deletes: list[str] = []
-
-    def read(self, targets: Sequence[tuple[MeasureState, int]]) -> None:
-        """Who owns the rows of these measures, and the rows their states name."""
-        column = self.table.c
-        for chunk in _chunks(sorted({measure_id for _, measure_id in targets})):
-            query = select(column.id, column.measure_id).where(column.measure_id.in_(chunk))
-            for row_id, measure_id in self.session.execute(query):
-                self.owner[row_id] = measure_id
-                self.of_measure[measure_id].append(row_id)
-        named = {row_id for state, _ in targets for row_id in self._rows(state)}
-        for chunk in _chunks(sorted(named - self.owner.keys())):
-            query = select(column.id, column.measure_id).where(column.id.in_(chunk))
-            self.owner.update(self.session.execute(query).all())
-
-    def _rows(self, state: MeasureState) -> Mapping[str, MilestoneState | DelayState]:
-        return state.milestones if self.table.name == "milestone" else state.delays
-
-    def plan(
-        self,
-        state: MeasureState,
-        measure_id: int,
-        wanted: Mapping[str, MilestoneState] | Mapping[str, DelayState],
-    ) -> None:
-        existing = {
-            row_id for row_id in self.of_measure.pop(measure_id, ()) if row_id in self.owner
-        }
-        for row_id, row in wanted.items():
-            values = {name: getattr(row, name) for name in self.names}
-            if row_id in existing:
-                existing.discard(row_id)
-                self.updates.append({"row_id": row_id, **values})
-            elif row_id not in self.owner:
-                self.owner[row_id] = measure_id
-                self.inserts.append(
-                    {"id": row_id, "measure_id": measure_id, "created_at": row.created_at} | values
-                )
-            else:
-                raise SnapshotError(
-                    f"Maßnahme {state.number}: {self.what} {row_id} gehört hier schon zu einer "
-                    "anderen Maßnahme – Import abgebrochen, nichts geändert"
-                )
-        for row_id in existing:
-            del self.owner[row_id]
-            self.deletes.append(row_id)
-
-    def write(self) -> None:
-        column = self.table.c
-        for chunk in _chunks(self.deletes):
-            self.session.execute(delete(self.table).where(column.id.in_(chunk)))
-        if self.updates:
-            self.session.execute(
-                update(self.table).where(column.id == bindparam("row_id")), self.updates
-            )
-        if self.inserts:
-            _insert(self.session, self.table, self.inserts)
-
-
-def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT rows (all with the same keys) straight through the driver: SQLAlchemy's
-    per-row parameter handling costs more than SQLite's insert.  Each value goes through its
-    column type's bind processor (the details' JSON), as `insert(table)` would do it."""
-    columns = list(rows[0])
-    connection = session.connection()
-    processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
-    names = ", ".join(f'"{name}"' for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    values = list(map(operator.itemgetter(*columns), rows))  # tuples, in C
-    if len(columns) == 1:
-        values = [(value,) for value in values]
-    if any(processors):
-        by_column = list(zip(*values, strict=True))
-        for index, process in enumerate(processors):
-            if process is not None:
-                by_column[index] = tuple(map(process, by_column[index]))
-        values = list(zip(*by_column, strict=True))
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
-
-
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    """Slices small enough for an IN (...) list (SQLite limits bound parameters)."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]

@@ -28,14 +28,11 @@ from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
-from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
-from koordinator.core.history import EventKind, decode_details
 from koordinator.core.numbers import number_key
 from koordinator.core.text import clip, printable
 from koordinator.core.workflow import (
-    FINAL_STATUSES,
     REPORT_ORDER,
     Status,
     cause_label,
@@ -44,7 +41,7 @@ from koordinator.core.workflow import (
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
-    from koordinator.core.db import Database
+    from koordinator.core.store.sqlite_store import SqliteStore
 
 FORMATS = ("markdown", "text")
 TEXT_WIDTH = 80
@@ -148,7 +145,7 @@ class SinceSnapshot:
     start: date  # where the report's period begins unless given
 
 
-def since_snapshot(source: CatalogueApi | Database, path: Path) -> SinceSnapshot:
+def since_snapshot(source: CatalogueApi | SqliteStore, path: Path) -> SinceSnapshot:
     """Compare a snapshot file with the database now (SnapshotError if it is unusable)."""
     # Imported here: only `--since` needs them, and they are large (every report pays otherwise).
     from koordinator.core import diff, snapshot
@@ -200,7 +197,7 @@ class ReportFigures:
 
 @no_cycle_collection()
 def compute_figures(
-    source: CatalogueApi | Database,
+    source: CatalogueApi | SqliteStore,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -213,7 +210,7 @@ def compute_figures(
     months before `today`) and `today`; `changes` (from a snapshot diff) are passed through.
     A row this version cannot read is reported as a damaged database (DatabaseError).
     """
-    with translated_row_errors(source.reads.target):
+    with source.reads.damaged_rows():
         return _figures(
             source,
             today=today,
@@ -224,7 +221,7 @@ def compute_figures(
 
 
 def _figures(
-    source: CatalogueApi | Database,
+    source: CatalogueApi | SqliteStore,
     *,
     today: date | None,
     period_start: date | None,
@@ -233,21 +230,9 @@ def _figures(
 ) -> ReportFigures:
     today = today or local_today()
     period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
-    with source.reads.reading() as connection:
-        # One read transaction for every figure, as plain tuples.  SQL text (the tables of
-        # schema.sql) on sqlite3, as the screen's reads (core/reads.py): `koordinator
-        # report` imports no SQLAlchemy (≈ 0.4 s of a one-shot command), and no ORM
-        # statements are compiled; the figures are checked against a plain ORM
-        # computation in tests/test_report.py.
-        fields = connection.execute(_FIELDS).fetchall()
-        measures = connection.execute(_MEASURES).fetchall()
-        milestones = connection.execute(
-            _MILESTONES, (f"{period_start.year:04d}", today.isoformat())
-        ).fetchall()
-        open_delays = connection.execute(_OPEN_DELAYS).fetchall()
-        final_moves = connection.execute(
-            _FINAL_MOVES, (*_FINAL_STATUS_VALUES, EventKind.STATUS_CHANGED.value)
-        ).fetchall()
+    rows = source.reads.report_rows(period_start=period_start, today=today)
+    fields, measures, milestones = rows.fields, rows.measures, rows.milestones
+    open_delays, final_moves = rows.open_delays, rows.final_moves
 
     check_status_codes({measure[5] for measure in measures})
     # (field_code, sequence) is unique: the order of the catalogue.
@@ -301,8 +286,7 @@ def _figures(
     # The latest move into a measure's current final status says to whom or why; a move
     # reopened and later undone leaves an older such event as the one that still holds.
     move_details: dict[int, str] = {}
-    for measure_id, text in final_moves:
-        details = decode_details(text)  # as models.JSONText reads it
+    for measure_id, details in final_moves:
         move_details[measure_id] = str(details.get("receiving_unit") or details.get("reason") or "")
     # Each delayed measure counted once, under the cause of its most recent open delay.
     latest_cause = {measure_id: cause for measure_id, cause, *_ in open_delays}  # by since
@@ -379,34 +363,6 @@ def _figures(
     )
 
 
-# What the report reads (see compute_figures for why as SQL text).
-_FIELDS = "SELECT code, name FROM field_of_action ORDER BY code"
-# A plain scan, sorted in Python: faster than walking the (field, sequence) index and looking
-# up each row.
-_MEASURES = "SELECT id, number, field_code, sequence, title, status, unit, origin FROM measure"
-# Only the milestones the report lists, in one scan: the open ones (next milestone, due soon,
-# overdue) and those done in the period; most milestones of a large catalogue are long done.
-# For the period a superset, narrowed exactly in Python: a loose date whose period touches
-# the report's has a year >= the start's year (first parameter) and, as ISO text ("2020" <
-# "2020-01-01"), sorts at or before the report's day (second).  In table (rowid) order, as a
-# plain scan gives them: ties in the sorts keep that order.
-_MILESTONES = (
-    "SELECT measure_id, title, due, done, done_on FROM milestone"
-    " WHERE done = 0 OR (done = 1 AND done_on >= ? AND done_on <= ?) ORDER BY rowid"
-)
-_OPEN_DELAYS = (
-    "SELECT measure_id, cause, since, until, note FROM delay"
-    " WHERE resolved_on IS NULL ORDER BY since, created_at, id"
-)
-# The moves into the final status each handed-over or dropped measure is in now, found
-# through the status index and each measure's history index (not the whole history).
-_FINAL_MOVES = (
-    "SELECT e.measure_id, e.details FROM measure AS m"
-    " JOIN history_event AS e ON e.measure_id = m.id"
-    " WHERE m.status IN (?, ?) AND e.kind = ? AND e.to_status = m.status"
-    " ORDER BY e.occurred_at, e.id"
-)
-_FINAL_STATUS_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
 _STATUSES: dict[str, Status] = {status.value: status for status in Status}
 _ESTABLISHED = Status.ESTABLISHED.value
 _DELAYED = Status.DELAYED.value
@@ -427,12 +383,12 @@ def german(text: str | None) -> str:
     return _german(text)
 
 
-def _database(source: CatalogueApi | Database) -> Database:
-    # The UI holds a catalogue, the CLI and scripts may hold just the Database.  Imported
+def _database(source: CatalogueApi | SqliteStore) -> SqliteStore:
+    # The UI holds a catalogue, the CLI and scripts may hold just the SqliteStore.  Imported
     # here: only `--since` needs SQLAlchemy (see since_snapshot).
-    from koordinator.core.db import Database
+    from koordinator.core.store.sqlite_store import SqliteStore
 
-    return source if isinstance(source, Database) else source.database
+    return source if isinstance(source, SqliteStore) else source.database
 
 
 def _done_order(line: MilestoneLine) -> tuple[date, tuple[int, int], str]:
@@ -805,7 +761,7 @@ def format_for(path: Path) -> str:
 
 
 def report_figures(
-    source: CatalogueApi | Database,
+    source: CatalogueApi | SqliteStore,
     *,
     today: date | None = None,
     period_start: date | None = None,
@@ -828,7 +784,7 @@ def report_figures(
 
 
 def write_report(
-    source: CatalogueApi | Database,
+    source: CatalogueApi | SqliteStore,
     path: Path | str,
     fmt: str | None = None,
     *,

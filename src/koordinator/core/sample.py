@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from koordinator.core.dates import LooseDate, timestamp
 from koordinator.core.history import EventKind
-from koordinator.core.models import (
+from koordinator.core.store.models import (
     Delay,
     FieldOfAction,
     HistoryEvent,

@@ -1,10 +1,10 @@
 """The catalogue service: every question and every change the CLI and the UI may ask for.
 
-The hot reads are plain SQL in `koordinator.core.reads`; this module adds SQLAlchemy for
+The hot reads are plain SQL in `koordinator.core.store.fast_reads`; this module adds SQLAlchemy for
 the writes (so the UI's first paint, which needs only the reads, does not import it).
 
 Each public method is one user action and one short transaction: it reads or writes through
-`Database.read()` / `Database.write()`, records exactly one history event per change, raises
+`SqliteStore.read()` / `SqliteStore.write()`, records exactly one history event per change, raises
 `KoordinatorError` subclasses with German one-line messages for user mistakes, and returns
 plain views (`koordinator.core.views`).  Nothing here knows about terminals.
 """
@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from koordinator.core import dbfile, history, reads
+from koordinator.core import history
 from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
-from koordinator.core.db import Database
 from koordinator.core.errors import (
     ConflictError,
     InputError,
@@ -32,7 +31,12 @@ from koordinator.core.errors import (
     WorkflowError,
 )
 from koordinator.core.history import EventKind
-from koordinator.core.models import (
+from koordinator.core.numbers import parse_number
+from koordinator.core.store import fast_reads, sqlite_file
+from koordinator.core.store.fast_reads import event_view as _event_view
+from koordinator.core.store.fast_reads import milestone_order as _milestone_order
+from koordinator.core.store.fast_reads import milestone_view as _milestone_view
+from koordinator.core.store.models import (
     MEASURE_COLUMNS,
     Delay,
     FieldOfAction,
@@ -44,10 +48,11 @@ from koordinator.core.models import (
     milestone_fields,
     new_event,
 )
-from koordinator.core.numbers import parse_number
-from koordinator.core.reads import event_view as _event_view
-from koordinator.core.reads import milestone_order as _milestone_order
-from koordinator.core.reads import milestone_view as _milestone_view
+from koordinator.core.store.sqlite_store import (
+    SqliteStore,
+    check_events_readable,
+    measure_views_in,
+)
 from koordinator.core.text import clip
 from koordinator.core.views import (
     EventView,
@@ -73,12 +78,12 @@ if TYPE_CHECKING:
     MeasureRow = Row[*tuple[Any, ...]]
 
 
-class Catalogue(reads.ScreenReads):
+class Catalogue(fast_reads.ScreenReads):
     """The service layer over one open database, acting for one author."""
 
     def __init__(
         self,
-        database: Database,
+        database: SqliteStore,
         *,
         author: str,
         today: Callable[[], date] = local_today,
@@ -127,7 +132,7 @@ class Catalogue(reads.ScreenReads):
 
     # --- reading ---------------------------------------------------------------------------
 
-    # fields, list_measures, measure: plain SQL on sqlite3 (reads.ScreenReads), the same
+    # fields, list_measures, measure: plain SQL on sqlite3 (fast_reads.ScreenReads), the same
     # code that paints the UI's first screen before this module is imported.
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
@@ -547,15 +552,21 @@ class Catalogue(reads.ScreenReads):
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        """`Database.read()`; a row this version cannot read is a damaged database."""
-        with dbfile.translated_row_errors(self.database.target), self.database.read() as session:
+        """`SqliteStore.read()`; a row this version cannot read is a damaged database."""
+        with (
+            sqlite_file.translated_row_errors(self.database.target),
+            self.database.read() as session,
+        ):
             yield session
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        """`Database.write()`; a row this version cannot read is a damaged database, and
+        """`SqliteStore.write()`; a row this version cannot read is a damaged database, and
         nothing is written."""
-        with dbfile.translated_row_errors(self.database.target), self.database.write() as session:
+        with (
+            sqlite_file.translated_row_errors(self.database.target),
+            self.database.write() as session,
+        ):
             yield session
 
     def _now(self) -> str:
@@ -566,7 +577,7 @@ class Catalogue(reads.ScreenReads):
         measure = session.scalar(select(Measure).where(Measure.number == normalised))
         if measure is None:
             raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
-        _check_readable(session.connection(), measure)
+        _check_readable(session, measure)
         if expected_revision is not None and measure.revision != expected_revision:
             raise _conflict(session, measure)
         return measure
@@ -726,11 +737,8 @@ class Catalogue(reads.ScreenReads):
         )
 
     def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
-        """Views of the measures just written, read by the list's code on this session's
-        own connection (inside its transaction, after its changes are flushed)."""
-        session.flush()
-        connection = session.connection().connection.driver_connection
-        return reads.measure_views(connection, measures, self._today())  # type: ignore[arg-type]
+        """Views of the measures just written, inside this session's transaction."""
+        return measure_views_in(session, measures, self._today())
 
 
 _DELAY_COLUMNS = (
@@ -820,13 +828,12 @@ def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -
         session.delete(session.get_one(Delay, delay_id))
 
 
-def _check_readable(connection: Connection, measure: Any) -> None:
-    """ROW_ERRORS (see `dbfile.translated_row_errors`) unless this version can read the
+def _check_readable(session: Session | Connection, measure: Any) -> None:
+    """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless this version can read the
     measure: its status and every event of its history.  A change written onto a damaged
     measure would be lost again when the file is replaced by its backup."""
     Status(measure.status)
-    driver_connection = connection.connection.driver_connection
-    reads.read_events(driver_connection, measure.id, measure.number)  # type: ignore[arg-type]
+    check_events_readable(session, measure.id, measure.number)
 
 
 def _conflict(reader: Session | Connection, measure: Any) -> ConflictError:

@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
@@ -41,14 +39,11 @@ from koordinator.core.dates import (
     timestamp,
     utc_now,
 )
-from koordinator.core.db import Database
-from koordinator.core.dbfile import translated_row_errors
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
 from koordinator.core.history import (
     EventKind,
 )
-from koordinator.core.models import SCHEMA_VERSION, FieldOfAction
 from koordinator.core.replay import (
     DELAY_FIELDS,
     MILESTONE_FIELDS,
@@ -69,6 +64,7 @@ from koordinator.core.snapshot_format import (
     Summary,
 )
 from koordinator.core.snapshot_reader import load, loads
+from koordinator.core.store.interface import CatalogueRead, Store
 from koordinator.core.workflow import Status, cause_label
 
 # The snapshot's API in one place: its data (snapshot_format) and reading (snapshot_reader)
@@ -101,19 +97,18 @@ DEFAULT_STALE_MONTHS = 6
 # --- reading the database ---------------------------------------------------------------------
 
 
-def read_database(session: Session, *, author: str, source: str, exported_at: str) -> Snapshot:
-    """The whole catalogue as a snapshot (call inside one read transaction)."""
-    events = replay.load_events(session)
-    states = replay.load_states(session, events)
+def read_database(
+    catalogue: CatalogueRead, *, author: str, source: str, exported_at: str, schema_version: int
+) -> Snapshot:
+    """The whole catalogue as a snapshot (`catalogue`: one read transaction of a store)."""
+    events = catalogue.events()
+    states = catalogue.states(events)
     return Snapshot(
         exported_at=exported_at,
         author=author,
         source=source,
-        schema_version=SCHEMA_VERSION,
-        fields={
-            field.code: field.name
-            for field in session.scalars(select(FieldOfAction).order_by(FieldOfAction.code))
-        },
+        schema_version=schema_version,
+        fields=catalogue.field_names(),
         measures=tuple(
             MeasureRecord(state, tuple(events.get(number, ()))) for number, state in states.items()
         ),
@@ -122,18 +117,19 @@ def read_database(session: Session, *, author: str, source: str, exported_at: st
 
 
 def snapshot_of(
-    database: Database,
+    store: Store,
     *,
     author: str,
     clock: Callable[[], datetime] = utc_now,
     name: str = THIS_DATABASE,
 ) -> Snapshot:
     """The database now, as a snapshot named `name` in messages."""
-    with translated_row_errors(database.target), database.read() as session:
+    with store.reading_catalogue() as catalogue:
         snapshot = read_database(
-            session,
+            catalogue,
             author=author,
-            source=database.target.path.name,
+            source=store.name,
+            schema_version=store.schema_version,
             exported_at=timestamp(clock()),
         )
     return replace(snapshot, name=name)
@@ -455,7 +451,7 @@ class Export:
 
 
 def prepare_export(
-    database: Database,
+    store: Store,
     *,
     author: str,
     today: date | None = None,
@@ -463,15 +459,15 @@ def prepare_export(
     stale_months: int = DEFAULT_STALE_MONTHS,
 ) -> Export:
     with no_cycle_collection():
-        snapshot = snapshot_of(database, author=author, clock=clock)
+        snapshot = snapshot_of(store, author=author, clock=clock)
         # The checks replay every measure's history: one the database holds damaged fails.
-        with translated_row_errors(database.target):
+        with store.damaged_rows():
             findings = check(snapshot, today=today or local_today(), stale_months=stale_months)
         return Export(snapshot, dumps(snapshot), tuple(findings))
 
 
 def export_to_file(
-    database: Database,
+    store: Store,
     path: Path,
     *,
     author: str,
@@ -479,7 +475,7 @@ def export_to_file(
     stale_months: int = DEFAULT_STALE_MONTHS,
 ) -> Export:
     """Export and write in one call (the UI's `x`); the findings come back, not in the way."""
-    export = prepare_export(database, author=author, today=today, stale_months=stale_months)
+    export = prepare_export(store, author=author, today=today, stale_months=stale_months)
     written = write_text(path, export.text)
     return Export(export.snapshot, export.text, export.findings, written)
 
@@ -558,21 +554,18 @@ def _entries(count: int, *, accusative: bool = False) -> str:
     return f"{count} neue Einträge"
 
 
-def import_snapshots(
-    database: Database, paths: Sequence[Path], *, dry_run: bool = False
-) -> ImportResult:
+def import_snapshots(store: Store, paths: Sequence[Path], *, dry_run: bool = False) -> ImportResult:
     """Merge snapshot files into the database: all read and checked first, then one write
     transaction (or, with `dry_run`, only a read)."""
     with no_cycle_collection():
-        return _import_snapshots(database, paths, dry_run=dry_run)
+        return _import_snapshots(store, paths, dry_run=dry_run)
 
 
-def _import_snapshots(database: Database, paths: Sequence[Path], *, dry_run: bool) -> ImportResult:
+def _import_snapshots(store: Store, paths: Sequence[Path], *, dry_run: bool) -> ImportResult:
     snapshots = tuple(load(path) for path in paths)
-    session_of = database.read if dry_run else database.write
     # The files are checked completely (above): a row error now is the database's own.
-    with translated_row_errors(database.target), session_of() as session:
-        local_fields = {field.code: field.name for field in session.scalars(select(FieldOfAction))}
+    with store.merging(dry_run=dry_run) as catalogue:
+        local_fields = catalogue.field_names()
         new_fields: dict[int, str] = {}
         notes: list[str] = []
         for snapshot in snapshots:
@@ -585,14 +578,11 @@ def _import_snapshots(database: Database, paths: Sequence[Path], *, dry_run: boo
                         f"Handlungsfeld {code}: {snapshot.name} nennt es „{name}“ – "
                         f"der Name „{known}“ bleibt"
                     )
-        local = Source(THIS_DATABASE, replay.load_events(session))
+        local = Source(THIS_DATABASE, catalogue.events())
         plan = replay.plan_merge(local, [snapshot.source_events() for snapshot in snapshots])
         if not dry_run:
-            session.add_all(
-                FieldOfAction(code=code, name=name) for code, name in new_fields.items()
-            )
-            session.flush()
-            replay.apply_plan(session, plan)
+            catalogue.add_fields(new_fields)
+            catalogue.apply_merge(plan)
     return ImportResult(
         snapshots=snapshots,
         plan=plan,

@@ -19,15 +19,18 @@ import sqlite3
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import Any
 
-from koordinator.core import dbfile, history
+from koordinator.core import history
 from koordinator.core.dates import from_iso
-from koordinator.core.dbfile import CheckedDatabase
 from koordinator.core.errors import NotFoundError
+from koordinator.core.history import EventKind
 from koordinator.core.numbers import parse_number
+from koordinator.core.store import sqlite_file
+from koordinator.core.store.interface import ReportRows
+from koordinator.core.store.sqlite_file import CheckedDatabase
 from koordinator.core.views import (
     DelayView,
     EventView,
@@ -36,7 +39,7 @@ from koordinator.core.views import (
     MeasureView,
     MilestoneView,
 )
-from koordinator.core.workflow import Status
+from koordinator.core.workflow import FINAL_STATUSES, Status
 
 # Rows with named columns, as the view builders below read them (like the ORM's objects
 # and SQLAlchemy's rows that the write side hands them).
@@ -68,6 +71,38 @@ _EVENTS_OF_MEASURE = (
     "SELECT id, kind, occurred_at, author, note, from_status, to_status, details"
     " FROM history_event WHERE measure_id = ? ORDER BY occurred_at DESC, id DESC"
 )
+# What the council report reads (`Reads.report_rows`), as SQL text on sqlite3 like the
+# screen's reads: `koordinator report` imports no SQLAlchemy, and no ORM statements are
+# compiled; the figures are checked against a plain ORM computation in tests/test_report.py.
+_REPORT_FIELDS = "SELECT code, name FROM field_of_action ORDER BY code"
+# A plain scan, sorted in Python: faster than walking the (field, sequence) index and looking
+# up each row.
+_REPORT_MEASURES = (
+    "SELECT id, number, field_code, sequence, title, status, unit, origin FROM measure"
+)
+# Only the milestones the report lists, in one scan: the open ones (next milestone, due soon,
+# overdue) and those done in the period; most milestones of a large catalogue are long done.
+# For the period a superset, narrowed exactly in Python: a loose date whose period touches
+# the report's has a year >= the start's year (first parameter) and, as ISO text ("2020" <
+# "2020-01-01"), sorts at or before the report's day (second).  In table (rowid) order, as a
+# plain scan gives them: ties in the report's sorts keep that order.
+_REPORT_MILESTONES = (
+    "SELECT measure_id, title, due, done, done_on FROM milestone"
+    " WHERE done = 0 OR (done = 1 AND done_on >= ? AND done_on <= ?) ORDER BY rowid"
+)
+_REPORT_OPEN_DELAYS = (
+    "SELECT measure_id, cause, since, until, note FROM delay"
+    " WHERE resolved_on IS NULL ORDER BY since, created_at, id"
+)
+# The moves into the final status each handed-over or dropped measure is in now, found
+# through the status index and each measure's history index (not the whole history).
+_REPORT_FINAL_MOVES = (
+    "SELECT e.measure_id, e.details FROM measure AS m"
+    " JOIN history_event AS e ON e.measure_id = m.id"
+    " WHERE m.status IN (?, ?) AND e.kind = ? AND e.to_status = m.status"
+    " ORDER BY e.occurred_at, e.id"
+)
+_FINAL_STATUS_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
 # Below SQLite's limit of bound variables; above it a query reads all rows and filters.
 IN_LIST_LIMIT = 900
 
@@ -110,6 +145,26 @@ class Reads:
         with self.reading() as connection:
             return read_measure(connection, number, today)
 
+    def report_rows(self, *, period_start: date, today: date) -> ReportRows:
+        with self.reading() as connection:
+            return ReportRows(
+                fields=connection.execute(_REPORT_FIELDS).fetchall(),
+                measures=connection.execute(_REPORT_MEASURES).fetchall(),
+                milestones=connection.execute(
+                    _REPORT_MILESTONES, (f"{period_start.year:04d}", today.isoformat())
+                ).fetchall(),
+                open_delays=connection.execute(_REPORT_OPEN_DELAYS).fetchall(),
+                final_moves=[
+                    (measure_id, history.decode_details(details))
+                    for measure_id, details in connection.execute(
+                        _REPORT_FINAL_MOVES, (*_FINAL_STATUS_VALUES, EventKind.STATUS_CHANGED.value)
+                    )
+                ],
+            )
+
+    def damaged_rows(self) -> AbstractContextManager[None]:
+        return sqlite_file.translated_row_errors(self.target)
+
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
@@ -122,7 +177,7 @@ class Reads:
     def reading(self) -> Iterator[sqlite3.Connection]:
         """This thread's connection inside one read transaction (also for the report's
         statements: every figure from one state)."""
-        with dbfile.translated_row_errors(self.target):
+        with sqlite_file.translated_row_errors(self.target):
             connection = self._connection()
             connection.execute("BEGIN")
             try:
@@ -138,7 +193,7 @@ class Reads:
             # One thread at a time: the first connection may switch the file to WAL mode,
             # which fails at once, not after waiting, while another one switches too.
             with self._lock:
-                connection = dbfile.connect(self.checked)
+                connection = sqlite_file.connect(self.checked)
                 self._connections.append(connection)
             local.connection = connection
         return connection

@@ -3,8 +3,8 @@
 * `resolve_target` turns `--db` / `KOORDINATOR_DB` / the default into a `DatabaseTarget`.
 * `open_database` checks a file *without writing to it* (a text file, an empty file, a foreign
   SQLite database or a newer schema is refused and left byte-identical), then returns a
-  `Database` whose engine has foreign keys on, WAL and a busy timeout.
-* `Database.read()` / `Database.write()` give one short session per user action; writes
+  `SqliteStore` whose engine has foreign keys on, WAL and a busy timeout.
+* `SqliteStore.read()` / `SqliteStore.write()` give one short session per user action; writes
   start with BEGIN IMMEDIATE so that a second process waits for the lock instead of failing
   half-way through.
 * `create_database` builds a new file from `schema.sql` in a temporary file beside the target
@@ -18,19 +18,26 @@ import glob
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from koordinator.core.dbfile import (
+from koordinator.core.errors import DatabaseError, os_reason
+from koordinator.core.store.fast_reads import Reads, measure_views, read_events
+from koordinator.core.store.interface import ReportRows
+from koordinator.core.store.sqlite_catalogue import SqliteCatalogue
+from koordinator.core.store.sqlite_file import (
     BUSY_TIMEOUT_SECONDS,
     REQUIRED_TABLES,
+    SCHEMA_VERSION,
     CheckedDatabase,
     DatabaseTarget,
     check_database,
@@ -41,18 +48,19 @@ from koordinator.core.dbfile import (
     file_uri,
     resolve_target,
     sqlite_error_message,
+    translated_row_errors,
     user_of,
 )
-from koordinator.core.errors import DatabaseError, os_reason
-from koordinator.core.reads import Reads
+from koordinator.core.views import FieldView, MeasureDetail, MeasureView
+from koordinator.core.workflow import Status
 
 # Re-exported: callers (and tests) import them from here, as before they moved to dbfile.
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "REQUIRED_TABLES",
     "CheckedDatabase",
-    "Database",
     "DatabaseTarget",
+    "SqliteStore",
     "check_database_file",
     "create_database",
     "open_database",
@@ -66,15 +74,20 @@ def schema_sql() -> str:
     return resources.files("koordinator.core").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-class Database:
-    """An open, checked koordinator database and its session factories."""
+class SqliteStore:
+    """An open, checked koordinator database: `interface.Store` on SQLite.
+
+    The screen's and the report's reads are `Reads` (plain SQL on sqlite3 connections); the
+    rest runs on SQLAlchemy sessions, one short transaction per user action (`read`,
+    `write`, used by this package's modules only).
+    """
 
     def __init__(self, checked: CheckedDatabase, *, reads: Reads | None = None) -> None:
         self.checked = checked
         self.target = checked.target
         self.read_only = checked.read_only
         # The hot reads (lists, details) on plain sqlite3 connections; given when the UI
-        # painted its first screen with them before this Database was opened.
+        # painted its first screen with them before this SqliteStore was opened.
         self.reads = reads if reads is not None else Reads(checked)
         self.engine = _make_engine(checked.uri(), read_only=checked.read_only, wal=True)
         self._read_sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -103,6 +116,52 @@ class Database:
         self.reads.close()
         self.engine.dispose()
 
+    # --- interface.Store ---------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.target.path.name
+
+    @property
+    def schema_version(self) -> int:
+        return SCHEMA_VERSION
+
+    def fields(self) -> list[FieldView]:
+        return self.reads.fields()
+
+    def list_measures(
+        self,
+        *,
+        today: date,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]:
+        return self.reads.list_measures(
+            today=today, field_code=field_code, status=status, text=text, limit=limit
+        )
+
+    def measure(self, number: str, *, today: date) -> MeasureDetail:
+        return self.reads.measure(number, today=today)
+
+    def report_rows(self, *, period_start: date, today: date) -> ReportRows:
+        return self.reads.report_rows(period_start=period_start, today=today)
+
+    def damaged_rows(self) -> AbstractContextManager[None]:
+        return translated_row_errors(self.target)
+
+    @contextmanager
+    def reading_catalogue(self) -> Iterator[SqliteCatalogue]:
+        with translated_row_errors(self.target), self.read() as session:
+            yield SqliteCatalogue(session)
+
+    @contextmanager
+    def merging(self, *, dry_run: bool) -> Iterator[SqliteCatalogue]:
+        session_of = self.read if dry_run else self.write
+        with translated_row_errors(self.target), session_of() as session:
+            yield SqliteCatalogue(session)
+
 
 @contextmanager
 def _translated_errors(target: DatabaseTarget) -> Iterator[None]:
@@ -121,7 +180,7 @@ def open_database(
     *,
     read_only: bool = False,
     create_default: Callable[[Session], None] | None = None,
-) -> Database:
+) -> SqliteStore:
     """Open an existing koordinator database after checking it without writing to it.
 
     If the target is the default database and does not exist yet, it is created first and
@@ -133,7 +192,7 @@ def open_database(
         # FileExistsError: another koordinator created it at the same moment; use theirs.
         with contextlib.suppress(FileExistsError):
             create_database(path, fill=create_default)
-    return Database(check_database(target, read_only=read_only))
+    return SqliteStore(check_database(target, read_only=read_only))
 
 
 def create_database(
@@ -260,3 +319,27 @@ def _make_engine(uri: str, *, read_only: bool, wal: bool) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")  # type: ignore[attr-defined]
 
     return engine
+
+
+# --- the screen's reads inside a write session (used by the service until its writes move
+# behind the store's interface) -------------------------------------------------------------
+
+
+def measure_views_in(session: Session, measures: Iterable[Any], today: date) -> list[MeasureView]:
+    """Views of measures just written, read by the list's code on the session's own
+    connection (inside its transaction, after its changes are flushed)."""
+    session.flush()
+    return measure_views(_driver_connection(session), measures, today)
+
+
+def check_events_readable(session: Session | Connection, measure_id: int, number: str) -> None:
+    """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless every event of the
+    measure's history can be read, by the details' code in the session's transaction."""
+    read_events(_driver_connection(session), measure_id, number)
+
+
+def _driver_connection(session: Session | Connection) -> sqlite3.Connection:
+    on = session.connection() if isinstance(session, Session) else session
+    connection = on.connection.driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    return connection

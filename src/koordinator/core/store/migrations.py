@@ -1,11 +1,11 @@
 """Numbered schema migrations: a database of an older schema version is brought up to
-`dbfile.SCHEMA_VERSION` when koordinator opens it.
+`sqlite_file.SCHEMA_VERSION` when koordinator opens it.
 
 `MIGRATIONS` holds one step per version, in order: the step with `source` N takes a
 database of version N to N + 1, as a function on an `sqlite3` connection or as an SQL
 script (`Migration.script`).  Today the schema is at version 1 and there is no step.
 
-`migrate` runs them, from the file check (`dbfile.check_database`), after the checks that
+`migrate` runs them, from the file check (`sqlite_file.check_database`), after the checks that
 the file is a koordinator database and before this process's first working connection:
 
 1. `BEGIN IMMEDIATE`: the write lock, waited for like any change (an older koordinator
@@ -16,11 +16,11 @@ the file is a koordinator database and before this process's first working conne
 3. A backup beside the database, `NAME.vN-sicherung-YYYY-MM-DD.db` (a counter is added
    rather than replacing a file of that name), copied by SQLite's online backup from a
    second, read-only connection: never by copying the file, which would open and close it
-   outside SQLite and drop this process's locks (see `dbfile.CheckedDatabase`).
+   outside SQLite and drop this process's locks (see `sqlite_file.CheckedDatabase`).
 4. Every step and `PRAGMA user_version` in that one transaction (SQLite's DDL is
    transactional), with foreign keys off, as SQLite's "ALTER TABLE" page prescribes for
    rebuilding a table; before the commit `PRAGMA foreign_key_check`, `PRAGMA
-   integrity_check` and the tables' columns (`dbfile.check_columns`) are verified.
+   integrity_check` and the tables' columns (`sqlite_file.check_columns`) are verified.
 5. `COMMIT`.  Anything that fails before it (an error, a full disk, a kill) rolls the whole
    transaction back: the database stays as it was, and a backup already made is removed.
 
@@ -45,10 +45,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from koordinator.core import dbfile
 from koordinator.core.dates import local_today
 from koordinator.core.errors import DatabaseError, os_reason
 from koordinator.core.files import sync_folder
+from koordinator.core.store import sqlite_file
 
 
 @dataclass(frozen=True)
@@ -94,31 +94,31 @@ def statements(sql: str) -> Iterator[str]:
         yield pending.strip()
 
 
-def steps_from(version: int, target: dbfile.DatabaseTarget) -> tuple[Migration, ...]:
+def steps_from(version: int, target: sqlite_file.DatabaseTarget) -> tuple[Migration, ...]:
     """The steps from `version` to the current one, each checked to be the one it claims."""
-    steps = MIGRATIONS[version - 1 : dbfile.SCHEMA_VERSION - 1]
-    expected = tuple(range(version, dbfile.SCHEMA_VERSION))
+    steps = MIGRATIONS[version - 1 : sqlite_file.SCHEMA_VERSION - 1]
+    expected = tuple(range(version, sqlite_file.SCHEMA_VERSION))
     if tuple(step.source for step in steps) != expected:
         raise DatabaseError(
             f"{target.display}: Schema-Version {version} kann nicht auf "
-            f"{dbfile.SCHEMA_VERSION} aktualisiert werden (keine Migration vorhanden)"
+            f"{sqlite_file.SCHEMA_VERSION} aktualisiert werden (keine Migration vorhanden)"
         )
     return steps
 
 
-def migrate(target: dbfile.DatabaseTarget, *, today: date | None = None) -> str:
+def migrate(target: sqlite_file.DatabaseTarget, *, today: date | None = None) -> str:
     """Bring the database at `target` to the current schema version, after a backup beside
     it.  Returns the one German line that tells the user (where the backup is), or "" when
     there was nothing to do.  A failure raises DatabaseError (or, for a bug in a step, the
     step's exception) and leaves the database as it was."""
     connection = sqlite3.connect(
-        f"{dbfile.file_uri(target.path)}?mode=rw",
+        f"{sqlite_file.file_uri(target.path)}?mode=rw",
         uri=True,
-        timeout=dbfile.BUSY_TIMEOUT_SECONDS,
+        timeout=sqlite_file.BUSY_TIMEOUT_SECONDS,
         isolation_level=None,
     )
     try:
-        connection.execute(f"PRAGMA busy_timeout = {int(dbfile.BUSY_TIMEOUT_SECONDS * 1000)}")
+        connection.execute(f"PRAGMA busy_timeout = {int(sqlite_file.BUSY_TIMEOUT_SECONDS * 1000)}")
         # Outside the transaction: inside one, this pragma does nothing.
         connection.execute("PRAGMA foreign_keys = OFF")
         return _migrate(connection, target, today or local_today())
@@ -132,14 +132,16 @@ def migrate(target: dbfile.DatabaseTarget, *, today: date | None = None) -> str:
         connection.close()
 
 
-def _roll_back_what_is_left(target: dbfile.DatabaseTarget) -> None:
+def _roll_back_what_is_left(target: sqlite_file.DatabaseTarget) -> None:
     """After a full disk (or an I/O error) in the middle of a transaction in rollback-journal
     mode, SQLite gives up the transaction but leaves pages it had written in the file, with
     the journal that undoes them: the next connection to read the file rolls them back.
     That is done here at once, so that the file is as it was when the failure is reported."""
     with contextlib.suppress(sqlite3.Error):
         reader = sqlite3.connect(
-            f"{dbfile.file_uri(target.path)}?mode=rw", uri=True, timeout=dbfile.BUSY_TIMEOUT_SECONDS
+            f"{sqlite_file.file_uri(target.path)}?mode=rw",
+            uri=True,
+            timeout=sqlite_file.BUSY_TIMEOUT_SECONDS,
         )
         try:
             reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -147,12 +149,14 @@ def _roll_back_what_is_left(target: dbfile.DatabaseTarget) -> None:
             reader.close()
 
 
-def _migrate(connection: sqlite3.Connection, target: dbfile.DatabaseTarget, today: date) -> str:
+def _migrate(
+    connection: sqlite3.Connection, target: sqlite_file.DatabaseTarget, today: date
+) -> str:
     connection.execute("BEGIN IMMEDIATE")
     backup: Path | None = None
     try:
         (version,) = connection.execute("PRAGMA user_version").fetchone()
-        if version >= dbfile.SCHEMA_VERSION:  # migrated by another process meanwhile
+        if version >= sqlite_file.SCHEMA_VERSION:  # migrated by another process meanwhile
             connection.execute("ROLLBACK")
             return ""
         steps = steps_from(version, target)
@@ -161,7 +165,7 @@ def _migrate(connection: sqlite3.Connection, target: dbfile.DatabaseTarget, toda
             step.apply(connection)
             if not connection.in_transaction:
                 raise RuntimeError(f"migration from version {step.source} ended the transaction")
-        connection.execute(f"PRAGMA user_version = {int(dbfile.SCHEMA_VERSION)}")
+        connection.execute(f"PRAGMA user_version = {int(sqlite_file.SCHEMA_VERSION)}")
         _verify(connection, target)
         connection.execute("COMMIT")
     except BaseException:
@@ -171,12 +175,12 @@ def _migrate(connection: sqlite3.Connection, target: dbfile.DatabaseTarget, toda
             backup.unlink(missing_ok=True)
         raise
     return (
-        f"{target.display}: auf Schema-Version {dbfile.SCHEMA_VERSION} aktualisiert – "
+        f"{target.display}: auf Schema-Version {sqlite_file.SCHEMA_VERSION} aktualisiert – "
         f"Sicherung der Version {version}: {backup}"
     )
 
 
-def _verify(connection: sqlite3.Connection, target: dbfile.DatabaseTarget) -> None:
+def _verify(connection: sqlite3.Connection, target: sqlite_file.DatabaseTarget) -> None:
     """What a migrated file must be before it is committed: every reference resolved, the
     file sound, and exactly the tables and columns this version works with."""
     problem = ""
@@ -187,10 +191,10 @@ def _verify(connection: sqlite3.Connection, target: dbfile.DatabaseTarget) -> No
     if not problem:
         (integrity,) = connection.execute("PRAGMA integrity_check(1)").fetchone()
         problem = "" if integrity == "ok" else integrity
-    problem = problem or dbfile.column_problem(dbfile.read_columns(connection))
+    problem = problem or sqlite_file.column_problem(sqlite_file.read_columns(connection))
     if problem:
         raise DatabaseError(
-            f"{target.display}: Aktualisierung auf Schema-Version {dbfile.SCHEMA_VERSION} "
+            f"{target.display}: Aktualisierung auf Schema-Version {sqlite_file.SCHEMA_VERSION} "
             f"abgebrochen ({problem}) – die Datenbank ist unverändert"
         )
 
@@ -204,14 +208,16 @@ def backup_path(path: Path, version: int, today: date, counter: int = 1) -> Path
     )
 
 
-def _write_backup(target: dbfile.DatabaseTarget, version: int, today: date) -> Path:
+def _write_backup(target: sqlite_file.DatabaseTarget, version: int, today: date) -> Path:
     """A consistent copy of the database (as this transaction sees it: it holds the write
     lock) under a name no file has yet."""
     path = target.path
     temporary = path.with_name(f".{path.name[:100]}.sicherung-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         source = sqlite3.connect(
-            f"{dbfile.file_uri(path)}?mode=ro", uri=True, timeout=dbfile.BUSY_TIMEOUT_SECONDS
+            f"{sqlite_file.file_uri(path)}?mode=ro",
+            uri=True,
+            timeout=sqlite_file.BUSY_TIMEOUT_SECONDS,
         )
         try:
             copy = sqlite3.connect(temporary)
@@ -235,12 +241,12 @@ def _write_backup(target: dbfile.DatabaseTarget, version: int, today: date) -> P
     except (OSError, sqlite3.Error) as error:
         reason = os_reason(error) if isinstance(error, OSError) else _sqlite_reason(error)
         raise DatabaseError(
-            f"{target.display}: Schema-Version {version} muss auf {dbfile.SCHEMA_VERSION} "
+            f"{target.display}: Schema-Version {version} muss auf {sqlite_file.SCHEMA_VERSION} "
             f"aktualisiert werden, aber die Sicherung daneben kann nicht angelegt werden "
             f"({reason}) – nichts geändert"
         ) from None
     finally:
-        for leftover in (temporary, *dbfile.companions(temporary)):
+        for leftover in (temporary, *sqlite_file.companions(temporary)):
             leftover.unlink(missing_ok=True)
 
 
@@ -249,11 +255,11 @@ def _sqlite_reason(error: sqlite3.Error) -> str:
     return "Datenträger voll" if "full" in reason else reason
 
 
-def _failed(target: dbfile.DatabaseTarget, error: sqlite3.Error) -> DatabaseError:
+def _failed(target: sqlite_file.DatabaseTarget, error: sqlite3.Error) -> DatabaseError:
     reason = str(error)
     if "locked" in reason or "busy" in reason:
-        return DatabaseError(dbfile.locked_message(target))
+        return DatabaseError(sqlite_file.locked_message(target))
     return DatabaseError(
-        f"{target.display}: Aktualisierung auf Schema-Version {dbfile.SCHEMA_VERSION} "
+        f"{target.display}: Aktualisierung auf Schema-Version {sqlite_file.SCHEMA_VERSION} "
         f"fehlgeschlagen ({_sqlite_reason(error)}) – die Datenbank ist unverändert"
     )

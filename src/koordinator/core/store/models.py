@@ -25,9 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Defined beside the file checks, which must not import SQLAlchemy; the same version.
-from koordinator.core.dbfile import SCHEMA_VERSION as SCHEMA_VERSION
 from koordinator.core.history import EventKind, decode_details, event_values
+
+# Defined beside the file checks, which must not import SQLAlchemy; the same version.
+from koordinator.core.store.sqlite_file import SCHEMA_VERSION as SCHEMA_VERSION
 
 STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
 EVENT_KINDS = (

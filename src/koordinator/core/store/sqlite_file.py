@@ -1,8 +1,8 @@
 """Finding and checking a koordinator database file, and plain `sqlite3` connections to it.
 
 Standard library only, no SQLAlchemy: the terminal UI paints its first screen from these
-(see `koordinator.core.reads` and `koordinator.core.lazy_catalogue`) before SQLAlchemy is
-imported.  `koordinator.core.db` re-exports the names, so callers keep importing them there.
+(see `koordinator.core.store.fast_reads` and `koordinator.core.lazy_catalogue`) before SQLAlchemy is
+imported.  `koordinator.core.store.sqlite_store` re-exports the names, so callers keep importing them there.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 }
 REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
 # The tables every koordinator database has had since schema version 1: an older file
-# with them is migrated (`koordinator.core.migrations`), one without them is foreign.
+# with them is migrated (`koordinator.core.store.migrations`), one without them is foreign.
 VERSION_1_TABLES = frozenset({"field_of_action", "measure", "milestone", "delay", "history_event"})
 
 
@@ -124,7 +124,7 @@ class CheckedDatabase:
     the file: it is the one place that looks at the file outside SQLite (by `os.stat` and
     `os.access`, never by opening it), because closing any descriptor of a file drops every
     POSIX lock the process holds on it, SQLite's included ("How To Corrupt An SQLite
-    Database File", 2.2).  `Reads` and `Database` take a `CheckedDatabase`, so whatever they
+    SqliteStore File", 2.2).  `Reads` and `SqliteStore` take a `CheckedDatabase`, so whatever they
     open later needs no second look at the file.
     """
 
@@ -196,7 +196,7 @@ def check_database(target: DatabaseTarget, *, read_only: bool = False) -> Checke
 
 
 def _migrated(checked: CheckedDatabase, version: int) -> CheckedDatabase:
-    """An older database brought to this version (`koordinator.core.migrations`), or one
+    """An older database brought to this version (`koordinator.core.store.migrations`), or one
     line saying why not.  A file that cannot be written is not read either: the reads of
     this version need its schema, and only a writable open can migrate it."""
     target = checked.target
@@ -206,7 +206,7 @@ def _migrated(checked: CheckedDatabase, version: int) -> CheckedDatabase:
             f"({SCHEMA_VERSION}) – einmal mit Schreibrecht öffnen, um sie zu aktualisieren "
             f"(jetzt: {checked.read_only_reason})"
         )
-    from koordinator.core.migrations import migrate  # imported only when there is work
+    from koordinator.core.store.migrations import migrate  # imported only when there is work
 
     return replace(checked, notice=migrate(target))
 
@@ -410,7 +410,7 @@ def file_uri(path: Path) -> str:
 
 
 def connect(checked: CheckedDatabase) -> sqlite3.Connection:
-    """A connection configured as the SQLAlchemy engine's are (`koordinator.core.db`):
+    """A connection configured as the SQLAlchemy engine's are (`koordinator.core.store.sqlite_store`):
     no implicit transactions, foreign keys on, a busy timeout, WAL unless read-only.
 
     `check_same_thread=False`: the owner (`reads.Reads`) uses each connection in one thread

@@ -1,0 +1,128 @@
+"""What koordinator asks of a store, in the domain's terms: the one seam between the core's
+rules and a database.
+
+`ScreenStore` is what the UI's first paint and the council report read; the SQLite store
+serves it on the standard library's `sqlite3` alone (`fast_reads.Reads`), so that neither
+imports SQLAlchemy.  `Store` is the whole of it: those reads, and the catalogue as a whole
+for export, import and their checks.  The SQLite implementation is `sqlite_store.SqliteStore`;
+a second store (PostgreSQL) implements these Protocols and nothing else.
+
+Signatures carry views (`koordinator.core.views`), replay's plain records
+(`koordinator.core.replay`) and the domain's enums; no driver or SQLAlchemy type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # the first paint imports this module (ReportRows): only what it must
+    from koordinator.core.replay import Event, MeasureState, MergePlan
+    from koordinator.core.views import FieldView, MeasureDetail, MeasureView
+    from koordinator.core.workflow import Status
+
+
+@dataclass(frozen=True)
+class ReportRows:
+    """The rows every figure of the council report comes from, read in one transaction.
+
+    Plain tuples (a report on 10,000 measures unpacks them, it reads no attribute by name);
+    the statuses as their stored codes.
+    """
+
+    fields: Sequence[tuple[int, str]]  # code, name; by code
+    # id, number, field_code, sequence, title, status, unit, origin
+    measures: Sequence[tuple[int, str, int, int, str, str, str, str]]
+    # measure_id, title, due, done, done_on: the open ones and those done in the period
+    # (a superset, narrowed by the report), in insertion order
+    milestones: Sequence[tuple[int, str, str | None, int, str | None]]
+    # measure_id, cause, since, until, note: the open ones, by since
+    open_delays: Sequence[tuple[int, str, str, str | None, str]]
+    # measure_id, details: the moves into the final status a measure is in now, oldest first
+    final_moves: Sequence[tuple[int, Mapping[str, Any]]]
+
+
+class ScreenStore(Protocol):
+    """The reads of the screen and of the report, each in one read transaction."""
+
+    def fields(self) -> list[FieldView]: ...
+
+    def list_measures(
+        self,
+        *,
+        today: date,
+        field_code: int | None = None,
+        status: Status | None = None,
+        text: str | None = None,
+        limit: int | None = None,
+    ) -> list[MeasureView]: ...
+
+    def measure(self, number: str, *, today: date) -> MeasureDetail: ...
+
+    def report_rows(self, *, period_start: date, today: date) -> ReportRows:
+        """Milestones done from `period_start`'s year up to `today` are among the rows."""
+        ...
+
+    def damaged_rows(self) -> AbstractContextManager[None]:
+        """Inside it, a row this version cannot read (ROW_ERRORS) is a damaged database:
+        one DatabaseError naming the store."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class CatalogueRead(Protocol):
+    """The whole catalogue inside one transaction."""
+
+    def field_names(self) -> dict[int, str]:
+        """Every field of action's name, by code in ascending order."""
+        ...
+
+    def events(self) -> dict[str, list[Event]]:
+        """Every history event, by measure number, in replay order; ValueError for a kind
+        or a status this version does not know."""
+        ...
+
+    def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
+        """Every measure as stored, in catalogue order; its milestones and delays in the
+        order `events` created them."""
+        ...
+
+
+class CatalogueMerge(CatalogueRead, Protocol):
+    """`CatalogueRead` inside the write transaction of an import."""
+
+    def add_fields(self, names: Mapping[int, str]) -> None: ...
+
+    def apply_merge(self, plan: MergePlan) -> None:
+        """The plan's new events, and the replayed state of every measure they touch."""
+        ...
+
+
+class Store(ScreenStore, Protocol):
+    """The whole store of one catalogue."""
+
+    @property
+    def name(self) -> str:
+        """What a snapshot names as its source (the database file's name)."""
+        ...
+
+    @property
+    def schema_version(self) -> int:
+        """The version of the store's schema, as a snapshot records it."""
+        ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def reading_catalogue(self) -> AbstractContextManager[CatalogueRead]:
+        """One read transaction over the whole catalogue."""
+        ...
+
+    def merging(self, *, dry_run: bool) -> AbstractContextManager[CatalogueMerge]:
+        """One write transaction (with `dry_run`, a read one that writes nothing): every
+        change inside it commits together or not at all."""
+        ...
