@@ -31,7 +31,6 @@ from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import (
     add_months,
-    from_iso,
     german,
     local_time,
     local_today,
@@ -65,6 +64,7 @@ from koordinator.core.snapshot_format import (
 )
 from koordinator.core.snapshot_reader import load, loads
 from koordinator.core.store.interface import CatalogueRead, Store
+from koordinator.core.views import is_overdue
 from koordinator.core.workflow import Status, cause_label
 
 # The snapshot's API in one place: its data (snapshot_format) and reading (snapshot_reader)
@@ -417,9 +417,8 @@ def check(
                     f"aber Status „{status.label}“"
                 )
         for milestone in state.milestones.values():
-            due = from_iso(milestone.due)
-            if not milestone.done and due is not None and due.is_past(today):
-                note(f"Meilenstein „{milestone.title}“ überfällig (fällig {due.german()})")
+            if is_overdue(milestone.due, milestone.done, today):
+                note(f"Meilenstein „{milestone.title}“ überfällig (fällig {german(milestone.due)})")
         changed = parse_timestamp(state.updated_at).astimezone().date()
         if stale_before and not status.is_final and changed < stale_before:
             note(
