@@ -40,9 +40,6 @@ from koordinator.core.dates import (
 )
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
-from koordinator.core.history import (
-    EventKind,
-)
 from koordinator.core.replay import (
     DELAY_FIELDS,
     MILESTONE_FIELDS,
@@ -432,7 +429,7 @@ def check(
 
 
 def _history_mismatch(record: MeasureRecord) -> str:
-    if not record.events or record.events[0].kind != EventKind.MEASURE_CREATED:
+    if replay.creation(record.events) is None:
         return "der Verlauf beginnt nicht mit dem Anlegen"
     difference = next(replay.differences(record.state, replay.replay(record.events).state), None)
     return str(difference or "")
