@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import CheckConstraint, create_engine, inspect
 from sqlalchemy.engine import Inspector
 
+from koordinator.core.history import EventKind
 from koordinator.core.store.models import SCHEMA_VERSION, Base
 from koordinator.core.store.sqlite_store import DatabaseTarget, open_database, schema_sql
+from koordinator.core.workflow import Status
 
 SCHEMA_FILE = Path(__file__).parents[1] / "schema.sql"
 
@@ -328,3 +330,35 @@ def test_the_file_check_requires_exactly_the_schemas_tables() -> None:
     assert frozenset(Base.metadata.tables) == REQUIRED_TABLES
     schema_tables = set(re.findall(r"CREATE TABLE (\w+)", schema_sql()))
     assert schema_tables == REQUIRED_TABLES
+
+
+# Each check of a code list: its table, and the enum whose values it must list, in order.
+_CODE_CHECKS = {
+    "measure_status_known": ("measure", Status),
+    "event_kind_known": ("history_event", EventKind),
+    "event_from_status_known": ("history_event", Status),
+    "event_to_status_known": ("history_event", Status),
+}
+
+
+def _listed(check_text: str) -> list[str]:
+    (inside,) = re.findall(r"IN \(([^)]*)\)", check_text)
+    return re.findall(r"'([^']*)'", inside)
+
+
+@pytest.mark.parametrize("name", sorted(_CODE_CHECKS))
+def test_the_databases_code_lists_are_the_enums(name: str) -> None:
+    """A new status or event kind must reach schema.sql and the models, or the database
+    refuses what the service writes."""
+    table, enum = _CODE_CHECKS[name]
+    expected = [member.value for member in enum]
+    (in_schema,) = re.findall(
+        rf"CONSTRAINT {name} CHECK \((.*)\),?$", SCHEMA_FILE.read_text(encoding="utf-8"), re.M
+    )
+    assert _listed(in_schema) == expected, "schema.sql"
+    (in_models,) = [
+        str(constraint.sqltext)
+        for constraint in Base.metadata.tables[table].constraints
+        if isinstance(constraint, CheckConstraint) and constraint.name == name
+    ]
+    assert _listed(in_models) == expected, "models.py"

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from koordinator.core.dates import from_iso, german, local_time, parse_timestamp
+from koordinator.core.dates import german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import number_key
 from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
 from koordinator.core.snapshot import Snapshot
 from koordinator.core.text import printable
+from koordinator.core.views import is_overdue
 from koordinator.core.workflow import Status, cause_label
 
 
@@ -251,8 +252,7 @@ def _changes(
 
 
 def _overdue(milestone: MilestoneState, day: date) -> bool:
-    due = from_iso(milestone.due)
-    return not milestone.done and due is not None and due.is_past(day)
+    return is_overdue(milestone.due, milestone.done, day)
 
 
 def _day(snapshot: Snapshot) -> date:

@@ -121,12 +121,26 @@ class Replayed:
     skipped: tuple[str, ...] = ()  # German notes on operations whose row no longer exists
 
 
+def creation(events: Sequence[Event]) -> Event | None:
+    """The "measure_created" a measure's history starts with; None if it starts otherwise.
+
+    The one home of the rule "a history starts with its measure_created": the replay, the
+    export's checks and the snapshot reader ask it, each with `events` in replay order.
+    A later, second "measure_created" is not this rule's: a file may carry none
+    (snapshot_reader), and a replay skips one with a note.
+    """
+    if not events or events[0].kind != EventKind.MEASURE_CREATED:
+        return None
+    return events[0]
+
+
 def replay(events: Iterable[Event]) -> Replayed:
     """The state a measure's events produce.  The first event must be its "measure_created"."""
     ordered = sorted(events, key=EVENT_ORDER)
-    if not ordered or ordered[0].kind != EventKind.MEASURE_CREATED:
+    first = creation(ordered)
+    if first is None:
         raise ValueError("a measure's history starts with measure_created")
-    created = ordered[0].details["measure"]
+    created = first.details["measure"]
     state = MeasureState(
         number=created["number"],
         field=created["field"],

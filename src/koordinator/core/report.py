@@ -32,6 +32,7 @@ from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.numbers import number_key
 from koordinator.core.text import clip, printable
+from koordinator.core.views import is_overdue
 from koordinator.core.workflow import (
     REPORT_ORDER,
     Status,
@@ -271,7 +272,7 @@ def _figures(
         last_day = last_days.get(due)
         if last_day is None:
             continue
-        if last_day < today:
+        if is_overdue(due, False, today):
             overdue.append(line)
         elif last_day <= due_soon_until:
             due_soon.append(line)

@@ -31,7 +31,6 @@ from koordinator.core import replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import (
     add_months,
-    from_iso,
     german,
     local_time,
     local_today,
@@ -41,9 +40,6 @@ from koordinator.core.dates import (
 )
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
-from koordinator.core.history import (
-    EventKind,
-)
 from koordinator.core.replay import (
     DELAY_FIELDS,
     MILESTONE_FIELDS,
@@ -65,6 +61,7 @@ from koordinator.core.snapshot_format import (
 )
 from koordinator.core.snapshot_reader import load, loads
 from koordinator.core.store.interface import CatalogueRead, Store
+from koordinator.core.views import is_overdue
 from koordinator.core.workflow import Status, cause_label
 
 # The snapshot's API in one place: its data (snapshot_format) and reading (snapshot_reader)
@@ -417,9 +414,8 @@ def check(
                     f"aber Status „{status.label}“"
                 )
         for milestone in state.milestones.values():
-            due = from_iso(milestone.due)
-            if not milestone.done and due is not None and due.is_past(today):
-                note(f"Meilenstein „{milestone.title}“ überfällig (fällig {due.german()})")
+            if is_overdue(milestone.due, milestone.done, today):
+                note(f"Meilenstein „{milestone.title}“ überfällig (fällig {german(milestone.due)})")
         changed = parse_timestamp(state.updated_at).astimezone().date()
         if stale_before and not status.is_final and changed < stale_before:
             note(
@@ -433,7 +429,7 @@ def check(
 
 
 def _history_mismatch(record: MeasureRecord) -> str:
-    if not record.events or record.events[0].kind != EventKind.MEASURE_CREATED:
+    if replay.creation(record.events) is None:
         return "der Verlauf beginnt nicht mit dem Anlegen"
     difference = next(replay.differences(record.state, replay.replay(record.events).state), None)
     return str(difference or "")

@@ -994,13 +994,13 @@ class _Reader:
         """The state the file claims must be the state its own events produce."""
         if not events:
             self.fail((*path, "events"), "jede Maßnahme braucht ihren Verlauf")
-        created = [event for event in events if event.kind == EventKind.MEASURE_CREATED]
-        if len(created) != 1 or events[0] is not created[0]:
+        created = replay.creation(events)
+        if created is None or any(e.kind == EventKind.MEASURE_CREATED for e in events[1:]):
             self.fail(
                 (*path, "events"),
                 "der Verlauf muss mit genau einem „measure_created“ beginnen",
             )
-        payload = created[0].details["measure"]
+        payload = created.details["measure"]
         if payload["number"] != state.number:
             self.fail(
                 (*path, "events"),

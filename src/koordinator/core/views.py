@@ -6,10 +6,12 @@ stable JSON shapes documented in docs/cli-json.md.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from koordinator.core.dates import german
+from koordinator.core.dates import from_iso, german
 from koordinator.core.workflow import Status, cause_label
 
 
@@ -21,6 +23,23 @@ class FieldView:
 
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "measures": self.measure_count}
+
+
+def is_overdue(due: str | None, done: bool, today: date) -> bool:
+    """The one rule of "overdue": an open milestone whose whole due period lies before `today`.
+
+    `due` is the stored loose ISO date: "2021" is overdue from 2022-01-01 on, "2021-06" from
+    2021-07-01, "2021-06-30" from 2021-07-01; a done or undated milestone never is.  The list
+    views, the report, the export's checks and the snapshot diff all ask this.
+    """
+    return not done and bool(due) and _period_is_past(due, today)
+
+
+@functools.lru_cache(maxsize=4096)
+def _period_is_past(due: str, today: date) -> bool:
+    # Cached: thousands of milestones share a few hundred distinct due dates and one today.
+    loose = from_iso(due)
+    return loose is not None and loose.is_past(today)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from koordinator.core.views import (
     MeasureDetail,
     MeasureView,
     MilestoneView,
+    is_overdue,
 )
 from koordinator.core.workflow import FINAL_STATUSES, Status
 
@@ -394,7 +395,7 @@ def milestone_view(milestone: Any, today: date) -> MilestoneView:
         done=bool(milestone.done),
         done_on=milestone.done_on,
         note=milestone.note,
-        overdue=bool(not milestone.done and milestone.due and _period_end(milestone.due) < today),
+        overdue=is_overdue(milestone.due, bool(milestone.done), today),
     )
 
 
@@ -403,10 +404,6 @@ def _deadline_key(due: str | None) -> tuple[date, int]:
     """Cached: thousands of milestones share a few hundred distinct due dates."""
     loose = from_iso(due)
     return loose.deadline_key() if loose else (date.max, 0)
-
-
-def _period_end(due: str) -> date:
-    return _deadline_key(due)[0]
 
 
 def milestone_order(milestone: Any) -> tuple[bool, tuple[date, int], str, str]:

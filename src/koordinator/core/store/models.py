@@ -29,19 +29,12 @@ from koordinator.core.history import EventKind, decode_details, event_values
 
 # Defined beside the file checks, which must not import SQLAlchemy; the same version.
 from koordinator.core.store.sqlite_file import SCHEMA_VERSION as SCHEMA_VERSION
+from koordinator.core.workflow import Status
 
-STATUS_CODES = ("planning", "on_schedule", "delayed", "established", "handed_over", "dropped")
-EVENT_KINDS = (
-    "measure_created",
-    "measure_edited",
-    "status_changed",
-    "milestone_added",
-    "milestone_completed",
-    "milestone_edited",
-    "delay_logged",
-    "delay_resolved",
-    "change_undone",
-)
+# The codes the database accepts are the domain's enums, in their order: a new status or
+# event kind changes these checks, and tests/test_schema.py then asks for it in schema.sql.
+STATUS_CODES = tuple(status.value for status in Status)
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
 
 
 def _quoted(values: tuple[str, ...]) -> str:
