@@ -1,25 +1,23 @@
 """The catalogue service: every question and every change the CLI and the UI may ask for.
 
-The hot reads are plain SQL in `koordinator.core.store.fast_reads`; this module adds SQLAlchemy for
-the writes (so the UI's first paint, which needs only the reads, does not import it).
+The hot reads are plain SQL in `koordinator.core.store.fast_reads`; the writes go through the
+store's `Change` (`Store.changing()`), whose SQLite side imports SQLAlchemy (so the UI's first
+paint, which needs only the reads, does not import it).
 
 Each public method is one user action and one short transaction: it reads or writes through
-`SqliteStore.read()` / `SqliteStore.write()`, records exactly one history event per change, raises
+`Store.reading_changes()` / `Store.changing()`, records exactly one history event per change, raises
 `KoordinatorError` subclasses with German one-line messages for user mistakes, and returns
 plain views (`koordinator.core.views`).  Nothing here knows about terminals.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from typing import Any
 
 from koordinator.core import history
 from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
@@ -32,27 +30,14 @@ from koordinator.core.errors import (
 )
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import parse_number
-from koordinator.core.store import fast_reads, sqlite_file
+from koordinator.core.replay import Event, MilestoneState
+from koordinator.core.store import fast_reads
 from koordinator.core.store.fast_reads import event_view as _event_view
 from koordinator.core.store.fast_reads import milestone_order as _milestone_order
 from koordinator.core.store.fast_reads import milestone_view as _milestone_view
-from koordinator.core.store.models import (
-    MEASURE_COLUMNS,
-    Delay,
-    FieldOfAction,
-    HistoryEvent,
-    Measure,
-    Milestone,
-    delay_fields,
-    measure_fields,
-    milestone_fields,
-    new_event,
-)
-from koordinator.core.store.sqlite_store import (
-    SqliteStore,
-    check_events_readable,
-    measure_views_in,
-)
+from koordinator.core.store.interface import Change, ChangeRead, StoredMeasure
+from koordinator.core.store.models import delay_fields, measure_fields, milestone_fields
+from koordinator.core.store.sqlite_store import SqliteStore
 from koordinator.core.text import clip
 from koordinator.core.views import (
     EventView,
@@ -69,13 +54,6 @@ from koordinator.core.workflow import (
     delay_start,
     parse_status,
 )
-
-if TYPE_CHECKING:
-    from sqlalchemy import Row
-
-    # A row of MEASURE_COLUMNS as the writes read it (`_find_row`).  SQLAlchemy 2.1 types a
-    # Row by its columns' types; these annotations only need its attributes.
-    MeasureRow = Row[*tuple[Any, ...]]
 
 
 class Catalogue(fast_reads.ScreenReads):
@@ -125,10 +103,7 @@ class Catalogue(fast_reads.ScreenReads):
         change a user saves does not pay SQLAlchemy's first connection (the dialect's
         set-up, ~20 ms) and these compilations.  Reads only; nothing is written.
         """
-        with self._reading() as session:
-            connection = session.connection()
-            connection.execute(_MEASURE_BY_NUMBER, {"number": ""}).first()
-            connection.execute(_DELAYS_OF_MEASURE, {"measure_id": 0}).all()
+        self.database.warm_up()
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -137,20 +112,10 @@ class Catalogue(fast_reads.ScreenReads):
 
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
         """History events, newest first; of one measure or of the whole catalogue."""
-        query = (
-            select(HistoryEvent, Measure.number)
-            .join(Measure, Measure.id == HistoryEvent.measure_id)
-            .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
-        )
-        with self._reading() as session:
-            if number is not None:
-                query = query.where(HistoryEvent.measure_id == self._find(session, number).id)
-            if limit is not None:
-                query = query.limit(limit)
-            return [
-                _event_view(event, measure_number)
-                for event, measure_number in session.execute(query)
-            ]
+        with self.database.reading_changes() as change:
+            measure_id = None if number is None else _find(change, number).id
+            events = change.events_newest_first(measure_id=measure_id, limit=limit)
+            return [_event_view(event, event.number) for event in events]
 
     # --- measures ----------------------------------------------------------------------------
 
@@ -167,21 +132,19 @@ class Catalogue(fast_reads.ScreenReads):
         title = _required_text(title, "Titel")
         if status.is_final:
             raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
-        with self._writing() as session:
-            if session.get(FieldOfAction, field_code) is None:
-                known = ", ".join(str(code) for code in session.scalars(select(FieldOfAction.code)))
+        with self.database.changing() as change:
+            codes = change.field_codes()
+            if field_code not in codes:
+                known = ", ".join(str(code) for code in codes)
                 raise NotFoundError(
                     f"Handlungsfeld {field_code} gibt es nicht – vorhanden: {known}"
                 )
-            last = session.scalar(
-                select(func.max(Measure.sequence)).where(Measure.field_code == field_code)
-            )
-            sequence = (last or 0) + 1
+            sequence = (change.last_sequence(field_code) or 0) + 1
             now = self._now()
-            measure = Measure(
+            new = StoredMeasure(
+                id=0,
                 number=f"{field_code}.{sequence}",
                 field_code=field_code,
-                sequence=sequence,
                 title=title,
                 unit=unit.strip(),
                 origin="added",
@@ -191,10 +154,9 @@ class Catalogue(fast_reads.ScreenReads):
                 revision=1,
                 updated_at=now,
             )
-            session.add(measure)
-            session.flush()
+            measure = change.add_measure(new, sequence=sequence)
             self._record(
-                session,
+                change,
                 measure,
                 EventKind.MEASURE_CREATED,
                 to_status=status,
@@ -202,7 +164,7 @@ class Catalogue(fast_reads.ScreenReads):
                 now=now,
                 bump=False,
             )
-            return self._measure_views(session, [measure])[0]
+            return change.measure_views([measure], today=self._today())[0]
 
     def edit_measure(
         self,
@@ -215,8 +177,8 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> MeasureView:
         """Change title, responsible unit and/or note; unchanged values record nothing."""
         wanted = {"title": title, "unit": unit, "note": note}
-        with self._writing() as session:
-            measure = self._find(session, number, expected_revision)
+        with self.database.changing() as change:
+            measure = _find(change, number, expected_revision)
             changes: dict[str, list[str]] = {}
             for name, value in wanted.items():
                 if value is None:
@@ -224,12 +186,14 @@ class Catalogue(fast_reads.ScreenReads):
                 value = _required_text(value, "Titel") if name == "title" else value.strip()
                 if value != getattr(measure, name):
                     changes[name] = [getattr(measure, name), value]
-                    setattr(measure, name, value)
             if changes:
-                self._record(
-                    session, measure, EventKind.MEASURE_EDITED, details={"changes": changes}
-                )
-            return self._measure_views(session, [measure])[0]
+                texts: dict[str, Any] = {name: new for name, (_old, new) in changes.items()}
+                change.edit_measure(measure.id, texts)
+                measure = self._record(
+                    change, measure, EventKind.MEASURE_EDITED, details={"changes": changes}
+                )[1]
+                measure = dataclasses.replace(measure, **texts)
+            return change.measure_views([measure], today=self._today())[0]
 
     # --- status ------------------------------------------------------------------------------
 
@@ -252,11 +216,8 @@ class Catalogue(fast_reads.ScreenReads):
         target = parse_status(target) if isinstance(target, str) else target
         if target == Status.DELAYED and delay is None:
             delay = DelayInput()
-        with self._writing() as session:
-            # Statements of plain columns on the connection, not the ORM's unit of work: see
-            # _save_change for why.
-            connection = session.connection()
-            measure = self._find_row(connection, number, expected_revision)
+        with self.database.changing() as change:
+            measure = _find(change, number, expected_revision)
             current = Status(measure.status)
             now = self._now()
             _check_move(
@@ -273,13 +234,13 @@ class Catalogue(fast_reads.ScreenReads):
             if target == Status.DROPPED:
                 details["reason"] = reason.strip()
             if target == Status.DELAYED and delay is not None:
-                details["delay"] = self._add_delay(connection, measure, delay, now)
+                details["delay"] = self._add_delay(change, measure, delay, now)
             if target in RESOLVES_DELAYS:
-                resolved = self._resolve_open_delays(connection, measure, None)
+                resolved = self._resolve_open_delays(change, measure, None)
                 if resolved:
                     details.update(resolved)
             return self._save_change(
-                connection,
+                change,
                 measure,
                 EventKind.STATUS_CHANGED,
                 status=target,
@@ -304,12 +265,11 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> MilestoneView:
         """A milestone; given `done_on` (or `done`) it is recorded as already reached."""
         title = _required_text(title, "Titel des Meilensteins")
-        with self._writing() as session:
-            measure = self._find(session, number)
+        with self.database.changing() as change:
+            measure = _find(change, number)
             now = self._now()
-            milestone = Milestone(
+            milestone = MilestoneState(
                 id=str(uuid.uuid4()),
-                measure_id=measure.id,
                 title=title,
                 due=due.iso() if due else None,
                 done=done or done_on is not None,
@@ -317,9 +277,9 @@ class Catalogue(fast_reads.ScreenReads):
                 note=note.strip(),
                 created_at=now,
             )
-            session.add(milestone)
+            change.add_milestone(measure.id, milestone)
             self._record(
-                session,
+                change,
                 measure,
                 EventKind.MILESTONE_ADDED,
                 details={"milestone": milestone_fields(milestone)},
@@ -336,14 +296,14 @@ class Catalogue(fast_reads.ScreenReads):
         note: str = "",
     ) -> MilestoneView:
         """Mark a milestone reached: the one whose title matches `which`, else the next open one."""
-        with self._writing() as session:
-            measure = self._find(session, number)
-            milestone = self._pick_open_milestone(session, measure, which)
+        with self.database.changing() as change:
+            measure = _find(change, number)
+            milestone = self._pick_open_milestone(change, measure, which)
             done_on = (on or LooseDate.from_date(self._today())).iso()
-            milestone.done = True
-            milestone.done_on = done_on
+            milestone = dataclasses.replace(milestone, done=True, done_on=done_on)
+            change.update_milestone(milestone.id, {"done": True, "done_on": done_on})
             self._record(
-                session,
+                change,
                 measure,
                 EventKind.MILESTONE_COMPLETED,
                 note=note,
@@ -365,10 +325,10 @@ class Catalogue(fast_reads.ScreenReads):
         clear_due: bool = False,
         note: str | None = None,
     ) -> MilestoneView:
-        with self._writing() as session:
-            measure = self._find(session, number)
-            milestone = session.get(Milestone, milestone_id)
-            if milestone is None or milestone.measure_id != measure.id:
+        with self.database.changing() as change:
+            measure = _find(change, number)
+            milestone = change.milestone(measure.id, milestone_id)
+            if milestone is None:
                 raise NotFoundError(f"Maßnahme {measure.number}: Meilenstein nicht gefunden")
             wanted: dict[str, str | None] = {}
             if title is not None:
@@ -382,11 +342,12 @@ class Catalogue(fast_reads.ScreenReads):
                 for name, value in wanted.items()
                 if getattr(milestone, name) != value
             }
-            for name, (_, value) in changes.items():
-                setattr(milestone, name, value)
             if changes:
+                values = {name: value for name, (_, value) in changes.items()}
+                change.update_milestone(milestone.id, values)
+                milestone = dataclasses.replace(milestone, **values)
                 self._record(
-                    session,
+                    change,
                     measure,
                     EventKind.MILESTONE_EDITED,
                     details={
@@ -404,16 +365,15 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> EventView:
         """Record a delay.  A measure that is not yet delayed moves to "delayed" with it."""
         delay = delay or DelayInput()
-        with self._writing() as session:
-            connection = session.connection()
-            measure = self._find_row(connection, number)
+        with self.database.changing() as change:
+            measure = _find(change, number)
             current = Status(measure.status)
             now = self._now()
             if current != Status.DELAYED:
                 _check_move(measure, Status.DELAYED, has_delay=True)
-                details = {"delay": self._add_delay(connection, measure, delay, now)}
+                details = {"delay": self._add_delay(change, measure, delay, now)}
                 return self._save_change(
-                    connection,
+                    change,
                     measure,
                     EventKind.STATUS_CHANGED,
                     status=Status.DELAYED,
@@ -423,9 +383,9 @@ class Catalogue(fast_reads.ScreenReads):
                     details=details,
                     now=now,
                 )
-            details = {"delay": self._add_delay(connection, measure, delay, now)}
+            details = {"delay": self._add_delay(change, measure, delay, now)}
             return self._save_change(
-                connection, measure, EventKind.DELAY_LOGGED, note=note, details=details, now=now
+                change, measure, EventKind.DELAY_LOGGED, note=note, details=details, now=now
             )
 
     def resolve_delays(
@@ -437,18 +397,17 @@ class Catalogue(fast_reads.ScreenReads):
         note: str = "",
     ) -> EventView:
         """Resolve the open delays; a delayed measure returns to `return_to` (on schedule)."""
-        with self._writing() as session:
-            connection = session.connection()
-            measure = self._find_row(connection, number)
+        with self.database.changing() as change:
+            measure = _find(change, number)
             current = Status(measure.status)
             if current == Status.DELAYED:
                 if return_to not in (Status.ON_SCHEDULE, Status.ESTABLISHED):
                     raise InputError(
                         "Nach behobener Verzögerung geht es weiter mit „Im Zeitplan“ oder „Etabliert“."
                     )
-                details = self._resolve_open_delays(connection, measure, on)
+                details = self._resolve_open_delays(change, measure, on)
                 return self._save_change(
-                    connection,
+                    change,
                     measure,
                     EventKind.STATUS_CHANGED,
                     status=return_to,
@@ -457,20 +416,20 @@ class Catalogue(fast_reads.ScreenReads):
                     to_status=return_to,
                     details=details,
                 )
-            details = self._resolve_open_delays(connection, measure, on)
+            details = self._resolve_open_delays(change, measure, on)
             if not details:
                 raise WorkflowError(f"Maßnahme {measure.number} hat keine offene Verzögerung.")
             return self._save_change(
-                connection, measure, EventKind.DELAY_RESOLVED, note=note, details=details
+                change, measure, EventKind.DELAY_RESOLVED, note=note, details=details
             )
 
     # --- undo ------------------------------------------------------------------------------
 
     def last_undoable(self) -> EventView | None:
         """This author's newest change that is not an undo and not undone yet, if any."""
-        with self._reading() as session:
-            found = self._last_undoable(session)
-            return _event_view(*found) if found else None
+        with self.database.reading_changes() as change:
+            found = self._last_undoable(change)
+            return _event_view(found, found.number) if found else None
 
     def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView:
         """Reverse this author's newest change, recorded as a "change_undone" event.
@@ -479,13 +438,13 @@ class Catalogue(fast_reads.ScreenReads):
         newest meanwhile, nothing is undone.  A change that someone else has built on since
         (a later event on the same measure by another author) is refused, not overwritten.
         """
-        with self._writing() as session:
-            found = self._last_undoable(session)
-            if found is None:
+        with self.database.changing() as change:
+            event = self._last_undoable(change)
+            if event is None:
                 raise WorkflowError(
                     "Es gibt keine eigene Änderung, die rückgängig gemacht werden kann."
                 )
-            event, number = found
+            number = event.number
             if expected_event_id is not None and event.id != expected_event_id:
                 raise ConflictError(
                     "Die letzte Änderung ist inzwischen eine andere – bitte erneut versuchen."
@@ -497,28 +456,22 @@ class Catalogue(fast_reads.ScreenReads):
                 raise WorkflowError(
                     f"Maßnahme {number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
                 )
-            newer_by_others = session.scalar(
-                select(HistoryEvent)
-                .where(
-                    HistoryEvent.measure_id == event.measure_id,
-                    HistoryEvent.occurred_at > event.occurred_at,
-                    HistoryEvent.author != self.author,
-                )
-                .order_by(HistoryEvent.occurred_at.desc())
-                .limit(1)
+            measure = change.measure(number)
+            assert measure is not None  # its event names it, and measures are never deleted
+            newer_by_others = change.author_of_newer_change(
+                measure.id, after=event.occurred_at, other_than=self.author
             )
             if newer_by_others is not None:
                 raise ConflictError(
                     f"Maßnahme {number}: „{summary}“ kann nicht rückgängig gemacht werden – "
-                    f"{newer_by_others.author} hat die Maßnahme danach geändert"
+                    f"{newer_by_others} hat die Maßnahme danach geändert"
                 )
-            measure = session.get_one(Measure, event.measure_id)
             restore = _restore_for(event)
             before = Status(measure.status)
-            apply_restore(session, measure, restore)
-            after = Status(measure.status)
-            undo = self._record(
-                session,
+            change.restore(measure.id, restore)
+            after = Status(restore.get("measure", {}).get("status", measure.status))
+            return self._record(
+                change,
                 measure,
                 EventKind.CHANGE_UNDONE,
                 note=note,
@@ -530,106 +483,27 @@ class Catalogue(fast_reads.ScreenReads):
                     "undone_summary": summary,
                     "restore": restore,
                 },
-            )
-            return _event_view(undo, number)
+                status=after,
+            )[0]
 
-    def _last_undoable(self, session: Session) -> tuple[HistoryEvent, str] | None:
-        rows = session.execute(
-            select(HistoryEvent, Measure.number)
-            .join(Measure, Measure.id == HistoryEvent.measure_id)
-            .where(HistoryEvent.author == self.author)
-            .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
-        )
+    def _last_undoable(self, change: ChangeRead) -> Event | None:
         undone: set[str] = set()
-        for event, number in rows:
+        for event in change.events_newest_first(author=self.author):
             if event.kind == EventKind.CHANGE_UNDONE:
                 undone.add(event.details.get("undone_event_id", ""))
             elif event.id not in undone:
-                return event, number
+                return event
         return None
 
     # --- internals ---------------------------------------------------------------------------
 
-    @contextmanager
-    def _reading(self) -> Iterator[Session]:
-        """`SqliteStore.read()`; a row this version cannot read is a damaged database."""
-        with (
-            sqlite_file.translated_row_errors(self.database.target),
-            self.database.read() as session,
-        ):
-            yield session
-
-    @contextmanager
-    def _writing(self) -> Iterator[Session]:
-        """`SqliteStore.write()`; a row this version cannot read is a damaged database, and
-        nothing is written."""
-        with (
-            sqlite_file.translated_row_errors(self.database.target),
-            self.database.write() as session,
-        ):
-            yield session
-
     def _now(self) -> str:
         return timestamp(self._clock())
 
-    def _find(self, session: Session, number: str, expected_revision: int | None = None) -> Measure:
-        normalised = parse_number(number)
-        measure = session.scalar(select(Measure).where(Measure.number == normalised))
-        if measure is None:
-            raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
-        _check_readable(session, measure)
-        if expected_revision is not None and measure.revision != expected_revision:
-            raise _conflict(session, measure)
-        return measure
-
-    def _find_row(
-        self, connection: Connection, number: str, expected_revision: int | None = None
-    ) -> MeasureRow:
-        """`_find` as a plain row of MEASURE_COLUMNS, read with the details' statement."""
-        normalised = parse_number(number)
-        measure = connection.execute(_MEASURE_BY_NUMBER, {"number": normalised}).first()
-        if measure is None:
-            raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
-        _check_readable(connection, measure)
-        if expected_revision is not None and measure.revision != expected_revision:
-            raise _conflict(connection, measure)
-        return measure
-
     def _record(
         self,
-        session: Session,
-        measure: Measure,
-        kind: EventKind,
-        *,
-        note: str = "",
-        from_status: Status | None = None,
-        to_status: Status | None = None,
-        details: dict[str, Any] | None = None,
-        now: str | None = None,
-        bump: bool = True,
-    ) -> HistoryEvent:
-        """Write the history event of this action and mark the measure as changed."""
-        now = now or self._now()
-        if bump:
-            measure.revision += 1
-        measure.updated_at = now
-        event = new_event(
-            measure,
-            kind,
-            occurred_at=now,
-            author=self.author,
-            note=note,
-            from_status=from_status,
-            to_status=to_status,
-            details=details,
-        )
-        session.add(event)
-        return event
-
-    def _save_change(
-        self,
-        connection: Connection,
-        measure: MeasureRow,
+        change: Change,
+        measure: StoredMeasure,
         kind: EventKind,
         *,
         status: Status | None = None,
@@ -638,17 +512,10 @@ class Catalogue(fast_reads.ScreenReads):
         to_status: Status | None = None,
         details: dict[str, Any] | None = None,
         now: str | None = None,
-    ) -> EventView:
-        """`_record` for the status and delay actions: the event and the measure's new status,
-        revision and time, written with two statements built once.
-
-        The first status change of a session is the one users feel.  Through the ORM it
-        loaded the measure as an entity and flushed a unit of work whose statements are
-        compiled on a process's first flush: ~10-12 ms before the commit instead of ~3 ms
-        warm.  Plain statements (the same two for every status and delay action, the reads
-        those of the details pane, compiled already) leave ~4-5 ms, most of it the first
-        compile and execution of each new statement; the commit's fsync comes on top.
-        """
+        bump: bool = True,
+    ) -> tuple[EventView, StoredMeasure]:
+        """Write the history event of this action and mark the measure as changed (its
+        `status`, its next revision, now); the event's view and the measure as written."""
         now = now or self._now()
         values = history.event_values(
             measure,
@@ -660,20 +527,45 @@ class Catalogue(fast_reads.ScreenReads):
             to_status=to_status,
             details=details,
         )
-        connection.execute(_INSERT_EVENT, values)
-        connection.execute(
-            _UPDATE_MEASURE_STATE,
-            {
-                "measure_id": measure.id,
-                "new_status": status.value if status else measure.status,
-                "new_revision": measure.revision + 1,
-                "new_updated_at": now,
-            },
-        )
-        return _event_view(SimpleNamespace(**values), measure.number)
+        change.add_event(values)
+        if bump:
+            new_status = status.value if status else measure.status
+            measure = dataclasses.replace(
+                measure, status=new_status, revision=measure.revision + 1, updated_at=now
+            )
+            change.save_state(
+                measure.id, status=new_status, revision=measure.revision, updated_at=now
+            )
+        return _event_view(SimpleNamespace(**values), measure.number), measure
+
+    def _save_change(
+        self,
+        change: Change,
+        measure: StoredMeasure,
+        kind: EventKind,
+        *,
+        status: Status | None = None,
+        note: str = "",
+        from_status: Status | None = None,
+        to_status: Status | None = None,
+        details: dict[str, Any] | None = None,
+        now: str | None = None,
+    ) -> EventView:
+        """`_record` for the status and delay actions, which return the event's view."""
+        return self._record(
+            change,
+            measure,
+            kind,
+            status=status,
+            note=note,
+            from_status=from_status,
+            to_status=to_status,
+            details=details,
+            now=now,
+        )[0]
 
     def _add_delay(
-        self, connection: Connection, measure: MeasureRow, delay: DelayInput, now: str
+        self, change: Change, measure: StoredMeasure, delay: DelayInput, now: str
     ) -> dict[str, Any]:
         """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
@@ -690,32 +582,25 @@ class Catalogue(fast_reads.ScreenReads):
             resolved_on=None,
             created_at=now,
         )
-        connection.execute(_INSERT_DELAY, vars(row))
+        change.add_delay(vars(row))
         return delay_fields(row)
 
     def _resolve_open_delays(
-        self, connection: Connection, measure: MeasureRow, on: LooseDate | None
+        self, change: Change, measure: StoredMeasure, on: LooseDate | None
     ) -> dict[str, Any]:
-        # Read with the details' statement (compiled already, and the few resolved delays
-        # cost nothing); the UPDATE runs only when there is something to resolve.
-        delays = connection.execute(_DELAYS_OF_MEASURE, {"measure_id": measure.id})
-        open_ids = sorted(delay.id for delay in delays if delay.resolved_on is None)
+        open_ids = change.open_delay_ids(measure.id)
         if not open_ids:
             return {}
         resolved_on = (on or LooseDate.from_date(self._today())).iso()
-        # All of them: the write transaction holds the lock, so they are the ones just read.
-        connection.execute(_RESOLVE_OPEN_DELAYS, {"of_measure": measure.id, "on": resolved_on})
+        change.resolve_open_delays(measure.id, resolved_on)
         return {"resolved_delays": open_ids, "resolved_on": resolved_on}
 
     def _pick_open_milestone(
-        self, session: Session, measure: Measure, which: str | None
-    ) -> Milestone:
+        self, change: Change, measure: StoredMeasure, which: str | None
+    ) -> MilestoneState:
         """The open milestone titled `which` (case and surrounding spaces aside, never a part
         of a title: "Test" is not "Testbetrieb"), or without a title the next open one."""
-        milestones = sorted(
-            session.scalars(select(Milestone).where(Milestone.measure_id == measure.id)),
-            key=_milestone_order,
-        )
+        milestones = sorted(change.milestones(measure.id), key=_milestone_order)
         open_milestones = [m for m in milestones if not m.done]
         if which is None or not which.strip():
             if not open_milestones:
@@ -736,54 +621,8 @@ class Catalogue(fast_reads.ScreenReads):
             f"{problem} – offen: {_quoted_titles(open_milestones)}"
         )
 
-    def _measure_views(self, session: Session, measures: Iterable[Any]) -> list[MeasureView]:
-        """Views of the measures just written, inside this session's transaction."""
-        return measure_views_in(session, measures, self._today())
 
-
-_DELAY_COLUMNS = (
-    Delay.id,
-    Delay.cause,
-    Delay.since,
-    Delay.until,
-    Delay.note,
-    Delay.resolved_on,
-)
-# The measure a write acts on, and its delays (`_find_row`, `_resolve_open_delays`).  Built
-# once: a statement object remembers its cache key, so executing it again skips building
-# the expression and hashing it.
-_MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(Measure.number == bindparam("number"))
-_DELAYS_OF_MEASURE = (
-    select(*_DELAY_COLUMNS)
-    .where(Delay.measure_id == bindparam("measure_id"))
-    .order_by(Delay.since, Delay.id)
-)
-# The writes of the status and delay actions (`Catalogue._save_change`), built once, on
-# the tables rather than the mapped classes: ORM-enabled DML compiles through the ORM's
-# plugin, which made the first execution of these three in a process 4.3 instead of 3.4 ms.
-_MEASURE_TABLE = Measure.__table__
-_DELAY_TABLE = Delay.__table__
-_INSERT_EVENT = insert(HistoryEvent.__table__)
-_INSERT_DELAY = insert(_DELAY_TABLE)
-_UPDATE_MEASURE_STATE = (
-    update(_MEASURE_TABLE)
-    .where(_MEASURE_TABLE.c.id == bindparam("measure_id"))
-    .values(
-        status=bindparam("new_status"),
-        revision=bindparam("new_revision"),
-        updated_at=bindparam("new_updated_at"),
-    )
-)
-_RESOLVE_OPEN_DELAYS = (
-    update(_DELAY_TABLE)
-    .where(
-        _DELAY_TABLE.c.measure_id == bindparam("of_measure"), _DELAY_TABLE.c.resolved_on.is_(None)
-    )
-    .values(resolved_on=bindparam("on"))
-)
-
-
-def _restore_for(event: HistoryEvent) -> dict[str, Any]:
+def _restore_for(event: Event) -> dict[str, Any]:
     """The state operations that reverse `event` (see `apply_restore`)."""
     details = event.details
     match event.kind:
@@ -810,40 +649,26 @@ def _restore_for(event: HistoryEvent) -> dict[str, Any]:
     raise WorkflowError(f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden")
 
 
-def apply_restore(session: Session, measure: Measure, restore: dict[str, Any]) -> None:
-    """Apply the state operations of a "change_undone" event (also used to replay one)."""
-    for name, value in restore.get("measure", {}).items():
-        setattr(measure, name, value)
-    for milestone_id, values in restore.get("milestones", {}).items():
-        milestone = session.get_one(Milestone, milestone_id)
-        for name, value in values.items():
-            setattr(milestone, name, value)
-    for delay_id, values in restore.get("delays", {}).items():
-        delay = session.get_one(Delay, delay_id)
-        for name, value in values.items():
-            setattr(delay, name, value)
-    for milestone_id in restore.get("delete_milestones", []):
-        session.delete(session.get_one(Milestone, milestone_id))
-    for delay_id in restore.get("delete_delays", []):
-        session.delete(session.get_one(Delay, delay_id))
-
-
-def _check_readable(session: Session | Connection, measure: Any) -> None:
-    """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless this version can read the
-    measure: its status and every event of its history.  A change written onto a damaged
-    measure would be lost again when the file is replaced by its backup."""
+def _find(change: ChangeRead, number: str, expected_revision: int | None = None) -> StoredMeasure:
+    """The measure a change acts on: it exists, this version can read it, and (given
+    `expected_revision`) nobody has changed it since."""
+    normalised = parse_number(number)
+    measure = change.measure(normalised)
+    if measure is None:
+        raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
+    # ROW_ERRORS unless this version can read its status and every event of its history:
+    # a change written onto a damaged measure would be lost again when the file is
+    # replaced by its backup.
     Status(measure.status)
-    check_events_readable(session, measure.id, measure.number)
+    change.check_history_readable(measure)
+    if expected_revision is not None and measure.revision != expected_revision:
+        raise _conflict(change, measure)
+    return measure
 
 
-def _conflict(reader: Session | Connection, measure: Any) -> ConflictError:
+def _conflict(change: ChangeRead, measure: StoredMeasure) -> ConflictError:
     """The refusal of a change made on an older revision; names who changed it last."""
-    latest_author = reader.scalar(
-        select(HistoryEvent.author)
-        .where(HistoryEvent.measure_id == measure.id)
-        .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
-        .limit(1)
-    )
+    latest_author = change.latest_author(measure.id)
     who = f" von {latest_author}" if latest_author is not None else ""
     return ConflictError(
         f"Maßnahme {measure.number} wurde inzwischen{who} geändert – "
@@ -862,7 +687,7 @@ def _check_move(measure: Any, target: Status, **data: Any) -> MoveRequirements:
 _TITLE_IN_MESSAGE = 60  # characters of a milestone's title in a one-line refusal
 
 
-def _quoted_titles(milestones: list[Milestone], shown: int = 8) -> str:
+def _quoted_titles(milestones: list[MilestoneState], shown: int = 8) -> str:
     """„A“, „B“ … for a one-line message: at most `shown` titles, each clipped."""
     if not milestones:
         return "keiner"

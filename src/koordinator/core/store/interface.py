@@ -13,14 +13,14 @@ Signatures carry views (`koordinator.core.views`), replay's plain records
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the first paint imports this module (ReportRows): only what it must
-    from koordinator.core.replay import Event, MeasureState, MergePlan
+    from koordinator.core.replay import Event, MeasureState, MergePlan, MilestoneState
     from koordinator.core.views import FieldView, MeasureDetail, MeasureView
     from koordinator.core.workflow import Status
 
@@ -102,6 +102,102 @@ class CatalogueMerge(CatalogueRead, Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredMeasure:
+    """A measure's row as a change reads it (the status as its stored code)."""
+
+    id: int
+    number: str
+    field_code: int
+    title: str
+    unit: str
+    origin: str
+    origin_date: str
+    status: str
+    note: str
+    revision: int
+    updated_at: str
+
+
+class ChangeRead(Protocol):
+    """What the service's changes read, inside one transaction."""
+
+    def measure(self, number: str) -> StoredMeasure | None:
+        """The measure numbered `number` (already normalised), if there is one."""
+        ...
+
+    def check_history_readable(self, measure: StoredMeasure) -> None:
+        """ROW_ERRORS unless every event of the measure's history can be read."""
+        ...
+
+    def latest_author(self, measure_id: int) -> str | None:
+        """Who recorded the measure's newest event."""
+        ...
+
+    def events_newest_first(
+        self, *, measure_id: int | None = None, author: str | None = None, limit: int | None = None
+    ) -> Iterator[Event]:
+        """History events (of one measure, by one author), newest first."""
+        ...
+
+
+class Change(ChangeRead, Protocol):
+    """One user action's writes: everything inside `Store.changing()` commits together."""
+
+    def field_codes(self) -> list[int]: ...
+
+    def last_sequence(self, field_code: int) -> int | None: ...
+
+    def add_measure(self, measure: StoredMeasure, *, sequence: int) -> StoredMeasure:
+        """Insert it, `sequence` in its field (its `id` is ignored); the stored measure with
+        its new id."""
+        ...
+
+    def edit_measure(self, measure_id: int, texts: Mapping[str, str]) -> None:
+        """New title, unit and/or note."""
+        ...
+
+    def save_state(self, measure_id: int, *, status: str, revision: int, updated_at: str) -> None:
+        """The measure's status, revision and time of its last change."""
+        ...
+
+    def add_event(self, values: Mapping[str, Any]) -> None:
+        """A history event, from `history.event_values`."""
+        ...
+
+    def add_delay(self, delay: Mapping[str, Any]) -> None:
+        """A delay row: id, measure_id, cause, since, until, note, resolved_on, created_at."""
+        ...
+
+    def open_delay_ids(self, measure_id: int) -> list[str]:
+        """The measure's unresolved delays, by id."""
+        ...
+
+    def resolve_open_delays(self, measure_id: int, on: str) -> None: ...
+
+    def milestones(self, measure_id: int) -> list[MilestoneState]: ...
+
+    def milestone(self, measure_id: int, milestone_id: str) -> MilestoneState | None:
+        """The milestone, if it is one of this measure's."""
+        ...
+
+    def add_milestone(self, measure_id: int, milestone: MilestoneState) -> None: ...
+
+    def update_milestone(self, milestone_id: str, values: Mapping[str, Any]) -> None: ...
+
+    def author_of_newer_change(self, measure_id: int, *, after: str, other_than: str) -> str | None:
+        """The author of the measure's newest event after `after` by anyone but `other_than`."""
+        ...
+
+    def restore(self, measure_id: int, restore: Mapping[str, Any]) -> None:
+        """Apply the state operations of a "change_undone" event."""
+        ...
+
+    def measure_views(self, measures: Sequence[StoredMeasure], *, today: date) -> list[MeasureView]:
+        """The list's views of measures written in this transaction."""
+        ...
+
+
 class Store(ScreenStore, Protocol):
     """The whole store of one catalogue."""
 
@@ -125,4 +221,16 @@ class Store(ScreenStore, Protocol):
     def merging(self, *, dry_run: bool) -> AbstractContextManager[CatalogueMerge]:
         """One write transaction (with `dry_run`, a read one that writes nothing): every
         change inside it commits together or not at all."""
+        ...
+
+    def reading_changes(self) -> AbstractContextManager[ChangeRead]:
+        """One read transaction for the reads of the service's changes (history, undo)."""
+        ...
+
+    def changing(self) -> AbstractContextManager[Change]:
+        """One user action's write transaction (it waits for the write lock first)."""
+        ...
+
+    def warm_up(self) -> None:
+        """Connect, and prepare what every status and delay change starts with; no write."""
         ...

@@ -221,7 +221,8 @@ def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
 
 
 # What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
-def measure_fields(measure: Measure) -> dict[str, Any]:
+def measure_fields(measure: Any) -> dict[str, Any]:
+    """`measure` is a Measure or a record with its columns."""
     return {
         "number": measure.number,
         "field": measure.field_code,
@@ -234,7 +235,8 @@ def measure_fields(measure: Measure) -> dict[str, Any]:
     }
 
 
-def milestone_fields(milestone: Milestone) -> dict[str, Any]:
+def milestone_fields(milestone: Any) -> dict[str, Any]:
+    """`milestone` is a Milestone or a record with its columns."""
     return {
         "id": milestone.id,
         "title": milestone.title,
@@ -246,7 +248,7 @@ def milestone_fields(milestone: Milestone) -> dict[str, Any]:
 
 
 def delay_fields(delay: Any) -> dict[str, Any]:
-    """`delay` is a Delay or a row with its columns."""
+    """`delay` is a Delay or a record with its columns."""
     return {
         "id": delay.id,
         "cause": delay.cause,

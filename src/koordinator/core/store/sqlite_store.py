@@ -18,22 +18,23 @@ import glob
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from koordinator.core.errors import DatabaseError, os_reason
-from koordinator.core.store.fast_reads import Reads, measure_views, read_events
+from koordinator.core.store import sqlite_change
+from koordinator.core.store.fast_reads import Reads
 from koordinator.core.store.interface import ReportRows
 from koordinator.core.store.sqlite_catalogue import SqliteCatalogue
+from koordinator.core.store.sqlite_change import SqliteChange
 from koordinator.core.store.sqlite_file import (
     BUSY_TIMEOUT_SECONDS,
     REQUIRED_TABLES,
@@ -161,6 +162,23 @@ class SqliteStore:
         session_of = self.read if dry_run else self.write
         with translated_row_errors(self.target), session_of() as session:
             yield SqliteCatalogue(session)
+
+    @contextmanager
+    def reading_changes(self) -> Iterator[SqliteChange]:
+        with translated_row_errors(self.target), self.read() as session:
+            yield SqliteChange(session.connection())
+
+    @contextmanager
+    def changing(self) -> Iterator[SqliteChange]:
+        # A row this version cannot read is a damaged database, and nothing is written.
+        with translated_row_errors(self.target), self.write() as session:
+            yield SqliteChange(session.connection())
+
+    def warm_up(self) -> None:
+        # The first change a user saves then does not pay SQLAlchemy's first connection
+        # (the dialect's set-up) and these compilations.
+        with translated_row_errors(self.target), self.read() as session:
+            sqlite_change.warm_up(session.connection())
 
 
 @contextmanager
@@ -319,27 +337,3 @@ def _make_engine(uri: str, *, read_only: bool, wal: bool) -> Engine:
         connection.exec_driver_sql(f"BEGIN {mode}")  # type: ignore[attr-defined]
 
     return engine
-
-
-# --- the screen's reads inside a write session (used by the service until its writes move
-# behind the store's interface) -------------------------------------------------------------
-
-
-def measure_views_in(session: Session, measures: Iterable[Any], today: date) -> list[MeasureView]:
-    """Views of measures just written, read by the list's code on the session's own
-    connection (inside its transaction, after its changes are flushed)."""
-    session.flush()
-    return measure_views(_driver_connection(session), measures, today)
-
-
-def check_events_readable(session: Session | Connection, measure_id: int, number: str) -> None:
-    """ROW_ERRORS (see `sqlite_file.translated_row_errors`) unless every event of the
-    measure's history can be read, by the details' code in the session's transaction."""
-    read_events(_driver_connection(session), measure_id, number)
-
-
-def _driver_connection(session: Session | Connection) -> sqlite3.Connection:
-    on = session.connection() if isinstance(session, Session) else session
-    connection = on.connection.driver_connection
-    assert isinstance(connection, sqlite3.Connection)
-    return connection
