@@ -61,9 +61,6 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     # connection (no ORM loading), in table order (sorting in Python is cheaper than SQLite
     # walking the time index and looking up each row), and their JSON details are decoded
     # in one call instead of 100,000.
-    # The rows come straight from the driver's cursor (the statement compiled by
-    # SQLAlchemy, run in the session's transaction): plain tuples, cheaper to make, sort and
-    # index than 100,000 result rows.
     connection = session.connection()
     # Every measure's status too: an export, a diff and an import (which writes over it)
     # must not take a code this version does not know for a state (ValueError).
@@ -80,18 +77,13 @@ def load_events(session: Session) -> dict[str, list[Event]]:
         HistoryEvent.from_status,
         HistoryEvent.to_status,
         type_coerce(HistoryEvent.details, Text),
-    ).compile(dialect=connection.dialect)
-    assert not statement.params  # nothing to bind: the text alone is the query
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        rows = cursor.execute(str(statement)).fetchall()
-    finally:
-        cursor.close()
-    rows.sort(key=operator.itemgetter(3, 0))  # (occurred_at, id): Event.order
+    )
+    # (occurred_at, id): Event.order
+    rows = sorted(connection.execute(statement), key=operator.itemgetter(3, 0))
     unknown_kinds = {row[2] for row in rows} - _KINDS
     if unknown_kinds:
         raise ValueError(f"unbekannte Art eines Ereignisses {min(unknown_kinds)!r}")
-    check_status_codes(({row[6] for row in rows} | {row[7] for row in rows}) - {None})
+    check_status_codes({code for row in rows for code in (row[6], row[7]) if code is not None})
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
         number = numbers[row[1]]
