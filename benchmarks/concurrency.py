@@ -307,7 +307,7 @@ def _copy_sample(path: Path) -> None:
     if SAMPLE.is_file():
         shutil.copyfile(SAMPLE, path)
     else:
-        from koordinator.core.sample import fill_sample
+        from koordinator.core.store.sample import fill_sample
         from koordinator.core.store.sqlite_store import create_database
 
         create_database(path, fill=fill_sample)

@@ -455,7 +455,7 @@ def _copy_sample(path: Path) -> None:
     if SAMPLE.is_file():
         shutil.copyfile(SAMPLE, path)
         return
-    from koordinator.core.sample import fill_sample
+    from koordinator.core.store.sample import fill_sample
     from koordinator.core.store.sqlite_store import create_database
 
     create_database(path, fill=fill_sample)

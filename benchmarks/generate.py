@@ -33,8 +33,8 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import create_database
 from koordinator.core.workflow import RESOLVES_DELAYS, Status, check_move
 

@@ -385,9 +385,9 @@ def prepare_catalogs(sizes: Sequence[str], cache: Path, work: Path, seed: int) -
     import generate
     from sqlalchemy import func, select
 
-    from koordinator.core.sample import fill_sample
     from koordinator.core.service import Catalogue
     from koordinator.core.store.models import HistoryEvent
+    from koordinator.core.store.sample import fill_sample
     from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     cache.mkdir(parents=True, exist_ok=True)
@@ -674,9 +674,9 @@ def core_timings(large: Catalog, runs: int, work: Path) -> dict[str, list[float]
     times; once if the import alone takes more than 10 s)."""
     from koordinator.core.files import write_text
     from koordinator.core.report import render, report_figures
-    from koordinator.core.sample import fill_fields_only
     from koordinator.core.service import Catalogue
     from koordinator.core.snapshot import import_snapshots, prepare_export
+    from koordinator.core.store.sample import fill_fields_only
     from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
     folder = work / "core"

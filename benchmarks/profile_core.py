@@ -36,9 +36,9 @@ from pathlib import Path
 
 from koordinator.core.files import write_text
 from koordinator.core.report import render, report_figures
-from koordinator.core.sample import fill_fields_only, fill_sample
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import import_snapshots, prepare_export
+from koordinator.core.store.sample import fill_fields_only, fill_sample
 from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 from koordinator.core.workflow import Status
 

@@ -39,9 +39,9 @@ from typing import Any
 from koordinator.core import snapshot as snapshot_module
 from koordinator.core import snapshot_reader
 from koordinator.core.cycles import no_cycle_collection
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.snapshot import import_snapshots, prepare_export
 from koordinator.core.snapshot_format import Snapshot
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))

@@ -10,8 +10,8 @@ import pytest
 
 from koordinator.core.catalogue import CatalogueApi, open_catalogue
 from koordinator.core.lazy_catalogue import LazyCatalogue
-from koordinator.core.sample import fill_sample
 from koordinator.core.service import Catalogue
+from koordinator.core.store.sample import fill_sample
 from koordinator.core.store.sqlite_store import (
     DatabaseTarget,
     SqliteStore,

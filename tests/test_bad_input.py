@@ -39,10 +39,10 @@ import pytest
 
 from koordinator.cli import main
 from koordinator.core.errors import DatabaseError, SnapshotError
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import load, prepare_export
 from koordinator.core.store.models import SCHEMA_VERSION
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import (
     DatabaseTarget,
     create_database,

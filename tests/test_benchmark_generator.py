@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from koordinator.core import replay
 from koordinator.core.files import write_text
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.snapshot import check, dumps, import_snapshots, snapshot_of
 from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 from koordinator.core.workflow import Status, check_move
 from snapshot_helpers import benchmark_generator

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from koordinator.core import paths
 from koordinator.core.errors import DatabaseError
-from koordinator.core.sample import fill_sample
 from koordinator.core.store.models import SCHEMA_VERSION, FieldOfAction, Measure
+from koordinator.core.store.sample import fill_sample
 from koordinator.core.store.sqlite_store import (
     DatabaseTarget,
     SqliteStore,

@@ -28,7 +28,7 @@ KNOWN_CORE_MODULES = {
     "koordinator.core.lazy_catalogue",
     "koordinator.core.numbers",
     "koordinator.core.paths",
-    "koordinator.core.sample",
+    "koordinator.core.store.sample",
     "koordinator.core.service",
     "koordinator.core.store.fast_reads",
     "koordinator.core.store.models",
@@ -84,7 +84,7 @@ def test_the_check_would_notice_textual() -> None:
 # Modules the first screen does not need: imported only when their dialog, screen or
 # palette opens (or a setting is saved), so that koordinator paints sooner.
 NOT_AT_START = (
-    "koordinator.core.sample",
+    "koordinator.core.store.sample",
     "koordinator.core.report",
     "koordinator.core.snapshot",
     "koordinator.tui.commands",

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from koordinator.core.dates import from_iso
 from koordinator.core.errors import DatabaseError
 from koordinator.core.lazy_catalogue import LazyCatalogue, open_lazy
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.store import fast_reads
 from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import DatabaseTarget, check_database, open_database
 from koordinator.core.workflow import Status
 from snapshot_helpers import benchmark_generator

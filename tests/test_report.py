@@ -31,9 +31,9 @@ from koordinator.core.report import (
     report_figures,
     write_report,
 )
-from koordinator.core.sample import fill_fields_only
 from koordinator.core.service import Catalogue
 from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
+from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import (
     DatabaseTarget,
     SqliteStore,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from koordinator.core.sample import fill_sample, load_sample
+from koordinator.core.store.sample import fill_sample, load_sample
 from koordinator.core.store.sqlite_store import create_database
 from snapshot_helpers import table_rows
 

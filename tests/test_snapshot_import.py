@@ -350,7 +350,7 @@ def test_the_same_number_created_twice_is_refused(
 
 @pytest.fixture(scope="module")
 def sample_text(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from koordinator.core.sample import fill_sample
+    from koordinator.core.store.sample import fill_sample
 
     path = tmp_path_factory.mktemp("text") / "sample.db"
     create_database(path, fill=fill_sample)

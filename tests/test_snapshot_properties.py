@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 
 from koordinator.core.dates import LooseDate
 from koordinator.core.errors import KoordinatorError, SnapshotError
-from koordinator.core.sample import fill_sample
 from koordinator.core.service import Catalogue
 from koordinator.core.snapshot import check, import_snapshots, loads, prepare_export, snapshot_of
+from koordinator.core.store.sample import fill_sample
 from koordinator.core.store.sqlite_store import create_database
 from koordinator.core.workflow import DelayInput, Status
 from snapshot_helpers import TickingClock, dump, empty_database, opened, without_export_time

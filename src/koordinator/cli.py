@@ -510,7 +510,7 @@ def _run_ui(args: argparse.Namespace) -> int:
 
 def _init(args: argparse.Namespace) -> int:
     from koordinator.core.errors import DatabaseError
-    from koordinator.core.sample import fill_fields_only, fill_sample
+    from koordinator.core.store.sample import fill_fields_only, fill_sample
     from koordinator.core.store.sqlite_store import create_database, resolve_target
 
     target = resolve_target(getattr(args, "db", None))

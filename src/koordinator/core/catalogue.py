@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 from koordinator.core.lazy_catalogue import open_lazy
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from koordinator.core.dates import LooseDate
     from koordinator.core.store.fast_reads import Reads
     from koordinator.core.store.sqlite_store import SqliteStore
@@ -172,15 +170,8 @@ def open_catalogue(flag: str | None, *, read_only: bool, author: str, lazy: bool
             return catalogue
     # Here, not at the top: the lazy form's first paint goes without SQLAlchemy.
     from koordinator.core.service import Catalogue
-    from koordinator.core.store.sqlite_store import open_database, resolve_target
+    from koordinator.core.store.sqlite_store import fill_with_sample, open_database, resolve_target
 
-    database = open_database(resolve_target(flag), read_only=read_only, create_default=_fill_sample)
+    target = resolve_target(flag)
+    database = open_database(target, read_only=read_only, create_default=fill_with_sample)
     return Catalogue(database, author=author)
-
-
-def _fill_sample(session: Session) -> None:
-    """The sample catalogue, for a default database created on first start; imported only
-    then (it reads a TOML file), not on every start."""
-    from koordinator.core.sample import fill_sample
-
-    fill_sample(session)

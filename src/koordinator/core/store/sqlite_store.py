@@ -193,6 +193,14 @@ def _translated_errors(target: DatabaseTarget) -> Iterator[None]:
         raise DatabaseError(damaged_message(target, str(error))) from None
 
 
+def fill_with_sample(session: Session) -> None:
+    """The sample catalogue, for a default database created on first start; its module
+    (and its TOML) imported only then, not on every start."""
+    from koordinator.core.store.sample import fill_sample
+
+    fill_sample(session)
+
+
 def open_database(
     target: DatabaseTarget,
     *,
