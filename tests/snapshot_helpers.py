@@ -17,8 +17,9 @@ import pytest
 import tomli_w
 
 from koordinator.cli import main
+from koordinator.core.records import table as _measure_table
 from koordinator.core.service import Catalogue
-from koordinator.core.snapshot import _encode, _measure_table, _row_table, prepare_export
+from koordinator.core.snapshot import _encode, _row_table, prepare_export
 from koordinator.core.snapshot_format import FORMAT_NAME, FORMAT_VERSION, Snapshot
 from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import (

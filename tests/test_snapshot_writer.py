@@ -19,7 +19,7 @@ import tomli_w
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from koordinator.core.replay import Event
+from koordinator.core.records import Event
 from koordinator.core.snapshot import _encode, _Writer, prepare_export
 from snapshot_helpers import benchmark_generator, dumps_with_tomli_w, opened
 

@@ -18,7 +18,7 @@ from typing import Any
 from koordinator.core.dates import german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import number_key
-from koordinator.core.replay import DelayState, Event, MeasureState, MilestoneState
+from koordinator.core.records import Delay, Event, Measure, Milestone
 from koordinator.core.snapshot import Snapshot
 from koordinator.core.text import printable
 from koordinator.core.views import is_overdue
@@ -33,10 +33,10 @@ class MeasureChanges:
     added: bool
     removed: bool
     status_moves: tuple[Event, ...]
-    milestones_reached: tuple[MilestoneState, ...]
-    milestones_overdue: tuple[MilestoneState, ...]
-    delays_opened: tuple[DelayState, ...]
-    delays_resolved: tuple[DelayState, ...]
+    milestones_reached: tuple[Milestone, ...]
+    milestones_overdue: tuple[Milestone, ...]
+    delays_opened: tuple[Delay, ...]
+    delays_resolved: tuple[Delay, ...]
     status: str  # the newer side's status (the older one's if the measure was removed)
 
     def __bool__(self) -> bool:
@@ -211,8 +211,8 @@ def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
 
 
 def _changes(
-    old: MeasureState | None,
-    new: MeasureState,
+    old: Measure | None,
+    new: Measure,
     moves: tuple[Event, ...],
     *,
     added: bool,
@@ -239,7 +239,7 @@ def _changes(
     return MeasureChanges(
         number=new.number,
         title=new.title,
-        field=new.field,
+        field=new.field_code,
         added=added,
         removed=removed,
         status_moves=moves,
@@ -251,7 +251,7 @@ def _changes(
     )
 
 
-def _overdue(milestone: MilestoneState, day: date) -> bool:
+def _overdue(milestone: Milestone, day: date) -> bool:
     return is_overdue(milestone.due, milestone.done, day)
 
 
@@ -272,13 +272,13 @@ def _side_json(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def _delay_text(delay: DelayState) -> str:
+def _delay_text(delay: Delay) -> str:
     cause = cause_label(delay.cause)
     until = f", voraussichtlich bis {german(delay.until)}" if delay.until else ""
     return f"{cause}, seit {german(delay.since)}{until}"
 
 
-def _delay_json(delay: DelayState) -> dict[str, Any]:
+def _delay_json(delay: Delay) -> dict[str, Any]:
     return {
         "id": delay.id,
         "cause": delay.cause,

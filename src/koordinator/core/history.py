@@ -11,15 +11,27 @@ import getpass
 import json
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, ClassVar, NamedTuple, TypedDict, TypeVar
 
 from koordinator.core.dates import german
-from koordinator.core.errors import InputError
+from koordinator.core.errors import InputError, KoordinatorError, WorkflowError
 from koordinator.core.paths import ENV_USER
+from koordinator.core.records import (
+    Delay,
+    Event,
+    Identifier,
+    KindCode,
+    LooseIso,
+    Measure,
+    Milestone,
+    Text,
+    from_payload,
+    label,
+)
 from koordinator.core.text import text_problem
-from koordinator.core.workflow import Status, cause_label
+from koordinator.core.workflow import Status, cause_label, check_move
 
 
 class EventKind(StrEnum):
@@ -34,9 +46,10 @@ class EventKind(StrEnum):
     CHANGE_UNDONE = "change_undone"
 
 
-FIELD_LABELS = {"title": "Titel", "unit": "Verantwortlich", "note": "Notiz", "due": "Termin"}
-
-_TEXT_LABELS = FIELD_LABELS | {
+_TEXT_LABELS = {
+    "title": "Titel",
+    "note": "Notiz",
+    "unit": "Verantwortlich",
     "author": "Autor",
     "cause": "Ursache",
     "reason": "Begründung",
@@ -92,7 +105,8 @@ def new_event_id() -> str:
 
 
 def event_values(
-    measure: Any,
+    number: str,
+    measure_id: int,
     kind: EventKind,
     *,
     occurred_at: str,
@@ -103,16 +117,16 @@ def event_values(
     details: dict[str, Any] | None = None,
     make_id: Callable[[], str] = new_event_id,
 ) -> dict[str, Any]:
-    """The column values of a new event of `measure` (a Measure or a row with its id and
-    number), after its texts were checked: an InputError names the measure and the field."""
+    """The column values of a new event of the measure `number` (the store's `measure_id`),
+    after its texts were checked: an InputError names the measure and the field."""
     for key, text in _new_texts({"author": author, "note": note, **(details or {})}):
         problem = text_problem(text, multiline=key in MULTILINE_KEYS)
         if problem:
             label = _TEXT_LABELS.get(key, key)
-            raise InputError(f"Maßnahme {measure.number}: {label}: {problem}")
+            raise InputError(f"Maßnahme {number}: {label}: {problem}")
     return {
         "id": make_id(),
-        "measure_id": measure.id,
+        "measure_id": measure_id,
         "kind": kind.value,
         "occurred_at": occurred_at,
         "author": author,
@@ -123,44 +137,418 @@ def event_values(
     }
 
 
+# --- the event kinds ---------------------------------------------------------------------------
+#
+# Each kind has one home below: the shape of its details (a TypedDict, whose annotations the
+# snapshot reader derives its validator from), how it applies to a measure's state, how it
+# is undone, how it reads in German, and the checks of its statuses a file must pass.
+
+
+class Payload:
+    """Details annotation: the payload of a new `record_type` row (`records.payload`)."""
+
+    def __init__(self, record_type: type) -> None:
+        self.record_type = record_type
+
+
+class Changes:
+    """Details annotation: {field: [old, new]} for some of `record_type`'s editable fields."""
+
+    def __init__(self, record_type: type) -> None:
+        self.record_type = record_type
+
+
+class RestoreSpec:
+    """Details annotation: an undo's state operations (see `restore`)."""
+
+
+class Ids:
+    """Details annotation: a non-empty list of row ids."""
+
+
+MeasurePayload = Annotated[dict[str, Any], Payload(Measure)]
+MilestonePayload = Annotated[dict[str, Any], Payload(Milestone)]
+DelayPayload = Annotated[dict[str, Any], Payload(Delay)]
+RowIds = Annotated[list[str], Ids()]
+
+
+class MeasureCreatedDetails(TypedDict):
+    measure: MeasurePayload
+
+
+class MeasureEditedDetails(TypedDict):
+    changes: Annotated[dict[str, list[Any]], Changes(Measure)]
+
+
+class StatusChangedDetails(TypedDict, total=False):
+    receiving_unit: Text
+    reason: Text
+    delay: DelayPayload
+    resolved_delays: RowIds
+    resolved_on: LooseIso
+
+
+class MilestoneAddedDetails(TypedDict):
+    milestone: MilestonePayload
+
+
+class MilestoneCompletedDetails(TypedDict):
+    milestone_id: Identifier
+    title: Text
+    done_on: LooseIso
+
+
+class MilestoneEditedDetails(TypedDict):
+    milestone_id: Identifier
+    title: Text
+    changes: Annotated[dict[str, list[Any]], Changes(Milestone)]
+
+
+class DelayLoggedDetails(TypedDict):
+    delay: DelayPayload
+
+
+class DelayResolvedDetails(TypedDict):
+    resolved_delays: RowIds
+    resolved_on: LooseIso
+
+
+class ChangeUndoneDetails(TypedDict):
+    undone_event_id: Identifier
+    undone_kind: KindCode
+    undone_summary: Text
+    restore: Annotated[dict[str, Any], RestoreSpec()]
+
+
+class Problem(NamedTuple):
+    """What a file's event gets wrong: the key it concerns ("" for the event) and why."""
+
+    key: str
+    text: str
+
+
+class Kind:
+    """The rules of one event kind; the subclasses below are the kinds."""
+
+    kind: ClassVar[EventKind]
+    details: ClassVar[type]  # the TypedDict of its details
+    moves_status: ClassVar[bool] = False  # its events may carry from_status and to_status
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        """Apply `event` to `state` (in place); an operation on a row the state no longer
+        has is noted in `skipped`, not applied."""
+        raise NotImplementedError
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        """The state operations that undo `event` (the "restore" of its change_undone)."""
+        raise WorkflowError(
+            f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden"
+        )
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        """One German line saying what an event of this kind changed."""
+        raise NotImplementedError
+
+    def problem(self, event: Event) -> Problem | None:
+        """What a file's event of this kind gets wrong beyond its details' shape."""
+        if not self.moves_status and (event.from_status or event.to_status):
+            key = "from_status" if event.from_status else "to_status"
+            return Problem(key, f"gehört nicht zu einem Ereignis der Art {event.kind}")
+        if (event.from_status is None) != (event.to_status is None):
+            return Problem("", "„from_status“ und „to_status“ gehören zusammen")
+        return None
+
+
+class MeasureCreated(Kind):
+    kind = EventKind.MEASURE_CREATED
+    details = MeasureCreatedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        raise WorkflowError(
+            f"Maßnahme {event.number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
+        )
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        status = Status(to_status).label if to_status else ""
+        return f"Maßnahme angelegt ({status})"
+
+    def problem(self, event: Event) -> Problem | None:
+        if event.from_status is not None:
+            return Problem("from_status", "gehört nicht zum Anlegen einer Maßnahme")
+        if event.to_status != event.details["measure"]["status"]:
+            return Problem("to_status", "muss dem Status der angelegten Maßnahme gleichen")
+        return None
+
+
+class MeasureEdited(Kind):
+    kind = EventKind.MEASURE_EDITED
+    details = MeasureEditedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        for name, (_old, new) in event.details["changes"].items():
+            setattr(state, name, new)
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        return {"measure": _old_values(event.details["changes"])}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Geändert: {_labels(Measure, details.get('changes', {}))}"
+
+
+class StatusChanged(Kind):
+    kind = EventKind.STATUS_CHANGED
+    details = StatusChangedDetails
+    moves_status = True
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        _delay_effects(state, event, skipped)
+        if event.to_status:
+            state.status = event.to_status
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        details = event.details
+        restore: dict[str, Any] = {"measure": {"status": event.from_status}}
+        if "delay" in details:
+            restore["delete_delays"] = [details["delay"]["id"]]
+        if "resolved_delays" in details:
+            restore["delays"] = _unresolved(details["resolved_delays"])
+        return restore
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        text = f"Status: {Status(from_status).label} → {Status(to_status).label}"  # type: ignore[arg-type]
+        if "receiving_unit" in details:
+            text += f" (an {details['receiving_unit']})"
+        if "reason" in details:
+            text += f" (Grund: {details['reason']})"
+        if "delay" in details:
+            text += f" (Ursache: {cause_label(details['delay']['cause'])})"
+        if "resolved_delays" in details:
+            text += " (Verzögerung behoben)"
+        return text
+
+    def problem(self, event: Event) -> Problem | None:
+        if event.from_status is None or event.to_status is None:
+            return Problem("", "ein Statuswechsel braucht „from_status“ und „to_status“")
+        details = event.details
+        try:
+            # Checked against the event's own from_status, not the replayed status: after a
+            # merge, a move may follow another side's move (see koordinator.core.replay).
+            check_move(
+                Status(event.from_status),
+                Status(event.to_status),
+                note=event.note,
+                receiving_unit=details.get("receiving_unit", ""),
+                reason=details.get("reason", ""),
+                has_delay="delay" in details,
+            )
+        except KoordinatorError as error:
+            return Problem("to_status", str(error))
+        if "delay" in details and event.to_status != Status.DELAYED:
+            return Problem("details.delay", "eine neue Verzögerung gehört zu „delayed“")
+        return None
+
+
+class MilestoneAdded(Kind):
+    kind = EventKind.MILESTONE_ADDED
+    details = MilestoneAddedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        milestone = from_payload(
+            Milestone, event.details["milestone"], created_at=event.occurred_at
+        )
+        state.milestones[milestone.id] = milestone
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        return {"delete_milestones": [event.details["milestone"]["id"]]}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        milestone = details.get("milestone", {})
+        due = f", fällig {german(milestone.get('due'))}" if milestone.get("due") else ""
+        done = ", erreicht" if milestone.get("done") else ""
+        return f"Meilenstein „{milestone.get('title', '')}“ angelegt{due}{done}"
+
+
+class MilestoneCompleted(Kind):
+    kind = EventKind.MILESTONE_COMPLETED
+    details = MilestoneCompletedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        details = event.details
+        milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
+        if milestone is not None:
+            milestone.done = True
+            milestone.done_on = details["done_on"]
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        return {"milestones": {event.details["milestone_id"]: {"done": False, "done_on": None}}}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        when = f" am {german(details['done_on'])}" if details.get("done_on") else ""
+        return f"Meilenstein „{details.get('title', '')}“ erreicht{when}"
+
+
+class MilestoneEdited(Kind):
+    kind = EventKind.MILESTONE_EDITED
+    details = MilestoneEditedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        details = event.details
+        milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
+        if milestone is not None:
+            for name, (_old, new) in details["changes"].items():
+                setattr(milestone, name, new)
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        details = event.details
+        return {"milestones": {details["milestone_id"]: _old_values(details["changes"])}}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        changed = _labels(Milestone, details.get("changes", {}))
+        return f"Meilenstein „{details.get('title', '')}“ geändert: {changed}"
+
+
+class DelayLogged(Kind):
+    kind = EventKind.DELAY_LOGGED
+    details = DelayLoggedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        _delay_effects(state, event, skipped)
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        return {"delete_delays": [event.details["delay"]["id"]]}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        delay = details.get("delay", {})
+        return f"Verzögerung erfasst (Ursache: {cause_label(delay.get('cause', ''))})"
+
+
+class DelayResolved(Kind):
+    kind = EventKind.DELAY_RESOLVED
+    details = DelayResolvedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        _delay_effects(state, event, skipped)
+
+    def inverse(self, event: Event) -> dict[str, Any]:
+        return {"delays": _unresolved(event.details["resolved_delays"])}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
+
+
+class ChangeUndone(Kind):
+    kind = EventKind.CHANGE_UNDONE
+    details = ChangeUndoneDetails
+    moves_status = True
+
+    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+        """An undo carries the resulting state operations; apply them as written."""
+        restore = event.details.get("restore", {})
+        for name, value in restore.get("measure", {}).items():
+            setattr(state, name, value)
+        targets: tuple[tuple[Mapping[str, Milestone | Delay], str, str], ...] = (
+            (state.milestones, "milestones", MILESTONE),
+            (state.delays, "delays", DELAY),
+        )
+        for rows, key, what in targets:
+            for row_id, values in restore.get(key, {}).items():
+                found = row(rows, row_id, event, skipped, what)
+                for name, value in values.items() if found is not None else ():
+                    setattr(found, name, value)
+        for row_id in restore.get("delete_milestones", []):
+            if row(state.milestones, row_id, event, skipped, MILESTONE) is not None:
+                del state.milestones[row_id]
+        for row_id in restore.get("delete_delays", []):
+            if row(state.delays, row_id, event, skipped, DELAY) is not None:
+                del state.delays[row_id]
+        if event.to_status:
+            state.status = event.to_status
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
+
+
+KINDS: Mapping[str, Kind] = {
+    kind.kind.value: kind
+    for kind in (
+        MeasureCreated(),
+        MeasureEdited(),
+        StatusChanged(),
+        MilestoneAdded(),
+        MilestoneCompleted(),
+        MilestoneEdited(),
+        DelayLogged(),
+        DelayResolved(),
+        ChangeUndone(),
+    )
+}
+
+
 def describe(
     kind: str, from_status: str | None, to_status: str | None, details: dict[str, Any]
 ) -> str:
     """One German line saying what an event changed."""
-    match kind:
-        case EventKind.MEASURE_CREATED:
-            status = Status(to_status).label if to_status else ""
-            return f"Maßnahme angelegt ({status})"
-        case EventKind.MEASURE_EDITED:
-            changed = ", ".join(FIELD_LABELS.get(name, name) for name in details.get("changes", {}))
-            return f"Geändert: {changed}"
-        case EventKind.STATUS_CHANGED:
-            text = f"Status: {Status(from_status).label} → {Status(to_status).label}"  # type: ignore[arg-type]
-            if "receiving_unit" in details:
-                text += f" (an {details['receiving_unit']})"
-            if "reason" in details:
-                text += f" (Grund: {details['reason']})"
-            if "delay" in details:
-                text += f" (Ursache: {cause_label(details['delay']['cause'])})"
-            if "resolved_delays" in details:
-                text += " (Verzögerung behoben)"
-            return text
-        case EventKind.MILESTONE_ADDED:
-            milestone = details.get("milestone", {})
-            due = f", fällig {german(milestone.get('due'))}" if milestone.get("due") else ""
-            done = ", erreicht" if milestone.get("done") else ""
-            return f"Meilenstein „{milestone.get('title', '')}“ angelegt{due}{done}"
-        case EventKind.MILESTONE_COMPLETED:
-            when = f" am {german(details['done_on'])}" if details.get("done_on") else ""
-            return f"Meilenstein „{details.get('title', '')}“ erreicht{when}"
-        case EventKind.MILESTONE_EDITED:
-            changed = ", ".join(FIELD_LABELS.get(name, name) for name in details.get("changes", {}))
-            return f"Meilenstein „{details.get('title', '')}“ geändert: {changed}"
-        case EventKind.DELAY_LOGGED:
-            delay = details.get("delay", {})
-            return f"Verzögerung erfasst (Ursache: {cause_label(delay.get('cause', ''))})"
-        case EventKind.DELAY_RESOLVED:
-            return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
-        case EventKind.CHANGE_UNDONE:
-            return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
-    return kind
+    rules = KINDS.get(kind)
+    return kind if rules is None else rules.describe(from_status, to_status, details)
+
+
+def summary(event: Event) -> str:
+    return describe(event.kind, event.from_status, event.to_status, event.details)
+
+
+def apply(state: Measure, event: Event, skipped: list[str]) -> None:
+    """Apply `event` to `state` by the rules of its kind (`Kind.apply`)."""
+    KINDS[event.kind].apply(state, event, skipped)
+
+
+def inverse(event: Event) -> dict[str, Any]:
+    """The state operations that undo `event` (`Kind.inverse`); WorkflowError if it cannot be."""
+    return KINDS[event.kind].inverse(event)
+
+
+RowT = TypeVar("RowT", bound=Milestone | Delay)
+
+MILESTONE = "Meilenstein"
+DELAY = "Verzögerung"
+
+
+def row(
+    rows: Mapping[str, RowT], row_id: str, event: Event, skipped: list[str], what: str
+) -> RowT | None:
+    """The row `event` acts on; None, noted in `skipped`, if the state no longer has it."""
+    found = rows.get(row_id)
+    if found is None:
+        skipped.append(
+            f"Maßnahme {event.number}: „{summary(event)}“ ({event.author}) übergangen – "
+            f"{what} {row_id} gibt es nicht mehr"
+        )
+    return found
+
+
+def _delay_effects(state: Measure, event: Event, skipped: list[str]) -> None:
+    """A new delay and resolved ones, as a status change or a delay event records them."""
+    details = event.details
+    if "delay" in details:
+        delay = from_payload(
+            Delay, details["delay"], resolved_on=None, created_at=event.occurred_at
+        )
+        state.delays[delay.id] = delay
+    for delay_id in details.get("resolved_delays", []):
+        found = row(state.delays, delay_id, event, skipped, DELAY)
+        if found is not None:
+            found.resolved_on = details["resolved_on"]
+
+
+def _old_values(changes: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    return {name: old for name, (old, _new) in changes.items()}
+
+
+def _unresolved(delay_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return {delay_id: {"resolved_on": None} for delay_id in delay_ids}
+
+
+def _labels(record_type: type, changes: Mapping[str, Any]) -> str:
+    return ", ".join(label(record_type, name) for name in changes)

@@ -18,106 +18,25 @@ completed on the other) is skipped and reported, never a crash.
 
 from __future__ import annotations
 
-import dataclasses
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from koordinator.core import history
+from koordinator.core import history, records
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import number_key
-
-# The fields each kind of row has besides its id; the order is the order of the snapshot.
-MEASURE_EDITABLE = ("title", "unit", "note")
-MEASURE_RESTORABLE = (*MEASURE_EDITABLE, "status")
-MILESTONE_FIELDS = ("title", "due", "done", "done_on", "note")
-DELAY_FIELDS = ("cause", "since", "until", "resolved_on", "note")
-
-
-@dataclass(frozen=True)
-class Event:
-    """One history event, independent of any database (its measure is named by number)."""
-
-    id: str
-    number: str
-    kind: str
-    occurred_at: str
-    author: str
-    note: str
-    from_status: str | None
-    to_status: str | None
-    details: dict[str, Any]
-    # Where the event was read ("a.toml:120"); for messages only, not part of its identity.
-    where: str = field(default="", compare=False)
-
-    @property
-    def order(self) -> tuple[str, str]:
-        """Replay order: by time, ties broken by id so that every database agrees."""
-        return (self.occurred_at, self.id)
-
-    @property
-    def summary(self) -> str:
-        return history.describe(self.kind, self.from_status, self.to_status, self.details)
-
+from koordinator.core.records import Delay, Event, Measure, Milestone
 
 # `Event.order` as a sort key without a Python call per event.
 EVENT_ORDER = operator.attrgetter("occurred_at", "id")
 
 
-@dataclass
-class MilestoneState:
-    id: str
-    title: str
-    due: str | None
-    done: bool
-    done_on: str | None
-    note: str
-    # The time of the event that created it; kept in the database, not in snapshots.
-    created_at: str = field(default="", compare=False)
-
-
-@dataclass
-class DelayState:
-    id: str
-    cause: str
-    since: str
-    until: str | None
-    resolved_on: str | None
-    note: str
-    created_at: str = field(default="", compare=False)
-
-
-@dataclass
-class MeasureState:
-    number: str
-    field: int
-    title: str
-    unit: str
-    origin: str
-    origin_date: str
-    status: str
-    note: str
-    revision: int
-    updated_at: str
-    # In creation order (the order the events created them), which is the snapshot's order.
-    # (dataclasses.field: `field` in this class body is the field of action above.)
-    milestones: dict[str, MilestoneState] = dataclasses.field(default_factory=dict)
-    delays: dict[str, DelayState] = dataclasses.field(default_factory=dict)
-
-    @property
-    def sequence(self) -> int:
-        return int(self.number.partition(".")[2])
-
-
-RowT = TypeVar("RowT", bound=MilestoneState | DelayState)
-
-
 @dataclass(frozen=True)
 class Replayed:
-    state: MeasureState
+    state: Measure
     skipped: tuple[str, ...] = ()  # German notes on operations whose row no longer exists
 
 
@@ -140,120 +59,16 @@ def replay(events: Iterable[Event]) -> Replayed:
     first = creation(ordered)
     if first is None:
         raise ValueError("a measure's history starts with measure_created")
-    created = first.details["measure"]
-    state = MeasureState(
-        number=created["number"],
-        field=created["field"],
-        title=created["title"],
-        unit=created["unit"],
-        origin=created["origin"],
-        origin_date=created["origin_date"],
-        status=created["status"],
-        note=created["note"],
-        revision=1,
-        updated_at=ordered[0].occurred_at,
+    state = records.from_payload(
+        Measure, first.details["measure"], revision=1, updated_at=ordered[0].occurred_at
     )
     skipped: list[str] = []
     for event in ordered[1:]:
         # Every change raises the revision by one and stamps the measure (Catalogue._record).
         state.revision += 1
         state.updated_at = max(state.updated_at, event.occurred_at)
-        _apply(state, event, skipped)
+        history.apply(state, event, skipped)
     return Replayed(state, tuple(skipped))
-
-
-def _apply(state: MeasureState, event: Event, skipped: list[str]) -> None:
-    details = event.details
-    match event.kind:
-        case EventKind.MEASURE_CREATED:
-            skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
-        case EventKind.MEASURE_EDITED:
-            for name, (_old, new) in details["changes"].items():
-                setattr(state, name, new)
-        case EventKind.STATUS_CHANGED | EventKind.DELAY_LOGGED | EventKind.DELAY_RESOLVED:
-            if "delay" in details:
-                _add_delay(state, details["delay"], event.occurred_at)
-            for delay_id in details.get("resolved_delays", []):
-                delay = _row(state.delays, delay_id, event, "Verzögerung", skipped)
-                if delay is not None:
-                    delay.resolved_on = details["resolved_on"]
-            if event.kind == EventKind.STATUS_CHANGED and event.to_status:
-                state.status = event.to_status
-        case EventKind.MILESTONE_ADDED:
-            payload = details["milestone"]
-            state.milestones[payload["id"]] = MilestoneState(
-                id=payload["id"],
-                title=payload["title"],
-                due=payload["due"],
-                done=payload["done"],
-                done_on=payload["done_on"],
-                note=payload["note"],
-                created_at=event.occurred_at,
-            )
-        case EventKind.MILESTONE_COMPLETED:
-            milestone = _row(
-                state.milestones, details["milestone_id"], event, "Meilenstein", skipped
-            )
-            if milestone is not None:
-                milestone.done = True
-                milestone.done_on = details["done_on"]
-        case EventKind.MILESTONE_EDITED:
-            milestone = _row(
-                state.milestones, details["milestone_id"], event, "Meilenstein", skipped
-            )
-            if milestone is not None:
-                for name, (_old, new) in details["changes"].items():
-                    setattr(milestone, name, new)
-        case EventKind.CHANGE_UNDONE:
-            _restore(state, event, skipped)
-
-
-def _restore(state: MeasureState, event: Event, skipped: list[str]) -> None:
-    """An undo carries the resulting state operations; apply them as written."""
-    restore = event.details.get("restore", {})
-    for name, value in restore.get("measure", {}).items():
-        setattr(state, name, value)
-    targets: tuple[tuple[Mapping[str, MilestoneState | DelayState], str, str], ...] = (
-        (state.milestones, "milestones", "Meilenstein"),
-        (state.delays, "delays", "Verzögerung"),
-    )
-    for rows, key, what in targets:
-        for row_id, values in restore.get(key, {}).items():
-            row = _row(rows, row_id, event, what, skipped)
-            for name, value in values.items() if row is not None else ():
-                setattr(row, name, value)
-    for row_id in restore.get("delete_milestones", []):
-        if _row(state.milestones, row_id, event, "Meilenstein", skipped) is not None:
-            del state.milestones[row_id]
-    for row_id in restore.get("delete_delays", []):
-        if _row(state.delays, row_id, event, "Verzögerung", skipped) is not None:
-            del state.delays[row_id]
-    if event.to_status:
-        state.status = event.to_status
-
-
-def _add_delay(state: MeasureState, payload: Mapping[str, Any], occurred_at: str) -> None:
-    state.delays[payload["id"]] = DelayState(
-        id=payload["id"],
-        cause=payload["cause"],
-        since=payload["since"],
-        until=payload["until"],
-        resolved_on=None,
-        note=payload["note"],
-        created_at=occurred_at,
-    )
-
-
-def _row(
-    rows: Mapping[str, RowT], row_id: str, event: Event, what: str, skipped: list[str]
-) -> RowT | None:
-    row = rows.get(row_id)
-    if row is None:
-        skipped.append(
-            f"Maßnahme {event.number}: „{event.summary}“ ({event.author}) übergangen – "
-            f"{what} {row_id} gibt es nicht mehr"
-        )
-    return row
 
 
 @dataclass(frozen=True)
@@ -276,12 +91,18 @@ class Difference:
         return f"{what} {self.row_id} fehlt, obwohl der Verlauf ihn anlegt"
 
 
-def differences(stored: MeasureState, derived: MeasureState) -> Iterator[Difference]:
+# A row's values besides its id, as snapshots hold them and `differences` compares them.
+_MILESTONE_VALUES = records.snapshot_names(Milestone)[1:]
+_DELAY_VALUES = records.snapshot_names(Delay)[1:]
+
+
+def differences(stored: Measure, derived: Measure) -> Iterator[Difference]:
     """How `stored` differs from `derived` (the replay of its history); created_at aside."""
-    for name in ("field", *MEASURE_RESTORABLE, "origin", "origin_date", "revision", "updated_at"):
+    for name in records.snapshot_names(Measure)[1:]:  # the number is the measure's name
         if getattr(stored, name) != getattr(derived, name):
-            yield Difference(name, stored=getattr(stored, name), derived=getattr(derived, name))
-    for key, names in (("milestones", MILESTONE_FIELDS), ("delays", DELAY_FIELDS)):
+            key = records.file_key(Measure, name)
+            yield Difference(key, stored=getattr(stored, name), derived=getattr(derived, name))
+    for key, names in (("milestones", _MILESTONE_VALUES), ("delays", _DELAY_VALUES)):
         stored_rows, derived_rows = getattr(stored, key), getattr(derived, key)
         for row_id in [*stored_rows, *(i for i in derived_rows if i not in stored_rows)]:
             row, expected = stored_rows.get(row_id), derived_rows.get(row_id)
@@ -329,8 +150,8 @@ class Conflict:
 class MeasureMerge:
     number: str
     new_events: tuple[Event, ...]  # in replay order
-    before: MeasureState | None  # None: the measure is new here
-    after: MeasureState
+    before: Measure | None  # None: the measure is new here
+    after: Measure
     conflicts: tuple[Conflict, ...] = ()
     skipped: tuple[str, ...] = ()
 
@@ -452,6 +273,9 @@ def creation_order(events: Iterable[Event]) -> dict[str, int]:
             if payload.__class__ is dict and "id" in payload:
                 order.setdefault(payload["id"], position)
     return order
+
+
+RowT = TypeVar("RowT", bound=Milestone | Delay)
 
 
 def in_order(rows: list[RowT], order: Mapping[str, int]) -> dict[str, RowT]:

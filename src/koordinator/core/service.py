@@ -30,13 +30,12 @@ from koordinator.core.errors import (
 )
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import parse_number
-from koordinator.core.replay import Event, MilestoneState
+from koordinator.core.records import Delay, Event, Measure, Milestone, Origin, payload
 from koordinator.core.store import fast_reads
 from koordinator.core.store.fast_reads import event_view as _event_view
 from koordinator.core.store.fast_reads import milestone_order as _milestone_order
 from koordinator.core.store.fast_reads import milestone_view as _milestone_view
-from koordinator.core.store.interface import Change, ChangeRead, StoredMeasure
-from koordinator.core.store.models import delay_fields, measure_fields, milestone_fields
+from koordinator.core.store.interface import Change, ChangeRead
 from koordinator.core.store.sqlite_store import SqliteStore
 from koordinator.core.text import clip
 from koordinator.core.views import (
@@ -113,7 +112,7 @@ class Catalogue(fast_reads.ScreenReads):
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
         """History events, newest first; of one measure or of the whole catalogue."""
         with self.database.reading_changes() as change:
-            measure_id = None if number is None else _find(change, number).id
+            measure_id = None if number is None else _find(change, number).key
             events = change.events_newest_first(measure_id=measure_id, limit=limit)
             return [_event_view(event, event.number) for event in events]
 
@@ -141,13 +140,12 @@ class Catalogue(fast_reads.ScreenReads):
                 )
             sequence = (change.last_sequence(field_code) or 0) + 1
             now = self._now()
-            new = StoredMeasure(
-                id=0,
+            new = Measure(
                 number=f"{field_code}.{sequence}",
                 field_code=field_code,
                 title=title,
                 unit=unit.strip(),
-                origin="added",
+                origin=Origin.ADDED,
                 origin_date=LooseDate.from_date(self._today()).iso(),
                 status=status.value,
                 note=note.strip(),
@@ -160,7 +158,7 @@ class Catalogue(fast_reads.ScreenReads):
                 measure,
                 EventKind.MEASURE_CREATED,
                 to_status=status,
-                details={"measure": measure_fields(measure)},
+                details={"measure": payload(Measure, measure)},
                 now=now,
                 bump=False,
             )
@@ -188,7 +186,7 @@ class Catalogue(fast_reads.ScreenReads):
                     changes[name] = [getattr(measure, name), value]
             if changes:
                 texts: dict[str, Any] = {name: new for name, (_old, new) in changes.items()}
-                change.edit_measure(measure.id, texts)
+                change.edit_measure(measure.key, texts)
                 measure = self._record(
                     change, measure, EventKind.MEASURE_EDITED, details={"changes": changes}
                 )[1]
@@ -268,7 +266,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             measure = _find(change, number)
             now = self._now()
-            milestone = MilestoneState(
+            milestone = Milestone(
                 id=str(uuid.uuid4()),
                 title=title,
                 due=due.iso() if due else None,
@@ -277,12 +275,12 @@ class Catalogue(fast_reads.ScreenReads):
                 note=note.strip(),
                 created_at=now,
             )
-            change.add_milestone(measure.id, milestone)
+            change.add_milestone(measure.key, milestone)
             self._record(
                 change,
                 measure,
                 EventKind.MILESTONE_ADDED,
-                details={"milestone": milestone_fields(milestone)},
+                details={"milestone": payload(Milestone, milestone)},
                 now=now,
             )
             return _milestone_view(milestone, self._today())
@@ -327,7 +325,7 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> MilestoneView:
         with self.database.changing() as change:
             measure = _find(change, number)
-            milestone = change.milestone(measure.id, milestone_id)
+            milestone = change.milestone(measure.key, milestone_id)
             if milestone is None:
                 raise NotFoundError(f"Maßnahme {measure.number}: Meilenstein nicht gefunden")
             wanted: dict[str, str | None] = {}
@@ -449,26 +447,20 @@ class Catalogue(fast_reads.ScreenReads):
                 raise ConflictError(
                     "Die letzte Änderung ist inzwischen eine andere – bitte erneut versuchen."
                 )
-            summary = history.describe(
-                event.kind, event.from_status, event.to_status, event.details
-            )
-            if event.kind == EventKind.MEASURE_CREATED:
-                raise WorkflowError(
-                    f"Maßnahme {number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
-                )
+            summary = history.summary(event)
+            restore = history.inverse(event)  # WorkflowError: this kind cannot be undone
             measure = change.measure(number)
             assert measure is not None  # its event names it, and measures are never deleted
             newer_by_others = change.author_of_newer_change(
-                measure.id, after=event.occurred_at, other_than=self.author
+                measure.key, after=event.occurred_at, other_than=self.author
             )
             if newer_by_others is not None:
                 raise ConflictError(
                     f"Maßnahme {number}: „{summary}“ kann nicht rückgängig gemacht werden – "
                     f"{newer_by_others} hat die Maßnahme danach geändert"
                 )
-            restore = _restore_for(event)
             before = Status(measure.status)
-            change.restore(measure.id, restore)
+            change.restore(measure.key, restore)
             after = Status(restore.get("measure", {}).get("status", measure.status))
             return self._record(
                 change,
@@ -503,7 +495,7 @@ class Catalogue(fast_reads.ScreenReads):
     def _record(
         self,
         change: Change,
-        measure: StoredMeasure,
+        measure: Measure,
         kind: EventKind,
         *,
         status: Status | None = None,
@@ -513,12 +505,13 @@ class Catalogue(fast_reads.ScreenReads):
         details: dict[str, Any] | None = None,
         now: str | None = None,
         bump: bool = True,
-    ) -> tuple[EventView, StoredMeasure]:
+    ) -> tuple[EventView, Measure]:
         """Write the history event of this action and mark the measure as changed (its
         `status`, its next revision, now); the event's view and the measure as written."""
         now = now or self._now()
         values = history.event_values(
-            measure,
+            measure.number,
+            measure.key,
             kind,
             occurred_at=now,
             author=self.author,
@@ -534,14 +527,14 @@ class Catalogue(fast_reads.ScreenReads):
                 measure, status=new_status, revision=measure.revision + 1, updated_at=now
             )
             change.save_state(
-                measure.id, status=new_status, revision=measure.revision, updated_at=now
+                measure.key, status=new_status, revision=measure.revision, updated_at=now
             )
         return _event_view(SimpleNamespace(**values), measure.number), measure
 
     def _save_change(
         self,
         change: Change,
-        measure: StoredMeasure,
+        measure: Measure,
         kind: EventKind,
         *,
         status: Status | None = None,
@@ -565,7 +558,7 @@ class Catalogue(fast_reads.ScreenReads):
         )[0]
 
     def _add_delay(
-        self, change: Change, measure: StoredMeasure, delay: DelayInput, now: str
+        self, change: Change, measure: Measure, delay: DelayInput, now: str
     ) -> dict[str, Any]:
         """A new delay row, stamped with its event's time `now` (snapshots rely on it)."""
         cause = _required_text(delay.cause, "Ursache")
@@ -574,7 +567,7 @@ class Catalogue(fast_reads.ScreenReads):
         since = delay_start(delay.since, delay.until, self._today())
         row = SimpleNamespace(
             id=str(uuid.uuid4()),
-            measure_id=measure.id,
+            measure_id=measure.key,
             cause=cause,
             since=since.iso(),
             until=delay.until.iso() if delay.until else None,
@@ -583,24 +576,24 @@ class Catalogue(fast_reads.ScreenReads):
             created_at=now,
         )
         change.add_delay(vars(row))
-        return delay_fields(row)
+        return payload(Delay, row)
 
     def _resolve_open_delays(
-        self, change: Change, measure: StoredMeasure, on: LooseDate | None
+        self, change: Change, measure: Measure, on: LooseDate | None
     ) -> dict[str, Any]:
-        open_ids = change.open_delay_ids(measure.id)
+        open_ids = change.open_delay_ids(measure.key)
         if not open_ids:
             return {}
         resolved_on = (on or LooseDate.from_date(self._today())).iso()
-        change.resolve_open_delays(measure.id, resolved_on)
+        change.resolve_open_delays(measure.key, resolved_on)
         return {"resolved_delays": open_ids, "resolved_on": resolved_on}
 
     def _pick_open_milestone(
-        self, change: Change, measure: StoredMeasure, which: str | None
-    ) -> MilestoneState:
+        self, change: Change, measure: Measure, which: str | None
+    ) -> Milestone:
         """The open milestone titled `which` (case and surrounding spaces aside, never a part
         of a title: "Test" is not "Testbetrieb"), or without a title the next open one."""
-        milestones = sorted(change.milestones(measure.id), key=_milestone_order)
+        milestones = sorted(change.milestones(measure.key), key=_milestone_order)
         open_milestones = [m for m in milestones if not m.done]
         if which is None or not which.strip():
             if not open_milestones:
@@ -622,34 +615,7 @@ class Catalogue(fast_reads.ScreenReads):
         )
 
 
-def _restore_for(event: Event) -> dict[str, Any]:
-    """The state operations that reverse `event` (see `apply_restore`)."""
-    details = event.details
-    match event.kind:
-        case EventKind.MEASURE_EDITED:
-            return {"measure": {name: old for name, (old, _new) in details["changes"].items()}}
-        case EventKind.STATUS_CHANGED:
-            restore: dict[str, Any] = {"measure": {"status": event.from_status}}
-            if "delay" in details:
-                restore["delete_delays"] = [details["delay"]["id"]]
-            if "resolved_delays" in details:
-                restore["delays"] = {i: {"resolved_on": None} for i in details["resolved_delays"]}
-            return restore
-        case EventKind.MILESTONE_ADDED:
-            return {"delete_milestones": [details["milestone"]["id"]]}
-        case EventKind.MILESTONE_COMPLETED:
-            return {"milestones": {details["milestone_id"]: {"done": False, "done_on": None}}}
-        case EventKind.MILESTONE_EDITED:
-            old = {name: old for name, (old, _new) in details["changes"].items()}
-            return {"milestones": {details["milestone_id"]: old}}
-        case EventKind.DELAY_LOGGED:
-            return {"delete_delays": [details["delay"]["id"]]}
-        case EventKind.DELAY_RESOLVED:
-            return {"delays": {i: {"resolved_on": None} for i in details["resolved_delays"]}}
-    raise WorkflowError(f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden")
-
-
-def _find(change: ChangeRead, number: str, expected_revision: int | None = None) -> StoredMeasure:
+def _find(change: ChangeRead, number: str, expected_revision: int | None = None) -> Measure:
     """The measure a change acts on: it exists, this version can read it, and (given
     `expected_revision`) nobody has changed it since."""
     normalised = parse_number(number)
@@ -666,9 +632,9 @@ def _find(change: ChangeRead, number: str, expected_revision: int | None = None)
     return measure
 
 
-def _conflict(change: ChangeRead, measure: StoredMeasure) -> ConflictError:
+def _conflict(change: ChangeRead, measure: Measure) -> ConflictError:
     """The refusal of a change made on an older revision; names who changed it last."""
-    latest_author = change.latest_author(measure.id)
+    latest_author = change.latest_author(measure.key)
     who = f" von {latest_author}" if latest_author is not None else ""
     return ConflictError(
         f"Maßnahme {measure.number} wurde inzwischen{who} geändert – "
@@ -687,7 +653,7 @@ def _check_move(measure: Any, target: Status, **data: Any) -> MoveRequirements:
 _TITLE_IN_MESSAGE = 60  # characters of a milestone's title in a one-line refusal
 
 
-def _quoted_titles(milestones: list[MilestoneState], shown: int = 8) -> str:
+def _quoted_titles(milestones: list[Milestone], shown: int = 8) -> str:
     """„A“, „B“ … for a one-line message: at most `shown` titles, each clipped."""
     if not milestones:
         return "keiner"

@@ -40,16 +40,9 @@ from koordinator.core.dates import (
 )
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
-from koordinator.core.replay import (
-    DELAY_FIELDS,
-    MILESTONE_FIELDS,
-    DelayState,
-    Event,
-    MeasureState,
-    MergePlan,
-    MilestoneState,
-    Source,
-)
+from koordinator.core.history import summary
+from koordinator.core.records import Delay, Event, Milestone, table
+from koordinator.core.replay import MergePlan, Source
 from koordinator.core.snapshot_format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -156,7 +149,7 @@ def dumps(snapshot: Snapshot) -> str:
         writer.block("fields", {"code": code, "name": name})
     for record in snapshot.measures:
         state = record.state
-        writer.block("measures", _measure_table(state))
+        writer.block("measures", table(state))
         for milestone in state.milestones.values():
             writer.block("measures.milestones", _row_table(milestone))
         for delay in state.delays.values():
@@ -337,25 +330,9 @@ _EVENT_HEAD = "\n[[measures.events]]\n"
 _EVENT_KEYS = ("id", "kind", "occurred_at", "author", "note")  # then the statuses it has
 
 
-def _measure_table(state: MeasureState) -> dict[str, Any]:
-    return {
-        "number": state.number,
-        "field": state.field,
-        "title": state.title,
-        "unit": state.unit,
-        "origin": state.origin,
-        "origin_date": state.origin_date,
-        "status": state.status,
-        "note": state.note,
-        "revision": state.revision,
-        "updated_at": state.updated_at,
-    }
-
-
-def _row_table(row: MilestoneState | DelayState) -> dict[str, Any]:
-    names = MILESTONE_FIELDS if isinstance(row, MilestoneState) else DELAY_FIELDS
-    values = {"id": row.id} | {name: getattr(row, name) for name in names}
-    return {name: value for name, value in values.items() if value is not None}
+def _row_table(row: Milestone | Delay) -> dict[str, Any]:
+    """A milestone's or delay's table: a value that is none is left out."""
+    return {name: value for name, value in table(row).items() if value is not None}
 
 
 def _encode(value: Any, *, changes: bool = False) -> Any:
@@ -526,19 +503,19 @@ def _merge_lines(merge: replay.MeasureMerge) -> Iterator[str]:
     yield f"{after.number} {after.title}: {'neu, ' if before is None else ''}{_entries(len(merge.new_events))}"
     for event in merge.new_events:
         note = f" – {event.note}" if event.note else ""
-        yield f"  + {local_time(event.occurred_at)} {event.author}: {event.summary}{note}"
+        yield f"  + {local_time(event.occurred_at)} {event.author}: {summary(event)}{note}"
     if before is not None and before.status != after.status:
         yield f"  Status jetzt: {Status(after.status).label} (bisher {Status(before.status).label})"
     for conflict in merge.conflicts:
         yield f"  Konflikt: beide Seiten haben {conflict.number} nach dem gemeinsamen Stand geändert –"
         for label, events in conflict.sides:
             changes = "; ".join(
-                f"{e.summary} ({e.author}, {local_time(e.occurred_at)})" for e in events
+                f"{summary(e)} ({e.author}, {local_time(e.occurred_at)})" for e in events
             )
             yield f"    {label}: {changes}"
         winner = conflict.winner
         yield (
-            f"    es gilt die spätere Änderung: {winner.summary} ({winner.author}, "
+            f"    es gilt die spätere Änderung: {summary(winner)} ({winner.author}, "
             f"{local_time(winner.occurred_at)}); die andere bleibt im Verlauf"
         )
     yield from (f"  Hinweis: {text}" for text in merge.skipped)

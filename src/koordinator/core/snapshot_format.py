@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from koordinator.core.replay import Event, MeasureState, Source
+from koordinator.core.records import Event, Measure, Origin
+from koordinator.core.replay import Source
 from koordinator.core.workflow import Status
 
 FORMAT_NAME = "koordinator-snapshot"
@@ -23,7 +24,7 @@ THIS_DATABASE = "diese Datenbank"
 class MeasureRecord:
     """A measure as the snapshot carries it: its state and its whole history."""
 
-    state: MeasureState
+    state: Measure
     events: tuple[Event, ...]  # in replay order
 
 
@@ -57,11 +58,11 @@ class Snapshot:
         states = [record.state for record in self.measures]
         by_field = {str(code): 0 for code in self.fields}
         for state in states:
-            by_field[str(state.field)] = by_field.get(str(state.field), 0) + 1
+            by_field[str(state.field_code)] = by_field.get(str(state.field_code), 0) + 1
         return Summary(
             total=len(states),
-            from_catalogue=sum(state.origin == "catalog" for state in states),
-            added=sum(state.origin == "added" for state in states),
+            from_catalogue=sum(state.origin == Origin.CATALOGUE for state in states),
+            added=sum(state.origin == Origin.ADDED for state in states),
             by_status={s.value: sum(state.status == s.value for state in states) for s in Status},
             by_field=by_field,
         )

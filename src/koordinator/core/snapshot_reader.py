@@ -12,27 +12,21 @@ import os
 import re
 import stat
 import tomllib
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import rtoml
 
-from koordinator.core import replay
+from koordinator.core import records, replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
-from koordinator.core.errors import KoordinatorError, SnapshotError, os_reason
-from koordinator.core.history import EventKind
-from koordinator.core.replay import (
-    MEASURE_EDITABLE,
-    MEASURE_RESTORABLE,
-    DelayState,
-    Event,
-    MeasureState,
-    MilestoneState,
-    plain,
-)
+from koordinator.core.errors import SnapshotError, os_reason
+from koordinator.core.history import KINDS, Changes, EventKind, Ids, Payload, RestoreSpec
+from koordinator.core.records import Delay, Event, Measure, Milestone, Origin
+from koordinator.core.replay import plain
 from koordinator.core.snapshot_format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -47,7 +41,7 @@ from koordinator.core.text import (
     REFUSED_IN_NOTE,
     text_problem,
 )
-from koordinator.core.workflow import Status, check_move
+from koordinator.core.workflow import Status
 
 KeyPath = tuple[str | int, ...]
 
@@ -409,6 +403,7 @@ _NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequenc
 Check = Callable[[Any, KeyPath], Any]
 _STATUSES = frozenset(status.value for status in Status)
 _KINDS = frozenset(kind.value for kind in EventKind)
+_ORIGINS = tuple(origin.value for origin in Origin)
 
 
 def _valid_timestamp(text: str, format: str | None = None) -> bool:
@@ -442,6 +437,31 @@ class _Table:
         )
 
 
+class _RecordChecks(NamedTuple):
+    """Some fields of a record, in declaration order: (name in files, check, nullable)."""
+
+    entries: tuple[tuple[str, Check, bool], ...]
+
+    @property
+    def required(self) -> dict[str, Check]:
+        return {key: check for key, check, nullable in self.entries if not nullable}
+
+    @property
+    def optional(self) -> dict[str, Check]:
+        return {key: check for key, check, nullable in self.entries if nullable}
+
+    @property
+    def table(self) -> _Table:
+        """A snapshot's table of the record: a nullable field's key may be missing."""
+        return _Table(self.required, self.optional)
+
+    def values(self, optional: Callable[[Check], Check]) -> dict[str, Check]:
+        """Every key, a nullable one's check wrapped by `optional` (lets none through)."""
+        return {
+            key: optional(check) if nullable else check for key, check, nullable in self.entries
+        }
+
+
 class _Reader:
     """Validates the parsed TOML, turning it into a `Snapshot` or a located SnapshotError."""
 
@@ -451,38 +471,17 @@ class _Reader:
         self.numbers: dict[int, str] = {}  # measure index -> number, for messages
         self._specs: dict[EventKind, _Table] = {}
         self._dates: set[str] = set()  # loose dates found valid
+        measure = self.record_checks(Measure, in_files=records.snapshot_names(Measure))
         self._measure = _Table(
+            {**measure.required, "events": self.list_of(lambda item, item_path: item)},
             {
-                "number": self.number,
-                "field": self.positive,
-                "title": self.title,
-                "unit": self.text,
-                "origin": self.origin,
-                "origin_date": self.loose_date,
-                "status": self.status,
-                "note": self.note,
-                "revision": self.positive,
-                "updated_at": self.stamp,
-                "events": self.list_of(lambda item, item_path: item),
-            },
-            {
+                **measure.optional,
                 "milestones": self.list_of(self.milestone),
                 "delays": self.list_of(self.delay),
             },
         )
-        self._milestone = _Table(
-            {"id": self.identifier, "title": self.title, "done": self.boolean, "note": self.note},
-            {"due": self.loose_date, "done_on": self.loose_date},
-        )
-        self._delay = _Table(
-            {
-                "id": self.identifier,
-                "cause": self.title,
-                "since": self.loose_date,
-                "note": self.note,
-            },
-            {"until": self.loose_date, "resolved_on": self.loose_date},
-        )
+        self._milestone = self.record_checks(Milestone, records.snapshot_names(Milestone)).table
+        self._delay = self.record_checks(Delay, records.snapshot_names(Delay)).table
         self._event = _Table(
             {
                 "id": self.identifier,
@@ -673,8 +672,8 @@ class _Reader:
 
     def origin(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        if text not in ("catalog", "added"):
-            self.fail(path, f"„{value}“ – erwartet catalog oder added")
+        if text not in _ORIGINS:
+            self.fail(path, f"„{value}“ – erwartet {' oder '.join(_ORIGINS)}")
         return text
 
     def identifier(self, value: Any, path: KeyPath) -> str:
@@ -742,7 +741,7 @@ class _Reader:
             source=top["source"],
             schema_version=top["schema_version"],
             fields=dict(sorted(field_names.items())),
-            measures=tuple(sorted(records, key=lambda r: (r.state.field, r.state.sequence))),
+            measures=tuple(sorted(records, key=lambda r: (r.state.field_code, r.state.sequence))),
             name=self.name,
         )
         self._check_summary(data["summary"], snapshot.summary())
@@ -781,10 +780,11 @@ class _Reader:
             self.fail((*path, "field"), f"passt nicht zur Nummer {number}")
         if table["field"] not in field_names:
             self.fail((*path, "field"), f"Handlungsfeld {table['field']} fehlt unter [[fields]]")
-        state = MeasureState(
-            milestones=_by_id(self, (*path, "milestones"), table.pop("milestones") or []),
-            delays=_by_id(self, (*path, "delays"), table.pop("delays") or []),
-            **{key: item for key, item in table.items() if key != "events"},
+        state = records.from_table(
+            Measure,
+            table,
+            milestones=_by_id(self, (*path, "milestones"), table["milestones"] or []),
+            delays=_by_id(self, (*path, "delays"), table["delays"] or []),
         )
         events = [
             self.event(item, (*path, "events", index), number)
@@ -794,15 +794,14 @@ class _Reader:
         self._check_history(path, state, events)
         return MeasureRecord(state, tuple(events))
 
-    def milestone(self, value: Any, path: KeyPath) -> MilestoneState:
+    def milestone(self, value: Any, path: KeyPath) -> Milestone:
         table = self.table(value, path, self._milestone)
         if table["done_on"] is not None and not table["done"]:
             self.fail((*path, "done_on"), "ein Datum „erreicht am“ braucht done = true")
-        return MilestoneState(**table)
+        return records.from_table(Milestone, table)
 
-    def delay(self, value: Any, path: KeyPath) -> DelayState:
-        table = self.table(value, path, self._delay)
-        return DelayState(**table)
+    def delay(self, value: Any, path: KeyPath) -> Delay:
+        return records.from_table(Delay, self.table(value, path, self._delay))
 
     # --- events
 
@@ -833,164 +832,102 @@ class _Reader:
         return details
 
     def _detail_specs(self) -> dict[EventKind, _Table]:
-        """The checks of each kind's details (required, optional): built once per reader."""
-        text, title, loose, ident = self.text, self.title, self.loose_date, self.identifier
-        note = self.note
-        nullable_loose = self.optional(loose)
-        measure_payload = {
-            "number": self.number,
-            "field": self.positive,
-            "title": title,
-            "unit": text,
-            "origin": self.origin,
-            "origin_date": loose,
-            "status": self.status,
-            "note": note,
-        }
-        milestone_values: dict[str, Check] = {
-            "title": title,
-            "due": nullable_loose,
-            "done": self.boolean,
-            "done_on": nullable_loose,
-            "note": note,
-        }
-        delay_values: dict[str, Check] = {
-            "cause": title,
-            "since": loose,
-            "until": nullable_loose,
-            "resolved_on": nullable_loose,
-            "note": note,
-        }
-        measure_values: dict[str, Check] = {
-            "title": title,
-            "unit": text,
-            "note": note,
-            "status": self.status,
-        }
+        """The checks of each kind's details, from its TypedDict (`history.KINDS`): built
+        once per reader."""
+        specs = {}
+        for code, rules in KINDS.items():
+            hints = typing.get_type_hints(rules.details, include_extras=True)
+            required_keys = rules.details.__required_keys__  # type: ignore[attr-defined]
+            required = {key: self.check_for(hint) for key, hint in hints.items()}
+            specs[EventKind(code)] = _Table(
+                {key: check for key, check in required.items() if key in required_keys},
+                {key: check for key, check in required.items() if key not in required_keys},
+            )
+        self._specs = specs
+        return specs
 
-        def payload(values: Mapping[str, Check]) -> Check:
-            spec = _Table(values)
-            return lambda item, item_path: self.details_table(item, item_path, spec)
+    def check_for(self, annotation: Any) -> Check:
+        """The check of a value annotated `annotation` (records' aliases, history's markers);
+        a nullable one lets none through."""
+        name, nullable = records.check_of(annotation)
+        check: Check
+        match name:
+            case Payload(record_type=record_type):
+                check = self.payload(record_type)
+            case Changes(record_type=record_type):
+                check = self.changes(record_type)
+            case Ids():
+                check = self.nonempty_list_of(self.identifier)
+            case RestoreSpec():
+                check = self.restore()
+            case str():
+                check = getattr(self, name)
+        return self.optional(check) if nullable else check
 
-        def changes(values: Mapping[str, Check]) -> Check:
-            pairs = {name: _Table({"old": check, "new": check}) for name, check in values.items()}
+    def record_checks(self, record_type: type, in_files: Sequence[str]) -> _RecordChecks:
+        """The checks of a record's fields `in_files`, by their names in files; a nullable
+        field may be missing from a table."""
+        entries = []
+        for name in in_files:
+            check_name, nullable = records.checks(record_type)[name]
+            entries.append(
+                (records.file_key(record_type, name), getattr(self, check_name), nullable)
+            )
+        return _RecordChecks(tuple(entries))
 
-            def pair(name: str) -> Check:
-                return lambda item, item_path: [
-                    *self.details_table(item, item_path, pairs[name]).values()
-                ]
+    def payload(self, record_type: type) -> Check:
+        """A new row's payload in an event: every key, a nullable one perhaps none."""
+        checks = self.record_checks(record_type, records.payload_names(record_type))
+        spec = _Table(checks.values(self.optional))
+        return lambda item, item_path: self.details_table(item, item_path, spec)
 
-            def checked(item: Any, item_path: KeyPath) -> dict[str, list[Any]]:
-                names = self.mapping_of(self.one_of(tuple(values)), lambda v, p: v)(item, item_path)
-                return {name: pair(name)(names[name], (*item_path, name)) for name in names}
-
-            return checked
-
-        def ids(item: Any, item_path: KeyPath) -> list[str]:
-            listed: list[str] = self.nonempty_list_of(ident)(item, item_path)
-            return listed
-
-        def fields_of(values: Mapping[str, Check]) -> Check:
-            """Some of these fields, each with its value (an undo's restore)."""
-
-            spec = _Table({}, values)
-
-            def checked(item: Any, item_path: KeyPath) -> dict[str, Any]:
-                return self.details_table(item, item_path, spec)
-
-            return lambda item, item_path: _nonempty(self, item_path, checked(item, item_path))
-
-        delay_payload = payload(
-            {"id": ident, "cause": title, "since": loose, "until": nullable_loose, "note": note}
+    def changes(self, record_type: type) -> Check:
+        """An edit's {field: {old, new}} for some of the record's editable fields."""
+        values = self.record_checks(record_type, records.editable(record_type)).values(
+            self.optional
         )
-        restore = _Table(
+        pairs = {name: _Table({"old": check, "new": check}) for name, check in values.items()}
+
+        def checked(item: Any, item_path: KeyPath) -> dict[str, list[Any]]:
+            names = self.mapping_of(self.one_of(tuple(values)), lambda v, p: v)(item, item_path)
+            return {
+                name: [*self.details_table(names[name], (*item_path, name), pairs[name]).values()]
+                for name in names
+            }
+
+        return checked
+
+    def restore(self) -> Check:
+        """An undo's state operations: some restorable fields of the measure, of its
+        milestones and delays (by id), and rows to delete."""
+
+        def fields_of(record_type: type) -> Check:
+            checks = self.record_checks(record_type, records.restorable(record_type))
+            spec = _Table({}, checks.values(self.optional))
+            return lambda item, item_path: _nonempty(
+                self, item_path, self.details_table(item, item_path, spec)
+            )
+
+        ids = self.nonempty_list_of(self.identifier)
+        spec = _Table(
             {},
             {
-                "measure": fields_of({name: measure_values[name] for name in MEASURE_RESTORABLE}),
-                "milestones": self.mapping_of(ident, fields_of(milestone_values)),
-                "delays": self.mapping_of(ident, fields_of(delay_values)),
+                "measure": fields_of(Measure),
+                "milestones": self.mapping_of(self.identifier, fields_of(Milestone)),
+                "delays": self.mapping_of(self.identifier, fields_of(Delay)),
                 "delete_milestones": ids,
                 "delete_delays": ids,
             },
         )
-        specs: dict[EventKind, _Table] = {
-            EventKind.MEASURE_CREATED: _Table({"measure": payload(measure_payload)}),
-            EventKind.MEASURE_EDITED: _Table(
-                {"changes": changes({name: measure_values[name] for name in MEASURE_EDITABLE})}
-            ),
-            EventKind.STATUS_CHANGED: _Table(
-                {},
-                {
-                    "receiving_unit": text,
-                    "reason": text,
-                    "delay": delay_payload,
-                    "resolved_delays": ids,
-                    "resolved_on": loose,
-                },
-            ),
-            EventKind.MILESTONE_ADDED: _Table(
-                {"milestone": payload({"id": ident, **milestone_values})}
-            ),
-            EventKind.MILESTONE_COMPLETED: _Table(
-                {"milestone_id": ident, "title": text, "done_on": loose}
-            ),
-            EventKind.MILESTONE_EDITED: _Table(
-                {
-                    "milestone_id": ident,
-                    "title": text,
-                    "changes": changes(
-                        {name: milestone_values[name] for name in ("title", "due", "note")}
-                    ),
-                }
-            ),
-            EventKind.DELAY_LOGGED: _Table({"delay": delay_payload}),
-            EventKind.DELAY_RESOLVED: _Table({"resolved_delays": ids, "resolved_on": loose}),
-            EventKind.CHANGE_UNDONE: _Table(
-                {
-                    "undone_event_id": ident,
-                    "undone_kind": self.kind,
-                    "undone_summary": text,
-                    "restore": lambda item, item_path: self.details_table(item, item_path, restore),
-                }
-            ),
-        }
-        self._specs = specs
-        return specs
+        return lambda item, item_path: self.details_table(item, item_path, spec)
 
     def _check_statuses(self, event: Event, path: KeyPath) -> None:
-        """Which events carry a status move, and that a move is one the workflow allows."""
-        moves = event.kind in (EventKind.STATUS_CHANGED, EventKind.CHANGE_UNDONE)
-        if event.kind == EventKind.MEASURE_CREATED:
-            if event.from_status is not None:
-                self.fail((*path, "from_status"), "gehört nicht zum Anlegen einer Maßnahme")
-            if event.to_status != event.details["measure"]["status"]:
-                self.fail((*path, "to_status"), "muss dem Status der angelegten Maßnahme gleichen")
-        elif not moves and (event.from_status or event.to_status):
-            key = "from_status" if event.from_status else "to_status"
-            self.fail((*path, key), f"gehört nicht zu einem Ereignis der Art {event.kind}")
-        elif (event.from_status is None) != (event.to_status is None):
-            self.fail(path, "„from_status“ und „to_status“ gehören zusammen")
-        if event.kind == EventKind.STATUS_CHANGED:
-            if event.from_status is None:
-                self.fail(path, "ein Statuswechsel braucht „from_status“ und „to_status“")
-            details = event.details
-            try:
-                # Checked against the event's own from_status, not the replayed status: after
-                # a merge, a move may follow another side's move (see koordinator.core.replay).
-                check_move(
-                    Status(event.from_status),
-                    Status(event.to_status),  # type: ignore[arg-type]
-                    note=event.note,
-                    receiving_unit=details.get("receiving_unit", ""),
-                    reason=details.get("reason", ""),
-                    has_delay="delay" in details,
-                )
-            except KoordinatorError as error:
-                self.fail((*path, "to_status"), str(error))
-            if "delay" in details and event.to_status != Status.DELAYED:
-                self.fail((*path, "details", "delay"), "eine neue Verzögerung gehört zu „delayed“")
+        """What the event's kind asks of its statuses (`history.Kind.problem`)."""
+        problem = KINDS[event.kind].problem(event)
+        if problem is not None:
+            self.fail((*path, *problem.key.split(".")) if problem.key else path, problem.text)
 
-    def _check_history(self, path: KeyPath, state: MeasureState, events: list[Event]) -> None:
+    def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> None:
         """The state the file claims must be the state its own events produce."""
         if not events:
             self.fail((*path, "events"), "jede Maßnahme braucht ihren Verlauf")

@@ -21,9 +21,9 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from koordinator.core import history
+from koordinator.core import history, records
 from koordinator.core.dates import from_iso
 from koordinator.core.errors import NotFoundError
 from koordinator.core.history import EventKind
@@ -44,17 +44,14 @@ from koordinator.core.workflow import FINAL_STATUSES, Status
 
 # Rows with named columns, as the view builders below read them (like the ORM's objects
 # and SQLAlchemy's rows that the write side hands them).
-MeasureRow = namedtuple(
-    "MeasureRow",
-    "id number field_code title unit origin origin_date status note revision updated_at",
-)
+# A measure's row has the record's fields (its id as `key`); typed Any, as its fields are.
+MeasureRow: Any = cast(Any, namedtuple)("MeasureRow", records.columns(records.Measure))
 MilestoneRow = namedtuple("MilestoneRow", "id measure_id title due done done_on note")
 DelayRow = namedtuple("DelayRow", "id cause since until note resolved_on")
 EventRow = namedtuple("EventRow", "id kind occurred_at author note from_status to_status details")
 
-_MEASURES = (
-    "SELECT id, number, field_code, title, unit, origin, origin_date, status, note, revision,"
-    " updated_at FROM measure"
+_MEASURES = "SELECT {} FROM measure".format(
+    ", ".join("id" if name == "key" else name for name in MeasureRow._fields)
 )
 _OPEN_MILESTONES = (
     "SELECT id, measure_id, title, due, done, done_on, note FROM milestone WHERE done = 0"
@@ -288,7 +285,7 @@ def measure_views(
     must stay well under the time of one screen refresh.
     """
     measures = list(measures)
-    ids = {measure.id for measure in measures}
+    ids = {measure.key for measure in measures}
     milestones_query = _OPEN_MILESTONES
     delays_query = _OPEN_DELAY_COUNTS
     parameters: tuple[int, ...] = ()
@@ -309,7 +306,7 @@ def measure_views(
     next_milestones = {mid: milestone_view(row, today) for mid, (_, row) in best.items()}
     open_delays: dict[int, int] = dict(connection.execute(delays_query, parameters))
     return [
-        measure_view(measure, next_milestones.get(measure.id), open_delays.get(measure.id, 0))
+        measure_view(measure, next_milestones.get(measure.key), open_delays.get(measure.key, 0))
         for measure in measures
     ]
 
@@ -321,7 +318,7 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
     if found is None:
         raise NotFoundError(f"Maßnahme {normalised} gibt es nicht")
     measure = MeasureRow._make(found)
-    of_measure = (measure.id,)
+    of_measure = (measure.key,)
     milestones = [
         milestone_view(row, today)
         for row in sorted(
@@ -333,7 +330,7 @@ def read_measure(connection: sqlite3.Connection, number: str, today: date) -> Me
         delay_view(row)
         for row in map(DelayRow._make, connection.execute(_DELAYS_OF_MEASURE, of_measure))
     ]
-    events = read_events(connection, measure.id, measure.number)
+    events = read_events(connection, measure.key, measure.number)
     # The list view's two figures come from the rows just read (no extra queries).
     next_open = next((m for m in milestones if not m.done), None)
     open_count = sum(delay.is_open for delay in delays)

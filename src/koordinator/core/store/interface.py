@@ -20,7 +20,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the first paint imports this module (ReportRows): only what it must
-    from koordinator.core.replay import Event, MeasureState, MergePlan, MilestoneState
+    from koordinator.core.records import Event, Measure, Milestone
+    from koordinator.core.replay import MergePlan
     from koordinator.core.views import FieldView, MeasureDetail, MeasureView
     from koordinator.core.workflow import Status
 
@@ -86,7 +87,7 @@ class CatalogueRead(Protocol):
         or a status this version does not know."""
         ...
 
-    def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
+    def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, Measure]:
         """Every measure as stored, in catalogue order; its milestones and delays in the
         order `events` created them."""
         ...
@@ -102,31 +103,14 @@ class CatalogueMerge(CatalogueRead, Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class StoredMeasure:
-    """A measure's row as a change reads it (the status as its stored code)."""
-
-    id: int
-    number: str
-    field_code: int
-    title: str
-    unit: str
-    origin: str
-    origin_date: str
-    status: str
-    note: str
-    revision: int
-    updated_at: str
-
-
 class ChangeRead(Protocol):
     """What the service's changes read, inside one transaction."""
 
-    def measure(self, number: str) -> StoredMeasure | None:
+    def measure(self, number: str) -> Measure | None:
         """The measure numbered `number` (already normalised), if there is one."""
         ...
 
-    def check_history_readable(self, measure: StoredMeasure) -> None:
+    def check_history_readable(self, measure: Measure) -> None:
         """ROW_ERRORS unless every event of the measure's history can be read."""
         ...
 
@@ -148,7 +132,7 @@ class Change(ChangeRead, Protocol):
 
     def last_sequence(self, field_code: int) -> int | None: ...
 
-    def add_measure(self, measure: StoredMeasure, *, sequence: int) -> StoredMeasure:
+    def add_measure(self, measure: Measure, *, sequence: int) -> Measure:
         """Insert it, `sequence` in its field (its `id` is ignored); the stored measure with
         its new id."""
         ...
@@ -175,13 +159,13 @@ class Change(ChangeRead, Protocol):
 
     def resolve_open_delays(self, measure_id: int, on: str) -> None: ...
 
-    def milestones(self, measure_id: int) -> list[MilestoneState]: ...
+    def milestones(self, measure_id: int) -> list[Milestone]: ...
 
-    def milestone(self, measure_id: int, milestone_id: str) -> MilestoneState | None:
+    def milestone(self, measure_id: int, milestone_id: str) -> Milestone | None:
         """The milestone, if it is one of this measure's."""
         ...
 
-    def add_milestone(self, measure_id: int, milestone: MilestoneState) -> None: ...
+    def add_milestone(self, measure_id: int, milestone: Milestone) -> None: ...
 
     def update_milestone(self, milestone_id: str, values: Mapping[str, Any]) -> None: ...
 
@@ -193,7 +177,7 @@ class Change(ChangeRead, Protocol):
         """Apply the state operations of a "change_undone" event."""
         ...
 
-    def measure_views(self, measures: Sequence[StoredMeasure], *, today: date) -> list[MeasureView]:
+    def measure_views(self, measures: Sequence[Measure], *, today: date) -> list[MeasureView]:
         """The list's views of measures written in this transaction."""
         ...
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from koordinator.core import records
 from koordinator.core.history import EventKind, decode_details, event_values
 
 # Defined beside the file checks, which must not import SQLAlchemy; the same version.
@@ -217,58 +218,18 @@ class HistoryEvent(Base):
 
 def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:
     """A new event of `measure`, not yet added to a session; `fields` as for event_values."""
-    return HistoryEvent(**event_values(measure, kind, **fields))
+    return HistoryEvent(**event_values(measure.number, measure.id, kind, **fields))
 
 
-# What an event keeps of the rows it created (the payloads snapshots merge and undo reverses).
-def measure_fields(measure: Any) -> dict[str, Any]:
-    """`measure` is a Measure or a record with its columns."""
-    return {
-        "number": measure.number,
-        "field": measure.field_code,
-        "title": measure.title,
-        "unit": measure.unit,
-        "origin": measure.origin,
-        "origin_date": measure.origin_date,
-        "status": measure.status,
-        "note": measure.note,
-    }
-
-
-def milestone_fields(milestone: Any) -> dict[str, Any]:
-    """`milestone` is a Milestone or a record with its columns."""
-    return {
-        "id": milestone.id,
-        "title": milestone.title,
-        "due": milestone.due,
-        "done": milestone.done,
-        "done_on": milestone.done_on,
-        "note": milestone.note,
-    }
-
-
-def delay_fields(delay: Any) -> dict[str, Any]:
-    """`delay` is a Delay or a record with its columns."""
-    return {
-        "id": delay.id,
-        "cause": delay.cause,
-        "since": delay.since,
-        "until": delay.until,
-        "note": delay.note,
-    }
-
-
-# Columns read for lists: plain rows are several times faster to load than ORM objects.
-MEASURE_COLUMNS = (
-    Measure.id,
-    Measure.number,
-    Measure.field_code,
-    Measure.title,
-    Measure.unit,
-    Measure.origin,
-    Measure.origin_date,
-    Measure.status,
-    Measure.note,
-    Measure.revision,
-    Measure.updated_at,
+# A measure's columns in the order of `records.columns(records.Measure)`, its id as the
+# record's `key`: plain rows are several times faster to load than ORM objects.
+MEASURE_COLUMNS = tuple(
+    Measure.id.label("key") if name == "key" else getattr(Measure, name)
+    for name in records.columns(records.Measure)
 )
+MEASURE_NAMES = records.columns(records.Measure)
+
+
+def measure_record(row: Any) -> records.Measure:
+    """The record of a row of MEASURE_COLUMNS."""
+    return records.Measure(**dict(zip(MEASURE_NAMES, row, strict=True)))

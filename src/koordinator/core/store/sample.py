@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from koordinator.core import records
 from koordinator.core.dates import LooseDate, timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.store.models import (
@@ -31,9 +32,6 @@ from koordinator.core.store.models import (
     HistoryEvent,
     Measure,
     Milestone,
-    delay_fields,
-    measure_fields,
-    milestone_fields,
     new_event,
 )
 from koordinator.core.workflow import Status, check_move
@@ -110,7 +108,7 @@ def fill_sample(session: Session) -> None:
                 author=author,
                 note="in den Maßnahmenkatalog aufgenommen",
                 to_status=Status.PLANNING,
-                details={"measure": measure_fields(measure)},
+                details={"measure": records.payload(records.Measure, measure)},
                 make_id=lambda number=number: _stable_id(number, "created"),
             )
         ]
@@ -147,7 +145,7 @@ def _status_event(
             created_at=occurred_at,
         )
         session.add(delay)
-        details["delay"] = delay_fields(delay)
+        details["delay"] = records.payload(records.Delay, delay)
     if "receiving_unit" in entry:
         details["receiving_unit"] = entry["receiving_unit"]
     if "reason" in entry:
@@ -200,6 +198,6 @@ def _milestone(
         occurred_at=occurred_at,
         author=author,
         note="laut Bericht V111/2021",
-        details={"milestone": milestone_fields(milestone)},
+        details={"milestone": records.payload(records.Milestone, milestone)},
         make_id=lambda: _stable_id(measure.number, "milestone-added", str(index)),
     )

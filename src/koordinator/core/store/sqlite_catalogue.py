@@ -1,6 +1,6 @@
 """The catalogue as a whole in the SQLite store: every history event, every measure's stored
 state, and writing a merge (`koordinator.core.replay` plans it, on plain `Event`s and
-`MeasureState`s; export, import and their checks read and write through here).
+`records.Measure`s; export, import and their checks read and write through here).
 
 A 10,000-measure catalogue has 100,000 events: they are read and written in bulk, as plain
 tuples straight through the driver where SQLAlchemy's per-row handling would cost more than
@@ -29,21 +29,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from koordinator.core import history
+from koordinator.core import history, records
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
-from koordinator.core.replay import (
-    DELAY_FIELDS,
-    MEASURE_RESTORABLE,
-    MILESTONE_FIELDS,
-    DelayState,
-    Event,
-    MeasureState,
-    MergePlan,
-    MilestoneState,
-    creation_order,
-    in_order,
-)
+from koordinator.core.records import Event
+from koordinator.core.replay import MergePlan, creation_order, in_order
 from koordinator.core.store.models import (
     MEASURE_COLUMNS,
     Delay,
@@ -51,6 +41,7 @@ from koordinator.core.store.models import (
     HistoryEvent,
     Measure,
     Milestone,
+    measure_record,
 )
 from koordinator.core.workflow import check_status_codes
 
@@ -112,26 +103,29 @@ def _decode_details(texts: list[str | None]) -> list[dict[str, Any]]:
 _KINDS = frozenset(kind.value for kind in EventKind)
 
 
-def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
+def load_states(
+    session: Session, events: Mapping[str, Sequence[Event]]
+) -> dict[str, records.Measure]:
     """Every measure as the database holds it; rows in the order their events created them."""
     connection = session.connection()  # plain rows, as in load_events
-    states: dict[int, MeasureState] = {}
-    for measure_id, *values in connection.execute(
+    states: dict[int, records.Measure] = {}
+    for row in connection.execute(
         select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
     ).all():
-        states[measure_id] = MeasureState(*values)
-    milestones: dict[int, list[MilestoneState]] = defaultdict(list)
-    columns = [getattr(Milestone, name) for name in ("id", *MILESTONE_FIELDS, "created_at")]
+        state = measure_record(row)
+        states[state.key] = state
+    milestones: dict[int, list[records.Milestone]] = defaultdict(list)
+    columns = [getattr(Milestone, name) for name in records.columns(records.Milestone)]
     for measure_id, *values in connection.execute(
         select(Milestone.measure_id, *columns).order_by(Milestone.id)
     ).all():
-        milestones[measure_id].append(MilestoneState(*values))
-    delays: dict[int, list[DelayState]] = defaultdict(list)
-    columns = [getattr(Delay, name) for name in ("id", *DELAY_FIELDS, "created_at")]
+        milestones[measure_id].append(records.Milestone(*values))
+    delays: dict[int, list[records.Delay]] = defaultdict(list)
+    columns = [getattr(Delay, name) for name in records.columns(records.Delay)]
     for measure_id, *values in connection.execute(
         select(Delay.measure_id, *columns).order_by(Delay.id)
     ).all():
-        delays[measure_id].append(DelayState(*values))
+        delays[measure_id].append(records.Delay(*values))
     for measure_id, state in states.items():
         order = creation_order(events.get(state.number, ()))
         state.milestones = in_order(milestones[measure_id], order)
@@ -139,7 +133,11 @@ def load_states(session: Session, events: Mapping[str, Sequence[Event]]) -> dict
     return {state.number: state for state in states.values()}
 
 
-MEASURE_WRITTEN = (*MEASURE_RESTORABLE, "origin", "origin_date", "revision", "updated_at")
+# What a merge writes of a measure's row besides its number (and its field and sequence,
+# which the number gives).
+MEASURE_WRITTEN = tuple(
+    name for name in records.columns(records.Measure) if name not in ("number", "field_code", "key")
+)
 
 
 def apply_plan(session: Session, plan: MergePlan) -> None:
@@ -155,7 +153,7 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
     new_measures = [
         {
             "number": merge.after.number,
-            "field_code": merge.after.field,
+            "field_code": merge.after.field_code,
             "sequence": merge.after.sequence,
             **{name: getattr(merge.after, name) for name in MEASURE_WRITTEN},
         }
@@ -183,8 +181,8 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
             update(table).where(table.c.id == bindparam("measure_id")), changed_measures
         )
     rows = {
-        Milestone: _RowSync(session, Milestone, MILESTONE_FIELDS, "Meilenstein"),
-        Delay: _RowSync(session, Delay, DELAY_FIELDS, "Verzögerung"),
+        Milestone: _RowSync(session, Milestone, _values(records.Milestone), "Meilenstein"),
+        Delay: _RowSync(session, Delay, _values(records.Delay), "Verzögerung"),
     }
     targets = [(merge.after, measure_ids[merge.after.number]) for merge in plan.measures]
     for sync in rows.values():
@@ -236,6 +234,11 @@ def _indexes_rebuilt_if_large(session: Session, table: Table, new_rows: int) -> 
         index.create(connection)
 
 
+def _values(record_type: type) -> tuple[str, ...]:
+    """A milestone's or delay's values besides its id, as a merge writes them."""
+    return records.snapshot_names(record_type)[1:]
+
+
 class _RowSync:
     """The milestones (or delays) of merged measures brought to their replayed states: rows
     added, changed, and deleted (by an undo in the merged history)."""
@@ -254,7 +257,7 @@ class _RowSync:
         self.updates: list[dict[str, Any]] = []
         self.deletes: list[str] = []
 
-    def read(self, targets: Sequence[tuple[MeasureState, int]]) -> None:
+    def read(self, targets: Sequence[tuple[records.Measure, int]]) -> None:
         """Who owns the rows of these measures, and the rows their states name."""
         column = self.table.c
         for chunk in _chunks(sorted({measure_id for _, measure_id in targets})):
@@ -267,14 +270,14 @@ class _RowSync:
             query = select(column.id, column.measure_id).where(column.id.in_(chunk))
             self.owner.update(self.session.execute(query).all())
 
-    def _rows(self, state: MeasureState) -> Mapping[str, MilestoneState | DelayState]:
+    def _rows(self, state: records.Measure) -> Mapping[str, records.Milestone | records.Delay]:
         return state.milestones if self.table.name == "milestone" else state.delays
 
     def plan(
         self,
-        state: MeasureState,
+        state: records.Measure,
         measure_id: int,
-        wanted: Mapping[str, MilestoneState] | Mapping[str, DelayState],
+        wanted: Mapping[str, records.Milestone] | Mapping[str, records.Delay],
     ) -> None:
         existing = {
             row_id for row_id in self.of_measure.pop(measure_id, ()) if row_id in self.owner
@@ -350,7 +353,7 @@ class SqliteCatalogue:
     def events(self) -> dict[str, list[Event]]:
         return load_events(self._session)
 
-    def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, MeasureState]:
+    def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, records.Measure]:
         return load_states(self._session, events)
 
     def add_fields(self, names: Mapping[int, str]) -> None:

@@ -11,6 +11,7 @@ building the expression and hashing it.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
@@ -18,16 +19,18 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from koordinator.core.replay import Event, MilestoneState
+from koordinator.core import records
+from koordinator.core.records import Event
 from koordinator.core.store.fast_reads import measure_views, read_events
-from koordinator.core.store.interface import StoredMeasure
 from koordinator.core.store.models import (
     MEASURE_COLUMNS,
+    MEASURE_NAMES,
     Delay,
     FieldOfAction,
     HistoryEvent,
     Measure,
     Milestone,
+    measure_record,
 )
 from koordinator.core.views import MeasureView
 
@@ -71,7 +74,7 @@ _RESOLVE_OPEN_DELAYS = (
     )
     .values(resolved_on=bindparam("on"))
 )
-_MEASURE_ROW = [column.key for column in MEASURE_COLUMNS if column.key != "id"]
+_MEASURE_ROW = [name for name in MEASURE_NAMES if name != "key"]
 _MILESTONE_COLUMNS = (
     Milestone.id,
     Milestone.title,
@@ -97,13 +100,13 @@ class SqliteChange:
 
     # --- interface.ChangeRead ----------------------------------------------------------------
 
-    def measure(self, number: str) -> StoredMeasure | None:
+    def measure(self, number: str) -> records.Measure | None:
         row = self._connection.execute(_MEASURE_BY_NUMBER, {"number": number}).first()
-        return None if row is None else StoredMeasure(*row)
+        return None if row is None else measure_record(row)
 
-    def check_history_readable(self, measure: StoredMeasure) -> None:
+    def check_history_readable(self, measure: records.Measure) -> None:
         # By the details' code, in this transaction.
-        read_events(self._driver_connection(), measure.id, measure.number)
+        read_events(self._driver_connection(), measure.key, measure.number)
 
     def latest_author(self, measure_id: int) -> str | None:
         return self._connection.scalar(
@@ -150,11 +153,11 @@ class SqliteChange:
             select(func.max(Measure.sequence)).where(Measure.field_code == field_code)
         )
 
-    def add_measure(self, measure: StoredMeasure, *, sequence: int) -> StoredMeasure:
+    def add_measure(self, measure: records.Measure, *, sequence: int) -> records.Measure:
         values = {name: getattr(measure, name) for name in _MEASURE_ROW} | {"sequence": sequence}
         result = self._connection.execute(insert(_MEASURE_TABLE), values)
-        (measure_id,) = result.inserted_primary_key or (None,)
-        return StoredMeasure(**{**vars(measure), "id": measure_id})
+        (measure_id,) = result.inserted_primary_key or (0,)
+        return dataclasses.replace(measure, key=measure_id)
 
     def edit_measure(self, measure_id: int, texts: Mapping[str, str]) -> None:
         self._connection.execute(
@@ -188,19 +191,19 @@ class SqliteChange:
         # All of them: the write transaction holds the lock, so they are the ones just read.
         self._connection.execute(_RESOLVE_OPEN_DELAYS, {"of_measure": measure_id, "on": on})
 
-    def milestones(self, measure_id: int) -> list[MilestoneState]:
+    def milestones(self, measure_id: int) -> list[records.Milestone]:
         query = select(*_MILESTONE_COLUMNS).where(Milestone.measure_id == measure_id)
-        return [MilestoneState(*row) for row in self._connection.execute(query)]
+        return [records.Milestone(*row) for row in self._connection.execute(query)]
 
-    def milestone(self, measure_id: int, milestone_id: str) -> MilestoneState | None:
+    def milestone(self, measure_id: int, milestone_id: str) -> records.Milestone | None:
         row = self._connection.execute(
             select(*_MILESTONE_COLUMNS).where(
                 Milestone.id == milestone_id, Milestone.measure_id == measure_id
             )
         ).first()
-        return None if row is None else MilestoneState(*row)
+        return None if row is None else records.Milestone(*row)
 
-    def add_milestone(self, measure_id: int, milestone: MilestoneState) -> None:
+    def add_milestone(self, measure_id: int, milestone: records.Milestone) -> None:
         self._connection.execute(
             insert(_MILESTONE_TABLE), {"measure_id": measure_id, **vars(milestone)}
         )
@@ -232,7 +235,9 @@ class SqliteChange:
         for delay_id in restore.get("delete_delays", []):
             self._delete(_DELAY_TABLE, delay_id)
 
-    def measure_views(self, measures: Sequence[StoredMeasure], *, today: date) -> list[MeasureView]:
+    def measure_views(
+        self, measures: Sequence[records.Measure], *, today: date
+    ) -> list[MeasureView]:
         # By the list's code, on this transaction's connection (after its changes).
         return measure_views(self._driver_connection(), measures, today)
 

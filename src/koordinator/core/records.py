@@ -1,0 +1,285 @@
+"""The catalogue's records: one type each for a measure, a milestone, a delay and a history
+event, used by every layer.
+
+Replay derives them from events, the store reads and writes them, snapshots carry them, the
+views the doors show extend them with what depends on the day (`koordinator.core.views`).
+A field is declared once, here:
+
+* its annotation names the check a value read from a file must pass (`Title`, `LooseIso`, …:
+  the snapshot reader's validators are derived from them);
+* its metadata (`role`) says what else it is: its German label, whether a user edits it,
+  whether the event that creates the row carries it, whether snapshots hold it, and its
+  name in files where that differs from the field's.
+
+The column lists of the store's reads, the snapshot's tables, the creation events' payloads,
+the edits an event may carry and what an undo may restore are computed from these
+declarations (`names`, `payload`, `table`), so a new field is added here and in the store's
+schema, not in every module that handles a measure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any, TypeAlias, TypeVar
+
+# The checks a value read from a snapshot must pass, by name (snapshot_reader._Reader has a
+# method of each name).  The annotations below are these types.
+Text: TypeAlias = Annotated[str, "text"]  # one line, may be empty
+Title: TypeAlias = Annotated[str, "title"]  # one line, not blank
+Note: TypeAlias = Annotated[str, "note"]  # may span lines
+LooseIso: TypeAlias = Annotated[str, "loose_date"]  # "2021", "2021-06", "2021-06-30"
+Stamp: TypeAlias = Annotated[str, "stamp"]  # a UTC timestamp of 27 characters
+Identifier: TypeAlias = Annotated[str, "identifier"]  # a UUID
+Number: TypeAlias = Annotated[str, "number"]  # a measure's number, "3.6"
+StatusCode: TypeAlias = Annotated[str, "status"]
+KindCode: TypeAlias = Annotated[str, "kind"]
+OriginCode: TypeAlias = Annotated[str, "origin"]
+Positive: TypeAlias = Annotated[int, "positive"]
+Flag: TypeAlias = Annotated[bool, "boolean"]
+
+
+class Origin(StrEnum):
+    """Where a measure comes from: the council's catalogue, or added since."""
+
+    CATALOGUE = "catalog"
+    ADDED = "added"
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a record's field is, besides its type."""
+
+    label: str = ""  # German, in messages and the UI
+    editable: bool = False  # a user changes it with an edit event (measure_edited, …)
+    restorable: bool = False  # an undo may set it back
+    in_payload: bool = True  # the event that creates the row carries it
+    in_snapshot: bool = True  # a snapshot's table of the row holds it
+    key: str = ""  # its name in snapshots and payloads, if not the field's name
+    multiline: bool = False  # a text that may span lines
+
+
+def role(**values: Any) -> dict[str, Role]:
+    """A field's metadata: its `Role`."""
+    return {"role": Role(**values)}
+
+
+_NOT_IN_FILES = role(in_payload=False, in_snapshot=False)
+
+
+@dataclass
+class Milestone:
+    id: Identifier
+    title: Title = field(metadata=role(label="Titel", editable=True, restorable=True))
+    due: LooseIso | None = field(metadata=role(label="Termin", editable=True, restorable=True))
+    done: Flag = field(metadata=role(restorable=True))
+    done_on: LooseIso | None = field(metadata=role(restorable=True))
+    note: Note = field(metadata=role(label="Notiz", editable=True, restorable=True, multiline=True))
+    # The time of the event that created it; kept in the database, not in files.
+    created_at: str = field(default="", compare=False, metadata=_NOT_IN_FILES)
+
+
+@dataclass
+class Delay:
+    id: Identifier
+    cause: Title = field(metadata=role(label="Ursache"))
+    since: LooseIso = field(metadata=role())
+    until: LooseIso | None = field(metadata=role())
+    resolved_on: LooseIso | None = field(metadata=role(restorable=True, in_payload=False))
+    note: Note = field(metadata=role(label="Notiz", multiline=True))
+    created_at: str = field(default="", compare=False, metadata=_NOT_IN_FILES)
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+@dataclass
+class Measure:
+    """A measure: its fields, and its milestones and delays in the order the events created
+    them (the snapshot's order)."""
+
+    number: Number
+    field_code: Positive = field(metadata=role(key="field"))
+    title: Title = field(metadata=role(label="Titel", editable=True, restorable=True))
+    unit: Text = field(metadata=role(label="Verantwortlich", editable=True, restorable=True))
+    origin: OriginCode = field(metadata=role())
+    origin_date: LooseIso = field(metadata=role())
+    status: StatusCode = field(metadata=role(restorable=True))
+    note: Note = field(metadata=role(label="Notiz", editable=True, restorable=True, multiline=True))
+    revision: Positive = field(metadata=role(in_payload=False))
+    updated_at: Stamp = field(metadata=role(in_payload=False))
+    milestones: dict[str, Milestone] = field(default_factory=dict, metadata=role(in_payload=False))
+    delays: dict[str, Delay] = field(default_factory=dict, metadata=role(in_payload=False))
+    # The store's handle on the row (its primary key); not part of what the catalogue says.
+    key: int = field(default=0, compare=False, metadata=_NOT_IN_FILES)
+
+    @property
+    def sequence(self) -> int:
+        return int(self.number.partition(".")[2])
+
+
+# The scalar fields of a measure, without its rows (the lists', the store's row).
+_ROW_FIELDS = {"milestones", "delays"}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One history event, independent of any database (its measure is named by number)."""
+
+    id: Identifier
+    number: str
+    kind: KindCode
+    occurred_at: Stamp
+    author: Title
+    note: Note
+    from_status: StatusCode | None
+    to_status: StatusCode | None
+    details: dict[str, Any]
+    # Where the event was read ("a.toml:120"); for messages only, not part of its identity.
+    where: str = dataclasses.field(default="", compare=False)
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Replay order: by time, ties broken by id so that every database agrees."""
+        return (self.occurred_at, self.id)
+
+
+Record: TypeAlias = Measure | Milestone | Delay
+
+
+@functools.cache
+def roles(record_type: type) -> Mapping[str, Role]:
+    """Every field of `record_type` (in declaration order) with its role."""
+    return {
+        item.name: item.metadata.get("role", Role()) for item in dataclasses.fields(record_type)
+    }
+
+
+def names(record_type: type, test: Callable[[Role], bool] = lambda role: True) -> tuple[str, ...]:
+    """The fields of `record_type` whose role passes `test`, in declaration order."""
+    return _names(record_type, test)
+
+
+@functools.cache
+def _names(record_type: type, test: Callable[[Role], bool]) -> tuple[str, ...]:
+    return tuple(name for name, field_role in roles(record_type).items() if test(field_role))
+
+
+def _editable(field_role: Role) -> bool:
+    return field_role.editable
+
+
+def _restorable(field_role: Role) -> bool:
+    return field_role.restorable
+
+
+def _in_payload(field_role: Role) -> bool:
+    return field_role.in_payload
+
+
+def _in_snapshot(field_role: Role) -> bool:
+    return field_role.in_snapshot
+
+
+def editable(record_type: type) -> tuple[str, ...]:
+    """What a user edits (measure_edited, milestone_edited), in declaration order."""
+    return names(record_type, _editable)
+
+
+def restorable(record_type: type) -> tuple[str, ...]:
+    """What an undo may set back."""
+    return names(record_type, _restorable)
+
+
+def columns(record_type: type) -> tuple[str, ...]:
+    """The store's columns of the record (a measure's without its rows, with its key)."""
+    return tuple(name for name in roles(record_type) if name not in _ROW_FIELDS)
+
+
+def snapshot_names(record_type: type) -> tuple[str, ...]:
+    """The fields a snapshot's table of the record holds (a measure's: without its rows)."""
+    return tuple(name for name in names(record_type, _in_snapshot) if name not in _ROW_FIELDS)
+
+
+def file_key(record_type: type, name: str) -> str:
+    """The field's name in snapshots and payloads."""
+    return roles(record_type)[name].key or name
+
+
+def payload(record_type: type, record: Any) -> dict[str, Any]:
+    """What the event that creates `record` (a `record_type`, or a row with its fields)
+    keeps of it (measure_created, milestone_added, a new delay), under the files' names."""
+    return {
+        file_key(record_type, name): getattr(record, name)
+        for name in names(record_type, _in_payload)
+    }
+
+
+RecordT = TypeVar("RecordT", Measure, Milestone, Delay)
+
+
+def from_payload(record_type: type[RecordT], values: Mapping[str, Any], **rest: Any) -> RecordT:
+    """The record a creation event's payload describes (`payload`'s inverse); `rest` gives
+    what the payload does not hold."""
+    return record_type(
+        **{name: values[file_key(record_type, name)] for name in names(record_type, _in_payload)},
+        **rest,
+    )
+
+
+def payload_names(record_type: type) -> tuple[str, ...]:
+    """The fields a creation event's payload holds (`payload`)."""
+    return names(record_type, _in_payload)
+
+
+def from_table(record_type: type[RecordT], values: Mapping[str, Any], **rest: Any) -> RecordT:
+    """The record a snapshot's table describes (`table`'s inverse); `rest` gives what the
+    table does not hold."""
+    return record_type(
+        **{name: values[file_key(record_type, name)] for name in snapshot_names(record_type)},
+        **rest,
+    )
+
+
+def table(record: Record) -> dict[str, Any]:
+    """The record's values as a snapshot's table holds them, under the files' names."""
+    record_type = type(record)
+    return {
+        file_key(record_type, name): getattr(record, name) for name in snapshot_names(record_type)
+    }
+
+
+def label(record_type: type, name: str) -> str:
+    """The field's German label (its name if it has none)."""
+    return roles(record_type)[name].label or name
+
+
+@functools.cache
+def checks(record_type: type) -> Mapping[str, tuple[Any, bool]]:
+    """Each field's check name (see the aliases above) and whether it may be none, from its
+    annotation: what the snapshot reader derives its validators from."""
+    hints = typing.get_type_hints(record_type, include_extras=True)
+    return {name: check_of(hints[name]) for name in roles(record_type) if name in hints}
+
+
+def check_of(annotation: Any) -> tuple[Any, bool]:
+    """("title", False) for `Title`, ("loose_date", True) for `LooseIso | None`: the check
+    named by an `Annotated` type's metadata (a name, or a marker object of
+    `koordinator.core.history`), and whether the value may be none; ("", …) for an
+    annotation without a check (a record's rows, its key)."""
+    nullable = False
+    arguments = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (typing.Union, _UnionType) and type(None) in arguments:
+        nullable = True
+        annotation = next(item for item in arguments if item is not type(None))
+    if typing.get_origin(annotation) is Annotated:
+        return typing.get_args(annotation)[1], nullable
+    return "", nullable
+
+
+_UnionType = type(int | None)
