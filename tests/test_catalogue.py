@@ -881,7 +881,14 @@ def _reference_detail(session: Session, number: str, today: date) -> MeasureDeta
         )
     )
     delays = tuple(
-        DelayView(d.id, d.cause, d.since, d.until, d.note, d.resolved_on)
+        DelayView(
+            id=d.id,
+            cause=d.cause,
+            since=d.since,
+            until=d.until,
+            resolved_on=d.resolved_on,
+            note=d.note,
+        )
         for d in sorted(
             session.scalars(select(Delay).where(Delay.measure_id == measure.id)),
             key=lambda d: (d.since, d.id),

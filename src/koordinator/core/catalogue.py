@@ -98,20 +98,21 @@ class CatalogueApi(Protocol):
         field_code: int,
         title: str,
         *,
-        unit: str = "",
-        note: str = "",
         status: Status = ...,
-    ) -> MeasureView: ...
+        **texts: str,
+    ) -> MeasureView:
+        """`texts`: the measure's other editable fields (`records.editable`: unit, note)."""
+        ...
 
     def edit_measure(
         self,
         number: str,
         *,
-        title: str | None = None,
-        unit: str | None = None,
-        note: str | None = None,
         expected_revision: int | None = None,
-    ) -> MeasureView: ...
+        **texts: str | None,
+    ) -> MeasureView:
+        """`texts`: editable fields (title, unit, note) by name; None leaves one as it is."""
+        ...
 
     def change_status(
         self,

@@ -128,24 +128,19 @@ class LazyCatalogue(ScreenReads):
         field_code: int,
         title: str,
         *,
-        unit: str = "",
-        note: str = "",
         status: Status = Status.PLANNING,
+        **texts: str,
     ) -> MeasureView:
-        return self._loaded().create_measure(field_code, title, unit=unit, note=note, status=status)
+        return self._loaded().create_measure(field_code, title, status=status, **texts)
 
     def edit_measure(
         self,
         number: str,
         *,
-        title: str | None = None,
-        unit: str | None = None,
-        note: str | None = None,
         expected_revision: int | None = None,
+        **texts: str | None,
     ) -> MeasureView:
-        return self._loaded().edit_measure(
-            number, title=title, unit=unit, note=note, expected_revision=expected_revision
-        )
+        return self._loaded().edit_measure(number, expected_revision=expected_revision, **texts)
 
     def change_status(
         self,

@@ -61,6 +61,7 @@ class Role:
     in_snapshot: bool = True  # a snapshot's table of the row holds it
     key: str = ""  # its name in snapshots and payloads, if not the field's name
     multiline: bool = False  # a text that may span lines
+    hint: str = ""  # an example an empty input shows (German)
 
 
 def role(**values: Any) -> dict[str, Role]:
@@ -106,7 +107,9 @@ class Measure:
     number: Number
     field_code: Positive = field(metadata=role(key="field"))
     title: Title = field(metadata=role(label="Titel", editable=True, restorable=True))
-    unit: Text = field(metadata=role(label="Verantwortlich", editable=True, restorable=True))
+    unit: Text = field(
+        metadata=role(label="Verantwortlich", editable=True, restorable=True, hint="z. B. FB 12")
+    )
     origin: OriginCode = field(metadata=role())
     origin_date: LooseIso = field(metadata=role())
     status: StatusCode = field(metadata=role(restorable=True))

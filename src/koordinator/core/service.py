@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -30,7 +30,16 @@ from koordinator.core.errors import (
 )
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import parse_number
-from koordinator.core.records import Delay, Event, Measure, Milestone, Origin, payload
+from koordinator.core.records import (
+    Delay,
+    Event,
+    Measure,
+    Milestone,
+    Origin,
+    editable,
+    label,
+    payload,
+)
 from koordinator.core.store import fast_reads
 from koordinator.core.store.fast_reads import event_view as _event_view
 from koordinator.core.store.fast_reads import milestone_order as _milestone_order
@@ -123,12 +132,12 @@ class Catalogue(fast_reads.ScreenReads):
         field_code: int,
         title: str,
         *,
-        unit: str = "",
-        note: str = "",
         status: Status = Status.PLANNING,
+        **texts: str,
     ) -> MeasureView:
-        """A new measure, numbered after the last one of its field, origin 'added' today."""
-        title = _required_text(title, "Titel")
+        """A new measure, numbered after the last one of its field, origin 'added' today;
+        `texts` are its other editable fields (`records.editable`: unit, note)."""
+        values = _edited_texts({"title": title, **texts})
         if status.is_final:
             raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
         with self.database.changing() as change:
@@ -143,14 +152,12 @@ class Catalogue(fast_reads.ScreenReads):
             new = Measure(
                 number=f"{field_code}.{sequence}",
                 field_code=field_code,
-                title=title,
-                unit=unit.strip(),
                 origin=Origin.ADDED,
                 origin_date=LooseDate.from_date(self._today()).iso(),
                 status=status.value,
-                note=note.strip(),
                 revision=1,
                 updated_at=now,
+                **_texts_of_new(values),
             )
             measure = change.add_measure(new, sequence=sequence)
             self._record(
@@ -168,29 +175,26 @@ class Catalogue(fast_reads.ScreenReads):
         self,
         number: str,
         *,
-        title: str | None = None,
-        unit: str | None = None,
-        note: str | None = None,
         expected_revision: int | None = None,
+        **texts: str | None,
     ) -> MeasureView:
-        """Change title, responsible unit and/or note; unchanged values record nothing."""
-        wanted = {"title": title, "unit": unit, "note": note}
+        """Change editable fields (`records.editable`: title, responsible unit, note); a
+        field given None stays, unchanged values record nothing."""
+        wanted = _edited_texts({name: value for name, value in texts.items() if value is not None})
         with self.database.changing() as change:
             measure = _find(change, number, expected_revision)
-            changes: dict[str, list[str]] = {}
-            for name, value in wanted.items():
-                if value is None:
-                    continue
-                value = _required_text(value, "Titel") if name == "title" else value.strip()
-                if value != getattr(measure, name):
-                    changes[name] = [getattr(measure, name), value]
+            changes: dict[str, list[str]] = {
+                name: [getattr(measure, name), value]
+                for name, value in wanted.items()
+                if value != getattr(measure, name)
+            }
             if changes:
-                texts: dict[str, Any] = {name: new for name, (_old, new) in changes.items()}
-                change.edit_measure(measure.key, texts)
+                new_texts: dict[str, Any] = {name: new for name, (_old, new) in changes.items()}
+                change.edit_measure(measure.key, new_texts)
                 measure = self._record(
                     change, measure, EventKind.MEASURE_EDITED, details={"changes": changes}
                 )[1]
-                measure = dataclasses.replace(measure, **texts)
+                measure = dataclasses.replace(measure, **new_texts)
             return change.measure_views([measure], today=self._today())[0]
 
     # --- status ------------------------------------------------------------------------------
@@ -660,6 +664,26 @@ def _quoted_titles(milestones: list[Milestone], shown: int = 8) -> str:
     titles = ", ".join(f"„{clip(m.title, _TITLE_IN_MESSAGE)}“" for m in milestones[:shown])
     more = len(milestones) - shown
     return titles + (f" und {more} weitere" if more > 0 else "")
+
+
+_MEASURE_TEXTS = editable(Measure)
+
+
+def _texts_of_new(values: Mapping[str, str]) -> dict[str, Any]:
+    """Every editable text of a new measure, "" where none was given."""
+    return {name: values.get(name, "") for name in _MEASURE_TEXTS}
+
+
+def _edited_texts(texts: Mapping[str, str]) -> dict[str, str]:
+    """A measure's editable texts as stored: without surrounding blanks, the title not
+    blank; a name that is not an editable field is a programming error."""
+    unknown = sorted(texts.keys() - set(_MEASURE_TEXTS))
+    if unknown:
+        raise TypeError(f"not an editable field of a measure: {', '.join(unknown)}")
+    return {
+        name: _required_text(value, label(Measure, name)) if name == "title" else value.strip()
+        for name, value in texts.items()
+    }
 
 
 def _required_text(value: str, what: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from koordinator.core import records
 from koordinator.core.dates import from_iso, german
 from koordinator.core.workflow import Status, cause_label
 
@@ -42,26 +43,23 @@ def _period_is_past(due: str, today: date) -> bool:
     return loose is not None and loose.is_past(today)
 
 
-@dataclass(frozen=True)
-class MilestoneView:
-    id: str
-    title: str
-    due: str | None  # loose ISO date
-    done: bool
-    done_on: str | None
-    note: str
-    overdue: bool
+def _json(record: Any) -> dict[str, Any]:
+    """A record's own values under the files' names (`records.table`), statuses as codes."""
+    return {key: _plain(value) for key, value in records.table(record).items()}
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Status) else value
+
+
+@dataclass
+class MilestoneView(records.Milestone):
+    """A milestone as the doors show it: the record, and whether it is overdue today."""
+
+    overdue: bool = field(default=False, kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "due": self.due,
-            "done": self.done,
-            "done_on": self.done_on,
-            "overdue": self.overdue,
-            "note": self.note,
-        }
+        return {**_json(self), "overdue": self.overdue}
 
     def describe(self) -> str:
         """One German line: "Pilotbetrieb (fällig 06/2021, überfällig)"."""
@@ -74,29 +72,12 @@ class MilestoneView:
         return f"{self.title} ({when})"
 
 
-@dataclass(frozen=True)
-class DelayView:
-    id: str
-    cause: str
-    since: str
-    until: str | None
-    note: str
-    resolved_on: str | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.resolved_on is None
+@dataclass
+class DelayView(records.Delay):
+    """A delay as the doors show it."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "cause": self.cause,
-            "since": self.since,
-            "until": self.until,
-            "resolved_on": self.resolved_on,
-            "open": self.is_open,
-            "note": self.note,
-        }
+        return {**_json(self), "open": self.is_open}
 
     def describe(self) -> str:
         text = f"{cause_label(self.cause)}, seit {german(self.since)}"
@@ -107,17 +88,13 @@ class DelayView:
 
 
 @dataclass(frozen=True)
-class EventView:
-    id: str
-    number: str
-    kind: str
-    occurred_at: str  # UTC timestamp
-    author: str
-    note: str
+class EventView(records.Event):
+    """A history event as the doors show it: its statuses as `Status`, and its one German
+    line (`history.describe`)."""
+
     from_status: Status | None
     to_status: Status | None
-    details: dict[str, Any]
-    summary: str  # one German line, see history.describe
+    summary: str = field(default="", kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -126,42 +103,30 @@ class EventView:
             "kind": self.kind,
             "occurred_at": self.occurred_at,
             "author": self.author,
-            "from_status": self.from_status.value if self.from_status else None,
-            "to_status": self.to_status.value if self.to_status else None,
+            "from_status": _plain(self.from_status),
+            "to_status": _plain(self.to_status),
             "summary": self.summary,
             "note": self.note,
             "details": self.details,
         }
 
 
-@dataclass(frozen=True)
-class MeasureView:
-    number: str
-    field_code: int
-    title: str
-    unit: str
-    origin: str  # 'catalog' or 'added'
-    origin_date: str
+@dataclass
+class MeasureView(records.Measure):
+    """A measure as the lists show it: the record (without its rows), its status as
+    `Status`, its next open milestone and how many delays are open."""
+
     status: Status
-    note: str
-    revision: int
-    updated_at: str
-    next_milestone: MilestoneView | None
-    open_delays: int
+    next_milestone: MilestoneView | None = field(default=None, kw_only=True)
+    open_delays: int = field(default=0, kw_only=True)
 
     def to_json(self) -> dict[str, Any]:
+        values = _json(self)
+        at = list(values).index("status") + 1  # the label beside its code
+        items = list(values.items())
+        items.insert(at, ("status_label", self.status.label))
         return {
-            "number": self.number,
-            "field": self.field_code,
-            "title": self.title,
-            "unit": self.unit,
-            "origin": self.origin,
-            "origin_date": self.origin_date,
-            "status": self.status.value,
-            "status_label": self.status.label,
-            "note": self.note,
-            "revision": self.revision,
-            "updated_at": self.updated_at,
+            **dict(items),
             "next_milestone": self.next_milestone.to_json() if self.next_milestone else None,
             "open_delays": self.open_delays,
         }

@@ -42,29 +42,32 @@ from koordinator.core.views import (
 )
 from koordinator.core.workflow import FINAL_STATUSES, Status
 
-# Rows with named columns, as the view builders below read them (like the ORM's objects
-# and SQLAlchemy's rows that the write side hands them).
-# A measure's row has the record's fields (its id as `key`); typed Any, as its fields are.
-MeasureRow: Any = cast(Any, namedtuple)("MeasureRow", records.columns(records.Measure))
-MilestoneRow = namedtuple("MilestoneRow", "id measure_id title due done done_on note")
-DelayRow = namedtuple("DelayRow", "id cause since until note resolved_on")
+# Rows with named columns, as the view builders below read them (like the records the
+# write side hands them): the records' values as snapshots hold them (and a milestone's
+# measure); a measure's row has the record's fields, its id as `key`.  Typed Any, as the
+# fields are computed.
+_new_row_type = cast(Any, namedtuple)
+MeasureRow: Any = _new_row_type("MeasureRow", records.columns(records.Measure))
+MilestoneRow: Any = _new_row_type(
+    "MilestoneRow", ("measure_id", *records.snapshot_names(records.Milestone))
+)
+DelayRow: Any = _new_row_type("DelayRow", records.snapshot_names(records.Delay))
+_MILESTONE_VIEW_FIELDS = tuple(name for name in MilestoneRow._fields[1:] if name != "done")
+_DELAY_VIEW_FIELDS = DelayRow._fields
 EventRow = namedtuple("EventRow", "id kind occurred_at author note from_status to_status details")
 
-_MEASURES = "SELECT {} FROM measure".format(
-    ", ".join("id" if name == "key" else name for name in MeasureRow._fields)
-)
-_OPEN_MILESTONES = (
-    "SELECT id, measure_id, title, due, done, done_on, note FROM milestone WHERE done = 0"
-)
+
+def _select(row_type: Any, table: str) -> str:
+    columns = ", ".join("id" if name == "key" else name for name in row_type._fields)
+    return f"SELECT {columns} FROM {table}"
+
+
+_MEASURES = _select(MeasureRow, "measure")
+_OPEN_MILESTONES = _select(MilestoneRow, "milestone") + " WHERE done = 0"
 _OPEN_DELAY_COUNTS = "SELECT measure_id, count(*) FROM delay WHERE resolved_on IS NULL"
 _MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ?"
-_MILESTONES_OF_MEASURE = (
-    "SELECT id, measure_id, title, due, done, done_on, note FROM milestone WHERE measure_id = ?"
-)
-_DELAYS_OF_MEASURE = (
-    "SELECT id, cause, since, until, note, resolved_on FROM delay WHERE measure_id = ?"
-    " ORDER BY since, id"
-)
+_MILESTONES_OF_MEASURE = _select(MilestoneRow, "milestone") + " WHERE measure_id = ?"
+_DELAYS_OF_MEASURE = _select(DelayRow, "delay") + " WHERE measure_id = ? ORDER BY since, id"
 _EVENTS_OF_MEASURE = (
     "SELECT id, kind, occurred_at, author, note, from_status, to_status, details"
     " FROM history_event WHERE measure_id = ? ORDER BY occurred_at DESC, id DESC"
@@ -365,34 +368,27 @@ def read_events(connection: sqlite3.Connection, measure_id: int, number: str) ->
 # --- views of rows (or of ORM objects with the same attributes) ---------------------------
 
 
+_MEASURE_VIEW_FIELDS = tuple(name for name in MeasureRow._fields if name != "status")
+
+
 def measure_view(
     measure: Any, next_milestone: MilestoneView | None, open_delays: int
 ) -> MeasureView:
+    """The list's view of a measure (a row, or a record with the measure's columns)."""
     return MeasureView(
-        number=measure.number,
-        field_code=measure.field_code,
-        title=measure.title,
-        unit=measure.unit,
-        origin=measure.origin,
-        origin_date=measure.origin_date,
         status=Status(measure.status),
-        note=measure.note,
-        revision=measure.revision,
-        updated_at=measure.updated_at,
         next_milestone=next_milestone,
         open_delays=open_delays,
+        **{name: getattr(measure, name) for name in _MEASURE_VIEW_FIELDS},
     )
 
 
 def milestone_view(milestone: Any, today: date) -> MilestoneView:
+    done = bool(milestone.done)
     return MilestoneView(
-        id=milestone.id,
-        title=milestone.title,
-        due=milestone.due,
-        done=bool(milestone.done),
-        done_on=milestone.done_on,
-        note=milestone.note,
-        overdue=is_overdue(milestone.due, bool(milestone.done), today),
+        **{name: getattr(milestone, name) for name in _MILESTONE_VIEW_FIELDS},
+        done=done,
+        overdue=is_overdue(milestone.due, done, today),
     )
 
 
@@ -409,14 +405,7 @@ def milestone_order(milestone: Any) -> tuple[bool, tuple[date, int], str, str]:
 
 
 def delay_view(delay: Any) -> DelayView:
-    return DelayView(
-        id=delay.id,
-        cause=delay.cause,
-        since=delay.since,
-        until=delay.until,
-        note=delay.note,
-        resolved_on=delay.resolved_on,
-    )
+    return DelayView(**{name: getattr(delay, name) for name in _DELAY_VIEW_FIELDS})
 
 
 def event_view(event: Any, number: str) -> EventView:

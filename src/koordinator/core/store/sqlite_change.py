@@ -40,14 +40,7 @@ _EVENT_TABLE = HistoryEvent.__table__
 _MILESTONE_TABLE = Milestone.__table__
 
 _MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(Measure.number == bindparam("number"))
-_DELAY_COLUMNS = (
-    Delay.id,
-    Delay.cause,
-    Delay.since,
-    Delay.until,
-    Delay.note,
-    Delay.resolved_on,
-)
+_DELAY_COLUMNS = tuple(getattr(Delay, name) for name in records.columns(records.Delay))
 _DELAYS_OF_MEASURE = (
     select(*_DELAY_COLUMNS)
     .where(Delay.measure_id == bindparam("measure_id"))
@@ -75,15 +68,7 @@ _RESOLVE_OPEN_DELAYS = (
     .values(resolved_on=bindparam("on"))
 )
 _MEASURE_ROW = [name for name in MEASURE_NAMES if name != "key"]
-_MILESTONE_COLUMNS = (
-    Milestone.id,
-    Milestone.title,
-    Milestone.due,
-    Milestone.done,
-    Milestone.done_on,
-    Milestone.note,
-    Milestone.created_at,
-)
+_MILESTONE_COLUMNS = tuple(getattr(Milestone, name) for name in records.columns(records.Milestone))
 
 
 def warm_up(connection: Connection) -> None:

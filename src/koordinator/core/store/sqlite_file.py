@@ -19,51 +19,29 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from koordinator.core import paths
+from koordinator.core import paths, records
 from koordinator.core.errors import DatabaseError, os_reason
 
 # The schema version this koordinator knows (schema.sql's `PRAGMA user_version`).
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_SECONDS = 30.0
+
+
 # The tables of schema.sql and their columns (tests/test_schema.py proves they are the
-# models' and schema.sql's); written out so that the file check needs no SQLAlchemy.
+# models' and schema.sql's): the records' columns, with the keys that tie rows together.
+def _columns(record_type: type, *keys: str) -> frozenset[str]:
+    return frozenset(
+        {"id" if name == "key" else name for name in records.columns(record_type)} | set(keys)
+    )
+
+
 REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     "field_of_action": frozenset({"code", "name"}),
-    "measure": frozenset(
-        {
-            "id",
-            "number",
-            "field_code",
-            "sequence",
-            "title",
-            "unit",
-            "origin",
-            "origin_date",
-            "status",
-            "note",
-            "revision",
-            "updated_at",
-        }
-    ),
-    "milestone": frozenset(
-        {"id", "measure_id", "title", "due", "done", "done_on", "note", "created_at"}
-    ),
-    "delay": frozenset(
-        {"id", "measure_id", "cause", "since", "until", "note", "resolved_on", "created_at"}
-    ),
-    "history_event": frozenset(
-        {
-            "id",
-            "measure_id",
-            "kind",
-            "occurred_at",
-            "author",
-            "note",
-            "from_status",
-            "to_status",
-            "details",
-        }
-    ),
+    "measure": _columns(records.Measure, "sequence"),
+    "milestone": _columns(records.Milestone, "measure_id"),
+    "delay": _columns(records.Delay, "measure_id"),
+    # An event names its measure by the measure's row, not by number; `where` is messages'.
+    "history_event": _columns(records.Event, "measure_id") - {"number", "where"},
 }
 REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
 # The tables every koordinator database has had since schema version 1: an older file

@@ -1,4 +1,5 @@
-"""Create a measure (field, title, unit, note) or edit one (title, unit, note)."""
+"""Create a measure (field and its editable texts) or edit one: an input for each of the
+measure's editable fields (`records.editable`), in their order, with their labels."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select
 
+from koordinator.core import records
 from koordinator.core.views import FieldView, MeasureView
 from koordinator.tui.dialogs.form import FormDialog, labelled_input
 from koordinator.tui.user_text import user_text
@@ -15,9 +17,11 @@ from koordinator.tui.user_text import user_text
 @dataclass(frozen=True)
 class MeasureInput:
     field_code: int
-    title: str
-    unit: str
-    note: str
+    texts: dict[str, str]  # each editable field by name
+
+    @property
+    def title(self) -> str:
+        return self.texts["title"]
 
 
 class MeasureDialog(FormDialog[MeasureInput | None]):
@@ -48,11 +52,14 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
             )
         else:
             yield Label(f"Maßnahme {m.number} bearbeiten", classes="dialog-title")
-        yield from labelled_input("Titel", "title", value=m.title if m else "", required=True)
-        yield from labelled_input(
-            "Verantwortlich", "unit", value=m.unit if m else "", placeholder="z. B. FB 12"
-        )
-        yield from labelled_input("Notiz", "note", value=m.note if m else "")
+        for name in records.editable(records.Measure):
+            yield from labelled_input(
+                records.label(records.Measure, name),
+                name,
+                value=getattr(m, name) if m else "",
+                placeholder=records.roles(records.Measure)[name].hint,
+                required=name == "title",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -64,7 +71,10 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
             field_code = chosen if isinstance(chosen, int) else field_code
         return MeasureInput(
             field_code=field_code,
-            title=self.text("title", required="Titel"),
-            unit=self.text("unit"),
-            note=self.text("note"),
+            texts={
+                name: self.text(
+                    name, required=records.label(records.Measure, name) if name == "title" else None
+                )
+                for name in records.editable(records.Measure)
+            },
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -558,9 +558,8 @@ class MainScreen(Screen[None]):
         if data is None:
             return
         try:
-            created = self.catalogue.create_measure(
-                data.field_code, data.title, unit=data.unit, note=data.note
-            )
+            texts: dict[str, Any] = dict(data.texts)
+            created = self.catalogue.create_measure(data.field_code, texts.pop("title"), **texts)
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
@@ -578,11 +577,7 @@ class MainScreen(Screen[None]):
             return
         self._save(
             lambda: self.catalogue.edit_measure(
-                measure.number,
-                title=data.title,
-                unit=data.unit,
-                note=data.note,
-                expected_revision=measure.revision,
+                measure.number, expected_revision=measure.revision, **data.texts
             ),
             f"{measure.number}: geändert",
             measure.number,
