@@ -226,11 +226,36 @@ def payload(record_type: type, record: Any) -> dict[str, Any]:
 RecordT = TypeVar("RecordT", Measure, Milestone, Delay)
 
 
+def added_later(record_type: type, name: str) -> bool:
+    """Whether the field has a default: a field added after files were first written has
+    one, and a file (a payload, a table) written before may lack it."""
+    return name in _defaults(record_type)
+
+
+@functools.cache
+def _defaults(record_type: type) -> Mapping[str, Any]:
+    return {
+        item.name: item.default
+        for item in dataclasses.fields(record_type)
+        if item.default is not dataclasses.MISSING and item.name not in ("created_at", "key")
+    }
+
+
+def _value(record_type: type, name: str, values: Mapping[str, Any]) -> Any:
+    """A field's value in a file's `values`; a field added later, missing there (or none
+    where it cannot be), is its default."""
+    value = values.get(file_key(record_type, name))
+    defaults = _defaults(record_type)
+    if value is None and name in defaults and not checks(record_type)[name][1]:
+        return defaults[name]
+    return values[file_key(record_type, name)] if name not in defaults else value
+
+
 def from_payload(record_type: type[RecordT], values: Mapping[str, Any], **rest: Any) -> RecordT:
     """The record a creation event's payload describes (`payload`'s inverse); `rest` gives
     what the payload does not hold."""
     return record_type(
-        **{name: values[file_key(record_type, name)] for name in names(record_type, _in_payload)},
+        **{name: _value(record_type, name, values) for name in names(record_type, _in_payload)},
         **rest,
     )
 
@@ -244,7 +269,7 @@ def from_table(record_type: type[RecordT], values: Mapping[str, Any], **rest: An
     """The record a snapshot's table describes (`table`'s inverse); `rest` gives what the
     table does not hold."""
     return record_type(
-        **{name: values[file_key(record_type, name)] for name in snapshot_names(record_type)},
+        **{name: _value(record_type, name, values) for name in snapshot_names(record_type)},
         **rest,
     )
 
@@ -258,8 +283,9 @@ def table(record: Record) -> dict[str, Any]:
 
 
 def label(record_type: type, name: str) -> str:
-    """The field's German label (its name if it has none)."""
-    return roles(record_type)[name].label or name
+    """The field's German label (its name if it has none, or is no field of the record)."""
+    field_role = roles(record_type).get(name)
+    return (field_role.label if field_role else "") or name
 
 
 @functools.cache

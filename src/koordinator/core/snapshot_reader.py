@@ -438,28 +438,42 @@ class _Table:
 
 
 class _RecordChecks(NamedTuple):
-    """Some fields of a record, in declaration order: (name in files, check, nullable)."""
+    """Some fields of a record, in declaration order: (name in files, check, nullable, added
+    later: an older file may lack it, `records.added_later`)."""
 
-    entries: tuple[tuple[str, Check, bool], ...]
+    entries: tuple[tuple[str, Check, bool, bool], ...]
 
     @property
     def required(self) -> dict[str, Check]:
-        return {key: check for key, check, nullable in self.entries if not nullable}
+        return {
+            key: check for key, check, nullable, later in self.entries if not (nullable or later)
+        }
 
     @property
     def optional(self) -> dict[str, Check]:
-        return {key: check for key, check, nullable in self.entries if nullable}
+        """A nullable field's key may be missing from a snapshot's table, and an added one."""
+        return {key: check for key, check, nullable, later in self.entries if nullable or later}
 
     @property
     def table(self) -> _Table:
-        """A snapshot's table of the record: a nullable field's key may be missing."""
+        """A snapshot's table of the record."""
         return _Table(self.required, self.optional)
 
     def values(self, optional: Callable[[Check], Check]) -> dict[str, Check]:
         """Every key, a nullable one's check wrapped by `optional` (lets none through)."""
         return {
-            key: optional(check) if nullable else check for key, check, nullable in self.entries
+            key: optional(check) if nullable else check for key, check, nullable, _ in self.entries
         }
+
+    def payload(self, optional: Callable[[Check], Check]) -> _Table:
+        """A payload's table: every key (a nullable one perhaps none), except that a field
+        added later may be missing."""
+        values = self.values(optional)
+        later = {key for key, _, _, added in self.entries if added}
+        return _Table(
+            {key: check for key, check in values.items() if key not in later},
+            {key: check for key, check in values.items() if key in later},
+        )
 
 
 class _Reader:
@@ -870,15 +884,15 @@ class _Reader:
         entries = []
         for name in in_files:
             check_name, nullable = records.checks(record_type)[name]
-            entries.append(
-                (records.file_key(record_type, name), getattr(self, check_name), nullable)
-            )
+            key = records.file_key(record_type, name)
+            later = records.added_later(record_type, name)
+            entries.append((key, getattr(self, check_name), nullable, later))
         return _RecordChecks(tuple(entries))
 
     def payload(self, record_type: type) -> Check:
         """A new row's payload in an event: every key, a nullable one perhaps none."""
         checks = self.record_checks(record_type, records.payload_names(record_type))
-        spec = _Table(checks.values(self.optional))
+        spec = checks.payload(self.optional)
         return lambda item, item_path: self.details_table(item, item_path, spec)
 
     def changes(self, record_type: type) -> Check:
