@@ -1380,6 +1380,73 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "status", "1.2"], ("koordinator status", "STATUS")
 
 
+@case("new: field 0 (argparse)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "new", "0", "Titel"], ("FELD", "'0'", "--help")
+
+
+@case("new: an unknown field")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "new", "5", "Titel"], ("Handlungsfeld 5 gibt es nicht",)
+
+
+@case("new: a title with a line feed")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "new", "1", "zwei\nZeilen"], ("Titel", "Zeilenumbruch")
+
+
+@case("new: a title with an ESC sequence")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "new", "1", "\x1b[2Jweg"], ("Titel", "U+001B")
+
+
+@case("edit: unknown measure")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "edit", "9.99", "--title", "X"], ("Maßnahme 9.99 gibt es nicht",)
+
+
+@case("edit: nothing to change")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "edit", "1.6"], ("--title", "--unit", "--note")
+
+
+@case("edit: an empty title")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "edit", "1.6", "--title", " "], ("Titel", "leer")
+
+
+@case("edit: a read-only database")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    simulate_read_only(mp, w.db)
+    return ["--db", str(w.db), "edit", "1.6", "--note", "x"], (str(w.db), "schreibgeschützt")
+
+
+@case("undo: nothing of one's own to undo")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(w.db), "undo", "--yes"], ("keine eigene Änderung",)
+
+
+def _own_change(path: Path) -> Path:
+    """A change by the author the tests act as (KOORDINATOR_USER, conftest)."""
+    database = open_database(DatabaseTarget(path))
+    try:
+        Catalogue(database, author="testerin").change_status("1.11", "on_schedule")
+    finally:
+        database.close()
+    return path
+
+
+@case("undo: no terminal to ask on, no --yes")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    return ["--db", str(_own_change(w.db)), "undo"], ("Maßnahme 1.11", "Terminal", "--yes")
+
+
+@case("undo --yes: --read-only")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    argv = ["--db", str(_own_change(w.db)), "--read-only", "undo", "--yes"]
+    return argv, ("schreibgeschützt", "--read-only")
+
+
 # Numbers: ASCII digits only (str.isdigit and int take "²", "①", "٣"), and no integer larger
 # than SQLite stores.
 _NOT_ASCII_NUMBERS = {

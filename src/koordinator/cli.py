@@ -22,7 +22,7 @@ from koordinator.core.errors import EXIT_USER_ERROR  # argparse's usage errors e
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
-    from koordinator.core.views import EventView, MeasureDetail, MeasureView
+    from koordinator.core.views import EventView, MeasureDetail, MeasureView, MilestoneView
     from koordinator.core.workflow import DelayInput
 
 EXIT_OK = 0
@@ -41,6 +41,10 @@ Beispiele:
   koordinator milestone 1.6 Pilotbetrieb --due 06/2021
   koordinator milestone 1.6 --complete --on 30.06.2021
   koordinator delay 3.2 --resolve
+  koordinator new 1 "Digitale Bauakte" --unit "FB 60"
+  koordinator edit 1.17 --note "Start 2022"
+  koordinator undo                          (die letzte eigene Änderung zurücknehmen)
+  koordinator status 1.11 established --format json   (das erfasste Ereignis als JSON)
   koordinator export -o stand.toml          (Snapshot für FB 12)
   koordinator import anna.toml bernd.toml --dry-run
   koordinator diff stand-alt.toml           (was hat sich seitdem geändert?)
@@ -186,6 +190,16 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _events_format(command: argparse.ArgumentParser) -> None:
+    """--format of a command that records a change (docs/cli-json.md)."""
+    command.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: die erfassten Ereignisse als JSON-Liste",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options()
     parser = _Parser(
@@ -239,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         status.add_argument("--cause", default="corona", help="Ursache der Verzögerung (delayed)")
         status.add_argument("--since", help="Verzögerung seit (Datum; Standard: heute)")
         status.add_argument("--until", help="Verzögerung voraussichtlich bis / neues Ziel (Datum)")
+        _events_format(status)
 
     command("status", "den Status einer Maßnahme ändern", status_arguments)
 
@@ -257,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
         milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
+        _events_format(milestone)
 
     command(
         "milestone", "einen Meilenstein anlegen oder als erreicht markieren", milestone_arguments
@@ -275,8 +291,43 @@ def build_parser() -> argparse.ArgumentParser:
             default="on_schedule",
             help="mit --resolve: neuer Status einer verzögerten Maßnahme (on_schedule, established)",
         )
+        _events_format(delay)
 
     command("delay", "eine Verzögerung erfassen oder beheben", delay_arguments)
+
+    def new_arguments(new: argparse.ArgumentParser) -> None:
+        new.add_argument(
+            "field", metavar="FELD", type=_whole_number(1, 99), help="Handlungsfeld, z. B. 1"
+        )
+        new.add_argument("title", metavar="TITEL", help="Titel der Maßnahme")
+        new.add_argument("--unit", default="", help="verantwortliche Dienststelle")
+        new.add_argument("--note", default="", help="Anmerkung")
+        _events_format(new)
+
+    command(
+        "new",
+        "eine Maßnahme neu aufnehmen (sie erhält die nächste Nummer ihres Handlungsfelds)",
+        new_arguments,
+    )
+
+    def edit_arguments(edit: argparse.ArgumentParser) -> None:
+        edit.add_argument("number", metavar="NR", help="Maßnahmennummer, z. B. 1.17")
+        edit.add_argument("--title", help="neuer Titel")
+        edit.add_argument("--unit", help='verantwortliche Dienststelle ("": keine)')
+        edit.add_argument("--note", help='Anmerkung ("": keine)')
+        _events_format(edit)
+
+    command("edit", "Titel, Verantwortlich oder Notiz einer Maßnahme ändern", edit_arguments)
+
+    def undo_arguments(undo: argparse.ArgumentParser) -> None:
+        undo.add_argument(
+            "--yes",
+            action="store_true",
+            help="ohne Rückfrage (ohne Terminal, z. B. in Skripten, nötig)",
+        )
+        _events_format(undo)
+
+    command("undo", "die letzte eigene Änderung rückgängig machen", undo_arguments)
 
     def history_arguments(history: argparse.ArgumentParser) -> None:
         history.add_argument("number", metavar="NR", nargs="?", help="nur diese Maßnahme")
@@ -677,7 +728,7 @@ def _status(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
         reason=args.reason,
         delay=delay,
     )
-    _print(f"{event.number}: {event.summary}")
+    _print_recorded(args, [event])
     return EXIT_OK
 
 
@@ -694,7 +745,10 @@ def _milestone(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
             on=LooseDate.parse_optional(args.on, field="--on"),
             note=args.note,
         )
-        _print(f"{args.number}: Meilenstein {milestone.describe()}")
+        if args.format == "json":
+            _print_events([_event_of_milestone(catalogue, args.number, milestone, completed=True)])
+        else:
+            _print(f"{args.number}: Meilenstein {milestone.describe()}")
         return EXIT_OK
     if args.on:
         raise InputError("--on gehört zu --complete; beim Anlegen: --done DATUM")
@@ -707,8 +761,31 @@ def _milestone(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
         done_on=LooseDate.parse_optional(args.done, field="--done"),
         note=args.note,
     )
-    _print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
+    if args.format == "json":
+        _print_events([_event_of_milestone(catalogue, args.number, milestone, completed=False)])
+    else:
+        _print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
     return EXIT_OK
+
+
+def _event_of_milestone(
+    catalogue: CatalogueApi, number: str, milestone: MilestoneView, *, completed: bool
+) -> EventView:
+    """The event that recorded adding (or, `completed`, reaching) `milestone`."""
+    from koordinator.core.history import EventKind
+
+    def is_it(event: EventView) -> bool:
+        if completed:
+            return (
+                event.kind == EventKind.MILESTONE_COMPLETED
+                and event.details.get("milestone_id") == milestone.id
+            )
+        return (
+            event.kind == EventKind.MILESTONE_ADDED
+            and event.details.get("milestone", {}).get("id") == milestone.id
+        )
+
+    return _recorded_event(catalogue, number, is_it)
 
 
 def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
@@ -744,8 +821,134 @@ def _delay(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
         if args.on:
             raise InputError("--on gehört zu --resolve; beim Erfassen: --since DATUM")
         event = catalogue.log_delay(args.number, _delay_input(args, note=args.note))
-    _print(f"{event.number}: {event.summary}")
+    _print_recorded(args, [event])
     return EXIT_OK
+
+
+# --- new, edit, undo -----------------------------------------------------------------------
+
+
+def _new(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    from koordinator.core.history import EventKind
+
+    measure = catalogue.create_measure(args.field, args.title, unit=args.unit, note=args.note)
+    if args.format == "json":
+        # A measure has one creation event: the newest measure_created of its number.
+        created = _recorded_event(
+            catalogue, measure.number, lambda event: event.kind == EventKind.MEASURE_CREATED
+        )
+        _print_events([created])
+    else:
+        # The number first and alone: `koordinator new … | cut -d' ' -f1` picks it up.
+        _print(f"{measure.number} angelegt: {measure.title}")
+    return EXIT_OK
+
+
+def _edit(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    from koordinator.core.errors import InputError
+    from koordinator.core.history import EventKind
+
+    if args.title is None and args.unit is None and args.note is None:
+        raise InputError("edit: nichts zu ändern – --title, --unit oder --note angeben")
+    before = catalogue.measure(args.number).measure
+    # On the revision just read: a change by someone else in between is refused, not mixed
+    # up with this one (the unchanged revision below then means "nothing to record").
+    after = catalogue.edit_measure(
+        before.number,
+        title=args.title,
+        unit=args.unit,
+        note=args.note,
+        expected_revision=before.revision,
+    )
+    if after.revision == before.revision:
+        if args.format == "json":
+            _print_events([])
+        else:
+            _print(f"{after.number}: nichts geändert – die Angaben sind schon so")
+        return EXIT_OK
+    edited = _recorded_event(
+        catalogue,
+        after.number,
+        lambda event: (
+            event.kind == EventKind.MEASURE_EDITED
+            and event.author == catalogue.author
+            and event.occurred_at == after.updated_at
+        ),
+    )
+    _print_recorded(args, [edited])
+    return EXIT_OK
+
+
+def _undo(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    from koordinator.core.errors import InputError, WorkflowError
+
+    event = catalogue.last_undoable()
+    if event is None:
+        raise WorkflowError("Es gibt keine eigene Änderung, die rückgängig gemacht werden kann.")
+    if catalogue.read_only:
+        # The store's refusal, with its reason (--read-only, the file's permissions), before
+        # any question is asked; nothing can be written, and only this change is named.
+        catalogue.undo_last(expected_event_id=event.id)
+    if not args.yes:
+        # No stdin at all (closed, `<&-`) is no terminal either.
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise InputError(
+                f"Maßnahme {event.number}: „{event.summary}“ nicht rückgängig gemacht – "
+                "ohne Terminal keine Rückfrage: mit --yes bestätigen"
+            )
+        if not _confirmed(event):
+            if args.format == "json":
+                _print_events([])
+            else:
+                print("Nichts rückgängig gemacht.")
+            return EXIT_OK
+    # Only the change shown: one that became the newest meanwhile is refused, not undone.
+    undone = catalogue.undo_last(expected_event_id=event.id)
+    _print_recorded(args, [undone])
+    return EXIT_OK
+
+
+def _confirmed(event: EventView) -> bool:
+    """Ask on the terminal whether to undo `event`.  The question goes to stderr, so that
+    stdout stays the command's output (`--format json`)."""
+    _print(
+        f"Maßnahme {event.number}: {event.summary} "
+        f"({_local_time(event.occurred_at)}, {event.author})",
+        file=sys.stderr,
+    )
+    sys.stderr.write("Rückgängig machen? [j/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()  # "" at the end of input (Ctrl+D): no
+    if not answer.endswith("\n"):
+        sys.stderr.write("\n")  # the next line starts on a line of its own
+    return answer.strip().casefold() in ("j", "ja", "y", "yes")
+
+
+def _recorded_event(
+    catalogue: CatalogueApi, number: str, is_it: Callable[[EventView], bool]
+) -> EventView:
+    """The event a change just recorded on measure `number`, for the changes whose service
+    method returns a view, not the event: the measure's newest, or (when another one was
+    recorded in between) the newest that `is_it`."""
+    for limit in (1, None):
+        for event in catalogue.history(number, limit=limit):
+            if is_it(event):
+                return event
+    raise LookupError(f"Maßnahme {number}: das eben erfasste Ereignis fehlt im Verlauf")
+
+
+def _print_recorded(args: argparse.Namespace, events: list[EventView]) -> None:
+    """What a change recorded: as JSON (`--format json`), else each as "NR: summary"."""
+    if args.format == "json":
+        _print_events(events)
+    else:
+        for event in events:
+            _print(f"{event.number}: {event.summary}")
+
+
+def _print_events(events: list[EventView]) -> None:
+    """The JSON list of recorded events (docs/cli-json.md)."""
+    _print_json([event.to_json() for event in events])
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -850,6 +1053,9 @@ HANDLERS: dict[str, Callable[[CatalogueApi, argparse.Namespace], int]] = {
     "status": _status,
     "milestone": _milestone,
     "delay": _delay,
+    "new": _new,
+    "edit": _edit,
+    "undo": _undo,
     "report": _report,
     "export": _export,
     "import": _import,
