@@ -94,5 +94,5 @@ def test_an_edit_of_the_new_field_applies_and_is_undone() -> None:
     )
     assert history.inverse(event) == {"measure": {"contact": ""}}
     state = _measure(contact="Herr B.")
-    history.apply(state, event, [])
+    history.apply(state, event, [], {})
     assert state.contact == "Herr B."

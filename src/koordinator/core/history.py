@@ -234,9 +234,12 @@ class Kind:
     details: ClassVar[type]  # the TypedDict of its details
     moves_status: ClassVar[bool] = False  # its events may carry from_status and to_status
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         """Apply `event` to `state` (in place); an operation on a row the state no longer
-        has is noted in `skipped`, not applied."""
+        has is noted in `skipped`, not applied.  `earlier`: the measure's events before it
+        in replay order, by id."""
         raise NotImplementedError
 
     def inverse(self, event: Event) -> dict[str, Any]:
@@ -263,7 +266,9 @@ class MeasureCreated(Kind):
     kind = EventKind.MEASURE_CREATED
     details = MeasureCreatedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
 
     def inverse(self, event: Event) -> dict[str, Any]:
@@ -287,7 +292,9 @@ class MeasureEdited(Kind):
     kind = EventKind.MEASURE_EDITED
     details = MeasureEditedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         for name, (_old, new) in event.details["changes"].items():
             setattr(state, name, new)
 
@@ -303,7 +310,9 @@ class StatusChanged(Kind):
     details = StatusChangedDetails
     moves_status = True
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         _delay_effects(state, event, skipped)
         if event.to_status:
             state.status = event.to_status
@@ -355,7 +364,9 @@ class MilestoneAdded(Kind):
     kind = EventKind.MILESTONE_ADDED
     details = MilestoneAddedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         milestone = from_payload(
             Milestone, event.details["milestone"], created_at=event.occurred_at
         )
@@ -375,7 +386,9 @@ class MilestoneCompleted(Kind):
     kind = EventKind.MILESTONE_COMPLETED
     details = MilestoneCompletedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         details = event.details
         milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
         if milestone is not None:
@@ -394,7 +407,9 @@ class MilestoneEdited(Kind):
     kind = EventKind.MILESTONE_EDITED
     details = MilestoneEditedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         details = event.details
         milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
         if milestone is not None:
@@ -414,7 +429,9 @@ class DelayLogged(Kind):
     kind = EventKind.DELAY_LOGGED
     details = DelayLoggedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         _delay_effects(state, event, skipped)
 
     def inverse(self, event: Event) -> dict[str, Any]:
@@ -429,7 +446,9 @@ class DelayResolved(Kind):
     kind = EventKind.DELAY_RESOLVED
     details = DelayResolvedDetails
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
         _delay_effects(state, event, skipped)
 
     def inverse(self, event: Event) -> dict[str, Any]:
@@ -444,28 +463,22 @@ class ChangeUndone(Kind):
     details = ChangeUndoneDetails
     moves_status = True
 
-    def apply(self, state: Measure, event: Event, skipped: list[str]) -> None:
-        """An undo carries the resulting state operations; apply them as written."""
-        restore = event.details.get("restore", {})
-        for name, value in restore.get("measure", {}).items():
-            setattr(state, name, value)
-        targets: tuple[tuple[Mapping[str, Milestone | Delay], str, str], ...] = (
-            (state.milestones, "milestones", MILESTONE),
-            (state.delays, "delays", DELAY),
-        )
-        for rows, key, what in targets:
-            for row_id, values in restore.get(key, {}).items():
-                found = row(rows, row_id, event, skipped, what)
-                for name, value in values.items() if found is not None else ():
-                    setattr(found, name, value)
-        for row_id in restore.get("delete_milestones", []):
-            if row(state.milestones, row_id, event, skipped, MILESTONE) is not None:
-                del state.milestones[row_id]
-        for row_id in restore.get("delete_delays", []):
-            if row(state.delays, row_id, event, skipped, DELAY) is not None:
-                del state.delays[row_id]
-        if event.to_status:
-            state.status = event.to_status
+    def apply(
+        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
+    ) -> None:
+        """An undo's effect is the inverse of the event it undoes (`Kind.inverse`), derived
+        here, never the operations a file writes beside it (the reader checks those agree)."""
+        undone = earlier.get(event.details.get("undone_event_id", ""))
+        try:
+            if undone is None:
+                raise WorkflowError("das rückgängig gemachte Ereignis steht nicht davor im Verlauf")
+            restore = inverse(undone)
+        except WorkflowError as error:
+            skipped.append(
+                f"Maßnahme {event.number}: „{summary(event)}“ ({event.author}) übergangen – {error}"
+            )
+            return
+        apply_restore(state, event, restore, skipped)
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
@@ -499,9 +512,32 @@ def summary(event: Event) -> str:
     return describe(event.kind, event.from_status, event.to_status, event.details)
 
 
-def apply(state: Measure, event: Event, skipped: list[str]) -> None:
+def apply(state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]) -> None:
     """Apply `event` to `state` by the rules of its kind (`Kind.apply`)."""
-    KINDS[event.kind].apply(state, event, skipped)
+    KINDS[event.kind].apply(state, event, skipped, earlier)
+
+
+def apply_restore(
+    state: Measure, event: Event, restore: Mapping[str, Any], skipped: list[str]
+) -> None:
+    """Apply an undo's state operations (`Kind.inverse`) to `state`."""
+    for name, value in restore.get("measure", {}).items():
+        setattr(state, name, value)
+    targets: tuple[tuple[Mapping[str, Milestone | Delay], str, str], ...] = (
+        (state.milestones, "milestones", MILESTONE),
+        (state.delays, "delays", DELAY),
+    )
+    for rows, key, what in targets:
+        for row_id, values in restore.get(key, {}).items():
+            found = row(rows, row_id, event, skipped, what)
+            for name, value in values.items() if found is not None else ():
+                setattr(found, name, value)
+    for row_id in restore.get("delete_milestones", []):
+        if row(state.milestones, row_id, event, skipped, MILESTONE) is not None:
+            del state.milestones[row_id]
+    for row_id in restore.get("delete_delays", []):
+        if row(state.delays, row_id, event, skipped, DELAY) is not None:
+            del state.delays[row_id]
 
 
 def inverse(event: Event) -> dict[str, Any]:

@@ -63,11 +63,13 @@ def replay(events: Iterable[Event]) -> Replayed:
         Measure, first.details["measure"], revision=1, updated_at=ordered[0].occurred_at
     )
     skipped: list[str] = []
+    earlier = {first.id: first}
     for event in ordered[1:]:
         # Every change raises the revision by one and stamps the measure (Catalogue._record).
         state.revision += 1
         state.updated_at = max(state.updated_at, event.occurred_at)
-        history.apply(state, event, skipped)
+        history.apply(state, event, skipped, earlier)
+        earlier[event.id] = event
     return Replayed(state, tuple(skipped))
 
 

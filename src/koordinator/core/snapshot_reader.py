@@ -20,10 +20,10 @@ from typing import Any, NamedTuple, NoReturn
 
 import rtoml
 
-from koordinator.core import records, replay
+from koordinator.core import history, records, replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
-from koordinator.core.errors import SnapshotError, os_reason
+from koordinator.core.errors import KoordinatorError, SnapshotError, os_reason
 from koordinator.core.history import KINDS, Changes, EventKind, Ids, Payload, RestoreSpec
 from koordinator.core.records import Delay, Event, Measure, Milestone, Origin
 from koordinator.core.replay import plain
@@ -39,6 +39,7 @@ from koordinator.core.text import (
     MAX_TEXT_LENGTH,
     REFUSED_IN_LINE,
     REFUSED_IN_NOTE,
+    clip,
     text_problem,
 )
 from koordinator.core.workflow import Status
@@ -804,6 +805,7 @@ class _Reader:
             self.event(item, (*path, "events", index), number)
             for index, item in enumerate(table["events"])
         ]
+        self._check_undos(path, events)
         events.sort(key=replay.EVENT_ORDER)
         self._check_history(path, state, events)
         return MeasureRecord(state, tuple(events))
@@ -940,6 +942,52 @@ class _Reader:
         problem = KINDS[event.kind].problem(event)
         if problem is not None:
             self.fail((*path, *problem.key.split(".")) if problem.key else path, problem.text)
+
+    def _check_undos(self, path: KeyPath, events: Sequence[Event]) -> None:
+        """An undo names an earlier event of the same measure, and what it says of it (its
+        kind, its line, the operations that reverse it) is what that event gives: a file
+        cannot make an undo do or say something else (`history.ChangeUndone.apply` derives
+        its effect anyway)."""
+        by_id = {event.id: event for event in events}
+        for index, event in enumerate(events):
+            if event.kind != EventKind.CHANGE_UNDONE:
+                continue
+            where = (*path, "events", index, "details")
+            details = event.details
+            undone = by_id.get(details["undone_event_id"])
+            if undone is None or undone.order >= event.order:
+                self.fail(
+                    (*where, "undone_event_id"),
+                    f"Ereignis {details['undone_event_id']} gibt es vor diesem „change_undone“ "
+                    "im Verlauf der Maßnahme nicht",
+                )
+            try:
+                derived = history.inverse(undone)
+            except KoordinatorError as error:
+                self.fail((*where, "undone_event_id"), str(error))
+            restore = details["restore"]
+            claims: dict[KeyPath, tuple[Any, Any]] = {
+                ("undone_kind",): (details["undone_kind"], undone.kind),
+                ("undone_summary",): (details["undone_summary"], history.summary(undone)),
+                **{
+                    ("restore", key): (restore.get(key), derived.get(key))
+                    for key in sorted(restore.keys() | derived.keys())
+                },
+            }
+            for key_path, (claimed, expected) in claims.items():
+                if claimed != expected:
+                    shown = key_path if claimed is not None else key_path[:1]
+                    self.fail(
+                        (*where, *shown),
+                        f"passt nicht zum rückgängig gemachten Ereignis {undone.id} "
+                        f"(„{clip(plain(claimed), 60)}“, erwartet „{clip(plain(expected), 60)}“)",
+                    )
+            moved = derived.get("measure", {}).get("status")
+            if event.to_status is not None and event.to_status != moved:
+                self.fail(
+                    (*path, "events", index, "to_status"),
+                    f"passt nicht zum rückgängig gemachten Ereignis {undone.id}",
+                )
 
     def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> None:
         """The state the file claims must be the state its own events produce."""
