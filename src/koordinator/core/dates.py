@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from koordinator.core.errors import InputError
 
@@ -142,6 +142,17 @@ def utc_now() -> datetime:
 def timestamp(moment: datetime) -> str:
     """The stored form of a moment: 27 characters, UTC, so that text order is time order."""
     return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def causal_timestamp(wall: datetime, latest: str | None) -> str:
+    """The time of a new event: the wall clock's, unless the database already holds an
+    event at or after it (a colleague's laptop ran fast, or this one runs slow), then one
+    microsecond after that event.  A hybrid logical clock folded into the timestamp: a
+    change made after seeing another is ordered after it, whatever the clocks say."""
+    now = timestamp(wall)
+    if latest is None or latest < now:
+        return now
+    return timestamp(parse_timestamp(latest) + timedelta(microseconds=1))
 
 
 def parse_timestamp(text: str) -> datetime:

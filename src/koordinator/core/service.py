@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from koordinator.core import history
-from koordinator.core.dates import LooseDate, local_today, timestamp, utc_now
+from koordinator.core.dates import LooseDate, causal_timestamp, local_today, utc_now
 from koordinator.core.errors import (
     ConflictError,
     InputError,
@@ -148,7 +148,7 @@ class Catalogue(fast_reads.ScreenReads):
                     f"Handlungsfeld {field_code} gibt es nicht – vorhanden: {known}"
                 )
             sequence = (change.last_sequence(field_code) or 0) + 1
-            now = self._now()
+            now = self._now(change)
             new = Measure(
                 number=f"{field_code}.{sequence}",
                 field_code=field_code,
@@ -221,7 +221,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             measure = _find(change, number, expected_revision)
             current = Status(measure.status)
-            now = self._now()
+            now = self._now(change)
             _check_move(
                 measure,
                 target,
@@ -269,7 +269,7 @@ class Catalogue(fast_reads.ScreenReads):
         title = _required_text(title, "Titel des Meilensteins")
         with self.database.changing() as change:
             measure = _find(change, number)
-            now = self._now()
+            now = self._now(change)
             milestone = Milestone(
                 id=str(uuid.uuid4()),
                 title=title,
@@ -370,7 +370,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             measure = _find(change, number)
             current = Status(measure.status)
-            now = self._now()
+            now = self._now(change)
             if current != Status.DELAYED:
                 _check_move(measure, Status.DELAYED, has_delay=True)
                 details = {"delay": self._add_delay(change, measure, delay, now)}
@@ -493,8 +493,10 @@ class Catalogue(fast_reads.ScreenReads):
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _now(self) -> str:
-        return timestamp(self._clock())
+    def _now(self, change: ChangeRead) -> str:
+        """The time of this action's event: after every event the database holds
+        (`dates.causal_timestamp`), so replay order is the order changes were made in."""
+        return causal_timestamp(self._clock(), change.latest_event_time())
 
     def _record(
         self,
@@ -512,7 +514,7 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> tuple[EventView, Measure]:
         """Write the history event of this action and mark the measure as changed (its
         `status`, its next revision, now); the event's view and the measure as written."""
-        now = now or self._now()
+        now = now or self._now(change)
         values = history.event_values(
             measure.number,
             measure.key,

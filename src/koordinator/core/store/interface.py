@@ -114,6 +114,10 @@ class ChangeRead(Protocol):
         """ROW_ERRORS unless every event of the measure's history can be read."""
         ...
 
+    def latest_event_time(self) -> str | None:
+        """The `occurred_at` of the newest event the database holds (of any measure)."""
+        ...
+
     def latest_author(self, measure_id: int) -> str | None:
         """Who recorded the measure's newest event."""
         ...

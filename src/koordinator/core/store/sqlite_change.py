@@ -93,6 +93,9 @@ class SqliteChange:
         # By the details' code, in this transaction.
         read_events(self._driver_connection(), measure.key, measure.number)
 
+    def latest_event_time(self) -> str | None:
+        return self._connection.scalar(select(func.max(HistoryEvent.occurred_at)))
+
     def latest_author(self, measure_id: int) -> str | None:
         return self._connection.scalar(
             select(HistoryEvent.author)

@@ -1,0 +1,73 @@
+"""Skewed laptop clocks never reorder a change made after seeing another (issue 14, item 2).
+
+Ben's laptop runs 10 minutes fast.  Anna imports his change and then changes the measure
+herself: her change must come after his in every database's replay, whatever her clock
+says.  The changes are made through the service with a skewed clock (no process can be
+given another system time here); the snapshots go between the databases through the real
+`koordinator export` / `import` processes.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from koordinator.core.dates import causal_timestamp, timestamp
+from koordinator.core.service import Catalogue
+from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
+from koordinator.core.workflow import Status
+from test_cli_parity import SAMPLE_DB, koordinator, shown
+
+NOW = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@contextmanager
+def catalogue(path: Path, author: str, offset: timedelta) -> Iterator[Catalogue]:
+    database = open_database(DatabaseTarget(path))
+    try:
+        yield Catalogue(database, author=author, clock=lambda: NOW + offset)
+    finally:
+        database.close()
+
+
+def exchange(source: Path, target: Path, name: str) -> None:
+    snapshot = source.with_name(name)
+    done = koordinator(source, "export", "-o", str(snapshot))
+    assert done.returncode == 0, done.stderr
+    done = koordinator(target, "import", str(snapshot))
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_change_made_after_seeing_a_fast_clocks_change_comes_after_it(tmp_path: Path) -> None:
+    anna, ben, fb12 = (tmp_path / f"{name}.db" for name in ("anna", "ben", "fb12"))
+    for path in (anna, ben, fb12):
+        shutil.copyfile(SAMPLE_DB, path)
+    with catalogue(ben, "ben", timedelta(minutes=10)) as ben_catalogue:
+        ben_catalogue.change_status("1.2", Status.DELAYED)
+    exchange(ben, anna, "ben.toml")
+    with catalogue(anna, "anna", timedelta(0)) as anna_catalogue:  # her clock is right
+        anna_catalogue.change_status("1.2", Status.ON_SCHEDULE)
+    assert shown(anna, "1.2")["status"] == "on_schedule"
+    # Her history replays to her state: her snapshot is accepted everywhere.
+    exchange(anna, fb12, "anna.toml")
+    assert shown(fb12, "1.2")["status"] == "on_schedule"
+    # Ben's next snapshot (a note edit on his fast clock, before he saw Anna's) does not
+    # silently revert her status: his edit and her move both stand.
+    with catalogue(ben, "ben", timedelta(minutes=10, seconds=30)) as ben_catalogue:
+        ben_catalogue.edit_measure("1.2", note="Rückfrage an FB 12")
+    exchange(ben, fb12, "ben-2.toml")
+    exchange(ben, anna, "ben-3.toml")
+    for path in (anna, fb12):
+        measure = shown(path, "1.2")
+        assert (measure["status"], measure["note"]) == ("on_schedule", "Rückfrage an FB 12")
+
+
+def test_a_new_event_is_ordered_after_the_newest_event_the_database_holds() -> None:
+    wall = datetime(2021, 3, 1, 9, 0, tzinfo=UTC)
+    assert causal_timestamp(wall, None) == timestamp(wall)
+    assert causal_timestamp(wall, "2021-03-01T08:59:59.000000Z") == timestamp(wall)
+    assert causal_timestamp(wall, "2021-03-01T09:10:00.000000Z") == "2021-03-01T09:10:00.000001Z"
+    assert causal_timestamp(wall, timestamp(wall)) == "2021-03-01T09:00:00.000001Z"
