@@ -71,3 +71,26 @@ def test_a_new_event_is_ordered_after_the_newest_event_the_database_holds() -> N
     assert causal_timestamp(wall, "2021-03-01T08:59:59.000000Z") == timestamp(wall)
     assert causal_timestamp(wall, "2021-03-01T09:10:00.000000Z") == "2021-03-01T09:10:00.000001Z"
     assert causal_timestamp(wall, timestamp(wall)) == "2021-03-01T09:00:00.000001Z"
+
+
+def test_undo_after_a_merge_brings_back_what_stood_before_it_in_the_merged_history(
+    tmp_path: Path,
+) -> None:
+    """Cem edited 1.2's note first; Anna, not having seen it, edited it after him.  Once
+    Anna has merged Cem's change, her undo brings back Cem's note, not the one her own
+    edit had replaced, in her database and in FB 12's."""
+    anna, cem, fb12 = (tmp_path / f"{name}.db" for name in ("anna", "cem", "fb12"))
+    for path in (anna, cem, fb12):
+        shutil.copyfile(SAMPLE_DB, path)
+    original = shown(anna, "1.2")["note"]
+    with catalogue(cem, "cem", timedelta(minutes=-5)) as cem_catalogue:
+        cem_catalogue.edit_measure("1.2", note="Cems Stand")
+    with catalogue(anna, "anna", timedelta(0)) as anna_catalogue:
+        anna_catalogue.edit_measure("1.2", note="Annas Stand")
+    exchange(cem, anna, "cem.toml")
+    assert shown(anna, "1.2")["note"] == "Annas Stand"  # hers is the later change
+    with catalogue(anna, "anna", timedelta(minutes=1)) as anna_catalogue:
+        anna_catalogue.undo_last()
+    assert shown(anna, "1.2")["note"] == "Cems Stand" != original
+    exchange(anna, fb12, "anna.toml")
+    assert shown(fb12, "1.2")["note"] == "Cems Stand"

@@ -92,7 +92,9 @@ def test_an_edit_of_the_new_field_applies_and_is_undone() -> None:
         to_status=None,
         details={"changes": changes},
     )
-    assert history.inverse(event) == {"measure": {"contact": ""}}
+    assert history.inverse(event, _measure(contact="Frau A.")) == {
+        "measure": {"contact": "Frau A."}
+    }
     state = _measure(contact="Herr B.")
     history.apply(state, event, [], {})
     assert state.contact == "Herr B."

@@ -227,26 +227,36 @@ class Problem(NamedTuple):
     text: str
 
 
+class Past(NamedTuple):
+    """What a replay has met before an event: the measure's earlier events by id, and the
+    measure as it stood before each event an undo names (its inverse is derived from it)."""
+
+    events: dict[str, Event]
+    states: dict[str, Measure]
+
+
 class Kind:
     """The rules of one event kind; the subclasses below are the kinds."""
 
     kind: ClassVar[EventKind]
     details: ClassVar[type]  # the TypedDict of its details
     moves_status: ClassVar[bool] = False  # its events may carry from_status and to_status
+    undoable: ClassVar[bool] = True  # a user may undo an event of this kind
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         """Apply `event` to `state` (in place); an operation on a row the state no longer
-        has is noted in `skipped`, not applied.  `earlier`: the measure's events before it
-        in replay order, by id."""
+        has is noted in `skipped`, not applied."""
         raise NotImplementedError
 
-    def inverse(self, event: Event) -> dict[str, Any]:
-        """The state operations that undo `event` (the "restore" of its change_undone)."""
-        raise WorkflowError(
-            f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden"
-        )
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        """The state operations that undo `event` (the "restore" of its change_undone):
+        what `before`, the measure as it stood before the event in replay order, had
+        where the event changed it (a colleague's change merged before it stays)."""
+        raise WorkflowError(self.not_undoable(event))
+
+    def not_undoable(self, event: Event) -> str:
+        """Why an event of a kind that is not `undoable` cannot be undone."""
+        return f"Änderungen der Art „{event.kind}“ können nicht rückgängig gemacht werden"
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         """One German line saying what an event of this kind changed."""
@@ -265,16 +275,13 @@ class Kind:
 class MeasureCreated(Kind):
     kind = EventKind.MEASURE_CREATED
     details = MeasureCreatedDetails
+    undoable = False
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
 
-    def inverse(self, event: Event) -> dict[str, Any]:
-        raise WorkflowError(
-            f"Maßnahme {event.number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
-        )
+    def not_undoable(self, event: Event) -> str:
+        return f"Maßnahme {event.number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         status = Status(to_status).label if to_status else ""
@@ -292,14 +299,12 @@ class MeasureEdited(Kind):
     kind = EventKind.MEASURE_EDITED
     details = MeasureEditedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         for name, (_old, new) in event.details["changes"].items():
             setattr(state, name, new)
 
-    def inverse(self, event: Event) -> dict[str, Any]:
-        return {"measure": _old_values(event.details["changes"])}
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        return {"measure": {name: getattr(before, name) for name in event.details["changes"]}}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Geändert: {_labels(Measure, details.get('changes', {}))}"
@@ -310,20 +315,18 @@ class StatusChanged(Kind):
     details = StatusChangedDetails
     moves_status = True
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
         if event.to_status:
             state.status = event.to_status
 
-    def inverse(self, event: Event) -> dict[str, Any]:
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         details = event.details
-        restore: dict[str, Any] = {"measure": {"status": event.from_status}}
+        restore: dict[str, Any] = {"measure": {"status": before.status}}
         if "delay" in details:
             restore["delete_delays"] = [details["delay"]["id"]]
         if "resolved_delays" in details:
-            restore["delays"] = _unresolved(details["resolved_delays"])
+            restore["delays"] = _resolved_before(before, details["resolved_delays"])
         return restore
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
@@ -364,15 +367,13 @@ class MilestoneAdded(Kind):
     kind = EventKind.MILESTONE_ADDED
     details = MilestoneAddedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         milestone = from_payload(
             Milestone, event.details["milestone"], created_at=event.occurred_at
         )
         state.milestones[milestone.id] = milestone
 
-    def inverse(self, event: Event) -> dict[str, Any]:
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         return {"delete_milestones": [event.details["milestone"]["id"]]}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
@@ -386,17 +387,18 @@ class MilestoneCompleted(Kind):
     kind = EventKind.MILESTONE_COMPLETED
     details = MilestoneCompletedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         details = event.details
         milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
         if milestone is not None:
             milestone.done = True
             milestone.done_on = details["done_on"]
 
-    def inverse(self, event: Event) -> dict[str, Any]:
-        return {"milestones": {event.details["milestone_id"]: {"done": False, "done_on": None}}}
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        milestone_id = event.details["milestone_id"]
+        earlier = before.milestones.get(milestone_id)
+        values = {"done": earlier.done, "done_on": earlier.done_on} if earlier else {}
+        return {"milestones": {milestone_id: values or {"done": False, "done_on": None}}}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         when = f" am {german(details['done_on'])}" if details.get("done_on") else ""
@@ -407,18 +409,22 @@ class MilestoneEdited(Kind):
     kind = EventKind.MILESTONE_EDITED
     details = MilestoneEditedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         details = event.details
         milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
         if milestone is not None:
             for name, (_old, new) in details["changes"].items():
                 setattr(milestone, name, new)
 
-    def inverse(self, event: Event) -> dict[str, Any]:
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         details = event.details
-        return {"milestones": {details["milestone_id"]: _old_values(details["changes"])}}
+        earlier = before.milestones.get(details["milestone_id"])
+        values = (
+            {name: getattr(earlier, name) for name in details["changes"]}
+            if earlier
+            else _old_values(details["changes"])
+        )
+        return {"milestones": {details["milestone_id"]: values}}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         changed = _labels(Milestone, details.get("changes", {}))
@@ -429,12 +435,10 @@ class DelayLogged(Kind):
     kind = EventKind.DELAY_LOGGED
     details = DelayLoggedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
 
-    def inverse(self, event: Event) -> dict[str, Any]:
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         return {"delete_delays": [event.details["delay"]["id"]]}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
@@ -446,13 +450,11 @@ class DelayResolved(Kind):
     kind = EventKind.DELAY_RESOLVED
     details = DelayResolvedDetails
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
 
-    def inverse(self, event: Event) -> dict[str, Any]:
-        return {"delays": _unresolved(event.details["resolved_delays"])}
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        return {"delays": _resolved_before(before, event.details["resolved_delays"])}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
@@ -462,17 +464,16 @@ class ChangeUndone(Kind):
     kind = EventKind.CHANGE_UNDONE
     details = ChangeUndoneDetails
     moves_status = True
+    undoable = False
 
-    def apply(
-        self, state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]
-    ) -> None:
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         """An undo's effect is the inverse of the event it undoes (`Kind.inverse`), derived
         here, never the operations a file writes beside it (the reader checks those agree)."""
-        undone = earlier.get(event.details.get("undone_event_id", ""))
+        undone = past.events.get(event.details.get("undone_event_id", ""))
         try:
-            if undone is None:
+            if undone is None or undone.id not in past.states:
                 raise WorkflowError("das rückgängig gemachte Ereignis steht nicht davor im Verlauf")
-            restore = inverse(undone)
+            restore = inverse(undone, past.states[undone.id])
         except WorkflowError as error:
             skipped.append(
                 f"Maßnahme {event.number}: „{summary(event)}“ ({event.author}) übergangen – {error}"
@@ -512,9 +513,9 @@ def summary(event: Event) -> str:
     return describe(event.kind, event.from_status, event.to_status, event.details)
 
 
-def apply(state: Measure, event: Event, skipped: list[str], earlier: Mapping[str, Event]) -> None:
+def apply(state: Measure, event: Event, skipped: list[str], past: Past) -> None:
     """Apply `event` to `state` by the rules of its kind (`Kind.apply`)."""
-    KINDS[event.kind].apply(state, event, skipped, earlier)
+    KINDS[event.kind].apply(state, event, skipped, past)
 
 
 def apply_restore(
@@ -540,9 +541,10 @@ def apply_restore(
             del state.delays[row_id]
 
 
-def inverse(event: Event) -> dict[str, Any]:
-    """The state operations that undo `event` (`Kind.inverse`); WorkflowError if it cannot be."""
-    return KINDS[event.kind].inverse(event)
+def inverse(event: Event, before: Measure) -> dict[str, Any]:
+    """The state operations that undo `event` (`Kind.inverse`), `before` the measure as it
+    stood before it in replay order; WorkflowError if it cannot be undone."""
+    return KINDS[event.kind].inverse(event, before)
 
 
 RowT = TypeVar("RowT", bound=Milestone | Delay)
@@ -582,8 +584,16 @@ def _old_values(changes: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     return {name: old for name, (old, _new) in changes.items()}
 
 
-def _unresolved(delay_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    return {delay_id: {"resolved_on": None} for delay_id in delay_ids}
+def _resolved_before(before: Measure, delay_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The delays' "resolved on" as they stood before (an earlier fact stays)."""
+    return {
+        delay_id: {
+            "resolved_on": before.delays[delay_id].resolved_on
+            if delay_id in before.delays
+            else None
+        }
+        for delay_id in delay_ids
+    }
 
 
 def _labels(record_type: type, changes: Mapping[str, Any]) -> str:

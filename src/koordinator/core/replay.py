@@ -18,6 +18,7 @@ completed on the other) is skipped and reported, never a crash.
 
 from __future__ import annotations
 
+import copy
 import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,14 @@ EVENT_ORDER = operator.attrgetter("occurred_at", "id")
 class Replayed:
     state: Measure
     skipped: tuple[str, ...] = ()  # German notes on operations whose row no longer exists
+
+
+def state_before(events: Iterable[Event], event_id: str) -> Measure:
+    """The measure as its history stands just before the event `event_id` (in replay
+    order; not its creation): what an undo of that event brings back."""
+    ordered = sorted(events, key=EVENT_ORDER)
+    position = next(index for index, event in enumerate(ordered) if event.id == event_id)
+    return replay(ordered[:position]).state
 
 
 def creation(events: Sequence[Event]) -> Event | None:
@@ -63,13 +72,21 @@ def replay(events: Iterable[Event]) -> Replayed:
         Measure, first.details["measure"], revision=1, updated_at=ordered[0].occurred_at
     )
     skipped: list[str] = []
-    earlier = {first.id: first}
+    # The events an undo names: the state before each is kept, its inverse comes from it.
+    undone = {
+        event.details.get("undone_event_id")
+        for event in ordered
+        if event.kind == EventKind.CHANGE_UNDONE
+    }
+    past = history.Past({first.id: first}, {})
     for event in ordered[1:]:
+        if event.id in undone:
+            past.states[event.id] = copy.deepcopy(state)
         # Every change raises the revision by one and stamps the measure (Catalogue._record).
         state.revision += 1
         state.updated_at = max(state.updated_at, event.occurred_at)
-        history.apply(state, event, skipped, earlier)
-        earlier[event.id] = event
+        history.apply(state, event, skipped, past)
+        past.events[event.id] = event
     return Replayed(state, tuple(skipped))
 
 

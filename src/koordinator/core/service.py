@@ -19,7 +19,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from koordinator.core import history
+from koordinator.core import history, replay
 from koordinator.core.dates import LooseDate, causal_timestamp, local_today, utc_now
 from koordinator.core.errors import (
     ConflictError,
@@ -452,7 +452,9 @@ class Catalogue(fast_reads.ScreenReads):
                     "Die letzte Änderung ist inzwischen eine andere – bitte erneut versuchen."
                 )
             summary = history.summary(event)
-            restore = history.inverse(event)  # WorkflowError: this kind cannot be undone
+            rules = history.KINDS[event.kind]
+            if not rules.undoable:
+                raise WorkflowError(rules.not_undoable(event))
             measure = change.measure(number)
             assert measure is not None  # its event names it, and measures are never deleted
             newer_by_others = change.author_of_newer_change(
@@ -463,6 +465,10 @@ class Catalogue(fast_reads.ScreenReads):
                     f"Maßnahme {number}: „{summary}“ kann nicht rückgängig gemacht werden – "
                     f"{newer_by_others} hat die Maßnahme danach geändert"
                 )
+            # As it took effect in the merged history: what stood before it in replay order
+            # comes back, a colleague's change merged before it stays.
+            own_history = change.events_newest_first(measure_id=measure.key)
+            restore = history.inverse(event, replay.state_before(own_history, event.id))
             before = Status(measure.status)
             change.restore(measure.key, restore)
             after = Status(restore.get("measure", {}).get("status", measure.status))

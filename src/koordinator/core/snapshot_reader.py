@@ -23,7 +23,7 @@ import rtoml
 from koordinator.core import history, records, replay
 from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
-from koordinator.core.errors import KoordinatorError, SnapshotError, os_reason
+from koordinator.core.errors import SnapshotError, os_reason
 from koordinator.core.history import KINDS, Changes, EventKind, Ids, Payload, RestoreSpec
 from koordinator.core.records import Delay, Event, Measure, Milestone, Origin
 from koordinator.core.replay import plain
@@ -961,10 +961,12 @@ class _Reader:
                     f"Ereignis {details['undone_event_id']} gibt es vor diesem „change_undone“ "
                     "im Verlauf der Maßnahme nicht",
                 )
-            try:
-                derived = history.inverse(undone)
-            except KoordinatorError as error:
-                self.fail((*where, "undone_event_id"), str(error))
+            if not KINDS[undone.kind].undoable:
+                self.fail(
+                    (*where, "undone_event_id"),
+                    f"ein Ereignis der Art {undone.kind} kann nicht rückgängig gemacht werden",
+                )
+            derived = history.inverse(undone, replay.state_before(events, undone.id))
             restore = details["restore"]
             claims: dict[KeyPath, tuple[Any, Any]] = {
                 ("undone_kind",): (details["undone_kind"], undone.kind),
