@@ -25,6 +25,7 @@ from koordinator.core.cycles import no_cycle_collection
 from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
 from koordinator.core.errors import SnapshotError, os_reason
 from koordinator.core.history import KINDS, Changes, EventKind, Ids, Payload, RestoreSpec
+from koordinator.core.numbers import SEQUENCE_LIMIT, within_limit
 from koordinator.core.records import Delay, Event, Measure, Milestone, Origin
 from koordinator.core.replay import plain
 from koordinator.core.snapshot_format import (
@@ -398,7 +399,7 @@ def _deeply_nested(text: str, name: str) -> str:
 _LOOSE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequence below 10**6
+_NUMBER = re.compile(r"[1-9][0-9]?\.([1-9][0-9]*)")  # field 1-99; the sequence: within_limit
 
 Check = Callable[[Any, KeyPath], Any]
 _STATUSES = frozenset(status.value for status in Status)
@@ -699,8 +700,11 @@ class _Reader:
 
     def number(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        if not _NUMBER.fullmatch(text):
+        match = _NUMBER.fullmatch(text)
+        if match is None:
             self.fail(path, f"„{text}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
+        if not within_limit(match.group(1)):
+            self.fail(path, f"„{text}“ ist zu groß – {SEQUENCE_LIMIT} je Handlungsfeld")
         return text
 
     def one_of(self, names: Sequence[str]) -> Check:
