@@ -740,6 +740,15 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "„1.1000“ ist zu groß")
 
 
+@case("snapshot with an event dated 2999 (more than a day ahead of this clock)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    future = r'\1 = "2999-01-01T00:00:00.000000Z"'
+    text = re.sub(r'(occurred_at|updated_at) = "[^"]*"', future, new_measure_snapshot())
+    path = w.file("zukunft.toml", text)
+    argv = ["--db", str(w.empty_db), "import", str(path)]
+    return argv, (f"{path}:", "Maßnahme 1.1", "2999", "mehr als 24 Stunden")
+
+
 @case("snapshot with a wrong type")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     path = w.snapshot("typ.toml", _replace_once("revision = 4", 'revision = "vier"'))

@@ -9,15 +9,20 @@ database byte for byte as before.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from snapshot_helpers import line_of
+from koordinator.core.dates import timestamp
+from koordinator.core.errors import SnapshotError
+from koordinator.core.snapshot import import_snapshots
+from snapshot_helpers import line_of, opened
 
 # --- running koordinator as a user does -------------------------------------------------------
 
@@ -101,6 +106,11 @@ def refused(result: Result, *words: str) -> str:
     return lines[0]
 
 
+def stamp_at(hours: float) -> str:
+    """The stored form of the moment `hours` after this machine's clock now."""
+    return timestamp(datetime.now(UTC) + timedelta(hours=hours))
+
+
 # --- sequences stay below 1000 ------------------------------------------------------------------
 
 
@@ -174,3 +184,97 @@ def test_a_field_at_999_refuses_a_new_measure_and_a_larger_number_does_not_exist
     ok(koordinator("--db", copy, "import", again))
     listed = json.loads(ok(koordinator("--db", copy, "list", "--format", "json")))
     assert [m["number"] for m in listed["measures"]] == ["1.998", "1.999", "2.1"]
+
+
+# --- events from the future -----------------------------------------------------------------
+
+
+def creation_stamp(path: Path) -> str:
+    match = re.search(r'^occurred_at = "([^"]+)"$', path.read_text(encoding="utf-8"), re.M)
+    assert match is not None
+    return match.group(1)
+
+
+def dated(path: Path, new: str) -> tuple[str, str]:
+    """The file's one event (and the state's `updated_at`, which is its time) moved to
+    `new`: consistent, as a laptop whose clock runs fast writes it."""
+    return edited(path, creation_stamp(path), new, count=2), new
+
+
+def test_import_refuses_an_event_dated_more_than_24_hours_ahead_and_diff_still_reads_it(
+    koordinator: Run, tmp_path: Path
+) -> None:
+    path = one_measure_export(koordinator, tmp_path / "ben", 2, "Schnelle Uhr")
+    text, future = dated(path, stamp_at(25))
+    target = empty_database(koordinator, tmp_path / "fb12.db")
+    before = picture(koordinator, target)
+
+    for dry_run in ([], ["--dry-run"]):
+        refused(
+            koordinator("--db", target, "import", *dry_run, path),
+            f"{path}:{line_of(text, 'occurred_at = ' + json.dumps(future))}:",
+            "Maßnahme 2.1",
+            f"„{future}“ liegt mehr als 24 Stunden nach der Uhr dieses Rechners",
+        )
+        assert picture(koordinator, target) == before
+    # diff only reads: it shows what the file holds, so that one can see what is wrong.
+    other = one_measure_export(koordinator, tmp_path / "anna", 1, "Portal")
+    assert "2.1" in ok(koordinator("--db", target, "diff", other, path))
+
+
+def test_one_file_from_the_future_refuses_the_whole_import_and_a_day_ahead_is_fine(
+    koordinator: Run, tmp_path: Path
+) -> None:
+    good = one_measure_export(koordinator, tmp_path / "anna", 1, "Portal")
+    dated(good, stamp_at(23))  # a clock set a time zone wrong: still a real moment
+    bad = one_measure_export(koordinator, tmp_path / "ben", 2, "Schnelle Uhr")
+    text, future = dated(bad, "2999-01-01T00:00:00.000000Z")
+    target = empty_database(koordinator, tmp_path / "fb12.db")
+    before = picture(koordinator, target)
+
+    refused(
+        koordinator("--db", target, "import", good, bad),
+        f"{bad}:{line_of(text, 'occurred_at = ' + json.dumps(future))}:",
+        "Maßnahme 2.1",
+        "mehr als 24 Stunden",
+    )
+    assert picture(koordinator, target) == before
+    assert "Importiert: 1 neuer Eintrag" in ok(koordinator("--db", target, "import", good))
+
+
+def test_import_refuses_a_snapshot_exported_more_than_24_hours_ahead(
+    koordinator: Run, tmp_path: Path
+) -> None:
+    path = one_measure_export(koordinator, tmp_path / "ben", 1, "Portal")
+    text = path.read_text(encoding="utf-8")
+    exported = re.search(r'^exported_at = "([^"]+)"$', text, re.M)
+    assert exported is not None
+    future = stamp_at(25)
+    edited(path, exported.group(1), future, count=1)
+    target = empty_database(koordinator, tmp_path / "fb12.db")
+    before = picture(koordinator, target)
+
+    refused(
+        koordinator("--db", target, "import", path),
+        f"{path}:3:",
+        "„exported_at“",
+        f"„{future}“ liegt mehr als 24 Stunden nach der Uhr dieses Rechners",
+    )
+    assert picture(koordinator, target) == before
+
+
+def test_the_import_reads_the_clock_it_is_given_and_24_hours_ahead_is_the_last_moment(
+    koordinator: Run, tmp_path: Path
+) -> None:
+    path = one_measure_export(koordinator, tmp_path / "anna", 1, "Portal")
+    event = datetime(2031, 5, 1, 12, 0, tzinfo=UTC)
+    dated(path, timestamp(event))
+    target = empty_database(koordinator, tmp_path / "fb12.db")
+
+    with opened(target) as store:
+        last_moment = event - timedelta(hours=24)
+        result = import_snapshots(store, [path], dry_run=True, clock=lambda: last_moment)
+        assert result.plan.new_event_count == 1
+        too_early = last_moment - timedelta(microseconds=1)
+        with pytest.raises(SnapshotError, match=f"^{re.escape(str(path))}:[0-9]+: .*24 Stunden"):
+            import_snapshots(store, [path], clock=lambda: too_early)
