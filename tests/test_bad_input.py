@@ -733,6 +733,22 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "import", str(path)], (f"{path}:3:", "kein Zeitstempel")
 
 
+@case("snapshot with a measure numbered 1.1000 (sequences stay below 1000)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    text = new_measure_snapshot().replace('number = "1.1"', 'number = "1.1000"')
+    path = w.file("tausend.toml", text)
+    return ["--db", str(w.empty_db), "import", str(path)], (f"{path}:", "„1.1000“ ist zu groß")
+
+
+@case("snapshot with an event dated 2999 (more than a day ahead of this clock)")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    future = r'\1 = "2999-01-01T00:00:00.000000Z"'
+    text = re.sub(r'(occurred_at|updated_at) = "[^"]*"', future, new_measure_snapshot())
+    path = w.file("zukunft.toml", text)
+    argv = ["--db", str(w.empty_db), "import", str(path)]
+    return argv, (f"{path}:", "Maßnahme 1.1", "2999", "mehr als 24 Stunden")
+
+
 @case("snapshot with a wrong type")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     path = w.snapshot("typ.toml", _replace_once("revision = 4", 'revision = "vier"'))
@@ -1388,6 +1404,13 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 @case("new: an unknown field")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
     return ["--db", str(w.db), "new", "5", "Titel"], ("Handlungsfeld 5 gibt es nicht",)
+
+
+@case("new: the field already holds 1.999")
+def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
+    full = w.file("voll.toml", new_measure_snapshot().replace('"1.1"', '"1.999"'))
+    assert main(["--db", str(w.empty_db), "import", str(full)]) == 0
+    return ["--db", str(w.empty_db), "new", "1", "Titel"], ("Handlungsfeld 1 ist voll", "999")
 
 
 @case("new: a title with a line feed")

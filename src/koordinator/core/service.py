@@ -29,7 +29,7 @@ from koordinator.core.errors import (
     WorkflowError,
 )
 from koordinator.core.history import EventKind
-from koordinator.core.numbers import parse_number
+from koordinator.core.numbers import MAX_SEQUENCE, SEQUENCE_LIMIT, parse_number
 from koordinator.core.records import (
     Delay,
     Event,
@@ -147,7 +147,13 @@ class Catalogue(fast_reads.ScreenReads):
                 raise NotFoundError(
                     f"Handlungsfeld {field_code} gibt es nicht – vorhanden: {known}"
                 )
-            sequence = (change.last_sequence(field_code) or 0) + 1
+            last = change.last_sequence(field_code) or 0
+            if last >= MAX_SEQUENCE:
+                raise InputError(
+                    f"Handlungsfeld {field_code} ist voll – {SEQUENCE_LIMIT}, die letzte "
+                    f"Maßnahme ist {field_code}.{last}"
+                )
+            sequence = last + 1
             now = self._now(change)
             new = Measure(
                 number=f"{field_code}.{sequence}",

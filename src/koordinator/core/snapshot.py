@@ -527,15 +527,24 @@ def _entries(count: int, *, accusative: bool = False) -> str:
     return f"{count} neue Einträge"
 
 
-def import_snapshots(store: Store, paths: Sequence[Path], *, dry_run: bool = False) -> ImportResult:
+def import_snapshots(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    dry_run: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+) -> ImportResult:
     """Merge snapshot files into the database: all read and checked first, then one write
-    transaction (or, with `dry_run`, only a read)."""
+    transaction (or, with `dry_run`, only a read).  An event dated too far after `clock`
+    refuses its file (`snapshot_reader.MAX_AHEAD`)."""
     with no_cycle_collection():
-        return _import_snapshots(store, paths, dry_run=dry_run)
+        return _import_snapshots(store, paths, dry_run=dry_run, now=clock())
 
 
-def _import_snapshots(store: Store, paths: Sequence[Path], *, dry_run: bool) -> ImportResult:
-    snapshots = tuple(load(path) for path in paths)
+def _import_snapshots(
+    store: Store, paths: Sequence[Path], *, dry_run: bool, now: datetime
+) -> ImportResult:
+    snapshots = tuple(load(path, now=now) for path in paths)
     # The files are checked completely (above): a row error now is the database's own.
     with store.merging(dry_run=dry_run) as catalogue:
         local_fields = catalogue.field_names()

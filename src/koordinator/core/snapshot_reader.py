@@ -14,7 +14,7 @@ import stat
 import tomllib
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
@@ -22,9 +22,10 @@ import rtoml
 
 from koordinator.core import history, records, replay
 from koordinator.core.cycles import no_cycle_collection
-from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso
+from koordinator.core.dates import TIMESTAMP_FORMAT, from_iso, timestamp
 from koordinator.core.errors import SnapshotError, os_reason
 from koordinator.core.history import KINDS, Changes, EventKind, Ids, Payload, RestoreSpec
+from koordinator.core.numbers import SEQUENCE_LIMIT, within_limit
 from koordinator.core.records import Delay, Event, Measure, Milestone, Origin
 from koordinator.core.replay import plain
 from koordinator.core.snapshot_format import (
@@ -228,10 +229,16 @@ _OVERLONG_LINE = re.compile(rf"^[^\n]{{{MAX_LINE_LENGTH + 1}}}", re.MULTILINE)
 _DEEP_NESTING = 100
 _NESTING_TOKENS = re.compile(r"""[\[\]{}\n]|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|'[^'\n]*'""")
 _LONG_NUMBER = re.compile(r"[0-9][0-9_]{4300}")  # int() refuses more than 4,300 digits
+# How far an imported event may lie ahead of the importing machine's clock: clocks of
+# laptops go wrong by minutes, a time zone set wrong by hours; more is not a real moment.
+MAX_AHEAD_HOURS = 24
+MAX_AHEAD = timedelta(hours=MAX_AHEAD_HOURS)
 
 
-def load(path: Path) -> Snapshot:
-    """Read and validate a snapshot file; SnapshotError says what and where."""
+def load(path: Path, *, now: datetime | None = None) -> Snapshot:
+    """Read and validate a snapshot file; SnapshotError says what and where.  Given `now`
+    (the reading machine's clock, when the file is to be imported), an event or export
+    dated more than MAX_AHEAD later is refused."""
     name = str(path)
     try:
         data = _read_regular_file(path)
@@ -246,7 +253,7 @@ def load(path: Path) -> Snapshot:
         line = data[: error.start].count(b"\n") + 1
         raise SnapshotError(f"{name}:{line}: kein UTF-8-Text") from None
     del data  # not kept beside the text while it is parsed
-    return loads(text, name)
+    return loads(text, name, now=now)
 
 
 _NOT_A_FILE = (
@@ -329,17 +336,17 @@ def _fast_toml(text: str) -> tuple[dict[str, Any], _Lines] | None:
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)|\s*\(at end of document\)")
 
 
-def loads(text: str, name: str = "<snapshot>") -> Snapshot:
-    """Parse and validate snapshot text completely."""
+def loads(text: str, name: str = "<snapshot>", *, now: datetime | None = None) -> Snapshot:
+    """Parse and validate snapshot text completely (`now`: as for `load`)."""
     with no_cycle_collection():
-        return _loads(text, name)
+        return _loads(text, name, now)
 
 
-def _loads(text: str, name: str) -> Snapshot:
+def _loads(text: str, name: str, now: datetime | None) -> Snapshot:
     fast = _fast_toml(text)
     if fast is not None:
         data, lines = fast
-        return _Reader(name, lines).snapshot(data)
+        return _Reader(name, lines, now).snapshot(data)
     overlong = _OVERLONG_LINE.search(text)
     if overlong:
         end = text.find("\n", overlong.start())
@@ -371,7 +378,7 @@ def _loads(text: str, name: str) -> Snapshot:
             f"{name}:{_line_at(text, number.start())}: kein gültiges TOML (Zahl mit mehr als "
             "4300 Ziffern)"
         ) from None
-    return _Reader(name, _Lines(text)).snapshot(data)
+    return _Reader(name, _Lines(text), now).snapshot(data)
 
 
 def _line_at(text: str, position: int) -> int:
@@ -399,7 +406,7 @@ def _deeply_nested(text: str, name: str) -> str:
 _LOOSE_DATE = re.compile(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?")
 _TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_NUMBER = re.compile(r"[1-9][0-9]{0,1}\.[1-9][0-9]{0,5}")  # field 1-99, sequence below 10**6
+_NUMBER = re.compile(r"[1-9][0-9]?\.([1-9][0-9]*)")  # field 1-99; the sequence: within_limit
 
 Check = Callable[[Any, KeyPath], Any]
 _STATUSES = frozenset(status.value for status in Status)
@@ -480,9 +487,12 @@ class _RecordChecks(NamedTuple):
 class _Reader:
     """Validates the parsed TOML, turning it into a `Snapshot` or a located SnapshotError."""
 
-    def __init__(self, name: str, lines: _Lines) -> None:
+    def __init__(self, name: str, lines: _Lines, now: datetime | None = None) -> None:
         self.name = name
         self.lines = lines
+        # Stored timestamps are of one width, UTC: text order is time order.
+        self._now = None if now is None else timestamp(now)
+        self._latest = None if now is None else timestamp(now + MAX_AHEAD)
         self.numbers: dict[int, str] = {}  # measure index -> number, for messages
         self._specs: dict[EventKind, _Table] = {}
         self._dates: set[str] = set()  # loose dates found valid
@@ -501,7 +511,7 @@ class _Reader:
             {
                 "id": self.identifier,
                 "kind": self.kind,
-                "occurred_at": self.stamp,
+                "occurred_at": self.moment,
                 "author": self.title,
                 "note": self.note,
             },
@@ -673,6 +683,19 @@ class _Reader:
             self.fail(path, f"„{text}“ ist kein Zeitstempel – erwartet JJJJ-MM-TTThh:mm:ss.ffffffZ")
         return text
 
+    def moment(self, value: Any, path: KeyPath) -> str:
+        """A timestamp of when something happened: not later than the importing machine's
+        clock allows (`MAX_AHEAD`): an event dated 2999 would be replayed after every
+        change made since, its state standing over theirs on every machine it reaches."""
+        text = self.stamp(value, path)
+        if self._latest is not None and text > self._latest:
+            self.fail(
+                path,
+                f"„{text}“ liegt mehr als {MAX_AHEAD_HOURS} Stunden nach der Uhr dieses "
+                f"Rechners (jetzt {self._now})",
+            )
+        return text
+
     def status(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
         if text not in _STATUSES:
@@ -700,8 +723,11 @@ class _Reader:
 
     def number(self, value: Any, path: KeyPath) -> str:
         text = self.text(value, path)
-        if not _NUMBER.fullmatch(text):
+        match = _NUMBER.fullmatch(text)
+        if match is None:
             self.fail(path, f"„{text}“ ist keine Maßnahmennummer – erwartet z. B. „3.6“")
+        if not within_limit(match.group(1)):
+            self.fail(path, f"„{text}“ ist zu groß – {SEQUENCE_LIMIT} je Handlungsfeld")
         return text
 
     def one_of(self, names: Sequence[str]) -> Check:
@@ -728,7 +754,7 @@ class _Reader:
                 {
                     "format": self.text,
                     "version": self.integer,
-                    "exported_at": self.stamp,
+                    "exported_at": self.moment,
                     "author": self.title,
                     "source": self.text,
                     "schema_version": self.positive,
