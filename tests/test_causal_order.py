@@ -94,3 +94,22 @@ def test_undo_after_a_merge_brings_back_what_stood_before_it_in_the_merged_histo
     assert shown(anna, "1.2")["note"] == "Cems Stand" != original
     exchange(anna, fb12, "anna.toml")
     assert shown(fb12, "1.2")["note"] == "Cems Stand"
+
+
+def test_a_later_move_does_not_overwrite_the_day_a_delay_was_resolved_on(tmp_path: Path) -> None:
+    """Anna resolved 1.3's delay as of 03/2021; Ben, not having seen that, moved 1.3 from
+    delayed to established today (which resolves open delays today).  Merged, 1.3 is
+    established (the later move) and the delay stays resolved 03/2021."""
+    anna, ben, fb12 = (tmp_path / f"{name}.db" for name in ("anna", "ben", "fb12"))
+    for path in (anna, ben, fb12):
+        shutil.copyfile(SAMPLE_DB, path)
+    done = koordinator(anna, "--as", "anna", "delay", "1.3", "--resolve", "--on", "2021-03")
+    assert done.returncode == 0, done.stderr
+    done = koordinator(ben, "--as", "ben", "status", "1.3", "established")
+    assert done.returncode == 0, done.stderr
+    exchange(ben, anna, "ben.toml")
+    exchange(anna, fb12, "anna.toml")
+    for path in (anna, fb12):
+        measure = shown(path, "1.3")
+        assert measure["status"] == "established"
+        assert [delay["resolved_on"] for delay in measure["delays"]] == ["2021-03"]

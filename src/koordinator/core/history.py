@@ -576,7 +576,9 @@ def _delay_effects(state: Measure, event: Event, skipped: list[str]) -> None:
         state.delays[delay.id] = delay
     for delay_id in details.get("resolved_delays", []):
         found = row(state.delays, delay_id, event, skipped, DELAY)
-        if found is not None:
+        # An earlier fact stays: a delay someone resolved before (merged from another
+        # database) keeps the day it was resolved on.
+        if found is not None and found.resolved_on is None:
             found.resolved_on = details["resolved_on"]
 
 
