@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import OptionList, Select
+from textual.widgets import Input, OptionList, Select
 
 from koordinator.core.catalogue import CatalogueApi
+from koordinator.core.dates import LooseDate, local_today
 from koordinator.core.service import Catalogue
 from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
@@ -199,7 +200,7 @@ async def test_a_title_with_tabs_is_confirmed_on_one_line(
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("r")
         await wait_until(pilot, lambda: "Erste Zeile" in row(app, "1.2")[MILESTONE])
-        await pilot.press("M")
+        await pilot.press("M", "enter")
         assert status_line(app).startswith("Gespeichert: 1.2: Meilenstein „Erste Zeile zweite")
         lines = screen_text(app).splitlines()
         assert len(lines) == SIZE[1]
@@ -470,7 +471,7 @@ async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_i
         await select(pilot, "2.2")
         assert key_enabled(app, "M")
         assert "Weitere Stadt" in row(app, "2.2")[MILESTONE]
-        await pilot.press("M")
+        await pilot.press("M", "enter")  # the dialog has today filled in
         assert row(app, "2.2")[MILESTONE] == ""
         assert "[x] Weitere Stadtteile mit öffentlichem WLAN (erreicht" in details_text(app)
         assert "erreicht" in status_line(app)
@@ -482,6 +483,25 @@ async def test_shift_m_completes_the_next_open_milestone_and_is_off_where_none_i
     milestones = {m.title: m for m in read_measure(sample_path, "2.2").milestones}
     reached = milestones["Weitere Stadtteile mit öffentlichem WLAN"]
     assert reached.done and reached.done_on is not None
+
+
+async def test_shift_m_asks_when_the_milestone_was_reached_with_today_filled_in(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    async with on_measure(catalogue, "2.2") as (app, pilot):
+        await pilot.press("M")
+        assert (
+            app.screen.query_one("#on", Input).value == LooseDate.from_date(local_today()).german()
+        )
+        app.screen.query_one("#on", Input).value = "03/2021"
+        await pilot.press("enter")
+        assert status_line(app) == (
+            "Gespeichert: 2.2: Meilenstein „Weitere Stadtteile mit öffentlichem WLAN“ erreicht"
+            " (am 03/2021)"
+        )
+        assert "Weitere Stadtteile mit öffentlichem WLAN (erreicht 03/2021)" in details_text(app)
+    milestones = {m.title: m for m in read_measure(sample_path, "2.2").milestones}
+    assert milestones["Weitere Stadtteile mit öffentlichem WLAN"].done_on == "2021-03"
 
 
 # --- d / D: delays -----------------------------------------------------------------------

@@ -95,7 +95,7 @@ async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
         assert f"[ ] {CLOSING} (fällig 03/2020, überfällig)" in details_text(app)
 
         # The status line confirms with the milestone's title as typed.
-        await pilot.press("M")
+        await pilot.press("M", "enter")
         assert status_line(app) == f"Gespeichert: 1.2: Meilenstein „{CLOSING}“ erreicht (heute)"
         assert f"Meilenstein „{CLOSING}“ erreicht" in screen_text(app)
 
@@ -166,7 +166,7 @@ async def test_an_error_quoting_a_milestone_title_with_markup_is_notified_as_typ
         await select(pilot, "1.2")
         with other_catalogue(sample_path) as other:
             other.complete_milestone("1.2", CLOSING)
-        await pilot.press("M")  # the screen still shows it open: "… ist schon erreicht"
+        await pilot.press("M", "enter")  # the screen still shows it open: "… schon erreicht"
         await pilot.pause()
         refusal = next((n for n in notifications(app) if "schon erreicht" in n), notifications(app))
         assert f"offener Meilenstein „{CLOSING}“ ist schon erreicht" in refusal

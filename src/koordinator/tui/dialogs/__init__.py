@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.form import FormDialog
     from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
     from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
+    from koordinator.tui.dialogs.reached_dialog import MilestoneReached, ReachedDialog
     from koordinator.tui.dialogs.resolve_dialog import DelayResolution, ResolveDialog
     from koordinator.tui.dialogs.status_dialog import StatusChange, StatusDialog
 
@@ -33,6 +34,8 @@ _MODULES = {
     "MeasureInput": "measure_dialog",
     "MilestoneDialog": "milestone_dialog",
     "NewMilestone": "milestone_dialog",
+    "MilestoneReached": "reached_dialog",
+    "ReachedDialog": "reached_dialog",
     "ResolveDialog": "resolve_dialog",
     "StatusChange": "status_dialog",
     "StatusDialog": "status_dialog",
@@ -47,7 +50,9 @@ __all__ = [
     "MeasureDialog",
     "MeasureInput",
     "MilestoneDialog",
+    "MilestoneReached",
     "NewMilestone",
+    "ReachedDialog",
     "ResolveDialog",
     "StatusChange",
     "StatusDialog",

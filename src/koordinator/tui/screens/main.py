@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
-from koordinator.core.dates import local_time, local_today
+from koordinator.core.dates import LooseDate, local_time, local_today
 from koordinator.core.errors import KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
@@ -44,7 +44,13 @@ from koordinator.tui.widgets.status_line import Choice
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
     from koordinator.core.workflow import DelayInput
-    from koordinator.tui.dialogs import DelayResolution, MeasureInput, NewMilestone, StatusChange
+    from koordinator.tui.dialogs import (
+        DelayResolution,
+        MeasureInput,
+        MilestoneReached,
+        NewMilestone,
+        StatusChange,
+    )
 
 # Measures read before the first paint (more rows than any terminal shows at once); the rest
 # is read by a worker once that paint is done.
@@ -498,10 +504,24 @@ class MainScreen(Screen[None]):
         measure = self.current
         if measure is None or measure.next_milestone is None:
             return
-        title = measure.next_milestone.title
+        milestone = measure.next_milestone
+        self.app.push_screen(
+            dialogs.ReachedDialog(measure, milestone),
+            partial(self._save_reached, measure, milestone.title),
+        )
+
+    def _save_reached(
+        self, measure: MeasureView, title: str, reached: MilestoneReached | None
+    ) -> None:
+        if reached is None:
+            return
+        today = LooseDate.from_date(local_today())
+        when = "heute" if reached.on == today else f"am {reached.on.german()}"
         self._save(
-            lambda: self.catalogue.complete_milestone(measure.number, title),
-            f"{measure.number}: Meilenstein „{title}“ erreicht (heute)",
+            lambda: self.catalogue.complete_milestone(
+                measure.number, title, on=reached.on, note=reached.note
+            ),
+            f"{measure.number}: Meilenstein „{title}“ erreicht ({when})",
             measure.number,
         )
 
