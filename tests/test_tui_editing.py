@@ -489,6 +489,9 @@ async def test_shift_m_asks_when_the_milestone_was_reached_with_today_filled_in(
     catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "2.2") as (app, pilot):
+        before = history_size(sample_path)
+        await pilot.press("M", "escape")  # cancelled: nothing recorded
+        assert history_size(sample_path) == before
         await pilot.press("M")
         assert (
             app.screen.query_one("#on", Input).value == LooseDate.from_date(local_today()).german()
