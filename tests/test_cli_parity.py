@@ -488,3 +488,26 @@ def test_undo_with_stdin_closed_is_no_terminal(
     change_as_testerin(world.db)
     monkeypatch.setattr(sys, "stdin", None)  # what Python has when fd 0 is closed (`<&-`)
     _refused_alone(world, ["undo"], ("--yes",), capsys)
+
+
+@pytest.mark.parametrize(
+    "command", [("edit", "1.1", "--note"), ("status", "1.2", "established", "--note")]
+)
+def test_a_byte_that_is_not_utf8_in_an_argument_is_refused_as_such(
+    db: Path, command: tuple[str, ...]
+) -> None:
+    """A terminal in Latin-1 gives koordinator bytes that are not UTF-8 ("\\x9b"): one line
+    that says so, exit 2, nothing changed (before: "Datenbank ist beschädigt")."""
+    before = shown(db, "1.1"), shown(db, "1.2")
+    done = subprocess.run(
+        [os.fsencode(KOORDINATOR), b"--db", os.fsencode(db), *map(os.fsencode, command), b"\x9b"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+        timeout=NO_HANG,
+    )
+    message = done.stderr.decode("utf-8", "replace").strip()
+    assert done.returncode == 2, message
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert "kein UTF-8-Zeichen" in message and "beschädigt" not in message
+    assert (shown(db, "1.1"), shown(db, "1.2")) == before

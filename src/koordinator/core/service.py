@@ -39,6 +39,7 @@ from koordinator.core.records import (
     editable,
     label,
     payload,
+    roles,
 )
 from koordinator.core.store import fast_reads
 from koordinator.core.store.fast_reads import event_view as _event_view
@@ -46,7 +47,7 @@ from koordinator.core.store.fast_reads import milestone_order as _milestone_orde
 from koordinator.core.store.fast_reads import milestone_view as _milestone_view
 from koordinator.core.store.interface import Change, ChangeRead
 from koordinator.core.store.sqlite_store import SqliteStore
-from koordinator.core.text import clip
+from koordinator.core.text import clip, text_problem
 from koordinator.core.views import (
     EventView,
     MeasureView,
@@ -137,7 +138,7 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> MeasureView:
         """A new measure, numbered after the last one of its field, origin 'added' today;
         `texts` are its other editable fields (`records.editable`: unit, note)."""
-        values = _edited_texts({"title": title, **texts})
+        title = _required_text(title, label(Measure, "title"))
         if status.is_final:
             raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
         with self.database.changing() as change:
@@ -154,6 +155,8 @@ class Catalogue(fast_reads.ScreenReads):
                     f"Maßnahme ist {field_code}.{last}"
                 )
             sequence = last + 1
+            # Checked here, so that a refusal names the number it would have had.
+            values = _edited_texts({"title": title, **texts}, f"{field_code}.{sequence}")
             now = self._now(change)
             new = Measure(
                 number=f"{field_code}.{sequence}",
@@ -186,7 +189,8 @@ class Catalogue(fast_reads.ScreenReads):
     ) -> MeasureView:
         """Change editable fields (`records.editable`: title, responsible unit, note); a
         field given None stays, unchanged values record nothing."""
-        wanted = _edited_texts({name: value for name, value in texts.items() if value is not None})
+        given = {name: value for name, value in texts.items() if value is not None}
+        wanted = _edited_texts(given, parse_number(number))
         with self.database.changing() as change:
             measure = _find(change, number, expected_revision)
             changes: dict[str, list[str]] = {
@@ -688,16 +692,22 @@ def _texts_of_new(values: Mapping[str, str]) -> dict[str, Any]:
     return {name: values.get(name, "") for name in _MEASURE_TEXTS}
 
 
-def _edited_texts(texts: Mapping[str, str]) -> dict[str, str]:
+def _edited_texts(texts: Mapping[str, str], number: str = "") -> dict[str, str]:
     """A measure's editable texts as stored: without surrounding blanks, the title not
-    blank; a name that is not an editable field is a programming error."""
+    blank, each a text the catalogue can hold (InputError naming the measure and the
+    field); a name that is not an editable field is a programming error."""
     unknown = sorted(texts.keys() - set(_MEASURE_TEXTS))
     if unknown:
         raise TypeError(f"not an editable field of a measure: {', '.join(unknown)}")
-    return {
-        name: _required_text(value, label(Measure, name)) if name == "title" else value.strip()
-        for name, value in texts.items()
-    }
+    cleaned = {}
+    for name, value in texts.items():
+        what = label(Measure, name)
+        cleaned[name] = _required_text(value, what) if name == "title" else value.strip()
+        problem = text_problem(cleaned[name], multiline=roles(Measure)[name].multiline)
+        if problem:
+            measure = f"Maßnahme {number}: " if number else ""
+            raise InputError(f"{measure}{what}: {problem}")
+    return cleaned
 
 
 def _required_text(value: str, what: str) -> str:

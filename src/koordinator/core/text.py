@@ -30,15 +30,19 @@ _NOTE_LINE_BREAKS = "\u2028\u2029"
 # (U+2066-U+2069), and the marks (U+200E, U+200F, U+061C), which move neutral characters
 # such as digits and brackets; none belongs in a German catalogue.
 _BIDI = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+# Lone surrogates: what Python makes of a byte that is not UTF-8 in an argument or a file
+# name (U+DC80-U+DCFF); no database or terminal can take one.
+_SURROGATES = "\ud800-\udfff"
+SURROGATES = re.compile(f"[{_SURROGATES}]")
 
 LINE_BREAKS = re.compile(f"[{_LINE_BREAKS}]")
 BIDI_CONTROLS = re.compile(f"[{_BIDI}]")
 # Everything a single-line text or a note may not hold, for one quick look.
-REFUSED_IN_LINE = re.compile(f"[{_CONTROLS}{_LINE_BREAKS}{_BIDI}]")
-REFUSED_IN_NOTE = re.compile(f"[{_CONTROLS}{_NOTE_LINE_BREAKS}{_BIDI}]")
+REFUSED_IN_LINE = re.compile(f"[{_CONTROLS}{_LINE_BREAKS}{_BIDI}{_SURROGATES}]")
+REFUSED_IN_NOTE = re.compile(f"[{_CONTROLS}{_NOTE_LINE_BREAKS}{_BIDI}{_SURROGATES}]")
 # What `printable` escapes: every C0 control (tab and line breaks too), DEL, C1, the line
 # and paragraph separators, and the bidirectional controls.
-NOT_PRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+NOT_PRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}{_SURROGATES}]")
 _SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -57,6 +61,9 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
         return f"Text mit Zeilenumbruch ({code}){where}"
     if BIDI_CONTROLS.match(character):
         return f"Text mit Steuerzeichen für die Schreibrichtung ({code})"
+    if SURROGATES.match(character):
+        byte = f" 0x{ord(character) - 0xDC00:02X}" if 0xDC80 <= ord(character) <= 0xDCFF else ""
+        return f"Text mit einem Byte{byte}, das kein UTF-8-Zeichen ist – bitte als UTF-8 eingeben"
     return f"Text mit Steuerzeichen ({code})"
 
 
