@@ -353,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="DATUM",
             help="Berichtszeitraum ab (Standard: Stand des Snapshots, sonst 12 Monate zurück)",
         )
+        report.add_argument(
+            "--stand",
+            metavar="DATUM",
+            help="der Bericht, wie er an diesem Tag stand (Standard: heute)",
+        )
         report.add_argument("-o", "--output", metavar="DATEI", help="in diese Datei schreiben")
 
     command(
@@ -497,7 +502,9 @@ def _run_command(args: argparse.Namespace) -> int:
             return _diff(None, args)  # two files: no database needed (none is created)
         # The report without --since is plain SQL on sqlite3 (see koordinator.core.report):
         # without SQLAlchemy, as the UI's first screen; anything unusual goes the usual way.
-        catalogue = _open_catalogue(args, lazy=args.command == "report" and not args.since)
+        catalogue = _open_catalogue(
+            args, lazy=args.command == "report" and not args.since and args.stand is None
+        )
         try:
             _tell(catalogue.notice)
             return HANDLERS[args.command](catalogue, args)
@@ -957,14 +964,32 @@ def _print_events(events: list[EventView]) -> None:
 def _report(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from koordinator.core.errors import InputError
     from koordinator.core.files import write_text
-    from koordinator.core.report import format_for, parse_period_start, render, report_figures
-
-    figures = report_figures(
-        catalogue,
-        period_start=parse_period_start(args.period_from),
-        since=Path(args.since) if args.since else None,
+    from koordinator.core.report import (
+        compute_figures_as_of,
+        format_for,
+        parse_period_start,
+        parse_stand,
+        render,
+        report_figures,
     )
+
+    period_start = parse_period_start(args.period_from)
+    if args.stand is not None:
+        stand = parse_stand(args.stand)
+        if stand is None:
+            raise InputError("--stand: bitte ein Datum angeben, z. B. 31.12.2020")
+        if args.since:
+            # The changes since a snapshot are measured against the catalogue as it is now.
+            raise InputError("--stand verträgt sich nicht mit --since")
+        figures = compute_figures_as_of(catalogue, stand, period_start=period_start)
+    else:
+        figures = report_figures(
+            catalogue,
+            period_start=period_start,
+            since=Path(args.since) if args.since else None,
+        )
     output = Path(args.output) if args.output else None
     fmt = args.format or (format_for(output) if output else "text")
     text = render(figures, fmt)

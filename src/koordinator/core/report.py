@@ -18,22 +18,30 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from koordinator.core.cycles import no_cycle_collection
-from koordinator.core.dates import LooseDate, add_months, local_today, parse_timestamp
+from koordinator.core.dates import (
+    LooseDate,
+    add_months,
+    local_today,
+    parse_timestamp,
+    timestamp,
+)
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
 from koordinator.core.errors import InputError
 from koordinator.core.files import Written, write_text
 from koordinator.core.numbers import number_key
+from koordinator.core.store.interface import ReportRows
 from koordinator.core.text import clip, printable
 from koordinator.core.views import is_overdue
 from koordinator.core.workflow import (
+    FINAL_STATUSES,
     REPORT_ORDER,
     Status,
     cause_label,
@@ -42,6 +50,7 @@ from koordinator.core.workflow import (
 
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
+    from koordinator.core.records import Event
     from koordinator.core.store.sqlite_store import SqliteStore
 
 FORMATS = ("markdown", "text")
@@ -211,9 +220,11 @@ def compute_figures(
     months before `today`) and `today`; `changes` (from a snapshot diff) are passed through.
     A row this version cannot read is reported as a damaged database (DatabaseError).
     """
+    today = today or local_today()
+    period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
     with source.reads.damaged_rows():
         return _figures(
-            source,
+            source.reads.report_rows(period_start=period_start, today=today),
             today=today,
             period_start=period_start,
             changes=changes,
@@ -221,17 +232,93 @@ def compute_figures(
         )
 
 
+@no_cycle_collection()
+def compute_figures_as_of(
+    source: CatalogueApi | SqliteStore, day: date, *, period_start: date | None = None
+) -> ReportFigures:
+    """The report as it stood on `day` (`report --stand`): the catalogue replayed from the
+    events recorded up to the end of that local day, period, overdue and due soon from it.
+
+    It replays every measure's history, so it reads through the whole store (SQLAlchemy),
+    not the report's plain SQL.
+    """
+    period_start = period_start or add_months(day, -DEFAULT_PERIOD_MONTHS)
+    with _database(source).reading_catalogue() as catalogue:
+        rows = rows_as_of(catalogue.events(), catalogue.field_names(), _end_of_local_day(day))
+    return _figures(rows, today=day, period_start=period_start, changes=None, changes_since="")
+
+
+def rows_as_of(
+    events: Mapping[str, Sequence[Event]], field_names: Mapping[int, str], until: str
+) -> ReportRows:
+    """The rows `Reads.report_rows` reads, in its shapes and orders, from each measure's
+    events that occurred before the UTC timestamp `until` (`events` in replay order)."""
+    # Imported here: the report without --stand does not replay.
+    from koordinator.core.history import EventKind
+    from koordinator.core.replay import creation, replay
+
+    measures: list[tuple[int, str, int, int, str, str, str, str]] = []
+    milestones: list[tuple[int, str, str | None, int, str | None]] = []
+    open_delays: list[tuple[int, str, str, str | None, str]] = []
+    final_moves: list[tuple[int, Mapping[str, Any]]] = []
+    final_values = {status.value for status in FINAL_STATUSES}
+    for measure_id, history in enumerate(events.values(), start=1):
+        recorded = [event for event in history if event.occurred_at < until]
+        if creation(recorded) is None:  # created after the day (or never)
+            continue
+        state = replay(recorded).state
+        measures.append(
+            (
+                measure_id,
+                state.number,
+                state.field_code,
+                state.sequence,
+                state.title,
+                state.status,
+                state.unit,
+                state.origin,
+            )
+        )
+        # All of them: the report narrows those done to the period itself.
+        milestones.extend(
+            (measure_id, m.title, m.due, int(m.done), m.done_on) for m in state.milestones.values()
+        )
+        open_delays.extend(
+            (measure_id, d.cause, d.since, d.until, d.note)
+            for d in state.delays.values()
+            if d.is_open
+        )
+        if state.status in final_values:
+            final_moves.extend(
+                (measure_id, event.details)
+                for event in recorded
+                if event.kind == EventKind.STATUS_CHANGED and event.to_status == state.status
+            )
+    # By since; a stable sort keeps each measure's delays in the order they were logged,
+    # which is all the report's ties depend on (it counts and lists them per measure).
+    open_delays.sort(key=itemgetter(2))
+    return ReportRows(
+        fields=sorted(field_names.items()),
+        measures=measures,
+        milestones=milestones,
+        open_delays=open_delays,
+        final_moves=final_moves,
+    )
+
+
+def _end_of_local_day(day: date) -> str:
+    """The stored UTC timestamp of the first moment after `day` where the user sits."""
+    return timestamp(datetime.combine(day + timedelta(days=1), time.min).astimezone())
+
+
 def _figures(
-    source: CatalogueApi | SqliteStore,
+    rows: ReportRows,
     *,
-    today: date | None,
-    period_start: date | None,
+    today: date,
+    period_start: date,
     changes: Sequence[Change] | None,
     changes_since: str,
 ) -> ReportFigures:
-    today = today or local_today()
-    period_start = period_start or add_months(today, -DEFAULT_PERIOD_MONTHS)
-    rows = source.reads.report_rows(period_start=period_start, today=today)
     fields, measures, milestones = rows.fields, rows.measures, rows.milestones
     open_delays, final_moves = rows.open_delays, rows.final_moves
 
@@ -806,3 +893,9 @@ def parse_period_start(text: str | None) -> date | None:
     """A `--from` value as the first day of the loose date given ("2020" is 01.01.2020)."""
     loose = LooseDate.parse_optional(text, field="--from")
     return loose.first_day() if loose else None
+
+
+def parse_stand(text: str | None) -> date | None:
+    """A `--stand` value as the last day of the loose date given ("2020" is 31.12.2020)."""
+    loose = LooseDate.parse_optional(text, field="--stand")
+    return loose.last_day() if loose else None
