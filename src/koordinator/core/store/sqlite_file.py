@@ -13,6 +13,7 @@ import sqlite3
 import stat
 import struct
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -412,12 +413,28 @@ def configure(connection: sqlite3.Connection, *, read_only: bool, wal: bool) -> 
         # Switched once per file (the mode is kept in the file): switching takes an
         # exclusive lock, and two connections switching at once (the UI's threads at
         # start) fail with "locked" at once instead of waiting.
-        (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
-        if mode != "wal":
-            cursor.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(cursor)
         # FULL: a committed change survives even a power cut, not just a killed process.
         cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """WAL mode, switched once per file.  SQLite answers a switch that meets another
+    process's switch (or its first read) with "locked" at once, without its busy handler:
+    two windows or commands opening a file that was never opened (a copy of sample.db)
+    would have one of them fail.  Retried until the busy timeout, as any lock is waited for."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def locked_message(target: DatabaseTarget) -> str:
