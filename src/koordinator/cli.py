@@ -887,11 +887,11 @@ def _edit(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
 
 
 def _undo(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
-    from koordinator.core.errors import InputError, WorkflowError
+    from koordinator.core.errors import NOTHING_TO_UNDO, InputError, WorkflowError
 
     event = catalogue.last_undoable()
     if event is None:
-        raise WorkflowError("Es gibt keine eigene Änderung, die rückgängig gemacht werden kann.")
+        raise WorkflowError(NOTHING_TO_UNDO)
     if catalogue.read_only:
         # The store's refusal, with its reason (--read-only, the file's permissions), before
         # any question is asked; nothing can be written, and only this change is named.

@@ -77,3 +77,7 @@ class OutputFileError(KoordinatorError):
         super().__init__(f"{where}: {reason}")
         self.where = str(where)
         self.reason = reason
+
+
+# Said by the service, the command line and the UI when there is nothing of one's own to undo.
+NOTHING_TO_UNDO = "Es gibt keine eigene Änderung, die rückgängig gemacht werden kann."

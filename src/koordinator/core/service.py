@@ -22,6 +22,7 @@ from typing import Any
 from koordinator.core import history, replay
 from koordinator.core.dates import LooseDate, causal_timestamp, local_today, utc_now
 from koordinator.core.errors import (
+    NOTHING_TO_UNDO,
     ConflictError,
     InputError,
     KoordinatorError,
@@ -453,9 +454,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             event = self._last_undoable(change)
             if event is None:
-                raise WorkflowError(
-                    "Es gibt keine eigene Änderung, die rückgängig gemacht werden kann."
-                )
+                raise WorkflowError(NOTHING_TO_UNDO)
             number = event.number
             if expected_event_id is not None and event.id != expected_event_id:
                 raise ConflictError(

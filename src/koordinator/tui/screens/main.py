@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
 from koordinator.core.dates import LooseDate, local_time, local_today
-from koordinator.core.errors import KoordinatorError
+from koordinator.core.errors import NOTHING_TO_UNDO, KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
@@ -610,7 +610,7 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error")
             return
         if event is None:
-            self.notify("Es gibt keine eigene Änderung, die rückgängig gemacht werden kann.")
+            self.notify(NOTHING_TO_UNDO)
             return
         question = (
             f"Maßnahme {event.number}: {event.summary}\n"
