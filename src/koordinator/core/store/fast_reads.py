@@ -18,7 +18,7 @@ import functools
 import sqlite3
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from typing import Any, cast
@@ -298,8 +298,22 @@ def measure_views(
         delays_query += in_list
         parameters = tuple(ids)
     delays_query += " GROUP BY measure_id"
+    open_milestones = map(MilestoneRow._make, connection.execute(milestones_query, parameters))
+    open_delays: dict[int, int] = dict(connection.execute(delays_query, parameters))
+    return views_with_figures(measures, open_milestones, open_delays, today)
+
+
+def views_with_figures(
+    measures: Sequence[Any],
+    open_milestones: Iterable[Any],
+    open_delays: Mapping[int, int],
+    today: date,
+) -> list[MeasureView]:
+    """The list's views of `measures` from their open milestones (rows of MilestoneRow's
+    fields, perhaps of other measures too) and their numbers of open delays (by key)."""
+    ids = {measure.key for measure in measures}
     best: dict[int, tuple[Any, Any]] = {}
-    for row in map(MilestoneRow._make, connection.execute(milestones_query, parameters)):
+    for row in open_milestones:
         if row.measure_id not in ids:
             continue
         key = milestone_order(row)
@@ -307,7 +321,6 @@ def measure_views(
         if current is None or key < current[0]:
             best[row.measure_id] = (key, row)
     next_milestones = {mid: milestone_view(row, today) for mid, (_, row) in best.items()}
-    open_delays: dict[int, int] = dict(connection.execute(delays_query, parameters))
     return [
         measure_view(measure, next_milestones.get(measure.key), open_delays.get(measure.key, 0))
         for measure in measures

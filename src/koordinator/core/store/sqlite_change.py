@@ -12,7 +12,6 @@ building the expression and hashing it.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -21,7 +20,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from koordinator.core import records
 from koordinator.core.records import Event
-from koordinator.core.store.fast_reads import measure_views, read_events
+from koordinator.core.store.fast_reads import MilestoneRow, event_view, views_with_figures
 from koordinator.core.store.models import (
     MEASURE_COLUMNS,
     MEASURE_NAMES,
@@ -90,8 +89,9 @@ class SqliteChange:
         return None if row is None else measure_record(row)
 
     def check_history_readable(self, measure: records.Measure) -> None:
-        # By the details' code, in this transaction.
-        read_events(self._driver_connection(), measure.key, measure.number)
+        # As the details pane reads them (each event's view), in this transaction.
+        for event in self.events_newest_first(measure_id=measure.key):
+            event_view(event, measure.number)
 
     def latest_event_time(self) -> str | None:
         return self._connection.scalar(select(func.max(HistoryEvent.occurred_at)))
@@ -226,8 +226,24 @@ class SqliteChange:
     def measure_views(
         self, measures: Sequence[records.Measure], *, today: date
     ) -> list[MeasureView]:
-        # By the list's code, on this transaction's connection (after its changes).
-        return measure_views(self._driver_connection(), measures, today)
+        # By the list's code, from this transaction's rows (after its changes).
+        keys = [measure.key for measure in measures]
+        open_milestones = self._connection.execute(
+            select(*(getattr(Milestone, name) for name in MilestoneRow._fields)).where(
+                Milestone.measure_id.in_(keys), Milestone.done.is_(False)
+            )
+        )
+        open_delays = self._connection.execute(
+            select(Delay.measure_id, func.count())
+            .where(Delay.measure_id.in_(keys), Delay.resolved_on.is_(None))
+            .group_by(Delay.measure_id)
+        )
+        return views_with_figures(
+            measures,
+            map(MilestoneRow._make, open_milestones),
+            dict(open_delays.all()),
+            today,
+        )
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -243,8 +259,3 @@ class SqliteChange:
         result = self._connection.execute(delete(table).where(table.c.id == row_id))
         if result.rowcount != 1:
             raise LookupError(f"{table.name} {row_id} not found")
-
-    def _driver_connection(self) -> sqlite3.Connection:
-        connection = self._connection.connection.driver_connection
-        assert isinstance(connection, sqlite3.Connection)
-        return connection
