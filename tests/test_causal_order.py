@@ -10,8 +10,9 @@ given another system time here); the snapshots go between the databases through 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def exchange(source: Path, target: Path, name: str) -> None:
     assert done.returncode == 0, done.stderr
     done = koordinator(target, "import", str(snapshot))
     assert done.returncode == 0, done.stderr
+    for path in (source, target):
+        with closing(sqlite3.connect(path)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
 def test_a_change_made_after_seeing_a_fast_clocks_change_comes_after_it(tmp_path: Path) -> None:

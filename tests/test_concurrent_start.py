@@ -8,7 +8,9 @@ beside another painted no rows)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 from test_cli_parity import KOORDINATOR, NO_HANG, SAMPLE_DB
@@ -35,4 +37,6 @@ def test_two_commands_started_together_on_a_fresh_copy_both_succeed(tmp_path: Pa
             _, err = process.communicate(timeout=NO_HANG)
             if process.returncode != 0:
                 failures.append(f"round {round_number}: exit {process.returncode}: {err.strip()}")
+        with closing(sqlite3.connect(db)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert failures == []
