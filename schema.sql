@@ -18,7 +18,7 @@
 --   * Nothing is ever deleted: history is the record that snapshots, reports and undo use.
 
 -- The schema version.  koordinator refuses to open a database whose version is newer.
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 BEGIN;
 
@@ -32,9 +32,12 @@ CREATE TABLE field_of_action (
 );
 
 -- A measure (Massnahme) of the catalogue.  Its number is "<field>.<sequence>", e.g. "1.10";
--- field_code and sequence are kept as integers so that 1.2 sorts before 1.10.
+-- field_code and sequence are kept as integers so that 1.2 sorts before 1.10.  A number can
+-- be reassigned (renumbering, a clash between two databases' new measures); what identifies a
+-- measure in every database is `uid`, the id of the history event that created it.
 CREATE TABLE measure (
     id INTEGER NOT NULL,
+    uid TEXT NOT NULL,
     number TEXT NOT NULL,
     field_code INTEGER NOT NULL,
     sequence INTEGER NOT NULL,
@@ -50,8 +53,11 @@ CREATE TABLE measure (
     -- Raised by every change; lets an editor refuse to overwrite a newer change it has not seen.
     revision INTEGER NOT NULL DEFAULT 1,
     updated_at TEXT NOT NULL,
+    -- 1: withdrawn by its author before anyone else saw it; it leaves lists, counts and the
+    -- report and its number is free again, its history stays.
+    withdrawn BOOLEAN NOT NULL DEFAULT 0,
     PRIMARY KEY (id),
-    UNIQUE (number),
+    UNIQUE (uid),
     FOREIGN KEY (field_code) REFERENCES field_of_action (code),
     CONSTRAINT measure_number_matches CHECK (number = field_code || '.' || sequence),
     CONSTRAINT measure_sequence_positive CHECK (sequence >= 1),
@@ -59,9 +65,12 @@ CREATE TABLE measure (
     CONSTRAINT measure_origin_known CHECK (origin IN ('catalog', 'added')),
     CONSTRAINT measure_status_known CHECK (status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
     CONSTRAINT measure_revision_positive CHECK (revision >= 1),
+    CONSTRAINT measure_withdrawn_flag CHECK (withdrawn IN (0, 1)),
     CONSTRAINT measure_origin_date_format CHECK (origin_date GLOB '[12][0-9][0-9][0-9]' OR origin_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]' OR origin_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),
     CONSTRAINT measure_updated_at_format CHECK (length(updated_at) = 27 AND updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z')
 );
+-- A number belongs to one measure that is not withdrawn.
+CREATE UNIQUE INDEX ux_measure_number ON measure (number) WHERE withdrawn = 0;
 -- Lists are ordered by field and sequence, and filtered by field.
 CREATE INDEX ix_measure_field_sequence ON measure (field_code, sequence);
 -- Counting and filtering by status (report, dashboard, `list --status`).
@@ -128,7 +137,7 @@ CREATE TABLE history_event (
     details TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (id),
     FOREIGN KEY (measure_id) REFERENCES measure (id),
-    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone')),
+    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),
     CONSTRAINT event_author_not_blank CHECK (length(trim(author)) > 0),
     CONSTRAINT event_from_status_known CHECK (from_status IS NULL OR from_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
     CONSTRAINT event_to_status_known CHECK (to_status IS NULL OR to_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),

@@ -156,11 +156,13 @@ def check_consistency(path: Path) -> tuple[list[str], int]:
             states = catalogue.states(events)
     finally:
         database.close()
-    for number, state in states.items():
-        derived = replay.replay(events.get(number, ())).state
+    for uid, state in states.items():
+        derived = replay.replay(events.get(uid, ())).state
         differences = [str(d) for d in replay.differences(state, derived)]
         if differences:
-            problems.append(f"{number}: stored state differs from its history: {differences[0]}")
+            problems.append(
+                f"{state.number}: stored state differs from its history: {differences[0]}"
+            )
     return problems, len(states)
 
 

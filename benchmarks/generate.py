@@ -353,6 +353,7 @@ class _Builder:
         milestones: list[dict[str, Any]] = []
         delays: list[dict[str, Any]] = []
         first_event = len(self.events) - 1
+        state["uid"] = self.events[first_event]["id"]  # a measure is its creation's id
         for action, moment in zip(actions, moments[1:], strict=True):
             self._apply(state, milestones, delays, action, moment)
         # Every event after the creation raised the revision by one (Catalogue._record).

@@ -701,8 +701,8 @@ def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
 
 @case("snapshot of a newer version")
 def _(w: World, mp: pytest.MonkeyPatch) -> tuple[list[str], tuple[str, ...]]:
-    path = w.snapshot("neu.toml", _replace_once("\nversion = 1\n", "\nversion = 2\n"))
-    return ["--db", str(w.db), "import", str(path)], (f"{path}:2:", "Snapshot-Version 2")
+    path = w.snapshot("neu.toml", _replace_once("\nversion = 2\n", "\nversion = 3\n"))
+    return ["--db", str(w.db), "import", str(path)], (f"{path}:2:", "Snapshot-Version 3")
 
 
 @case("snapshot with an unknown status")

@@ -2,13 +2,15 @@
 the user is told about, in one transaction that leaves the original byte-identical when it
 fails.
 
-Schema version 1 has no migration yet, so the tests define version 2 themselves (a column
-with a default, or a rebuilt table) and run it on the real version-1 files of tests/data.
+The runner's tests define a version after the real ones themselves (a column with a default,
+or a rebuilt table, `next_version`) and run the real steps and it on the real version-1 files
+of tests/data.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -43,21 +45,28 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def version_2(
+REAL = sqlite_file.SCHEMA_VERSION
+NEXT = REAL + 1
+
+
+def next_version(
     monkeypatch: pytest.MonkeyPatch,
     step: Callable[[sqlite3.Connection], None] | str = ADD_PRIORITY,
     *,
     columns: frozenset[str] = frozenset({"priority"}),
 ) -> None:
-    """This koordinator knows schema version 2: version 1 plus `columns` in `measure`."""
+    """This koordinator knows schema version NEXT: the real one plus `columns` in
+    `measure`, after the real steps."""
     migration = (
-        Migration.script(1, "test", step) if isinstance(step, str) else Migration(1, "test", step)
+        Migration.script(REAL, "test", step)
+        if isinstance(step, str)
+        else Migration(REAL, "test", step)
     )
-    monkeypatch.setattr(sqlite_file, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(sqlite_file, "SCHEMA_VERSION", NEXT)
     required = dict(sqlite_file.REQUIRED_COLUMNS)
     required["measure"] = required["measure"] | columns
     monkeypatch.setattr(sqlite_file, "REQUIRED_COLUMNS", required)
-    monkeypatch.setattr(migrations, "MIGRATIONS", (migration,))
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, migration))
 
 
 def copied(source: Path, folder: Path, name: str = "katalog.db") -> Path:
@@ -96,14 +105,14 @@ def test_an_older_database_is_migrated_after_a_backup_the_user_is_told_about(
 ) -> None:
     db = copied(source, tmp_path)
     before = dump(db)
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     code, out, err = run(capsys, "--db", str(db), *command)
     assert code == 0, err
     backup = expected_backup(db)
     assert backup.name == f"katalog.v1-sicherung-{local_today().isoformat()}.db"
     assert (
         err
-        == f"koordinator: {db}: auf Schema-Version 2 aktualisiert – Sicherung der Version 1: {backup}\n"
+        == f"koordinator: {db}: auf Schema-Version {NEXT} aktualisiert – Sicherung der Version 1: {backup}\n"
     )
     # The backup is the database as it was: version 1, the same rows, sound.
     assert pragma(backup, "user_version") == 1
@@ -111,7 +120,7 @@ def test_an_older_database_is_migrated_after_a_backup_the_user_is_told_about(
     assert dump(backup) == before
     assert backups(tmp_path) == [backup.name]
     # The database is version 2, with the new column filled by its default.
-    assert pragma(db, "user_version") == 2
+    assert pragma(db, "user_version") == NEXT
     connection = sqlite3.connect(db)
     try:
         assert connection.execute("SELECT DISTINCT priority FROM measure").fetchall() == [(0,)]
@@ -125,7 +134,7 @@ def test_the_migrated_database_works_and_a_second_open_does_nothing(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = copied(DATA / "edited-v1.db", tmp_path)
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     code, _, err = run(capsys, "--db", str(db), "status", "1.14", "on_schedule")
     assert code == 0 and "aktualisiert" in err
     code, out, err = run(capsys, "--db", str(db), "history", "--format", "json")
@@ -134,7 +143,7 @@ def test_the_migrated_database_works_and_a_second_open_does_nothing(
     code, out, err = run(capsys, "--db", str(db), "show", "1.14")
     assert (code, err) == (0, "") and "Im Zeitplan" in out
     assert backups(tmp_path) == [expected_backup(db).name]
-    assert pragma(db, "user_version") == 2
+    assert pragma(db, "user_version") == NEXT
 
 
 def test_a_backup_of_that_name_is_never_replaced(
@@ -143,7 +152,7 @@ def test_a_backup_of_that_name_is_never_replaced(
     db = copied(DATA / "sample-v1.db", tmp_path)
     taken = expected_backup(db)
     taken.write_text("eine frühere Sicherung", encoding="utf-8")
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     code, _, err = run(capsys, "--db", str(db), "list")
     assert code == 0
     second = expected_backup(db, 2)
@@ -157,7 +166,7 @@ async def test_the_ui_tells_where_the_backup_is(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = copied(DATA / "sample-v1.db", tmp_path)
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     lazy = open_lazy(str(db), read_only=False, author="testerin")
     assert lazy is not None
     try:
@@ -207,7 +216,7 @@ def test_a_failed_migration_leaves_the_database_byte_identical(
 ) -> None:
     db = copied(source, tmp_path)
     before = db.read_bytes()
-    version_2(monkeypatch, step)
+    next_version(monkeypatch, step)
     if isinstance(problem, str):
         with pytest.raises(DatabaseError) as raised:
             check_database(DatabaseTarget(db))
@@ -232,14 +241,14 @@ def test_a_failed_migration_is_one_line_from_the_cli_and_the_file_still_opens(
 ) -> None:
     db = copied(DATA / "sample-v1.db", tmp_path)
     before = db.read_bytes()
-    version_2(monkeypatch, f"{ADD_PRIORITY}; DELETE FROM measure WHERE number = '1.1'")
+    next_version(monkeypatch, f"{ADD_PRIORITY}; DELETE FROM measure WHERE number = '1.1'")
     code, out, err = run(capsys, "--db", str(db), "status", "1.14", "on_schedule")
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "Verweise ins Leere" in err
     assert db.read_bytes() == before
-    monkeypatch.undo()  # this koordinator again: version 1 opens as before
-    code, out, err = run(capsys, "--db", str(db), "--read-only", "list")
-    assert (code, err) == (0, "") and "49 Maßnahmen" in out
+    monkeypatch.undo()  # this koordinator again: its own steps migrate the file as before
+    code, out, err = run(capsys, "--db", str(db), "list")
+    assert code == 0 and "aktualisiert" in err and "49 Maßnahmen" in out
 
 
 # Runs inside `unshare --mount` as root: a tmpfs of 1 MB at FOLDER, the database copied
@@ -268,9 +277,10 @@ from koordinator.core.store import migrations, sqlite_file
 from koordinator.core.store.sqlite_file import DatabaseTarget, check_database
 from koordinator.core.errors import DatabaseError
 
-sqlite_file.SCHEMA_VERSION = 2
+real = sqlite_file.SCHEMA_VERSION
+sqlite_file.SCHEMA_VERSION = real + 1
 sqlite_file.REQUIRED_COLUMNS = {**sqlite_file.REQUIRED_COLUMNS, "measure": sqlite_file.REQUIRED_COLUMNS["measure"] | {"priority"}}
-migrations.MIGRATIONS = (migrations.Migration.script(1, "test", '''
+migrations.MIGRATIONS = (*migrations.MIGRATIONS, migrations.Migration.script(real, "test", '''
     ALTER TABLE measure ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     UPDATE history_event SET note = note || hex(zeroblob(20000));
 '''),)
@@ -343,10 +353,10 @@ def test_a_killed_migration_leaves_the_database_as_it_was(
     )
     assert done.returncode == -9, done.stderr
     # The next open (SQLite rolls back what the killed process left) sees version 1, whole.
-    code, out, err = run(capsys, "--db", str(db), "list")
-    assert (code, err) == (0, "") and "49 Maßnahmen" in out
     assert pragma(db, "user_version") == 1
     assert dump(db) == before
+    code, out, err = run(capsys, "--db", str(db), "list")
+    assert code == 0 and "aktualisiert" in err and "49 Maßnahmen" in out
     assert pragma(db, "integrity_check") == "ok"
 
 
@@ -358,11 +368,11 @@ def test_a_read_only_older_database_is_refused_with_one_line(
 ) -> None:
     db = copied(DATA / "sample-v1.db", tmp_path)
     before = db.read_bytes()
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     code, out, err = run(capsys, "--db", str(db), "--read-only", "list")
     assert (code, out) == (2, "")
     assert err == (
-        f"koordinator: {db}: Schema-Version 1 ist älter als diese koordinator-Version (2) – "
+        f"koordinator: {db}: Schema-Version 1 ist älter als diese koordinator-Version ({NEXT}) – "
         "einmal mit Schreibrecht öffnen, um sie zu aktualisieren (jetzt: --read-only)\n"
     )
     assert db.read_bytes() == before
@@ -374,13 +384,16 @@ def test_a_newer_database_is_still_refused(
 ) -> None:
     db = copied(DATA / "sample-v1.db", tmp_path)
     connection = sqlite3.connect(db)
-    connection.execute("PRAGMA user_version = 3")
+    connection.execute(f"PRAGMA user_version = {NEXT + 1}")
     connection.close()
     before = db.read_bytes()
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     code, _, err = run(capsys, "--db", str(db), "list")
     assert code == 2
-    assert "Schema-Version 3 ist neuer als diese koordinator-Version (kennt bis 2)" in err
+    assert (
+        f"Schema-Version {NEXT + 1} ist neuer als diese koordinator-Version (kennt bis {NEXT})"
+        in err
+    )
     assert db.read_bytes() == before
     assert backups(tmp_path) == []
 
@@ -393,7 +406,7 @@ def test_a_foreign_database_of_an_older_version_is_not_migrated(
     connection.executescript("CREATE TABLE measure (id INTEGER); PRAGMA user_version = 1;")
     connection.close()
     before = db.read_bytes()
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     with pytest.raises(DatabaseError, match="keine koordinator-Datenbank"):
         check_database(DatabaseTarget(db))
     assert db.read_bytes() == before
@@ -416,7 +429,8 @@ def _rebuild_measure(connection: sqlite3.Connection) -> None:
             "AND sql IS NOT NULL"
         )
     ]
-    new_sql = sql.replace("CREATE TABLE measure (", "CREATE TABLE measure_new (", 1).replace(
+    # A table a migration renamed is kept as CREATE TABLE "measure".
+    new_sql = re.sub(r'CREATE TABLE "?measure"? \(', "CREATE TABLE measure_new (", sql).replace(
         "    updated_at TEXT NOT NULL,",
         "    updated_at TEXT NOT NULL,\n    priority INTEGER NOT NULL DEFAULT 0,",
         1,
@@ -439,10 +453,10 @@ def test_a_table_rebuild_keeps_every_row_and_reference(
     source: Path,
 ) -> None:
     db = copied(source, tmp_path)
-    code, events, _ = run(capsys, "--db", str(db), "--read-only", "history", "--format", "json")
-    version_2(monkeypatch, _rebuild_measure)
+    code, events, _ = run(capsys, "--db", str(db), "history", "--format", "json")  # real steps
+    next_version(monkeypatch, _rebuild_measure)
     code, out, err = run(capsys, "--db", str(db), "history", "--format", "json")
-    assert code == 0 and "aktualisiert" in err
+    assert code == 0 and "aktualisiert" in err, err
     assert json.loads(out) == json.loads(events)
     connection = sqlite3.connect(db)
     try:
@@ -452,7 +466,7 @@ def test_a_table_rebuild_keeps_every_row_and_reference(
             connection.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'measure'"
             ).fetchone()[0]
-            == 3  # the two of schema.sql and UNIQUE (number)
+            == 4  # the three of schema.sql and UNIQUE (uid)
         )
     finally:
         connection.close()
@@ -462,7 +476,7 @@ def test_the_migration_waits_for_another_writer_and_backs_up_its_change(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     db = copied(DATA / "edited-v1.db", tmp_path)
-    version_2(monkeypatch)
+    next_version(monkeypatch)
     writer = sqlite3.connect(db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("UPDATE measure SET note = 'vom anderen Prozess' WHERE number = '1.1'")

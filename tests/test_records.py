@@ -37,6 +37,7 @@ def _measure(**values: object) -> ContactMeasure:
         "note": "",
         "revision": 1,
         "updated_at": "2021-03-01T10:00:00.000000Z",
+        "uid": "5f0c2a3e-6f43-4c1e-9a57-6b6f6f7264e1",
     }
     return ContactMeasure(**{**base, **values})  # type: ignore[arg-type]
 

@@ -195,9 +195,9 @@ def schema_db(tmp_path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("INSERT INTO field_of_action (code, name) VALUES (1, 'E-Government')")
     connection.execute(
-        "INSERT INTO measure (id, number, field_code, sequence, title, origin, origin_date,"
-        " status, updated_at) VALUES (1, '1.1', 1, 1, 'Bürgerportal', 'catalog', '2019-03-12',"
-        " 'planning', ?)",
+        "INSERT INTO measure (id, uid, number, field_code, sequence, title, origin, origin_date,"
+        " status, updated_at) VALUES (1, 'u-1', '1.1', 1, 1, 'Bürgerportal', 'catalog',"
+        " '2019-03-12', 'planning', ?)",
         (TIMESTAMP,),
     )
     yield connection
@@ -207,6 +207,7 @@ def schema_db(tmp_path: Path) -> sqlite3.Connection:
 def _insert_measure(connection: sqlite3.Connection, **changes: Any) -> None:
     row = {
         "id": 2,
+        "uid": "u-2",
         "number": "1.2",
         "field_code": 1,
         "sequence": 2,

@@ -56,7 +56,7 @@ def test_top_level_layout_and_summary_of_the_sample(database: SqliteStore) -> No
     assert (data["author"], data["source"], data["schema_version"]) == (
         "testerin",
         "catalogue.db",
-        1,
+        2,
     )
     assert data["summary"] == {
         "total": 49,

@@ -323,7 +323,7 @@ def test_undo_events_travel_and_are_replayed(built_sample: Path, tmp_path: Path)
     assert [e.kind for e in detail.history[:3]] == ["change_undone"] * 3
 
 
-def test_the_same_number_created_twice_is_refused(
+def test_the_same_number_created_twice_keeps_both_and_everyone_adopts_one_numbering(
     capsys: pytest.CaptureFixture[str], built_sample: Path, tmp_path: Path
 ) -> None:
     anna = copy(built_sample, tmp_path / "anna" / "k.db")
@@ -333,16 +333,20 @@ def test_the_same_number_created_twice_is_refused(
             catalogue(database, "x").create_measure(2, title)
     ben_file = tmp_path / "ben.toml"
     ben_file.write_text(export_text(ben), encoding="utf-8")
-    before = dump(anna)
     code, out, err = run(capsys, "--db", str(anna), "import", str(ben_file))
-    assert (code, out) == (2, "")
-    text = ben_file.read_text(encoding="utf-8")
-    line = line_of(text, "[[measures.events]]", after='number = "2.9"')
-    assert err == (
-        f"koordinator: {ben_file}:{line}: Maßnahme 2.9 wurde zweimal unabhängig angelegt – "
-        "„Chatbot“ (diese Datenbank) und „Sensorik“ (hier) – Import abgebrochen, nichts geändert\n"
-    )
-    assert dump(anna) == before
+    assert (code, err) == (0, "")
+    # Anna's 2.9 was there first: it keeps the number, Ben's measure moves on, and says so.
+    assert "2.10 Sensorik: neu, 2 neue Einträge" in out
+    assert "Neue Nummer 2.10: 2.9 war schon „Chatbot“" in out
+    code, out, _ = run(capsys, "--db", str(anna), "list", "--field", "2", "--format", "json")
+    shown = {m["number"]: m["title"] for m in json.loads(out)["measures"]}
+    assert (shown["2.9"], shown["2.10"]) == ("Chatbot", "Sensorik")
+    # Ben takes Anna's snapshot: he adopts her numbering, his own measure included.
+    anna_file = tmp_path / "anna.toml"
+    anna_file.write_text(export_text(anna), encoding="utf-8")
+    code, out, err = run(capsys, "--db", str(ben), "import", str(anna_file))
+    assert (code, err) == (0, "")
+    assert export_text(ben).split("\n[summary]")[1] == export_text(anna).split("\n[summary]")[1]
 
 
 # --- all or nothing, and errors that say where ---------------------------------------------------
@@ -381,9 +385,9 @@ STATUS_EVENT_1_1 = 'kind = "status_changed"'  # the first status event: measure 
             'kein koordinator-Snapshot (erwartet format = "koordinator-snapshot")',
         ),
         (
-            lambda t: t.replace("version = 1", "version = 2", 1),
+            lambda t: t.replace("version = 2", "version = 3", 1),
             lambda t: 2,
-            "Snapshot-Version 2 ist neuer als diese koordinator-Version (kennt bis 1)",
+            "Snapshot-Version 3 ist neuer als diese koordinator-Version (kennt bis 2)",
         ),
         (
             lambda t: change_after(t, 'number = "1.1"', 'status = "established"\n', ""),

@@ -30,6 +30,7 @@ from koordinator.tui.dialogs import (
     ResolveDialog,
     StatusDialog,
 )
+from koordinator.tui.dialogs.renumber_dialog import RenumberDialog
 from koordinator.tui.screens.main import MainScreen
 from koordinator.tui.widgets import StatusLine
 from koordinator.tui.widgets import status_line as status_line_module
@@ -628,6 +629,30 @@ async def test_e_edits_title_unit_and_note(catalogue: CatalogueApi, sample_path:
         "FB 12 / SHM²",
         "Pilot im Hafen",
     )
+
+
+async def test_number_sign_gives_the_measure_a_free_number_and_refuses_a_taken_one(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    async with on_measure(catalogue, "1.11") as (app, pilot):
+        await pilot.press("number_sign")
+        assert isinstance(app.screen, RenumberDialog)
+        assert input_value(app, "number") == "1.11"
+        await fill(pilot, "number", "eins")
+        await pilot.press("enter")
+        assert "keine Maßnahmennummer" in error_text(app, "number")
+        await fill(pilot, "number", "1.1")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert any("1.1 hat schon „Bürgerportal“" in text for text in notifications(app))
+        await pilot.press("number_sign")
+        await fill(pilot, "number", "1.40")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert current_number(app) == "1.40"  # the cursor follows it to its new place
+        assert row(app, "1.40")[TITLE] == "LoRaWAN (eigenes Funknetz)"
+        assert "1.11 hat jetzt die Nummer 1.40" in status_line(app)
+    assert read_measure(sample_path, "1.40").measure.title == "LoRaWAN (eigenes Funknetz)"
 
 
 # --- u / ctrl+z: undo --------------------------------------------------------------------

@@ -56,6 +56,7 @@ def catalogue_form() -> str:
 KEY_SPELLING = {
     "slash": "/",
     "question_mark": "?",
+    "number_sign": "#",
     "escape": "Esc",
     "ctrl+z": "Strg+Z",
     "ctrl+r": "Strg+R",

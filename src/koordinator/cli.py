@@ -43,6 +43,7 @@ Beispiele:
   koordinator delay 3.2 --resolve
   koordinator new 1 "Digitale Bauakte" --unit "FB 60"
   koordinator edit 1.17 --note "Start 2022"
+  koordinator renumber 1.17 1.18
   koordinator undo                          (die letzte eigene Änderung zurücknehmen)
   koordinator status 1.11 established --format json   (das erfasste Ereignis als JSON)
   koordinator export -o stand.toml          (Snapshot für FB 12)
@@ -318,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
         _events_format(edit)
 
     command("edit", "Titel, Verantwortlich oder Notiz einer Maßnahme ändern", edit_arguments)
+
+    def renumber_arguments(renumber: argparse.ArgumentParser) -> None:
+        renumber.add_argument("number", metavar="NR", help="Maßnahmennummer, z. B. 1.17")
+        renumber.add_argument("new_number", metavar="NEU", help="die neue Nummer, z. B. 1.18")
+        _events_format(renumber)
+
+    command("renumber", "einer Maßnahme eine andere (freie) Nummer geben", renumber_arguments)
 
     def undo_arguments(undo: argparse.ArgumentParser) -> None:
         undo.add_argument(
@@ -886,6 +894,11 @@ def _edit(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _renumber(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    _print_recorded(args, [catalogue.renumber(args.number, args.new_number)])
+    return EXIT_OK
+
+
 def _undo(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.errors import NOTHING_TO_UNDO, InputError, WorkflowError
 
@@ -1042,7 +1055,10 @@ def _import(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.snapshot import import_snapshots
 
     result = import_snapshots(
-        catalogue.database, [Path(name) for name in args.files], dry_run=args.dry_run
+        catalogue.database,
+        [Path(name) for name in args.files],
+        dry_run=args.dry_run,
+        author=catalogue.author,
     )
     for line in result.lines():
         _print(line)
@@ -1080,6 +1096,7 @@ HANDLERS: dict[str, Callable[[CatalogueApi, argparse.Namespace], int]] = {
     "delay": _delay,
     "new": _new,
     "edit": _edit,
+    "renumber": _renumber,
     "undo": _undo,
     "report": _report,
     "export": _export,

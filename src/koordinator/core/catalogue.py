@@ -114,6 +114,12 @@ class CatalogueApi(Protocol):
         """`texts`: editable fields (title, unit, note) by name; None leaves one as it is."""
         ...
 
+    def renumber(
+        self, number: str, new_number: str, *, expected_revision: int | None = None
+    ) -> EventView:
+        """Another number for the measure, free and of a known field."""
+        ...
+
     def change_status(
         self,
         number: str,

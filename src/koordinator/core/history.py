@@ -26,6 +26,7 @@ from koordinator.core.records import (
     LooseIso,
     Measure,
     Milestone,
+    Number,
     Text,
     from_payload,
     label,
@@ -44,6 +45,10 @@ class EventKind(StrEnum):
     DELAY_LOGGED = "delay_logged"
     DELAY_RESOLVED = "delay_resolved"
     CHANGE_UNDONE = "change_undone"
+    MEASURE_RENUMBERED = "measure_renumbered"
+    MEASURE_WITHDRAWN = "measure_withdrawn"
+    MILESTONE_DELETED = "milestone_deleted"
+    DELAY_EDITED = "delay_edited"
 
 
 _TEXT_LABELS = {
@@ -211,6 +216,15 @@ class DelayLoggedDetails(TypedDict):
 class DelayResolvedDetails(TypedDict):
     resolved_delays: RowIds
     resolved_on: LooseIso
+
+
+class MeasureRenumberedDetails(TypedDict):
+    previous: Number
+    number: Number
+
+
+class MeasureWithdrawnDetails(TypedDict):
+    pass
 
 
 class ChangeUndoneDetails(TypedDict):
@@ -460,6 +474,46 @@ class DelayResolved(Kind):
         return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
 
 
+class MeasureRenumbered(Kind):
+    """A measure gets another number: by a user (`renumber`), or by an import that met two
+    measures with one number (the later claim moves on, see `replay.plan_merge`)."""
+
+    kind = EventKind.MEASURE_RENUMBERED
+    details = MeasureRenumberedDetails
+
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
+        set_number(state, event.details["number"])
+
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        return {"measure": {"number": before.number}}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Nummer {details.get('previous', '')} → {details.get('number', '')}"
+
+    def problem(self, event: Event) -> Problem | None:
+        details = event.details
+        if details["previous"] == details["number"]:
+            return Problem("details.number", "ist dieselbe Nummer wie zuvor")
+        return super().problem(event)
+
+
+class MeasureWithdrawn(Kind):
+    """A new measure its author withdrew before anyone else saw it."""
+
+    kind = EventKind.MEASURE_WITHDRAWN
+    details = MeasureWithdrawnDetails
+    undoable = False
+
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
+        state.withdrawn = True
+
+    def not_undoable(self, event: Event) -> str:
+        return f"Maßnahme {event.number}: das Zurückziehen kann nicht rückgängig gemacht werden"
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return "Maßnahme zurückgezogen"
+
+
 class ChangeUndone(Kind):
     kind = EventKind.CHANGE_UNDONE
     details = ChangeUndoneDetails
@@ -496,6 +550,8 @@ KINDS: Mapping[str, Kind] = {
         MilestoneEdited(),
         DelayLogged(),
         DelayResolved(),
+        MeasureRenumbered(),
+        MeasureWithdrawn(),
         ChangeUndone(),
     )
 }
@@ -523,7 +579,10 @@ def apply_restore(
 ) -> None:
     """Apply an undo's state operations (`Kind.inverse`) to `state`."""
     for name, value in restore.get("measure", {}).items():
-        setattr(state, name, value)
+        if name == "number":
+            set_number(state, value)
+        else:
+            setattr(state, name, value)
     targets: tuple[tuple[Mapping[str, Milestone | Delay], str, str], ...] = (
         (state.milestones, "milestones", MILESTONE),
         (state.delays, "delays", DELAY),
@@ -545,6 +604,12 @@ def inverse(event: Event, before: Measure) -> dict[str, Any]:
     """The state operations that undo `event` (`Kind.inverse`), `before` the measure as it
     stood before it in replay order; WorkflowError if it cannot be undone."""
     return KINDS[event.kind].inverse(event, before)
+
+
+def set_number(state: Measure, number: str) -> None:
+    """Give the measure `number`, and with it the number's field."""
+    state.number = number
+    state.field_code = int(number.partition(".")[0])
 
 
 RowT = TypeVar("RowT", bound=Milestone | Delay)

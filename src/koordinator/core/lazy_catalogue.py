@@ -142,6 +142,11 @@ class LazyCatalogue(ScreenReads):
     ) -> MeasureView:
         return self._loaded().edit_measure(number, expected_revision=expected_revision, **texts)
 
+    def renumber(
+        self, number: str, new_number: str, *, expected_revision: int | None = None
+    ) -> EventView:
+        return self._loaded().renumber(number, new_number, expected_revision=expected_revision)
+
     def change_status(
         self,
         number: str,

@@ -104,7 +104,7 @@ class Measure:
     """A measure: its fields, and its milestones and delays in the order the events created
     them (the snapshot's order)."""
 
-    number: Number
+    number: Number = field(metadata=role(restorable=True))
     field_code: Positive = field(metadata=role(key="field"))
     title: Title = field(metadata=role(label="Titel", editable=True, restorable=True))
     unit: Text = field(
@@ -116,6 +116,11 @@ class Measure:
     note: Note = field(metadata=role(label="Notiz", editable=True, restorable=True, multiline=True))
     revision: Positive = field(metadata=role(in_payload=False))
     updated_at: Stamp = field(metadata=role(in_payload=False))
+    # What identifies the measure in every database: the id of the event that created it
+    # (numbers can be reassigned).  Files of format 1 lack it; it is their creation's id.
+    uid: Identifier = field(default="", metadata=role(in_payload=False, key="id"))
+    # Withdrawn by its author before anyone else saw it: in no list, count or report.
+    withdrawn: Flag = field(default=False, metadata=role(in_payload=False))
     milestones: dict[str, Milestone] = field(default_factory=dict, metadata=role(in_payload=False))
     delays: dict[str, Delay] = field(default_factory=dict, metadata=role(in_payload=False))
     # The store's handle on the row (its primary key); not part of what the catalogue says.
@@ -132,10 +137,12 @@ _ROW_FIELDS = {"milestones", "delays"}
 
 @dataclass(frozen=True)
 class Event:
-    """One history event, independent of any database (its measure is named by number)."""
+    """One history event, independent of any database: its measure is `measure` (the
+    measure's `uid`); `number` is the measure's number where the event was read, for
+    messages (it may differ between databases, so it is no part of the event's identity)."""
 
     id: Identifier
-    number: str
+    number: str = dataclasses.field(compare=False)
     kind: KindCode
     occurred_at: Stamp
     author: Title
@@ -143,6 +150,7 @@ class Event:
     from_status: StatusCode | None
     to_status: StatusCode | None
     details: dict[str, Any]
+    measure: Identifier = ""
     # Where the event was read ("a.toml:120"); for messages only, not part of its identity.
     where: str = dataclasses.field(default="", compare=False)
 

@@ -21,14 +21,16 @@ from __future__ import annotations
 import copy
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from koordinator.core import history, records
+from koordinator.core.dates import causal_timestamp, parse_timestamp
 from koordinator.core.errors import SnapshotError
 from koordinator.core.history import EventKind
-from koordinator.core.numbers import number_key
+from koordinator.core.numbers import MAX_SEQUENCE, SEQUENCE_LIMIT, number_key
 from koordinator.core.records import Delay, Event, Measure, Milestone
 
 # `Event.order` as a sort key without a Python call per event.
@@ -39,6 +41,9 @@ EVENT_ORDER = operator.attrgetter("occurred_at", "id")
 class Replayed:
     state: Measure
     skipped: tuple[str, ...] = ()  # German notes on operations whose row no longer exists
+    # The order (`Event.order`) of the event that gave the measure its number: of two
+    # measures with one number, the earlier claim keeps it (`plan_merge`).
+    numbered: tuple[str, str] = ("", "")
 
 
 def state_before(events: Iterable[Event], event_id: str) -> Measure:
@@ -69,8 +74,13 @@ def replay(events: Iterable[Event]) -> Replayed:
     if first is None:
         raise ValueError("a measure's history starts with measure_created")
     state = records.from_payload(
-        Measure, first.details["measure"], revision=1, updated_at=ordered[0].occurred_at
+        Measure,
+        first.details["measure"],
+        revision=1,
+        updated_at=ordered[0].occurred_at,
+        uid=first.id,
     )
+    numbered = first.order
     skipped: list[str] = []
     # The events an undo names: the state before each is kept, its inverse comes from it.
     undone = {
@@ -85,9 +95,12 @@ def replay(events: Iterable[Event]) -> Replayed:
         # Every change raises the revision by one and stamps the measure (Catalogue._record).
         state.revision += 1
         state.updated_at = max(state.updated_at, event.occurred_at)
+        number = state.number
         history.apply(state, event, skipped, past)
+        if state.number != number:
+            numbered = event.order
         past.events[event.id] = event
-    return Replayed(state, tuple(skipped))
+    return Replayed(state, tuple(skipped), numbered)
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ _DELAY_VALUES = records.snapshot_names(Delay)[1:]
 
 def differences(stored: Measure, derived: Measure) -> Iterator[Difference]:
     """How `stored` differs from `derived` (the replay of its history); created_at aside."""
-    for name in records.snapshot_names(Measure)[1:]:  # the number is the measure's name
+    for name in records.snapshot_names(Measure):
         if getattr(stored, name) != getattr(derived, name):
             key = records.file_key(Measure, name)
             yield Difference(key, stored=getattr(stored, name), derived=getattr(derived, name))
@@ -150,7 +163,7 @@ def plain(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """Events from one place: this database or one snapshot file, grouped by measure number."""
+    """Events from one place: this database or one snapshot file, by measure (its uid)."""
 
     label: str  # German, for messages: "diese Datenbank", "a.toml"
     events: Mapping[str, Sequence[Event]]
@@ -167,12 +180,21 @@ class Conflict:
 
 @dataclass(frozen=True)
 class MeasureMerge:
-    number: str
+    measure: str  # the measure's uid
     new_events: tuple[Event, ...]  # in replay order
     before: Measure | None  # None: the measure is new here
     after: Measure
     conflicts: tuple[Conflict, ...] = ()
     skipped: tuple[str, ...] = ()
+    # The renumbering this merge records itself (its number was another measure's), also
+    # among new_events, and the title of the measure that kept the number; None, "" if
+    # there was no clash.
+    renumbered: Event | None = None
+    kept_by: str = ""
+
+    @property
+    def number(self) -> str:
+        return self.after.number
 
 
 @dataclass(frozen=True)
@@ -184,37 +206,154 @@ class MergePlan:
         return sum(len(merge.new_events) for merge in self.measures)
 
 
-def plan_merge(local: Source, incoming: Sequence[Source]) -> MergePlan:
-    """What importing `incoming` into `local` would do; raises SnapshotError if impossible."""
+@dataclass(frozen=True)
+class Renumbering:
+    """Who records the renumberings a merge's number clashes need, and when."""
+
+    author: str
+    clock: datetime
+    make_id: Callable[[], str] = history.new_event_id
+
+
+def plan_merge(
+    local: Source,
+    incoming: Sequence[Source],
+    *,
+    numbers: Mapping[str, str] | None = None,
+    renumbering: Renumbering | None = None,
+) -> MergePlan:
+    """What importing `incoming` into `local` would do; raises SnapshotError if impossible.
+
+    Measures are matched by uid.  `numbers` are the local measures' numbers by uid (those
+    not withdrawn; replayed from `local` when not given).  Where the merge leaves two
+    measures with one number, the measure whose claim on it is older keeps it and the other
+    gets the next free number of its field, by a `measure_renumbered` event of
+    `renumbering` (or of the importing side's clock, one microsecond after every event).
+    """
     known: dict[str, tuple[Event, str]] = {}
     for source in (local, *incoming):
         for events in source.events.values():
             for event in events:
                 _check_same(known, event, source.label)
-    _check_one_creation((local, *incoming))
     local_ids = {event.id for events in local.events.values() for event in events}
-    new_by_number: dict[str, dict[str, Event]] = defaultdict(dict)
+    new_by_measure: dict[str, dict[str, Event]] = defaultdict(dict)
     for source in incoming:
-        for number, events in source.events.items():
+        for uid, events in source.events.items():
             for event in events:
                 if event.id not in local_ids:
-                    new_by_number[number][event.id] = event
-    merges = []
-    for number in sorted(new_by_number, key=number_key):
-        new_events = sorted(new_by_number[number].values(), key=EVENT_ORDER)
-        before = replay(local.events[number]).state if local.events.get(number) else None
-        replayed = replay([*local.events.get(number, ()), *new_events])
-        merges.append(
-            MeasureMerge(
-                number=number,
-                new_events=tuple(new_events),
-                before=before,
-                after=replayed.state,
-                conflicts=_conflicts(number, (local, *incoming)),
-                skipped=replayed.skipped,
-            )
+                    new_by_measure[uid][event.id] = event
+    merges: dict[str, MeasureMerge] = {}
+    claims: dict[str, tuple[str, str]] = {}
+    for uid, by_id in new_by_measure.items():
+        new_events = tuple(sorted(by_id.values(), key=EVENT_ORDER))
+        local_events = local.events.get(uid, ())
+        before = replay(local_events).state if local_events else None
+        replayed = replay([*local_events, *new_events])
+        claims[uid] = replayed.numbered
+        merges[uid] = MeasureMerge(
+            measure=uid,
+            new_events=new_events,
+            before=before,
+            after=replayed.state,
+            conflicts=_conflicts(uid, replayed.state.number, (local, *incoming)),
+            skipped=replayed.skipped,
         )
-    return MergePlan(tuple(merges))
+    if merges:
+        _resolve_clashes(local, incoming, merges, claims, numbers, renumbering, known)
+    ordered = sorted(merges.values(), key=lambda merge: (number_key(merge.number), merge.measure))
+    return MergePlan(tuple(ordered))
+
+
+def _resolve_clashes(
+    local: Source,
+    incoming: Sequence[Source],
+    merges: dict[str, MeasureMerge],
+    claims: dict[str, tuple[str, str]],
+    numbers: Mapping[str, str] | None,
+    renumbering: Renumbering | None,
+    known: Mapping[str, tuple[Event, str]],
+) -> None:
+    """Give every measure that shares its number with an older claim the next free number
+    of its field (a `measure_renumbered` event added to its merge)."""
+    if numbers is None:
+        numbers = {
+            uid: state.number
+            for uid, events in local.events.items()
+            if not (state := replay(events).state).withdrawn
+        }
+    current = dict(numbers)
+    for uid, merge in merges.items():
+        current.pop(uid, None)
+        if not merge.after.withdrawn:
+            current[uid] = merge.after.number
+    holders: dict[str, list[str]] = defaultdict(list)
+    for uid, number in current.items():
+        holders[number].append(uid)
+    clashes = sorted((n for n, uids in holders.items() if len(uids) > 1), key=number_key)
+    if not clashes:
+        return
+    taken: dict[int, set[int]] = defaultdict(set)
+    for number in current.values():
+        field, _, position = number.partition(".")
+        taken[int(field)].add(int(position))
+    latest = max(event.occurred_at for event, _ in known.values())
+    wall = renumbering.clock if renumbering else parse_timestamp(latest)
+    author = renumbering.author if renumbering else "koordinator"
+    make_id = renumbering.make_id if renumbering else history.new_event_id
+    stamp = causal_timestamp(wall, latest)
+
+    def claim(uid: str) -> tuple[str, str]:
+        if uid not in claims:
+            claims[uid] = replay(local.events[uid]).numbered
+        return claims[uid]
+
+    for number in clashes:
+        keeper, *others = sorted(holders[number], key=lambda uid: (claim(uid), uid))
+        kept_by = merges[keeper].after if keeper in merges else replay(local.events[keeper]).state
+        for uid in others:
+            field_code = int(number.partition(".")[0])
+            sequence = _free_sequence(field_code, taken[field_code], number)
+            taken[field_code].add(sequence)
+            event = Event(
+                id=make_id(),
+                number=number,
+                kind=EventKind.MEASURE_RENUMBERED.value,
+                occurred_at=stamp,
+                author=author,
+                note=f"Nummer {number} war doppelt vergeben – sie bleibt bei „{kept_by.title}“",
+                from_status=None,
+                to_status=None,
+                details={"previous": number, "number": f"{field_code}.{sequence}"},
+                measure=uid,
+            )
+            earlier = merges.get(uid)
+            local_events = local.events.get(uid, ())
+            new_events = (*(earlier.new_events if earlier else ()), event)
+            replayed = replay([*local_events, *new_events])
+            merges[uid] = MeasureMerge(
+                measure=uid,
+                new_events=new_events,
+                before=earlier.before if earlier else replay(local_events).state,
+                after=replayed.state,
+                conflicts=earlier.conflicts if earlier else (),
+                skipped=replayed.skipped,
+                renumbered=event,
+                kept_by=kept_by.title,
+            )
+
+
+def _free_sequence(field_code: int, taken: set[int], number: str) -> int:
+    """The next sequence of the field after its last; the first gap once that is full."""
+    after_last = max(taken, default=0) + 1
+    if after_last <= MAX_SEQUENCE:
+        return after_last
+    gap = next((s for s in range(1, MAX_SEQUENCE + 1) if s not in taken), None)
+    if gap is None:
+        raise SnapshotError(
+            f"Maßnahme {number} ist doppelt vergeben, und Handlungsfeld {field_code} hat keine "
+            f"freie Nummer mehr ({SEQUENCE_LIMIT}) – Import abgebrochen, nichts geändert"
+        )
+    return gap
 
 
 def _check_same(known: dict[str, tuple[Event, str]], event: Event, label: str) -> None:
@@ -233,29 +372,11 @@ def _check_same(known: dict[str, tuple[Event, str]], event: Event, label: str) -
         )
 
 
-def _check_one_creation(sources: Sequence[Source]) -> None:
-    """Measures are matched by number; two measures created independently share no history."""
-    created: dict[str, tuple[Event, str]] = {}
-    for source in sources:
-        for number, events in source.events.items():
-            for event in events:
-                if event.kind != EventKind.MEASURE_CREATED:
-                    continue
-                first = created.setdefault(number, (event, source.label))
-                if first[0].id != event.id:
-                    raise SnapshotError(
-                        f"{event.where or source.label}: Maßnahme {number} wurde zweimal "
-                        f"unabhängig angelegt – „{first[0].details['measure']['title']}“ "
-                        f"({first[0].where or first[1]}) und „{event.details['measure']['title']}“ "
-                        "(hier) – Import abgebrochen, nichts geändert"
-                    )
-
-
-def _conflicts(number: str, sources: Sequence[Source]) -> tuple[Conflict, ...]:
+def _conflicts(uid: str, number: str, sources: Sequence[Source]) -> tuple[Conflict, ...]:
     having = [
-        (source.label, {event.id: event for event in source.events[number]})
+        (source.label, {event.id: event for event in source.events[uid]})
         for source in sources
-        if source.events.get(number)
+        if source.events.get(uid)
     ]
     found = []
     for index, (label_a, events_a) in enumerate(having):

@@ -267,6 +267,8 @@ def rows_as_of(
         if creation(recorded) is None:  # created after the day (or never)
             continue
         state = replay(recorded).state
+        if state.withdrawn:
+            continue
         measures.append(
             (
                 measure_id,

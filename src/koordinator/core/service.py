@@ -29,7 +29,7 @@ from koordinator.core.errors import (
     NotFoundError,
     WorkflowError,
 )
-from koordinator.core.history import EventKind
+from koordinator.core.history import EventKind, new_event_id
 from koordinator.core.numbers import MAX_SEQUENCE, SEQUENCE_LIMIT, parse_number
 from koordinator.core.records import (
     Delay,
@@ -159,8 +159,10 @@ class Catalogue(fast_reads.ScreenReads):
             # Checked here, so that a refusal names the number it would have had.
             values = _edited_texts({"title": title, **texts}, f"{field_code}.{sequence}")
             now = self._now(change)
+            created = new_event_id()
             new = Measure(
                 number=f"{field_code}.{sequence}",
+                uid=created,
                 field_code=field_code,
                 origin=Origin.ADDED,
                 origin_date=LooseDate.from_date(self._today()).iso(),
@@ -178,6 +180,7 @@ class Catalogue(fast_reads.ScreenReads):
                 details={"measure": payload(Measure, measure)},
                 now=now,
                 bump=False,
+                event_id=created,
             )
             return change.measure_views([measure], today=self._today())[0]
 
@@ -209,6 +212,34 @@ class Catalogue(fast_reads.ScreenReads):
             return change.measure_views([measure], today=self._today())[0]
 
     # --- status ------------------------------------------------------------------------------
+
+    def renumber(
+        self, number: str, new_number: str, *, expected_revision: int | None = None
+    ) -> EventView:
+        """Give the measure another number, free and of a known field (its uid stays)."""
+        new_number = parse_number(new_number)
+        with self.database.changing() as change:
+            measure = _find(change, number, expected_revision)
+            if new_number == measure.number:
+                raise InputError(f"Maßnahme {measure.number} hat schon diese Nummer")
+            field_code, _, sequence = new_number.partition(".")
+            codes = change.field_codes()
+            if int(field_code) not in codes:
+                known = ", ".join(str(code) for code in codes)
+                raise NotFoundError(
+                    f"Handlungsfeld {field_code} gibt es nicht – vorhanden: {known}"
+                )
+            if int(sequence) > MAX_SEQUENCE:
+                raise InputError(f"„{new_number}“ ist zu groß – {SEQUENCE_LIMIT}")
+            _check_free(change, new_number)
+            change.set_number(measure.key, new_number)
+            renumbered = dataclasses.replace(measure, number=new_number, field_code=int(field_code))
+            return self._record(
+                change,
+                renumbered,
+                EventKind.MEASURE_RENUMBERED,
+                details={"previous": measure.number, "number": new_number},
+            )[0]
 
     def change_status(
         self,
@@ -478,6 +509,8 @@ class Catalogue(fast_reads.ScreenReads):
             # comes back, a colleague's change merged before it stays.
             own_history = change.events_newest_first(measure_id=measure.key)
             restore = history.inverse(event, replay.state_before(own_history, event.id))
+            if "number" in restore.get("measure", {}):
+                _check_free(change, restore["measure"]["number"])
             before = Status(measure.status)
             change.restore(measure.key, restore)
             after = Status(restore.get("measure", {}).get("status", measure.status))
@@ -526,6 +559,7 @@ class Catalogue(fast_reads.ScreenReads):
         details: dict[str, Any] | None = None,
         now: str | None = None,
         bump: bool = True,
+        event_id: str | None = None,
     ) -> tuple[EventView, Measure]:
         """Write the history event of this action and mark the measure as changed (its
         `status`, its next revision, now); the event's view and the measure as written."""
@@ -540,6 +574,7 @@ class Catalogue(fast_reads.ScreenReads):
             from_status=from_status,
             to_status=to_status,
             details=details,
+            make_id=(lambda: event_id) if event_id else new_event_id,
         )
         change.add_event(values)
         if bump:
@@ -651,6 +686,13 @@ def _find(change: ChangeRead, number: str, expected_revision: int | None = None)
     if expected_revision is not None and measure.revision != expected_revision:
         raise _conflict(change, measure)
     return measure
+
+
+def _check_free(change: ChangeRead, number: str) -> None:
+    """A number no measure (not withdrawn) has."""
+    holder = change.measure(number)
+    if holder is not None:
+        raise ConflictError(f"Die Nummer {number} hat schon „{holder.title}“")
 
 
 def _conflict(change: ChangeRead, measure: Measure) -> ConflictError:

@@ -40,7 +40,7 @@ from koordinator.core.dates import (
 )
 from koordinator.core.errors import SnapshotError
 from koordinator.core.files import Written, write_text
-from koordinator.core.history import summary
+from koordinator.core.history import default_author, summary
 from koordinator.core.records import Delay, Event, Milestone, table
 from koordinator.core.replay import MergePlan, Source
 from koordinator.core.snapshot_format import (
@@ -100,7 +100,7 @@ def read_database(
         schema_version=schema_version,
         fields=catalogue.field_names(),
         measures=tuple(
-            MeasureRecord(state, tuple(events.get(number, ()))) for number, state in states.items()
+            MeasureRecord(state, tuple(events.get(uid, ()))) for uid, state in states.items()
         ),
         name=THIS_DATABASE,
     )
@@ -504,6 +504,11 @@ def _merge_lines(merge: replay.MeasureMerge) -> Iterator[str]:
     for event in merge.new_events:
         note = f" – {event.note}" if event.note else ""
         yield f"  + {local_time(event.occurred_at)} {event.author}: {summary(event)}{note}"
+    if merge.renumbered is not None:
+        details = merge.renumbered.details
+        yield (
+            f"  Neue Nummer {details['number']}: {details['previous']} war schon „{merge.kept_by}“"
+        )
     if before is not None and before.status != after.status:
         yield f"  Status jetzt: {Status(after.status).label} (bisher {Status(before.status).label})"
     for conflict in merge.conflicts:
@@ -533,16 +538,20 @@ def import_snapshots(
     *,
     dry_run: bool = False,
     clock: Callable[[], datetime] = utc_now,
+    author: str = "",
 ) -> ImportResult:
     """Merge snapshot files into the database: all read and checked first, then one write
     transaction (or, with `dry_run`, only a read).  An event dated too far after `clock`
-    refuses its file (`snapshot_reader.MAX_AHEAD`)."""
+    refuses its file (`snapshot_reader.MAX_AHEAD`).  A number clash is resolved by a
+    renumbering `author` records (`replay.plan_merge`)."""
     with no_cycle_collection():
-        return _import_snapshots(store, paths, dry_run=dry_run, now=clock())
+        return _import_snapshots(
+            store, paths, dry_run=dry_run, now=clock(), author=author or default_author()
+        )
 
 
 def _import_snapshots(
-    store: Store, paths: Sequence[Path], *, dry_run: bool, now: datetime
+    store: Store, paths: Sequence[Path], *, dry_run: bool, now: datetime, author: str
 ) -> ImportResult:
     snapshots = tuple(load(path, now=now) for path in paths)
     # The files are checked completely (above): a row error now is the database's own.
@@ -561,7 +570,12 @@ def _import_snapshots(
                         f"der Name „{known}“ bleibt"
                     )
         local = Source(THIS_DATABASE, catalogue.events())
-        plan = replay.plan_merge(local, [snapshot.source_events() for snapshot in snapshots])
+        plan = replay.plan_merge(
+            local,
+            [snapshot.source_events() for snapshot in snapshots],
+            numbers=catalogue.numbers(),
+            renumbering=replay.Renumbering(author, now),
+        )
         if not dry_run:
             catalogue.add_fields(new_fields)
             catalogue.apply_merge(plan)

@@ -14,7 +14,7 @@ from koordinator.core.replay import Source
 from koordinator.core.workflow import Status
 
 FORMAT_NAME = "koordinator-snapshot"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # In event details, the names of keys whose value is "none" (TOML has no null).
 NULL_KEY = "_null"
 THIS_DATABASE = "diese Datenbank"
@@ -55,7 +55,8 @@ class Snapshot:
         return sum(len(record.events) for record in self.measures)
 
     def summary(self) -> Summary:
-        states = [record.state for record in self.measures]
+        # A withdrawn measure is carried (its history stays) but counted nowhere.
+        states = [record.state for record in self.measures if not record.state.withdrawn]
         by_field = {str(code): 0 for code in self.fields}
         for state in states:
             by_field[str(state.field_code)] = by_field.get(str(state.field_code), 0) + 1
@@ -68,4 +69,4 @@ class Snapshot:
         )
 
     def source_events(self) -> Source:
-        return Source(self.name, {record.state.number: record.events for record in self.measures})
+        return Source(self.name, {record.state.uid: record.events for record in self.measures})

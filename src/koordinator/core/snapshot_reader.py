@@ -827,8 +827,10 @@ class _Reader:
             milestones=_by_id(self, (*path, "milestones"), table["milestones"] or []),
             delays=_by_id(self, (*path, "delays"), table["delays"] or []),
         )
+        # Format 1 has no id of a measure: it is the id of the event that created it.
+        state.uid = state.uid or _creation_id(table["events"])
         events = [
-            self.event(item, (*path, "events", index), number)
+            self.event(item, (*path, "events", index), number, state.uid)
             for index, item in enumerate(table["events"])
         ]
         self._check_undos(path, events)
@@ -847,7 +849,7 @@ class _Reader:
 
     # --- events
 
-    def event(self, value: Any, path: KeyPath, number: str) -> Event:
+    def event(self, value: Any, path: KeyPath, number: str, measure: str) -> Event:
         table = self.table(value, path, self._event)
         kind = EventKind(table["kind"])
         details_path = (*path, "details")
@@ -862,6 +864,7 @@ class _Reader:
             from_status=table["from_status"],
             to_status=table["to_status"],
             details=details,
+            measure=measure,
             where=f"{self.name}:{self.lines.line(path)}",
         )
         self._check_statuses(event, path)
@@ -1027,12 +1030,6 @@ class _Reader:
                 (*path, "events"),
                 "der Verlauf muss mit genau einem „measure_created“ beginnen",
             )
-        payload = created.details["measure"]
-        if payload["number"] != state.number:
-            self.fail(
-                (*path, "events"),
-                f"„measure_created“ legt Maßnahme {payload['number']} an, nicht {state.number}",
-            )
         difference = next(replay.differences(state, replay.replay(events).state), None)
         if difference is None:
             return
@@ -1060,7 +1057,9 @@ class _Reader:
     def _check_unique(self, records: Sequence[MeasureRecord]) -> None:
         seen: dict[tuple[str, str], str] = {}
         for index, record in enumerate(records):
-            keys = [("Nummer", record.state.number)]
+            # A withdrawn measure's number is free again.
+            keys = [] if record.state.withdrawn else [("Nummer", record.state.number)]
+            keys.append(("Kennung", record.state.uid))
             keys += [("Meilenstein", row_id) for row_id in record.state.milestones]
             keys += [("Verzögerung", row_id) for row_id in record.state.delays]
             keys += [("Ereignis", event.id) for event in record.events]
@@ -1096,7 +1095,13 @@ class _Reader:
 
 # Every format version this koordinator reads, with its reader: a newer version gets its
 # own entry, and the older ones keep theirs.
-FORMAT_READERS: dict[int, Callable[[_Reader, dict[str, Any]], Snapshot]] = {1: _Reader.format_1}
+# Format 2 adds keys to format 1 (a measure's `id` and `withdrawn`, four kinds of event, the
+# day of a status move): format 1's reader reads both, a format-1 file lacking them gets
+# their defaults (`records.added_later`).
+FORMAT_READERS: dict[int, Callable[[_Reader, dict[str, Any]], Snapshot]] = {
+    1: _Reader.format_1,
+    2: _Reader.format_1,
+}
 
 
 def _by_id(reader: _Reader, path: KeyPath, rows: list[Any]) -> dict[str, Any]:
@@ -1106,6 +1111,16 @@ def _by_id(reader: _Reader, path: KeyPath, rows: list[Any]) -> dict[str, Any]:
             reader.fail((*path, index, "id"), f"{row.id} steht doppelt")
         result[row.id] = row
     return result
+
+
+def _creation_id(events: Any) -> str:
+    """The id of the first "measure_created" among a file's (not yet checked) events; ""
+    if there is none (the history check then says what is wrong)."""
+    for item in events if isinstance(events, list) else ():
+        if isinstance(item, dict) and item.get("kind") == EventKind.MEASURE_CREATED:
+            found = item.get("id")
+            return found if isinstance(found, str) else ""
+    return ""
 
 
 def _nonempty(reader: _Reader, path: KeyPath, table: dict[str, Any]) -> dict[str, Any]:

@@ -83,8 +83,12 @@ class CatalogueRead(Protocol):
         ...
 
     def events(self) -> dict[str, list[Event]]:
-        """Every history event, by measure number, in replay order; ValueError for a kind
-        or a status this version does not know."""
+        """Every history event, by measure (its uid), in replay order; ValueError for a
+        kind or a status this version does not know."""
+        ...
+
+    def numbers(self) -> dict[str, str]:
+        """The number of every measure not withdrawn, by uid."""
         ...
 
     def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, Measure]:
@@ -143,6 +147,10 @@ class Change(ChangeRead, Protocol):
 
     def edit_measure(self, measure_id: int, texts: Mapping[str, str]) -> None:
         """New title, unit and/or note."""
+        ...
+
+    def set_number(self, measure_id: int, number: str) -> None:
+        """Another number (and with it, field and sequence)."""
         ...
 
     def save_state(self, measure_id: int, *, status: str, revision: int, updated_at: str) -> None:

@@ -3,7 +3,8 @@
 
 `MIGRATIONS` holds one step per version, in order: the step with `source` N takes a
 database of version N to N + 1, as a function on an `sqlite3` connection or as an SQL
-script (`Migration.script`).  Today the schema is at version 1 and there is no step.
+script (`Migration.script`).  Steps are frozen once released: a step is the SQL of its version, not
+today's schema.sql.
 
 `migrate` runs them, from the file check (`sqlite_file.check_database`), after the checks that
 the file is a koordinator database and before this process's first working connection:
@@ -75,8 +76,87 @@ class Migration:
         return cls(source, what, apply)
 
 
+# Version 2 (issue 14): a measure is identified by `uid`, the id of the event that created it
+# (filled from that event), and may be `withdrawn`; a number is unique among the measures not
+# withdrawn; four new kinds of event (renumbered, withdrawn, milestone deleted, delay edited).
+# Both tables are rebuilt, as SQLite changes a table's checks and keys only that way.
+_VERSION_2 = """
+CREATE TABLE measure_v2 (
+    id INTEGER NOT NULL,
+    uid TEXT NOT NULL,
+    number TEXT NOT NULL,
+    field_code INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    unit TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL,
+    origin_date TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL,
+    withdrawn BOOLEAN NOT NULL DEFAULT 0,
+    PRIMARY KEY (id),
+    UNIQUE (uid),
+    FOREIGN KEY (field_code) REFERENCES field_of_action (code),
+    CONSTRAINT measure_number_matches CHECK (number = field_code || '.' || sequence),
+    CONSTRAINT measure_sequence_positive CHECK (sequence >= 1),
+    CONSTRAINT measure_title_not_blank CHECK (length(trim(title)) > 0),
+    CONSTRAINT measure_origin_known CHECK (origin IN ('catalog', 'added')),
+    CONSTRAINT measure_status_known CHECK (status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
+    CONSTRAINT measure_revision_positive CHECK (revision >= 1),
+    CONSTRAINT measure_withdrawn_flag CHECK (withdrawn IN (0, 1)),
+    CONSTRAINT measure_origin_date_format CHECK (origin_date GLOB '[12][0-9][0-9][0-9]' OR origin_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]' OR origin_date GLOB '[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),
+    CONSTRAINT measure_updated_at_format CHECK (length(updated_at) = 27 AND updated_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z')
+);
+INSERT INTO measure_v2 (uid, id, number, field_code, sequence, title, unit, origin, origin_date, status, note, revision, updated_at)
+SELECT
+    coalesce(
+        (SELECT event.id FROM history_event AS event
+         WHERE event.measure_id = measure.id AND event.kind = 'measure_created'
+         ORDER BY event.occurred_at, event.id LIMIT 1),
+        lower(substr(hex(randomblob(16)), 1, 8) || '-' || substr(hex(randomblob(2)), 1, 4) || '-4' || substr(hex(randomblob(2)), 2, 3) || '-a' || substr(hex(randomblob(2)), 2, 3) || '-' || substr(hex(randomblob(6)), 1, 12))
+    ),
+    id, number, field_code, sequence, title, unit, origin, origin_date, status, note, revision, updated_at
+FROM measure;
+DROP TABLE measure;
+ALTER TABLE measure_v2 RENAME TO measure;
+CREATE UNIQUE INDEX ux_measure_number ON measure (number) WHERE withdrawn = 0;
+CREATE INDEX ix_measure_field_sequence ON measure (field_code, sequence);
+CREATE INDEX ix_measure_status ON measure (status);
+CREATE TABLE history_event_v2 (
+    id TEXT NOT NULL,
+    measure_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    from_status TEXT,
+    to_status TEXT,
+    details TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (id),
+    FOREIGN KEY (measure_id) REFERENCES measure (id),
+    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),
+    CONSTRAINT event_author_not_blank CHECK (length(trim(author)) > 0),
+    CONSTRAINT event_from_status_known CHECK (from_status IS NULL OR from_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
+    CONSTRAINT event_to_status_known CHECK (to_status IS NULL OR to_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
+    CONSTRAINT event_status_move_complete CHECK (kind <> 'status_changed' OR (from_status IS NOT NULL AND to_status IS NOT NULL)),
+    CONSTRAINT event_occurred_at_format CHECK (length(occurred_at) = 27 AND occurred_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z')
+);
+INSERT INTO history_event_v2 SELECT id, measure_id, kind, occurred_at, author, note, from_status, to_status, details FROM history_event;
+DROP TABLE history_event;
+ALTER TABLE history_event_v2 RENAME TO history_event;
+CREATE INDEX ix_event_measure_time ON history_event (measure_id, occurred_at);
+CREATE INDEX ix_event_time ON history_event (occurred_at);
+CREATE INDEX ix_event_author_time ON history_event (author, occurred_at);
+"""
+
 # In order of `source`: 1, 2, ...  The step from version N is MIGRATIONS[N - 1].
-MIGRATIONS: tuple[Migration, ...] = ()
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration.script(
+        1, "Maßnahmen mit dauerhafter Kennung, neue Arten von Ereignissen", _VERSION_2
+    ),
+)
 
 
 def statements(sql: str) -> Iterator[str]:

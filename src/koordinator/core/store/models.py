@@ -111,20 +111,29 @@ class FieldOfAction(Base):
 class Measure(Base):
     __tablename__ = "measure"
     __table_args__ = (
-        UniqueConstraint("number"),
+        UniqueConstraint("uid"),
         CheckConstraint("number = field_code || '.' || sequence", name="measure_number_matches"),
         CheckConstraint("sequence >= 1", name="measure_sequence_positive"),
         CheckConstraint(_not_blank("title"), name="measure_title_not_blank"),
         CheckConstraint(_one_of("origin", ("catalog", "added")), name="measure_origin_known"),
         CheckConstraint(_one_of("status", STATUS_CODES), name="measure_status_known"),
         CheckConstraint("revision >= 1", name="measure_revision_positive"),
+        CheckConstraint("withdrawn IN (0, 1)", name="measure_withdrawn_flag"),
         _sqlite_check(_loose_date("origin_date"), "measure_origin_date_format"),
         _sqlite_check(_timestamp("updated_at"), "measure_updated_at_format"),
+        Index(
+            "ux_measure_number",
+            "number",
+            unique=True,
+            sqlite_where=text("withdrawn = 0"),
+            postgresql_where=text("withdrawn = 0"),
+        ),
         Index("ix_measure_field_sequence", "field_code", "sequence"),
         Index("ix_measure_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(Text)
     number: Mapped[str] = mapped_column(Text)
     field_code: Mapped[int] = mapped_column(Integer, ForeignKey("field_of_action.code"))
     sequence: Mapped[int] = mapped_column(Integer)
@@ -136,6 +145,10 @@ class Measure(Base):
     note: Mapped[str] = mapped_column(Text, server_default="", default="")
     revision: Mapped[int] = mapped_column(Integer, server_default=text("1"), default=1)
     updated_at: Mapped[str] = mapped_column(Text)
+    # create_constraint=False: the check is the named measure_withdrawn_flag above.
+    withdrawn: Mapped[bool] = mapped_column(
+        Boolean(create_constraint=False), server_default=text("0"), default=False
+    )
 
 
 class Milestone(Base):

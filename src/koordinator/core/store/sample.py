@@ -86,6 +86,7 @@ def fill_sample(session: Session) -> None:
         field_code, sequence = (int(part) for part in number.split("."))
         created_at = _moment(entry["origin_date"])
         measure = Measure(
+            uid=_stable_id(number, "created"),
             number=number,
             field_code=field_code,
             sequence=sequence,

@@ -20,7 +20,9 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    cast,
     delete,
+    false,
     func,
     insert,
     select,
@@ -47,7 +49,7 @@ from koordinator.core.workflow import check_status_codes
 
 
 def load_events(session: Session) -> dict[str, list[Event]]:
-    """Every history event of the database, by measure number, in replay order."""
+    """Every history event of the database, by measure (its `uid`), in replay order."""
     # A 10,000-measure history has 100,000 events: they are read as plain rows on the
     # connection (no ORM loading), in table order (sorting in Python is cheaper than SQLite
     # walking the time index and looking up each row), and their JSON details are decoded
@@ -55,9 +57,11 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     connection = session.connection()
     # Every measure's status too: an export, a diff and an import (which writes over it)
     # must not take a code this version does not know for a state (ValueError).
-    measures = connection.execute(select(Measure.id, Measure.number, Measure.status)).all()
-    check_status_codes({status for _, _, status in measures})
-    numbers = {measure_id: number for measure_id, number, _ in measures}
+    measures = connection.execute(
+        select(Measure.id, Measure.uid, Measure.number, Measure.status)
+    ).all()
+    check_status_codes({status for *_, status in measures})
+    names = {measure_id: (uid, number) for measure_id, uid, number, _ in measures}
     statement = select(
         HistoryEvent.id,
         HistoryEvent.measure_id,
@@ -77,9 +81,9 @@ def load_events(session: Session) -> dict[str, list[Event]]:
     check_status_codes({code for row in rows for code in (row[6], row[7]) if code is not None})
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
-        number = numbers[row[1]]
-        events[number].append(
-            Event(row[0], number, row[2], row[3], row[4], row[5], row[6], row[7], details)
+        uid, number = names[row[1]]
+        events[uid].append(
+            Event(row[0], number, row[2], row[3], row[4], row[5], row[6], row[7], details, uid)
         )
     return dict(events)
 
@@ -106,7 +110,8 @@ _KINDS = frozenset(kind.value for kind in EventKind)
 def load_states(
     session: Session, events: Mapping[str, Sequence[Event]]
 ) -> dict[str, records.Measure]:
-    """Every measure as the database holds it; rows in the order their events created them."""
+    """Every measure as the database holds it, by uid; rows in the order their events
+    created them."""
     connection = session.connection()  # plain rows, as in load_events
     states: dict[int, records.Measure] = {}
     for row in connection.execute(
@@ -127,17 +132,26 @@ def load_states(
     ).all():
         delays[measure_id].append(records.Delay(*values))
     for measure_id, state in states.items():
-        order = creation_order(events.get(state.number, ()))
+        order = creation_order(events.get(state.uid, ()))
         state.milestones = in_order(milestones[measure_id], order)
         state.delays = in_order(delays[measure_id], order)
-    return {state.number: state for state in states.values()}
+    return {state.uid: state for state in states.values()}
 
 
-# What a merge writes of a measure's row besides its number (and its field and sequence,
-# which the number gives).
+# What a merge writes of a measure's row (its number with its field and sequence).
 MEASURE_WRITTEN = tuple(
-    name for name in records.columns(records.Measure) if name not in ("number", "field_code", "key")
+    name for name in records.columns(records.Measure) if name not in ("field_code", "key")
 )
+# A sequence no number reaches: where a renumbered measure waits while the others move.
+_ASIDE = 10_000_000
+
+
+def _row(state: records.Measure) -> dict[str, Any]:
+    return {
+        "field_code": state.field_code,
+        "sequence": state.sequence,
+        **{name: getattr(state, name) for name in MEASURE_WRITTEN},
+    }
 
 
 def apply_plan(session: Session, plan: MergePlan) -> None:
@@ -149,34 +163,45 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
     """
     if not plan.measures:
         return
-    measure_ids = dict(session.execute(select(Measure.number, Measure.id)).all())
+    table = Measure.__table__
+    measure_ids = dict(session.execute(select(Measure.uid, Measure.id)).all())
     new_measures = [
-        {
-            "number": merge.after.number,
-            "field_code": merge.after.field_code,
-            "sequence": merge.after.sequence,
-            **{name: getattr(merge.after, name) for name in MEASURE_WRITTEN},
-        }
-        for merge in plan.measures
-        if merge.after.number not in measure_ids
+        _row(merge.after) for merge in plan.measures if merge.measure not in measure_ids
     ]
     changed_measures = [
-        {"measure_id": measure_ids[merge.after.number]}
-        | {name: getattr(merge.after, name) for name in MEASURE_WRITTEN}
+        {"measure_id": measure_ids[merge.measure]} | _row(merge.after)
         for merge in plan.measures
-        if merge.after.number in measure_ids
+        if merge.measure in measure_ids
     ]
+    moved = [
+        {"measure_id": measure_ids[merge.measure]}
+        for merge in plan.measures
+        if merge.measure in measure_ids
+        and merge.before
+        and merge.before.number != merge.after.number
+    ]
+    if moved:
+        # Numbers may pass between measures (a renumbering, a clash resolved): the ones that
+        # change step aside first, so that no two rows hold one number in between.
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("measure_id"))
+            .values(
+                sequence=table.c.id + _ASIDE,
+                number=cast(table.c.field_code, Text)
+                .concat(".")
+                .concat(cast(table.c.id + _ASIDE, Text)),
+            ),
+            moved,
+        )
     if new_measures:
         # In plan order, as one row at a time would have given them their ids.
-        session.execute(insert(Measure.__table__), new_measures)
-        numbers = [row["number"] for row in new_measures]
+        session.execute(insert(table), new_measures)
+        uids = [row["uid"] for row in new_measures]
         measure_ids.update(
-            session.execute(
-                select(Measure.number, Measure.id).where(Measure.number.in_(numbers))
-            ).all()
+            session.execute(select(Measure.uid, Measure.id).where(Measure.uid.in_(uids))).all()
         )
     if changed_measures:
-        table = Measure.__table__
         session.execute(
             update(table).where(table.c.id == bindparam("measure_id")), changed_measures
         )
@@ -184,7 +209,7 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
         Milestone: _RowSync(session, Milestone, _values(records.Milestone), "Meilenstein"),
         Delay: _RowSync(session, Delay, _values(records.Delay), "Verzögerung"),
     }
-    targets = [(merge.after, measure_ids[merge.after.number]) for merge in plan.measures]
+    targets = [(merge.after, measure_ids[merge.measure]) for merge in plan.measures]
     for sync in rows.values():
         sync.read(targets)
     for state, measure_id in targets:  # in plan order, so that the first problem is reported
@@ -352,6 +377,10 @@ class SqliteCatalogue:
 
     def events(self) -> dict[str, list[Event]]:
         return load_events(self._session)
+
+    def numbers(self) -> dict[str, str]:
+        statement = select(Measure.uid, Measure.number).where(Measure.withdrawn == false())
+        return dict(self._session.execute(statement).all())
 
     def states(self, events: Mapping[str, Sequence[Event]]) -> dict[str, records.Measure]:
         return load_states(self._session, events)

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, false, func, insert, select, update
 
 from koordinator.core import records
 from koordinator.core.records import Event
@@ -38,7 +38,10 @@ _DELAY_TABLE = Delay.__table__
 _EVENT_TABLE = HistoryEvent.__table__
 _MILESTONE_TABLE = Milestone.__table__
 
-_MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(Measure.number == bindparam("number"))
+# A withdrawn measure's number is free again: the number names the measure that is not.
+_MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(
+    Measure.number == bindparam("number"), Measure.withdrawn == false()
+)
 _DELAY_COLUMNS = tuple(getattr(Delay, name) for name in records.columns(records.Delay))
 _DELAYS_OF_MEASURE = (
     select(*_DELAY_COLUMNS)
@@ -118,6 +121,7 @@ class SqliteChange:
                 HistoryEvent.from_status,
                 HistoryEvent.to_status,
                 HistoryEvent.details,
+                Measure.uid,
             )
             .join(Measure, Measure.id == HistoryEvent.measure_id)
             .order_by(HistoryEvent.occurred_at.desc(), HistoryEvent.id.desc())
@@ -138,7 +142,9 @@ class SqliteChange:
 
     def last_sequence(self, field_code: int) -> int | None:
         return self._connection.scalar(
-            select(func.max(Measure.sequence)).where(Measure.field_code == field_code)
+            select(func.max(Measure.sequence)).where(
+                Measure.field_code == field_code, Measure.withdrawn == false()
+            )
         )
 
     def add_measure(self, measure: records.Measure, *, sequence: int) -> records.Measure:
@@ -151,6 +157,9 @@ class SqliteChange:
         self._connection.execute(
             update(_MEASURE_TABLE).where(_MEASURE_TABLE.c.id == measure_id).values(**texts)
         )
+
+    def set_number(self, measure_id: int, number: str) -> None:
+        self._update(_MEASURE_TABLE, measure_id, _number_columns(number))
 
     def save_state(self, measure_id: int, *, status: str, revision: int, updated_at: str) -> None:
         self._connection.execute(
@@ -213,7 +222,10 @@ class SqliteChange:
 
     def restore(self, measure_id: int, restore: Mapping[str, Any]) -> None:
         if restore.get("measure"):
-            self._update(_MEASURE_TABLE, measure_id, restore["measure"])
+            values = dict(restore["measure"])
+            if "number" in values:
+                values |= _number_columns(values["number"])
+            self._update(_MEASURE_TABLE, measure_id, values)
         for milestone_id, values in restore.get("milestones", {}).items():
             self._update(_MILESTONE_TABLE, milestone_id, values)
         for delay_id, values in restore.get("delays", {}).items():
@@ -259,3 +271,9 @@ class SqliteChange:
         result = self._connection.execute(delete(table).where(table.c.id == row_id))
         if result.rowcount != 1:
             raise LookupError(f"{table.name} {row_id} not found")
+
+
+def _number_columns(number: str) -> dict[str, Any]:
+    """A number's columns: the number, its field and its sequence."""
+    field_code, _, sequence = number.partition(".")
+    return {"number": number, "field_code": int(field_code), "sequence": int(sequence)}

@@ -24,7 +24,7 @@ from koordinator.core import paths, records
 from koordinator.core.errors import DatabaseError, os_reason
 
 # The schema version this koordinator knows (schema.sql's `PRAGMA user_version`).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
@@ -41,8 +41,9 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     "measure": _columns(records.Measure, "sequence"),
     "milestone": _columns(records.Milestone, "measure_id"),
     "delay": _columns(records.Delay, "measure_id"),
-    # An event names its measure by the measure's row, not by number; `where` is messages'.
-    "history_event": _columns(records.Event, "measure_id") - {"number", "where"},
+    # An event names its measure by the measure's row (whose uid is the event's `measure`);
+    # `number` and `where` are for messages.
+    "history_event": _columns(records.Event, "measure_id") - {"number", "measure", "where"},
 }
 REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
 # The tables every koordinator database has had since schema version 1: an older file

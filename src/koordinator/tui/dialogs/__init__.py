@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
     from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
     from koordinator.tui.dialogs.reached_dialog import MilestoneReached, ReachedDialog
+    from koordinator.tui.dialogs.renumber_dialog import RenumberDialog
     from koordinator.tui.dialogs.resolve_dialog import DelayResolution, ResolveDialog
     from koordinator.tui.dialogs.status_dialog import StatusChange, StatusDialog
 
@@ -36,6 +37,7 @@ _MODULES = {
     "NewMilestone": "milestone_dialog",
     "MilestoneReached": "reached_dialog",
     "ReachedDialog": "reached_dialog",
+    "RenumberDialog": "renumber_dialog",
     "ResolveDialog": "resolve_dialog",
     "StatusChange": "status_dialog",
     "StatusDialog": "status_dialog",
@@ -53,6 +55,7 @@ __all__ = [
     "MilestoneReached",
     "NewMilestone",
     "ReachedDialog",
+    "RenumberDialog",
     "ResolveDialog",
     "StatusChange",
     "StatusDialog",

@@ -15,6 +15,7 @@ from textual.widgets import Static
 KEY_NAMES = {
     "slash": "/",
     "question_mark": "?",
+    "number_sign": "#",
     "escape": "Esc",
     "enter": "Enter",
     "tab": "Tab",

@@ -75,6 +75,7 @@ EDITING_ACTIONS = frozenset(
         "resolve_delay",
         "new_measure",
         "edit_measure",
+        "renumber",
         "undo",
     }
 )
@@ -143,6 +144,7 @@ class MainScreen(Screen[None]):
         Binding("escape", "clear_filter", "Filter löschen", id="clear_filter", show=False),
         Binding("n", "new_measure", "Neue Maßnahme", id="new_measure", show=False),
         Binding("e", "edit_measure", "Maßnahme bearbeiten", id="edit_measure", show=False),
+        Binding("number_sign", "renumber", "Nummer ändern", id="renumber", show=False),
         Binding("r,ctrl+r", "refresh", "Neu laden", id="refresh", show=False),
         Binding("g", "dashboard", "Übersicht", id="dashboard", show=False),
         Binding(
@@ -602,6 +604,23 @@ class MainScreen(Screen[None]):
             f"{measure.number}: geändert",
             measure.number,
         )
+
+    def action_renumber(self) -> None:
+        if measure := self.current:
+            self.app.push_screen(
+                dialogs.RenumberDialog(measure), partial(self._save_renumber, measure)
+            )
+
+    def _save_renumber(self, measure: MeasureView, number: str | None) -> None:
+        if number is None or number == measure.number:
+            return
+        try:
+            self.catalogue.renumber(measure.number, number, expected_revision=measure.revision)
+        except KoordinatorError as error:
+            self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
+            return
+        self.reload(keep=number)  # its place in the list changes
+        self.status_line.say(f"{measure.number} hat jetzt die Nummer {number}")
 
     def action_undo(self) -> None:
         try:
