@@ -457,6 +457,7 @@ class MainScreen(Screen[None]):
                 receiving_unit=change.receiving_unit,
                 reason=change.reason,
                 delay=change.delay,
+                on=change.on,
             )
 
     def _save_move(
@@ -468,6 +469,7 @@ class MainScreen(Screen[None]):
         receiving_unit: str = "",
         reason: str = "",
         delay: DelayInput | None = None,
+        on: LooseDate | None = None,
     ) -> None:
         self._save(
             lambda: self.catalogue.change_status(
@@ -477,9 +479,10 @@ class MainScreen(Screen[None]):
                 receiving_unit=receiving_unit,
                 reason=reason,
                 delay=delay,
+                on=on,
                 expected_revision=measure.revision,
             ),
-            f"{measure.number}: {measure.status.label} → {target.label}",
+            f"{measure.number}: {measure.status.label} → {target.label}{_on_another_day(on)}",
             measure.number,
         )
 
@@ -579,7 +582,9 @@ class MainScreen(Screen[None]):
             return
         try:
             texts: dict[str, Any] = dict(data.texts)
-            created = self.catalogue.create_measure(data.field_code, texts.pop("title"), **texts)
+            created = self.catalogue.create_measure(
+                data.field_code, texts.pop("title"), on=data.on, **texts
+            )
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
@@ -702,3 +707,10 @@ class MainScreen(Screen[None]):
             box.display = False
         self.reload(keep=number)
         self.table.focus()
+
+
+def _on_another_day(on: LooseDate | None) -> str:
+    """The " (am 03/2021)" of a saved change's confirmation, when it happened on another day."""
+    if on is None or on == LooseDate.from_date(local_today()):
+        return ""
+    return f" (am {on.german()})"
