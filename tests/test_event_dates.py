@@ -207,3 +207,16 @@ def test_the_day_of_a_move_travels_with_its_snapshot(db: Path, tmp_path: Path) -
     assert len(refused.stderr.splitlines()) == 1
     assert fresh.read_bytes() == before
     assert_intact(db, other, fresh)
+
+
+def test_diff_says_on_which_day_a_move_happened(db: Path, tmp_path: Path) -> None:
+    old = tmp_path / "alt.toml"
+    assert koordinator(db, "export", "-o", str(old)).returncode == 0
+    assert koordinator(db, "status", "1.11", "on_schedule", "--on", "15.02.2021").returncode == 0
+    assert koordinator(db, "status", "1.2", "established").returncode == 0
+    text = koordinator(db, "diff", str(old)).stdout
+    assert "Status: In Planung → Im Zeitplan (am 15.02.2021, erfasst " in text
+    assert "Status: Im Zeitplan → Etabliert (am" not in text
+    data = json.loads(koordinator(db, "diff", str(old), "--format", "json").stdout)
+    moves = {m["number"]: m["status_moves"][0] for f in data["fields"] for m in f["measures"]}
+    assert (moves["1.11"]["on"], moves["1.2"]["on"]) == ("2021-02-15", None)
