@@ -37,7 +37,7 @@ Beispiele:
   koordinator show 3.6
   koordinator status 1.11 im_zeitplan --note "Projektstart erfolgt"
   koordinator status 3.2 delayed --cause corona --since 03/2020 --until 2021
-  koordinator status 1.8 handed_over --unit "FB 20"
+  koordinator status 1.8 handed_over --unit "FB 20" --on 03/2021
   koordinator milestone 1.6 Pilotbetrieb --due 06/2021
   koordinator milestone 1.6 --complete --on 30.06.2021
   koordinator delay 3.2 --resolve
@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
         status.add_argument("--cause", default="corona", help="Ursache der Verzögerung (delayed)")
         status.add_argument("--since", help="Verzögerung seit (Datum; Standard: heute)")
         status.add_argument("--until", help="Verzögerung voraussichtlich bis / neues Ziel (Datum)")
+        status.add_argument(
+            "--on", metavar="DATUM", help="der Wechsel geschah am (Datum; Standard: heute)"
+        )
         _events_format(status)
 
     command("status", "den Status einer Maßnahme ändern", status_arguments)
@@ -303,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
         new.add_argument("title", metavar="TITEL", help="Titel der Maßnahme")
         new.add_argument("--unit", default="", help="verantwortliche Dienststelle")
         new.add_argument("--note", default="", help="Anmerkung")
+        new.add_argument(
+            "--on", metavar="DATUM", help="neu aufgenommen am (Datum; Standard: heute)"
+        )
         _events_format(new)
 
     command(
@@ -731,6 +737,7 @@ def _print_json(data: Any) -> None:
 
 
 def _status(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    from koordinator.core.dates import LooseDate
     from koordinator.core.workflow import Status, parse_status
 
     target = parse_status(args.status)
@@ -742,6 +749,7 @@ def _status(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
         receiving_unit=args.unit,
         reason=args.reason,
         delay=delay,
+        on=LooseDate.parse_optional(args.on, field="--on"),
     )
     _print_recorded(args, [event])
     return EXIT_OK
@@ -844,9 +852,16 @@ def _delay(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
 
 
 def _new(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    from koordinator.core.dates import LooseDate
     from koordinator.core.history import EventKind
 
-    measure = catalogue.create_measure(args.field, args.title, unit=args.unit, note=args.note)
+    measure = catalogue.create_measure(
+        args.field,
+        args.title,
+        unit=args.unit,
+        note=args.note,
+        on=LooseDate.parse_optional(args.on, field="--on"),
+    )
     if args.format == "json":
         # A measure has one creation event: the newest measure_created of its number.
         created = _recorded_event(

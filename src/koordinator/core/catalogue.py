@@ -99,9 +99,11 @@ class CatalogueApi(Protocol):
         title: str,
         *,
         status: Status = ...,
+        on: LooseDate | None = None,
         **texts: str,
     ) -> MeasureView:
-        """`texts`: the measure's other editable fields (`records.editable`: unit, note)."""
+        """`texts`: the measure's other editable fields (`records.editable`: unit, note);
+        `on`: the day it was taken up (today unless given)."""
         ...
 
     def edit_measure(
@@ -129,6 +131,7 @@ class CatalogueApi(Protocol):
         receiving_unit: str = "",
         reason: str = "",
         delay: DelayInput | None = None,
+        on: LooseDate | None = None,
         expected_revision: int | None = None,
     ) -> EventView: ...
 

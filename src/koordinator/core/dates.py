@@ -116,6 +116,20 @@ class LooseDate:
         return self.german()
 
 
+def happened_on(on: LooseDate | None, today: date, *, what: str) -> LooseDate:
+    """The date something that happened is recorded with: `on`, else `today`.  A date
+    whose period begins after `today` is refused (InputError naming `what`): what is
+    recorded has happened, a plan has its own fields (a milestone's due, a delay's until).
+    `what` ends where the date follows: "Maßnahme 1.2: behoben am"."""
+    day = on or LooseDate.from_date(today)
+    if day.first_day() > today:
+        raise InputError(
+            f"{what} {day.german()} liegt nach heute ({LooseDate.from_date(today).german()}) "
+            "– erfasst wird, was geschehen ist"
+        )
+    return day
+
+
 def from_iso(text: str | None) -> LooseDate | None:
     """Read a stored loose date back (trusted: written by `LooseDate.iso`)."""
     if text is None:

@@ -61,9 +61,12 @@ class MeasureChanges:
         for move in self.status_moves:
             note = f" – {move.note}" if move.note else ""
             undo = " (rückgängig gemacht)" if move.kind == EventKind.CHANGE_UNDONE else ""
+            # A move recorded later than it happened: its day, then when it was recorded.
+            stated = move.details.get("on")
+            when = f"am {german(stated)}, erfasst " if stated else ""
             yield (
                 f"Status: {Status(move.from_status).label} → {Status(move.to_status).label}"  # type: ignore[arg-type]
-                f"{undo} ({local_time(move.occurred_at)}, {move.author}){note}"
+                f"{undo} ({when}{local_time(move.occurred_at)}, {move.author}){note}"
             )
         for milestone in self.milestones_reached:
             when = f" ({german(milestone.done_on)})" if milestone.done_on else ""
@@ -88,6 +91,7 @@ class MeasureChanges:
                     "from": move.from_status,
                     "to": move.to_status,
                     "occurred_at": move.occurred_at,
+                    "on": move.details.get("on"),
                     "author": move.author,
                     "note": move.note,
                     "undo": move.kind == EventKind.CHANGE_UNDONE,

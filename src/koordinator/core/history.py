@@ -12,10 +12,11 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, NamedTuple, TypedDict, TypeVar
 
-from koordinator.core.dates import german
+from koordinator.core.dates import from_iso, german, parse_timestamp
 from koordinator.core.errors import InputError, KoordinatorError, WorkflowError
 from koordinator.core.paths import ENV_USER
 from koordinator.core.records import (
@@ -177,8 +178,12 @@ DelayPayload = Annotated[dict[str, Any], Payload(Delay)]
 RowIds = Annotated[list[str], Ids()]
 
 
-class MeasureCreatedDetails(TypedDict):
+class _MeasureCreatedPayload(TypedDict):
     measure: MeasurePayload
+
+
+class MeasureCreatedDetails(_MeasureCreatedPayload, total=False):
+    on: LooseIso  # the day it was taken up, when not the day it was recorded (`event_day`)
 
 
 class MeasureEditedDetails(TypedDict):
@@ -191,6 +196,7 @@ class StatusChangedDetails(TypedDict, total=False):
     delay: DelayPayload
     resolved_delays: RowIds
     resolved_on: LooseIso
+    on: LooseIso  # the day the move happened, when not the day it was recorded (`event_day`)
 
 
 class MilestoneAddedDetails(TypedDict):
@@ -299,7 +305,7 @@ class MeasureCreated(Kind):
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         status = Status(to_status).label if to_status else ""
-        return f"Maßnahme angelegt ({status})"
+        return f"Maßnahme angelegt{_stated_day(details)} ({status})"
 
     def problem(self, event: Event) -> Problem | None:
         if event.from_status is not None:
@@ -345,6 +351,7 @@ class StatusChanged(Kind):
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         text = f"Status: {Status(from_status).label} → {Status(to_status).label}"  # type: ignore[arg-type]
+        text += _stated_day(details)
         if "receiving_unit" in details:
             text += f" (an {details['receiving_unit']})"
         if "reason" in details:
@@ -567,6 +574,21 @@ def describe(
 
 def summary(event: Event) -> str:
     return describe(event.kind, event.from_status, event.to_status, event.details)
+
+
+def event_day(event: Event) -> date:
+    """The day an event's change happened, by which `report --stand` selects events: the
+    `on` its details state (a loose one from its first day), else the local day it was
+    recorded on."""
+    stated = from_iso(event.details.get("on"))
+    if stated is not None:
+        return stated.first_day()
+    return parse_timestamp(event.occurred_at).astimezone().date()
+
+
+def _stated_day(details: Mapping[str, Any]) -> str:
+    """The " am 03/2021" of an event that states the day it happened (`on`)."""
+    return f" am {german(details['on'])}" if details.get("on") else ""
 
 
 def apply(state: Measure, event: Event, skipped: list[str], past: Past) -> None:

@@ -129,9 +129,10 @@ class LazyCatalogue(ScreenReads):
         title: str,
         *,
         status: Status = Status.PLANNING,
+        on: LooseDate | None = None,
         **texts: str,
     ) -> MeasureView:
-        return self._loaded().create_measure(field_code, title, status=status, **texts)
+        return self._loaded().create_measure(field_code, title, status=status, on=on, **texts)
 
     def edit_measure(
         self,
@@ -156,6 +157,7 @@ class LazyCatalogue(ScreenReads):
         receiving_unit: str = "",
         reason: str = "",
         delay: DelayInput | None = None,
+        on: LooseDate | None = None,
         expected_revision: int | None = None,
     ) -> EventView:
         return self._loaded().change_status(
@@ -165,6 +167,7 @@ class LazyCatalogue(ScreenReads):
             receiving_unit=receiving_unit,
             reason=reason,
             delay=delay,
+            on=on,
             expected_revision=expected_revision,
         )
 

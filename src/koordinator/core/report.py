@@ -18,7 +18,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
@@ -30,7 +30,6 @@ from koordinator.core.dates import (
     add_months,
     local_today,
     parse_timestamp,
-    timestamp,
 )
 from koordinator.core.dates import from_iso as _from_iso
 from koordinator.core.dates import german as _german
@@ -237,24 +236,25 @@ def compute_figures_as_of(
     source: CatalogueApi | SqliteStore, day: date, *, period_start: date | None = None
 ) -> ReportFigures:
     """The report as it stood on `day` (`report --stand`): the catalogue replayed from the
-    events recorded up to the end of that local day, period, overdue and due soon from it.
+    events whose change happened by that day (`history.event_day`: the day an event states,
+    else the local day it was recorded on), period, overdue and due soon from it.
 
     It replays every measure's history, so it reads through the whole store (SQLAlchemy),
     not the report's plain SQL.
     """
     period_start = period_start or add_months(day, -DEFAULT_PERIOD_MONTHS)
     with _database(source).reading_catalogue() as catalogue:
-        rows = rows_as_of(catalogue.events(), catalogue.field_names(), _end_of_local_day(day))
+        rows = rows_as_of(catalogue.events(), catalogue.field_names(), day)
     return _figures(rows, today=day, period_start=period_start, changes=None, changes_since="")
 
 
 def rows_as_of(
-    events: Mapping[str, Sequence[Event]], field_names: Mapping[int, str], until: str
+    events: Mapping[str, Sequence[Event]], field_names: Mapping[int, str], day: date
 ) -> ReportRows:
     """The rows `Reads.report_rows` reads, in its shapes and orders, from each measure's
-    events that occurred before the UTC timestamp `until` (`events` in replay order)."""
+    events that happened by `day` (`events` in replay order)."""
     # Imported here: the report without --stand does not replay.
-    from koordinator.core.history import EventKind
+    from koordinator.core.history import EventKind, event_day
     from koordinator.core.replay import creation, replay
 
     measures: list[tuple[int, str, int, int, str, str, str, str]] = []
@@ -263,7 +263,7 @@ def rows_as_of(
     final_moves: list[tuple[int, Mapping[str, Any]]] = []
     final_values = {status.value for status in FINAL_STATUSES}
     for measure_id, history in enumerate(events.values(), start=1):
-        recorded = [event for event in history if event.occurred_at < until]
+        recorded = [event for event in history if event_day(event) <= day]
         if creation(recorded) is None:  # created after the day (or never)
             continue
         state = replay(recorded).state
@@ -306,11 +306,6 @@ def rows_as_of(
         open_delays=open_delays,
         final_moves=final_moves,
     )
-
-
-def _end_of_local_day(day: date) -> str:
-    """The stored UTC timestamp of the first moment after `day` where the user sits."""
-    return timestamp(datetime.combine(day + timedelta(days=1), time.min).astimezone())
 
 
 def _figures(

@@ -20,7 +20,13 @@ from types import SimpleNamespace
 from typing import Any
 
 from koordinator.core import history, replay
-from koordinator.core.dates import LooseDate, causal_timestamp, local_today, utc_now
+from koordinator.core.dates import (
+    LooseDate,
+    causal_timestamp,
+    happened_on,
+    local_today,
+    utc_now,
+)
 from koordinator.core.errors import (
     NOTHING_TO_UNDO,
     ConflictError,
@@ -135,10 +141,12 @@ class Catalogue(fast_reads.ScreenReads):
         title: str,
         *,
         status: Status = Status.PLANNING,
+        on: LooseDate | None = None,
         **texts: str,
     ) -> MeasureView:
-        """A new measure, numbered after the last one of its field, origin 'added' today;
-        `texts` are its other editable fields (`records.editable`: unit, note)."""
+        """A new measure, numbered after the last one of its field, origin 'added' `on`
+        (today unless given); `texts` are its other editable fields (`records.editable`:
+        unit, note)."""
         title = _required_text(title, label(Measure, "title"))
         if status.is_final:
             raise InputError(f"Eine neue Maßnahme kann nicht „{status.label}“ sein.")
@@ -158,6 +166,7 @@ class Catalogue(fast_reads.ScreenReads):
             sequence = last + 1
             # Checked here, so that a refusal names the number it would have had.
             values = _edited_texts({"title": title, **texts}, f"{field_code}.{sequence}")
+            origin = self._happened(on, f"Maßnahme {field_code}.{sequence}: aufgenommen am")
             now = self._now(change)
             created = new_event_id()
             new = Measure(
@@ -165,7 +174,7 @@ class Catalogue(fast_reads.ScreenReads):
                 uid=created,
                 field_code=field_code,
                 origin=Origin.ADDED,
-                origin_date=LooseDate.from_date(self._today()).iso(),
+                origin_date=origin.iso(),
                 status=status.value,
                 revision=1,
                 updated_at=now,
@@ -177,7 +186,7 @@ class Catalogue(fast_reads.ScreenReads):
                 measure,
                 EventKind.MEASURE_CREATED,
                 to_status=status,
-                details={"measure": payload(Measure, measure)},
+                details={"measure": payload(Measure, measure), **self._on_details(origin)},
                 now=now,
                 bump=False,
                 event_id=created,
@@ -250,12 +259,14 @@ class Catalogue(fast_reads.ScreenReads):
         receiving_unit: str = "",
         reason: str = "",
         delay: DelayInput | None = None,
+        on: LooseDate | None = None,
         expected_revision: int | None = None,
     ) -> EventView:
-        """Move a measure to `target`, with the data the workflow asks for.
+        """Move a measure to `target`, with the data the workflow asks for, as it happened
+        `on` (today unless given; recorded in the event when it is another day).
 
-        To "delayed" a delay is recorded (cause Corona and since today unless given); to
-        "on schedule" or "established" the open delays are resolved today.
+        To "delayed" a delay is recorded (cause Corona and since `on` unless given); to
+        "on schedule" or "established" the open delays are resolved `on`.
         """
         target = parse_status(target) if isinstance(target, str) else target
         if target == Status.DELAYED and delay is None:
@@ -263,6 +274,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             measure = _find(change, number, expected_revision)
             current = Status(measure.status)
+            day = self._happened(on, f"Maßnahme {measure.number}: Statuswechsel am")
             now = self._now(change)
             _check_move(
                 measure,
@@ -272,15 +284,16 @@ class Catalogue(fast_reads.ScreenReads):
                 reason=reason,
                 has_delay=delay is not None,
             )
-            details: dict[str, Any] = {}
+            details: dict[str, Any] = self._on_details(day)
             if target == Status.HANDED_OVER:
                 details["receiving_unit"] = receiving_unit.strip()
             if target == Status.DROPPED:
                 details["reason"] = reason.strip()
             if target == Status.DELAYED and delay is not None:
+                delay = dataclasses.replace(delay, since=delay.since or day)
                 details["delay"] = self._add_delay(change, measure, delay, now)
             if target in RESOLVES_DELAYS:
-                resolved = self._resolve_open_delays(change, measure, None)
+                resolved = self._resolve_open_delays(change, measure, day)
                 if resolved:
                     details.update(resolved)
             return self._save_change(
@@ -317,7 +330,11 @@ class Catalogue(fast_reads.ScreenReads):
                 title=title,
                 due=due.iso() if due else None,
                 done=done or done_on is not None,
-                done_on=done_on.iso() if done_on else None,
+                done_on=(
+                    self._happened(done_on, f"Maßnahme {measure.number}: erreicht am").iso()
+                    if done_on
+                    else None
+                ),
                 note=note.strip(),
                 created_at=now,
             )
@@ -343,7 +360,7 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.changing() as change:
             measure = _find(change, number)
             milestone = self._pick_open_milestone(change, measure, which)
-            done_on = (on or LooseDate.from_date(self._today())).iso()
+            done_on = self._happened(on, f"Maßnahme {measure.number}: erreicht am").iso()
             milestone = dataclasses.replace(milestone, done=True, done_on=done_on)
             change.update_milestone(milestone.id, {"done": True, "done_on": done_on})
             self._record(
@@ -546,6 +563,15 @@ class Catalogue(fast_reads.ScreenReads):
         (`dates.causal_timestamp`), so replay order is the order changes were made in."""
         return causal_timestamp(self._clock(), change.latest_event_time())
 
+    def _happened(self, on: LooseDate | None, what: str) -> LooseDate:
+        """The day something happened: `on`, else today; never after today."""
+        return happened_on(on, self._today(), what=what)
+
+    def _on_details(self, day: LooseDate) -> dict[str, str]:
+        """The `on` of an event's details: the day its change happened, when that is not
+        the day it is recorded (`history.event_day` reads it back)."""
+        return {} if day == LooseDate.from_date(self._today()) else {"on": day.iso()}
+
     def _record(
         self,
         change: Change,
@@ -640,7 +666,7 @@ class Catalogue(fast_reads.ScreenReads):
         open_ids = change.open_delay_ids(measure.key)
         if not open_ids:
             return {}
-        resolved_on = (on or LooseDate.from_date(self._today())).iso()
+        resolved_on = self._happened(on, f"Maßnahme {measure.number}: behoben am").iso()
         change.resolve_open_delays(measure.key, resolved_on)
         return {"resolved_delays": open_ids, "resolved_on": resolved_on}
 

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from koordinator.core.dates import LooseDate, local_today
+from koordinator.core.dates import LooseDate, happened_on, local_today
 from koordinator.core.errors import InputError
 from koordinator.core.text import text_problem
 from koordinator.core.workflow import delay_start
@@ -95,16 +95,31 @@ class FormDialog(ModalScreen[ResultType]):
         return value
 
     def delay_period(
-        self, since_id: str, until_id: str
+        self, since_id: str, until_id: str, *, start: LooseDate | None = None
     ) -> tuple[LooseDate | None, LooseDate | None]:
-        """ "Seit" and "bis" of a delay; "bis" before "seit" (or before today) is refused."""
+        """ "Seit" and "bis" of a delay; "bis" before "seit" (or before `start`, where an
+        empty "seit" begins, today unless given) is refused."""
         since, until = self.date(since_id), self.date(until_id)
         try:
-            delay_start(since, until, local_today())
+            delay_start(since or start, until, local_today())
         except InputError:
-            start = since.german() if since else "heute"
-            raise FormError(until_id, f"„bis“ liegt vor „seit“ ({start})") from None
+            begin = since or start
+            start_text = begin.german() if begin else "heute"
+            raise FormError(until_id, f"„bis“ liegt vor „seit“ ({start_text})") from None
         return since, until
+
+    def happened(self, input_id: str) -> LooseDate:
+        """The date something happened on (empty: today); one after today is refused beside
+        its field, by the rule the catalogue refuses it with."""
+        try:
+            return happened_on(self.date(input_id), local_today(), what="Datum")
+        except InputError as error:
+            raise FormError(input_id, str(error)) from None
+
+    def today_input(self, label: str, input_id: str = "on") -> ComposeResult:
+        """The labelled input of the date something happened on, today filled in."""
+        today = LooseDate.from_date(local_today()).german()
+        yield from labelled_input(label, input_id, value=today, placeholder=DATE_HINT)
 
     def date(self, input_id: str) -> LooseDate | None:
         value = self.text(input_id)

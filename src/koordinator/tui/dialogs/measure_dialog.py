@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Label, Select
 
 from koordinator.core import records
+from koordinator.core.dates import LooseDate
 from koordinator.core.views import FieldView, MeasureView
 from koordinator.tui.dialogs.form import FormDialog, labelled_input
 from koordinator.tui.user_text import user_text
@@ -18,6 +19,7 @@ from koordinator.tui.user_text import user_text
 class MeasureInput:
     field_code: int
     texts: dict[str, str]  # each editable field by name
+    on: LooseDate | None = None  # a new measure's: the day it was taken up
 
     @property
     def title(self) -> str:
@@ -50,6 +52,7 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
                 allow_blank=False,
                 id="field",
             )
+            yield from self.today_input("Aufgenommen am")
         else:
             yield Label(f"Maßnahme {m.number} bearbeiten", classes="dialog-title")
         for name in records.editable(records.Measure):
@@ -66,9 +69,11 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
 
     def collect(self) -> MeasureInput:
         field_code = self.field_code
+        on = None
         if self.measure is None:
             chosen = self.query_one("#field", Select).value
             field_code = chosen if isinstance(chosen, int) else field_code
+            on = self.happened("on")
         return MeasureInput(
             field_code=field_code,
             texts={
@@ -77,4 +82,5 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
                 )
                 for name in records.editable(records.Measure)
             },
+            on=on,
         )

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from koordinator.core.dates import LooseDate
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import DelayInput, Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
@@ -25,6 +26,7 @@ class StatusChange:
     receiving_unit: str = ""
     reason: str = ""
     delay: DelayInput | None = None
+    on: LooseDate | None = None  # the day the move happened (None: today)
 
 
 class StatusDialog(FormDialog[StatusChange | None]):
@@ -57,9 +59,13 @@ class StatusDialog(FormDialog[StatusChange | None]):
             *(Option(Text(f"[{STATUS_KEYS[s]}] {s.label}"), id=s.value) for s in self.moves),
             id="moves",
         )
+        # Filled in, so that a letter still saves at once; another day is typed first.
+        yield from self.today_input("Datum des Wechsels")
         with Vertical(id="delay-fields", classes="conditional"):
             yield from labelled_input("Ursache", "cause", value="Corona", required=True)
-            yield from labelled_input("Seit", "since", placeholder=f"heute – {DATE_HINT}")
+            yield from labelled_input(
+                "Seit", "since", placeholder=f"Datum des Wechsels – {DATE_HINT}"
+            )
             yield from labelled_input(
                 "Voraussichtlich bis / neues Ziel", "until", placeholder=DATE_HINT
             )
@@ -134,9 +140,11 @@ class StatusDialog(FormDialog[StatusChange | None]):
         if target is None:
             raise FormError("note", "Bitte zuerst einen Status wählen")
         needs = requirements(self.measure.status, target)
+        on = self.happened("on")
         delay = None
         if needs.delay:
-            since, until = self.delay_period("since", "until")
+            # A delay that came with the move begins on the day of the move.
+            since, until = self.delay_period("since", "until", start=on)
             delay = DelayInput(
                 cause=self.text("cause", required="Ursache"), since=since, until=until
             )
@@ -151,6 +159,7 @@ class StatusDialog(FormDialog[StatusChange | None]):
             ),
             reason=self.text("reason", required="Begründung" if needs.reason else None),
             delay=delay,
+            on=on,
         )
 
 

@@ -459,6 +459,7 @@ class MainScreen(Screen[None]):
                 receiving_unit=change.receiving_unit,
                 reason=change.reason,
                 delay=change.delay,
+                on=change.on,
             )
 
     def _save_move(
@@ -470,6 +471,7 @@ class MainScreen(Screen[None]):
         receiving_unit: str = "",
         reason: str = "",
         delay: DelayInput | None = None,
+        on: LooseDate | None = None,
     ) -> None:
         self._save(
             lambda: self.catalogue.change_status(
@@ -479,9 +481,10 @@ class MainScreen(Screen[None]):
                 receiving_unit=receiving_unit,
                 reason=reason,
                 delay=delay,
+                on=on,
                 expected_revision=measure.revision,
             ),
-            f"{measure.number}: {measure.status.label} → {target.label}",
+            f"{measure.number}: {measure.status.label} → {target.label}{_on_another_day(on)}",
             measure.number,
         )
 
@@ -581,7 +584,9 @@ class MainScreen(Screen[None]):
             return
         try:
             texts: dict[str, Any] = dict(data.texts)
-            created = self.catalogue.create_measure(data.field_code, texts.pop("title"), **texts)
+            created = self.catalogue.create_measure(
+                data.field_code, texts.pop("title"), on=data.on, **texts
+            )
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
@@ -721,3 +726,10 @@ class MainScreen(Screen[None]):
             box.display = False
         self.reload(keep=number)
         self.table.focus()
+
+
+def _on_another_day(on: LooseDate | None) -> str:
+    """The " (am 03/2021)" of a saved change's confirmation, when it happened on another day."""
+    if on is None or on == LooseDate.from_date(local_today()):
+        return ""
+    return f" (am {on.german()})"
