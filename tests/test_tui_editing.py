@@ -746,6 +746,43 @@ async def test_undo_of_a_change_someone_else_built_on_is_refused(
     assert (measure.status, measure.note) == (Status.ESTABLISHED, "von der Kollegin ergänzt")
 
 
+async def test_a_refused_undo_says_why_and_offers_the_change_before(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    original = read_measure(sample_path, "1.2").measure.note
+    catalogue.edit_measure("1.2", note="meine erste Änderung")
+    catalogue.edit_measure("1.3", note="meine zweite Änderung")
+    with other_catalogue(sample_path) as other:
+        other.edit_measure("1.3", note="von der Kollegin ergänzt")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
+        await pilot.press("u")
+        assert "Maßnahme 1.3" in screen_text(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConfirmDialog)  # refused: the one before is offered
+        question = screen_text(app)
+        assert "kollegin hat die Maßnahme danach geändert" in question
+        assert "Stattdessen die Änderung davor?" in question and "Maßnahme 1.2" in question
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert "1.2: rückgängig gemacht" in status_line(app)
+    assert read_measure(sample_path, "1.2").measure.note == original
+    assert read_measure(sample_path, "1.3").measure.note == "von der Kollegin ergänzt"
+
+
+async def test_after_a_new_measure_undo_offers_the_change_before_it(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    original = read_measure(sample_path, "1.2").measure.note
+    catalogue.edit_measure("1.2", note="vorher geändert")
+    catalogue.create_measure(1, "Neue Maßnahme")
+    async with on_measure(catalogue, "1.2") as (app, pilot):
+        await pilot.press("u")
+        assert "Maßnahme 1.2" in screen_text(app) and "Notiz" in screen_text(app)
+        await pilot.press("enter")
+    assert read_measure(sample_path, "1.2").measure.note == original
+    assert read_measure(sample_path, "1.17").measure.title == "Neue Maßnahme"
+
+
 # --- r / ctrl+r: another process -----------------------------------------------------------
 
 

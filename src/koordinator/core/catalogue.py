@@ -89,7 +89,10 @@ class CatalogueApi(Protocol):
         self, number: str | None = None, *, limit: int | None = None
     ) -> list[EventView]: ...
 
-    def last_undoable(self) -> EventView | None: ...
+    def last_undoable(self, *, older_than: str | None = None) -> EventView | None:
+        """This author's newest change that can be undone (before the change `older_than`:
+        the one before a refused undo)."""
+        ...
 
     # --- changing ----------------------------------------------------------------------
 
@@ -163,7 +166,13 @@ class CatalogueApi(Protocol):
         note: str = "",
     ) -> EventView: ...
 
-    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView: ...
+    def undo_last(
+        self,
+        expected_event_id: str | None = None,
+        *,
+        note: str = "",
+        older_than: str | None = None,
+    ) -> EventView: ...
 
 
 def open_catalogue(flag: str | None, *, read_only: bool, author: str, lazy: bool) -> CatalogueApi:

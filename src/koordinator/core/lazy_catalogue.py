@@ -120,8 +120,8 @@ class LazyCatalogue(ScreenReads):
     def history(self, number: str | None = None, *, limit: int | None = None) -> list[EventView]:
         return self._loaded().history(number, limit=limit)
 
-    def last_undoable(self) -> EventView | None:
-        return self._loaded().last_undoable()
+    def last_undoable(self, *, older_than: str | None = None) -> EventView | None:
+        return self._loaded().last_undoable(older_than=older_than)
 
     def create_measure(
         self,
@@ -205,8 +205,14 @@ class LazyCatalogue(ScreenReads):
     ) -> EventView:
         return self._loaded().resolve_delays(number, on=on, return_to=return_to, note=note)
 
-    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView:
-        return self._loaded().undo_last(expected_event_id, note=note)
+    def undo_last(
+        self,
+        expected_event_id: str | None = None,
+        *,
+        note: str = "",
+        older_than: str | None = None,
+    ) -> EventView:
+        return self._loaded().undo_last(expected_event_id, note=note, older_than=older_than)
 
     def close(self) -> None:
         with self._lock:

@@ -486,21 +486,29 @@ class Catalogue(fast_reads.ScreenReads):
 
     # --- undo ------------------------------------------------------------------------------
 
-    def last_undoable(self) -> EventView | None:
-        """This author's newest change that is not an undo and not undone yet, if any."""
+    def last_undoable(self, *, older_than: str | None = None) -> EventView | None:
+        """This author's newest change that can be undone and is not undone yet (older than
+        the change `older_than`, if given: the one before a refused undo)."""
         with self.database.reading_changes() as change:
-            found = self._last_undoable(change)
+            found = self._last_undoable(change, older_than)
             return _event_view(found, found.number) if found else None
 
-    def undo_last(self, expected_event_id: str | None = None, *, note: str = "") -> EventView:
-        """Reverse this author's newest change, recorded as a "change_undone" event.
+    def undo_last(
+        self,
+        expected_event_id: str | None = None,
+        *,
+        note: str = "",
+        older_than: str | None = None,
+    ) -> EventView:
+        """Reverse this author's newest change (older than `older_than`, if given), recorded
+        as a "change_undone" event.
 
         `expected_event_id` is the change the user confirmed; if another one has become the
         newest meanwhile, nothing is undone.  A change that someone else has built on since
         (a later event on the same measure by another author) is refused, not overwritten.
         """
         with self.database.changing() as change:
-            event = self._last_undoable(change)
+            event = self._last_undoable(change, older_than)
             if event is None:
                 raise WorkflowError(NOTHING_TO_UNDO)
             number = event.number
@@ -547,12 +555,18 @@ class Catalogue(fast_reads.ScreenReads):
                 status=after,
             )[0]
 
-    def _last_undoable(self, change: ChangeRead) -> Event | None:
+    def _last_undoable(self, change: ChangeRead, older_than: str | None = None) -> Event | None:
+        """The newest of this author's events that is not an undo, not undone and of a kind
+        that can be undone (a creation is not: `u` after a new measure offers the change
+        before it), after skipping those up to `older_than`."""
         undone: set[str] = set()
+        passed = older_than is None
         for event in change.events_newest_first(author=self.author):
             if event.kind == EventKind.CHANGE_UNDONE:
                 undone.add(event.details.get("undone_event_id", ""))
-            elif event.id not in undone:
+            elif not passed:
+                passed = event.id == older_than
+            elif event.id not in undone and history.KINDS[event.kind].undoable:
                 return event
         return None
 

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Header, Input
 from textual.worker import get_current_worker
 
 from koordinator.core.dates import LooseDate, local_time, local_today
-from koordinator.core.errors import NOTHING_TO_UNDO, KoordinatorError
+from koordinator.core.errors import NOTHING_TO_UNDO, ConflictError, KoordinatorError
 from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
@@ -628,30 +628,46 @@ class MainScreen(Screen[None]):
         self.status_line.say(f"{measure.number} hat jetzt die Nummer {number}")
 
     def action_undo(self) -> None:
+        self._offer_undo()
+
+    def _offer_undo(self, older_than: str | None = None, refused: str = "") -> None:
+        """Ask about this author's newest change that can be undone; if its undo is refused
+        (someone built on it), say why and offer the one before."""
         try:
-            event = self.catalogue.last_undoable()
+            event = self.catalogue.last_undoable(older_than=older_than)
         except KoordinatorError as error:
             self.notify(str(error), severity="error")
             return
         if event is None:
-            self.notify(NOTHING_TO_UNDO)
+            if refused:
+                self.notify(refused, severity="error", title="Nicht rückgängig", timeout=8)
+            else:
+                self.notify(NOTHING_TO_UNDO)
             return
-        question = (
+        question = (f"{refused}\n\nStattdessen die Änderung davor?\n" if refused else "") + (
             f"Maßnahme {event.number}: {event.summary}\n"
             f"({local_time(event.occurred_at)}, {event.author})"
         )
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self._save(
-                    lambda: self.catalogue.undo_last(expected_event_id=event.id),
-                    f"{event.number}: rückgängig gemacht – {event.summary}",
-                    event.number,
-                    go_to=True,
-                )
+            if not yes:
+                return
+            try:
+                self.catalogue.undo_last(expected_event_id=event.id, older_than=older_than)
+            except ConflictError as error:
+                self.refresh_measure(event.number)
+                self._offer_undo(event.id, str(error))
+                return
+            except KoordinatorError as error:
+                self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
+                self.refresh_measure(event.number)
+                return
+            self.refresh_measure(event.number, go_to=True)
+            self.status_line.say(f"{event.number}: rückgängig gemacht – {event.summary}")
 
         self.app.push_screen(
-            dialogs.ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question), answered
+            dialogs.ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question),
+            answered,
         )
 
     # --- dashboard, snapshot, report ------------------------------------------------------
