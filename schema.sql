@@ -135,6 +135,9 @@ CREATE TABLE history_event (
     from_status TEXT,
     to_status TEXT,
     details TEXT NOT NULL DEFAULT '{}',
+    -- Why replay did not apply the event in the state it met after a merge (German), NULL
+    -- when it applied: the event stays in the history, marked as a conflict.
+    conflict TEXT,
     PRIMARY KEY (id),
     FOREIGN KEY (measure_id) REFERENCES measure (id),
     CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),

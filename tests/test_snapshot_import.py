@@ -328,9 +328,11 @@ def test_the_same_number_created_twice_keeps_both_and_everyone_adopts_one_number
 ) -> None:
     anna = copy(built_sample, tmp_path / "anna" / "k.db")
     ben = copy(built_sample, tmp_path / "ben" / "k.db")
-    for db, title in ((anna, "Chatbot"), (ben, "Sensorik")):
+    # Anna adds hers an hour before Ben adds his.
+    for db, title, hour in ((anna, "Chatbot", 9), (ben, "Sensorik", 10)):
         with opened(db) as database:
-            catalogue(database, "x").create_measure(2, title)
+            clock = TickingClock(datetime(2021, 3, 1, hour, 0, tzinfo=UTC))
+            catalogue(database, "x", clock).create_measure(2, title)
     ben_file = tmp_path / "ben.toml"
     ben_file.write_text(export_text(ben), encoding="utf-8")
     code, out, err = run(capsys, "--db", str(anna), "import", str(ben_file))
@@ -568,10 +570,8 @@ def test_a_change_to_a_milestone_the_other_side_removed_is_skipped_and_said(
         result = import_snapshots(database, [ben_file])
         detail = catalogue(database, "x").measure("2.1")
     text = "\n".join(result.lines())
-    assert (
-        "  Hinweis: Maßnahme 2.1: „Meilenstein „Pilot“ erreicht am 01.03.2021“ (Ben) übergangen "
-        f"– Meilenstein {milestone.id} gibt es nicht mehr"
-    ) in text
+    assert "  Nicht angewandt: Meilenstein „Pilot“ erreicht am 01.03.2021 (Ben, " in text
+    assert f"– Meilenstein {milestone.id} gibt es hier nicht (mehr); es bleibt im Verlauf" in text
     assert "Konflikt: beide Seiten haben 2.1 nach dem gemeinsamen Stand geändert" in text
     assert all(m.title != "Pilot" for m in detail.milestones)
     assert [e.kind for e in detail.history[:2]] == ["milestone_completed", "change_undone"]

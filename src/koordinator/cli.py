@@ -717,7 +717,7 @@ def _history(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
 def _event_line(event: EventView, *, with_number: bool) -> str:
     number = f"{event.number:<5} " if with_number else ""
     note = f" – {event.note}" if event.note else ""
-    return f"  {_local_time(event.occurred_at)}  {number}{event.author}: {event.summary}{note}"
+    return f"  {_local_time(event.occurred_at)}  {number}{event.author}: {event.shown}{note}"
 
 
 def _local_time(stamp: str) -> str:

@@ -33,7 +33,7 @@ from koordinator.core.records import (
     label,
 )
 from koordinator.core.text import text_problem
-from koordinator.core.workflow import Status, cause_label, check_move
+from koordinator.core.workflow import RESOLVES_DELAYS, Status, cause_label, check_move
 
 
 class EventKind(StrEnum):
@@ -248,11 +248,13 @@ class Problem(NamedTuple):
 
 
 class Past(NamedTuple):
-    """What a replay has met before an event: the measure's earlier events by id, and the
-    measure as it stood before each event an undo names (its inverse is derived from it)."""
+    """What a replay has met before an event: the measure's earlier events by id, the
+    measure as it stood before each event an undo names (its inverse is derived from it),
+    and why the earlier events that did not apply did not (`Kind.conflict`)."""
 
     events: dict[str, Event]
     states: dict[str, Measure]
+    conflicts: dict[str, str]
 
 
 class Kind:
@@ -267,6 +269,12 @@ class Kind:
         """Apply `event` to `state` (in place); an operation on a row the state no longer
         has is noted in `skipped`, not applied."""
         raise NotImplementedError
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        """Why `event` cannot apply to `state`, the measure as replay meets it (the workflow
+        in that state, a row it acts on): "" if it can.  An event that cannot apply is not
+        applied, and stays in the history marked as a conflict (`replay.Replayed`)."""
+        return ""
 
     def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         """The state operations that undo `event` (the "restore" of its change_undone):
@@ -335,10 +343,36 @@ class StatusChanged(Kind):
     details = StatusChangedDetails
     moves_status = True
 
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        current, target = Status(state.status), Status(event.to_status or state.status)
+        if target == current:  # both sides made the same move: it stands once
+            return ""
+        details = event.details
+        try:
+            check_move(
+                current,
+                target,
+                note=event.note,
+                receiving_unit=details.get("receiving_unit", ""),
+                reason=details.get("reason", ""),
+                has_delay="delay" in details,
+            )
+        except KoordinatorError as error:
+            return f"Stand „{current.label}“: {error}"
+        return ""
+
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
         if event.to_status:
             state.status = event.to_status
+        if Status(state.status) in RESOLVES_DELAYS:
+            # No open delay on such a measure: one another database logged meanwhile is
+            # over with this move too (the move's own resolved it where it was made).
+            details = event.details
+            day = details.get("resolved_on") or details.get("on") or event.occurred_at[:10]
+            for delay in state.delays.values():
+                if delay.resolved_on is None:
+                    delay.resolved_on = day
 
     def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         details = event.details
@@ -408,6 +442,15 @@ class MilestoneCompleted(Kind):
     kind = EventKind.MILESTONE_COMPLETED
     details = MilestoneCompletedDetails
 
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        milestone = state.milestones.get(event.details["milestone_id"])
+        if milestone is None:
+            return _gone(MILESTONE, event.details["milestone_id"])
+        if milestone.done:  # an earlier fact stays: the day it was first reached
+            when = f" am {german(milestone.done_on)}" if milestone.done_on else ""
+            return f"Meilenstein „{milestone.title}“ war schon erreicht{when}"
+        return ""
+
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         details = event.details
         milestone = row(state.milestones, details["milestone_id"], event, skipped, MILESTONE)
@@ -429,6 +472,10 @@ class MilestoneCompleted(Kind):
 class MilestoneEdited(Kind):
     kind = EventKind.MILESTONE_EDITED
     details = MilestoneEditedDetails
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        found = event.details["milestone_id"] in state.milestones
+        return "" if found else _gone(MILESTONE, event.details["milestone_id"])
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         details = event.details
@@ -456,6 +503,11 @@ class DelayLogged(Kind):
     kind = EventKind.DELAY_LOGGED
     details = DelayLoggedDetails
 
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        if state.status != Status.DELAYED:
+            return f"eine Verzögerung gehört zu „Verzögert“, die Maßnahme ist „{Status(state.status).label}“"
+        return ""
+
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
 
@@ -470,6 +522,12 @@ class DelayLogged(Kind):
 class DelayResolved(Kind):
     kind = EventKind.DELAY_RESOLVED
     details = DelayResolvedDetails
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        # One resolved meanwhile (a move of the other side) is no conflict: both agree it
+        # is over, and the earlier day stays.
+        gone = [i for i in event.details["resolved_delays"] if i not in state.delays]
+        return _gone(DELAY, gone[0]) if gone else ""
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         _delay_effects(state, event, skipped)
@@ -527,20 +585,36 @@ class ChangeUndone(Kind):
     moves_status = True
     undoable = False
 
-    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
-        """An undo's effect is the inverse of the event it undoes (`Kind.inverse`), derived
-        here, never the operations a file writes beside it (the reader checks those agree)."""
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
         undone = past.events.get(event.details.get("undone_event_id", ""))
+        if undone is None or undone.id not in past.states:
+            return "das rückgängig gemachte Ereignis steht nicht davor im Verlauf"
+        if undone.id in past.conflicts:
+            return "das rückgängig gemachte Ereignis wurde selbst nicht angewandt"
         try:
-            if undone is None or undone.id not in past.states:
-                raise WorkflowError("das rückgängig gemachte Ereignis steht nicht davor im Verlauf")
             restore = inverse(undone, past.states[undone.id])
         except WorkflowError as error:
-            skipped.append(
-                f"Maßnahme {event.number}: „{summary(event)}“ ({event.author}) übergangen – {error}"
+            return str(error)
+        if "status" in restore.get("measure", {}) and state.status != undone.to_status:
+            return (
+                f"die Maßnahme ist inzwischen „{Status(state.status).label}“, nicht mehr "
+                f"„{Status(undone.to_status or state.status).label}“"
             )
-            return
-        apply_restore(state, event, restore, skipped)
+        for rows, key, what in (
+            (state.milestones, "milestones", MILESTONE),
+            (state.delays, "delays", DELAY),
+        ):
+            for row_id in [*restore.get(key, {}), *restore.get(f"delete_{key}", [])]:
+                if row_id not in rows:
+                    return _gone(what, row_id)
+        return ""
+
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
+        """An undo's effect is the inverse of the event it undoes (`Kind.inverse`), derived
+        here, never the operations a file writes beside it (the reader checks those agree);
+        `conflict` has checked it applies."""
+        undone = past.events[event.details["undone_event_id"]]
+        apply_restore(state, event, inverse(undone, past.states[undone.id]), skipped)
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
@@ -591,9 +665,14 @@ def _stated_day(details: Mapping[str, Any]) -> str:
     return f" am {german(details['on'])}" if details.get("on") else ""
 
 
-def apply(state: Measure, event: Event, skipped: list[str], past: Past) -> None:
-    """Apply `event` to `state` by the rules of its kind (`Kind.apply`)."""
-    KINDS[event.kind].apply(state, event, skipped, past)
+def apply(state: Measure, event: Event, skipped: list[str], past: Past) -> str:
+    """Apply `event` to `state` by the rules of its kind (`Kind.apply`) if it can apply
+    there; else leave `state` as it is and return why not (`Kind.conflict`)."""
+    rules = KINDS[event.kind]
+    reason = rules.conflict(state, event, past)
+    if not reason:
+        rules.apply(state, event, skipped, past)
+    return reason
 
 
 def apply_restore(
@@ -651,6 +730,10 @@ def row(
             f"{what} {row_id} gibt es nicht mehr"
         )
     return found
+
+
+def _gone(what: str, row_id: str) -> str:
+    return f"{what} {row_id} gibt es hier nicht (mehr)"
 
 
 def _delay_effects(state: Measure, event: Event, skipped: list[str]) -> None:

@@ -22,7 +22,7 @@ import copy
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -44,6 +44,8 @@ class Replayed:
     # The order (`Event.order`) of the event that gave the measure its number: of two
     # measures with one number, the earlier claim keeps it (`plan_merge`).
     numbered: tuple[str, str] = ("", "")
+    # The events that did not apply in the state they met, with why (German): conflicts.
+    conflicts: Mapping[str, str] = field(default_factory=dict)
 
 
 def state_before(events: Iterable[Event], event_id: str) -> Measure:
@@ -88,19 +90,22 @@ def replay(events: Iterable[Event]) -> Replayed:
         for event in ordered
         if event.kind == EventKind.CHANGE_UNDONE
     }
-    past = history.Past({first.id: first}, {})
+    past = history.Past({first.id: first}, {}, {})
     for event in ordered[1:]:
         if event.id in undone:
             past.states[event.id] = copy.deepcopy(state)
-        # Every change raises the revision by one and stamps the measure (Catalogue._record).
+        # Every event raises the revision by one and stamps the measure (Catalogue._record),
+        # one that cannot apply too: it is in the history.
         state.revision += 1
         state.updated_at = max(state.updated_at, event.occurred_at)
         number = state.number
-        history.apply(state, event, skipped, past)
+        reason = history.apply(state, event, skipped, past)
+        if reason:
+            past.conflicts[event.id] = reason
         if state.number != number:
             numbered = event.order
         past.events[event.id] = event
-    return Replayed(state, tuple(skipped), numbered)
+    return Replayed(state, tuple(skipped), numbered, past.conflicts)
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,9 @@ class MeasureMerge:
     after: Measure
     conflicts: tuple[Conflict, ...] = ()
     skipped: tuple[str, ...] = ()
+    # The measure's events (new or not) that do not apply in the state they meet: event ->
+    # why (`Replayed.conflicts`), in replay order.
+    not_applied: tuple[tuple[Event, str], ...] = ()
     # The renumbering this merge records itself (its number was another measure's), also
     # among new_events, and the title of the measure that kept the number; None, "" if
     # there was no clash.
@@ -257,6 +265,7 @@ def plan_merge(
             after=replayed.state,
             conflicts=_conflicts(uid, replayed.state.number, (local, *incoming)),
             skipped=replayed.skipped,
+            not_applied=_not_applied([*local_events, *new_events], replayed),
         )
     if merges:
         _resolve_clashes(local, incoming, merges, claims, numbers, renumbering, known)
@@ -294,8 +303,8 @@ def _resolve_clashes(
         return
     taken: dict[int, set[int]] = defaultdict(set)
     for number in current.values():
-        field, _, position = number.partition(".")
-        taken[int(field)].add(int(position))
+        code, _, position = number.partition(".")
+        taken[int(code)].add(int(position))
     latest = max(event.occurred_at for event, _ in known.values())
     wall = renumbering.clock if renumbering else parse_timestamp(latest)
     author = renumbering.author if renumbering else "koordinator"
@@ -337,9 +346,17 @@ def _resolve_clashes(
                 after=replayed.state,
                 conflicts=earlier.conflicts if earlier else (),
                 skipped=replayed.skipped,
+                not_applied=_not_applied([*local_events, *new_events], replayed),
                 renumbered=event,
                 kept_by=kept_by.title,
             )
+
+
+def _not_applied(events: Iterable[Event], replayed: Replayed) -> tuple[tuple[Event, str], ...]:
+    if not replayed.conflicts:
+        return ()
+    ordered = sorted(events, key=EVENT_ORDER)
+    return tuple((e, replayed.conflicts[e.id]) for e in ordered if e.id in replayed.conflicts)
 
 
 def _free_sequence(field_code: int, taken: set[int], number: str) -> int:

@@ -131,7 +131,10 @@ class Catalogue(fast_reads.ScreenReads):
         with self.database.reading_changes() as change:
             measure_id = None if number is None else _find(change, number).key
             events = change.events_newest_first(measure_id=measure_id, limit=limit)
-            return [_event_view(event, event.number) for event in events]
+            conflicts = change.conflicts(measure_id)
+            return [
+                _event_view(event, event.number, conflicts.get(event.id, "")) for event in events
+            ]
 
     # --- measures ----------------------------------------------------------------------------
 
@@ -536,6 +539,13 @@ class Catalogue(fast_reads.ScreenReads):
             restore = history.inverse(event, replay.state_before(own_history, event.id))
             if "number" in restore.get("measure", {}):
                 _check_free(change, restore["measure"]["number"])
+            # Replay's rule for an undo (history.ChangeUndone.conflict), asked before it is
+            # recorded, so that what is stored is what the history replays to.
+            if "status" in restore.get("measure", {}) and measure.status != event.to_status:
+                raise ConflictError(
+                    f"Maßnahme {number}: „{summary}“ kann nicht rückgängig gemacht werden – "
+                    f"sie ist inzwischen „{Status(measure.status).label}“"
+                )
             before = Status(measure.status)
             change.restore(measure.key, restore)
             after = Status(restore.get("measure", {}).get("status", measure.status))

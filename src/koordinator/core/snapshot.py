@@ -376,6 +376,8 @@ def check(
     stale_before = add_months(today, -stale_months) if stale_months > 0 else None
     for record in snapshot.measures:
         state = record.state
+        if state.withdrawn:  # counted nowhere, looked at by nobody
+            continue
         status = Status(state.status)
 
         def note(text: str, number: str = state.number) -> None:
@@ -399,17 +401,22 @@ def check(
                 f"seit über {stale_months} Monaten unverändert "
                 f"(zuletzt {changed.strftime('%d.%m.%Y')})"
             )
-        mismatch = _history_mismatch(record)
-        if mismatch:
-            note(f"Stand passt nicht zum eigenen Verlauf – {mismatch}")
+        if replay.creation(record.events) is None:
+            note(
+                "Stand passt nicht zum eigenen Verlauf – der Verlauf beginnt nicht mit dem Anlegen"
+            )
+            continue
+        replayed = replay.replay(record.events)
+        difference = next(replay.differences(state, replayed.state), None)
+        if difference is not None:
+            note(f"Stand passt nicht zum eigenen Verlauf – {difference}")
+        for event in record.events:
+            if event.id in replayed.conflicts:
+                note(
+                    f"Konflikt: {summary(event)} ({event.author}, {local_time(event.occurred_at)}) "
+                    f"nicht angewandt – {replayed.conflicts[event.id]}"
+                )
     return found
-
-
-def _history_mismatch(record: MeasureRecord) -> str:
-    if replay.creation(record.events) is None:
-        return "der Verlauf beginnt nicht mit dem Anlegen"
-    difference = next(replay.differences(record.state, replay.replay(record.events).state), None)
-    return str(difference or "")
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -522,6 +529,11 @@ def _merge_lines(merge: replay.MeasureMerge) -> Iterator[str]:
         yield (
             f"    es gilt die spätere Änderung: {summary(winner)} ({winner.author}, "
             f"{local_time(winner.occurred_at)}); die andere bleibt im Verlauf"
+        )
+    for event, reason in merge.not_applied:
+        yield (
+            f"  Nicht angewandt: {summary(event)} ({event.author}, "
+            f"{local_time(event.occurred_at)}) – {reason}; es bleibt im Verlauf"
         )
     yield from (f"  Hinweis: {text}" for text in merge.skipped)
 

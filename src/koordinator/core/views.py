@@ -95,6 +95,15 @@ class EventView(records.Event):
     from_status: Status | None
     to_status: Status | None
     summary: str = field(default="", kw_only=True)
+    # Why a merge's replay did not apply it (German); "": it applied.
+    conflict: str = field(default="", kw_only=True)
+
+    @property
+    def shown(self) -> str:
+        """Its line in a history: the summary, and why it did not apply if it did not."""
+        if self.conflict:
+            return f"{self.summary} [Konflikt, nicht angewandt: {self.conflict}]"
+        return self.summary
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +117,7 @@ class EventView(records.Event):
             "summary": self.summary,
             "note": self.note,
             "details": self.details,
+            "conflict": self.conflict or None,
         }
 
 

@@ -54,7 +54,9 @@ MilestoneRow: Any = _new_row_type(
 DelayRow: Any = _new_row_type("DelayRow", records.snapshot_names(records.Delay))
 _MILESTONE_VIEW_FIELDS = tuple(name for name in MilestoneRow._fields[1:] if name != "done")
 _DELAY_VIEW_FIELDS = DelayRow._fields
-EventRow = namedtuple("EventRow", "id kind occurred_at author note from_status to_status details")
+EventRow = namedtuple(
+    "EventRow", "id kind occurred_at author note from_status to_status details conflict"
+)
 
 
 def _select(row_type: Any, table: str) -> str:
@@ -69,7 +71,7 @@ _MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ?"
 _MILESTONES_OF_MEASURE = _select(MilestoneRow, "milestone") + " WHERE measure_id = ?"
 _DELAYS_OF_MEASURE = _select(DelayRow, "delay") + " WHERE measure_id = ? ORDER BY since, id"
 _EVENTS_OF_MEASURE = (
-    "SELECT id, kind, occurred_at, author, note, from_status, to_status, details"
+    "SELECT id, kind, occurred_at, author, note, from_status, to_status, details, conflict"
     " FROM history_event WHERE measure_id = ? ORDER BY occurred_at DESC, id DESC"
 )
 # What the council report reads (`Reads.report_rows`), as SQL text on sqlite3 like the
@@ -371,6 +373,7 @@ def read_events(connection: sqlite3.Connection, measure_id: int, number: str) ->
                 row[5],
                 row[6],
                 history.decode_details(row[7]),
+                row[8],
             ),
             number,
         )
@@ -381,7 +384,9 @@ def read_events(connection: sqlite3.Connection, measure_id: int, number: str) ->
 # --- views of rows (or of ORM objects with the same attributes) ---------------------------
 
 
-_MEASURE_VIEW_FIELDS = tuple(name for name in MeasureRow._fields if name != "status")
+_MEASURE_VIEW_FIELDS = tuple(
+    name for name in MeasureRow._fields if name not in ("status", "withdrawn")
+)
 
 
 def measure_view(
@@ -390,6 +395,7 @@ def measure_view(
     """The list's view of a measure (a row, or a record with the measure's columns)."""
     return MeasureView(
         status=Status(measure.status),
+        withdrawn=bool(measure.withdrawn),
         next_milestone=next_milestone,
         open_delays=open_delays,
         **{name: getattr(measure, name) for name in _MEASURE_VIEW_FIELDS},
@@ -421,8 +427,10 @@ def delay_view(delay: Any) -> DelayView:
     return DelayView(**{name: getattr(delay, name) for name in _DELAY_VIEW_FIELDS})
 
 
-def event_view(event: Any, number: str) -> EventView:
+def event_view(event: Any, number: str, conflict: str | None = None) -> EventView:
+    """The view of an event (a row or a record); its conflict as the row says, or given."""
     return EventView(
+        conflict=(conflict if conflict is not None else getattr(event, "conflict", None)) or "",
         id=event.id,
         number=number,
         kind=event.kind,

@@ -126,6 +126,10 @@ class ChangeRead(Protocol):
         """Who recorded the measure's newest event."""
         ...
 
+    def conflicts(self, measure_id: int | None = None) -> dict[str, str]:
+        """Why a merge did not apply an event (of one measure), by event id."""
+        ...
+
     def events_newest_first(
         self, *, measure_id: int | None = None, author: str | None = None, limit: int | None = None
     ) -> Iterator[Event]:

@@ -78,7 +78,8 @@ class Migration:
 
 # Version 2 (issue 14): a measure is identified by `uid`, the id of the event that created it
 # (filled from that event), and may be `withdrawn`; a number is unique among the measures not
-# withdrawn; four new kinds of event (renumbered, withdrawn, milestone deleted, delay edited).
+# withdrawn; four new kinds of event (renumbered, withdrawn, milestone deleted, delay edited);
+# an event's `conflict` (why a merge's replay did not apply it).
 # Both tables are rebuilt, as SQLite changes a table's checks and keys only that way.
 _VERSION_2 = """
 CREATE TABLE measure_v2 (
@@ -134,6 +135,7 @@ CREATE TABLE history_event_v2 (
     from_status TEXT,
     to_status TEXT,
     details TEXT NOT NULL DEFAULT '{}',
+    conflict TEXT,
     PRIMARY KEY (id),
     FOREIGN KEY (measure_id) REFERENCES measure (id),
     CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),
@@ -143,7 +145,8 @@ CREATE TABLE history_event_v2 (
     CONSTRAINT event_status_move_complete CHECK (kind <> 'status_changed' OR (from_status IS NOT NULL AND to_status IS NOT NULL)),
     CONSTRAINT event_occurred_at_format CHECK (length(occurred_at) = 27 AND occurred_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z')
 );
-INSERT INTO history_event_v2 SELECT id, measure_id, kind, occurred_at, author, note, from_status, to_status, details FROM history_event;
+INSERT INTO history_event_v2 (id, measure_id, kind, occurred_at, author, note, from_status, to_status, details)
+SELECT id, measure_id, kind, occurred_at, author, note, from_status, to_status, details FROM history_event;
 DROP TABLE history_event;
 ALTER TABLE history_event_v2 RENAME TO history_event;
 CREATE INDEX ix_event_measure_time ON history_event (measure_id, occurred_at);

@@ -227,6 +227,7 @@ class HistoryEvent(Base):
     from_status: Mapped[str | None] = mapped_column(Text)
     to_status: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONText, server_default="{}", default=dict)
+    conflict: Mapped[str | None] = mapped_column(Text)
 
 
 def new_event(measure: Measure, kind: EventKind, **fields: Any) -> HistoryEvent:

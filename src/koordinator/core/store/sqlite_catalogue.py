@@ -217,6 +217,8 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
         rows[Delay].plan(state, measure_id, state.delays)
     for sync in rows.values():
         sync.write()
+    conflicts = {event.id: reason for merge in plan.measures for event, reason in merge.not_applied}
+    _mark_conflicts(session, [measure_id for _, measure_id in targets], conflicts)
     events = [
         {
             "id": event.id,
@@ -228,6 +230,7 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
             "from_status": event.from_status,
             "to_status": event.to_status,
             "details": event.details,
+            "conflict": conflicts.get(event.id),
         }
         for merge, (_, measure_id) in zip(plan.measures, targets, strict=True)
         for event in merge.new_events
@@ -236,6 +239,26 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
         events.sort(key=operator.itemgetter("id"))  # the primary key's order: appends, mostly
         with _indexes_rebuilt_if_large(session, HistoryEvent.__table__, len(events)):
             _insert(session, HistoryEvent.__table__, events)
+
+
+def _mark_conflicts(
+    session: Session, measure_ids: Sequence[int], conflicts: Mapping[str, str]
+) -> None:
+    """The merged measures' stored events as the replay found them: a conflict marked
+    where it did not apply them (an event that arrived may have changed that for earlier
+    ones), none where it did.  The new events get theirs as they are written."""
+    table = HistoryEvent.__table__
+    for chunk in _chunks(measure_ids):
+        session.execute(
+            update(table)
+            .where(table.c.measure_id.in_(chunk), table.c.conflict.is_not(None))
+            .values(conflict=None)
+        )
+    if conflicts:
+        session.execute(
+            update(table).where(table.c.id == bindparam("event_id")),
+            [{"event_id": event_id, "conflict": reason} for event_id, reason in conflicts.items()],
+        )
 
 
 # From this many new rows on, and more than the table holds, a table's secondary indexes are

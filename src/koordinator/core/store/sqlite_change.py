@@ -107,6 +107,14 @@ class SqliteChange:
             .limit(1)
         )
 
+    def conflicts(self, measure_id: int | None = None) -> dict[str, str]:
+        query = select(HistoryEvent.id, HistoryEvent.conflict).where(
+            HistoryEvent.conflict.is_not(None)
+        )
+        if measure_id is not None:
+            query = query.where(HistoryEvent.measure_id == measure_id)
+        return {event_id: reason or "" for event_id, reason in self._connection.execute(query)}
+
     def events_newest_first(
         self, *, measure_id: int | None = None, author: str | None = None, limit: int | None = None
     ) -> Iterator[Event]:

@@ -43,7 +43,8 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
     "delay": _columns(records.Delay, "measure_id"),
     # An event names its measure by the measure's row (whose uid is the event's `measure`);
     # `number` and `where` are for messages.
-    "history_event": _columns(records.Event, "measure_id") - {"number", "measure", "where"},
+    "history_event": _columns(records.Event, "measure_id", "conflict")
+    - {"number", "measure", "where"},
 }
 REQUIRED_TABLES = frozenset(REQUIRED_COLUMNS)
 # The tables every koordinator database has had since schema version 1: an older file

@@ -82,7 +82,7 @@ def detail_lines(detail: MeasureDetail, field_name: str) -> list[Line]:
     for event in detail.history:
         note = f" – {event.note}" if event.note else ""
         parts.append(
-            line((f"{local_time(event.occurred_at)} {event.author}: ", DIM), event.summary + note)
+            line((f"{local_time(event.occurred_at)} {event.author}: ", DIM), event.shown + note)
         )
     return parts
 
