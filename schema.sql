@@ -53,8 +53,8 @@ CREATE TABLE measure (
     -- Raised by every change; lets an editor refuse to overwrite a newer change it has not seen.
     revision INTEGER NOT NULL DEFAULT 1,
     updated_at TEXT NOT NULL,
-    -- 1: withdrawn by its author before anyone else saw it; it leaves lists, counts and the
-    -- report and its number is free again, its history stays.
+    -- 1: withdrawn by its author (the undo of its creation) before anyone else changed it;
+    -- it leaves lists, counts and the report and its number is free again, its history stays.
     withdrawn BOOLEAN NOT NULL DEFAULT 0,
     PRIMARY KEY (id),
     UNIQUE (uid),
@@ -140,7 +140,7 @@ CREATE TABLE history_event (
     conflict TEXT,
     PRIMARY KEY (id),
     FOREIGN KEY (measure_id) REFERENCES measure (id),
-    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),
+    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'milestone_deleted', 'delay_edited')),
     CONSTRAINT event_author_not_blank CHECK (length(trim(author)) > 0),
     CONSTRAINT event_from_status_known CHECK (from_status IS NULL OR from_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
     CONSTRAINT event_to_status_known CHECK (to_status IS NULL OR to_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),

@@ -935,7 +935,6 @@ def _reference_detail(session: Session, number: str, today: date) -> MeasureDeta
 
 FORMAT_2_KINDS = {
     history.EventKind.MEASURE_RENUMBERED,
-    history.EventKind.MEASURE_WITHDRAWN,
     history.EventKind.MILESTONE_DELETED,
     history.EventKind.DELAY_EDITED,
 }

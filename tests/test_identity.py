@@ -86,3 +86,23 @@ def test_a_renumbered_measure_keeps_its_history_and_takes_later_changes_from_old
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == "koordinator: Die Nummer 1.1 hat schon „Bürgerportal“\n"
     sound(anna, cem, fb12)
+
+
+def test_undoing_a_new_measure_withdraws_it_everywhere_and_frees_its_number(
+    tmp_path: Path,
+) -> None:
+    anna, fb12 = copies(tmp_path, "anna", "fb12")
+    ok(anna, "new", "2", "Doppelt angelegt")
+    assert "Maßnahme angelegt" in ok(anna, "undo", "--yes")
+    assert "2.9" not in field(anna, 2)
+    report = ok(anna, "report")
+    assert "Doppelt angelegt" not in report and "49 Maßnahmen" in report
+    snapshot = export(anna, "anna.toml")
+    assert "withdrawn = true" in snapshot.read_text(encoding="utf-8")  # its history travels
+    ok(fb12, "import", str(snapshot))
+    assert "2.9" not in field(fb12, 2)
+    # The number is free again, here and there, and a new 2.9 clashes with nothing.
+    assert ok(anna, "new", "2", "Richtig angelegt").startswith("2.9 ")
+    ok(fb12, "import", str(export(anna, "anna-2.toml")))
+    assert field(fb12, 2)["2.9"] == "Richtig angelegt"
+    sound(anna, fb12)

@@ -50,6 +50,7 @@ from tui_helpers import (
     other_catalogue,
     read_measure,
     row,
+    row_numbers,
     screen_text,
     select,
     status_line,
@@ -769,18 +770,23 @@ async def test_a_refused_undo_says_why_and_offers_the_change_before(
     assert read_measure(sample_path, "1.3").measure.note == "von der Kollegin ergänzt"
 
 
-async def test_after_a_new_measure_undo_offers_the_change_before_it(
+async def test_undo_of_a_new_measure_withdraws_it_and_then_offers_the_change_before(
     catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     original = read_measure(sample_path, "1.2").measure.note
     catalogue.edit_measure("1.2", note="vorher geändert")
     catalogue.create_measure(1, "Neue Maßnahme")
-    async with on_measure(catalogue, "1.2") as (app, pilot):
+    async with on_measure(catalogue, "1.17") as (app, pilot):
+        await pilot.press("u")
+        assert "Maßnahme 1.17: Maßnahme angelegt" in screen_text(app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert "1.17" not in row_numbers(app)
         await pilot.press("u")
         assert "Maßnahme 1.2" in screen_text(app) and "Notiz" in screen_text(app)
         await pilot.press("enter")
     assert read_measure(sample_path, "1.2").measure.note == original
-    assert read_measure(sample_path, "1.17").measure.title == "Neue Maßnahme"
+    assert "1.17" not in [m.number for m in catalogue.list_measures(field_code=1)]
 
 
 # --- r / ctrl+r: another process -----------------------------------------------------------

@@ -89,12 +89,19 @@ def test_undo_of_a_stale_confirmation_is_refused(catalogue: Catalogue) -> None:
     assert catalogue.measure("1.2").measure.status == Status.ESTABLISHED
 
 
-def test_nothing_to_undo_and_creation_cannot_be_undone(catalogue: Catalogue) -> None:
+def test_nothing_to_undo_and_undoing_a_creation_withdraws_the_measure(catalogue: Catalogue) -> None:
     with pytest.raises(WorkflowError, match="keine eigene Änderung"):
         catalogue.undo_last()
     fixed = Catalogue(catalogue.database, author="testerin", today=lambda: date(2021, 1, 5))
-    fixed.create_measure(2, "Glasfaser Gewerbegebiete")
-    # A creation is not offered: there is still nothing of one's own to undo.
-    assert fixed.last_undoable() is None
+    created = fixed.create_measure(2, "Glasfaser Gewerbegebiete")
+    # Undoing the creation withdraws the measure: out of lists and counts, its number free
+    # again, its history kept; then there is nothing of one's own left to undo.
+    assert fixed.last_undoable().summary == "Maßnahme angelegt (In Planung)"
+    fixed.undo_last()
+    assert created.number not in [m.number for m in fixed.list_measures()]
+    assert sum(field.measure_count for field in fixed.fields()) == 49
     with pytest.raises(WorkflowError, match="keine eigene Änderung"):
         fixed.undo_last()
+    again = fixed.create_measure(2, "Glasfaser Gewerbegebiete, zweiter Anlauf")
+    assert again.number == created.number
+    assert [e.kind for e in fixed.history(again.number)] == ["measure_created"]

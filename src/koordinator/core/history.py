@@ -47,7 +47,6 @@ class EventKind(StrEnum):
     DELAY_RESOLVED = "delay_resolved"
     CHANGE_UNDONE = "change_undone"
     MEASURE_RENUMBERED = "measure_renumbered"
-    MEASURE_WITHDRAWN = "measure_withdrawn"
     MILESTONE_DELETED = "milestone_deleted"
     DELAY_EDITED = "delay_edited"
 
@@ -229,10 +228,6 @@ class MeasureRenumberedDetails(TypedDict):
     number: Number
 
 
-class MeasureWithdrawnDetails(TypedDict):
-    pass
-
-
 class ChangeUndoneDetails(TypedDict):
     undone_event_id: Identifier
     undone_kind: KindCode
@@ -303,13 +298,14 @@ class Kind:
 class MeasureCreated(Kind):
     kind = EventKind.MEASURE_CREATED
     details = MeasureCreatedDetails
-    undoable = False
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         skipped.append(f"Maßnahme {state.number}: zweites „angelegt“ ({event.id}) übergangen")
 
-    def not_undoable(self, event: Event) -> str:
-        return f"Maßnahme {event.number}: das Anlegen einer Maßnahme kann nicht rückgängig gemacht werden"
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        """Undoing a creation withdraws the measure: it leaves lists, counts and the report,
+        its number is free again, its history stays."""
+        return {"measure": {"withdrawn": True}}
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         status = Status(to_status).label if to_status else ""
@@ -562,23 +558,6 @@ class MeasureRenumbered(Kind):
         return super().problem(event)
 
 
-class MeasureWithdrawn(Kind):
-    """A new measure its author withdrew before anyone else saw it."""
-
-    kind = EventKind.MEASURE_WITHDRAWN
-    details = MeasureWithdrawnDetails
-    undoable = False
-
-    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
-        state.withdrawn = True
-
-    def not_undoable(self, event: Event) -> str:
-        return f"Maßnahme {event.number}: das Zurückziehen kann nicht rückgängig gemacht werden"
-
-    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
-        return "Maßnahme zurückgezogen"
-
-
 class ChangeUndone(Kind):
     kind = EventKind.CHANGE_UNDONE
     details = ChangeUndoneDetails
@@ -632,7 +611,6 @@ KINDS: Mapping[str, Kind] = {
         DelayLogged(),
         DelayResolved(),
         MeasureRenumbered(),
-        MeasureWithdrawn(),
         ChangeUndone(),
     )
 }

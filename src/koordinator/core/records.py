@@ -119,8 +119,8 @@ class Measure:
     # What identifies the measure in every database: the id of the event that created it
     # (numbers can be reassigned).  Files of format 1 lack it; it is their creation's id.
     uid: Identifier = field(default="", metadata=role(in_payload=False, key="id"))
-    # Withdrawn by its author before anyone else saw it: in no list, count or report.
-    withdrawn: Flag = field(default=False, metadata=role(in_payload=False))
+    # Withdrawn by its author (the undo of its creation): in no list, count or report.
+    withdrawn: Flag = field(default=False, metadata=role(restorable=True, in_payload=False))
     milestones: dict[str, Milestone] = field(default_factory=dict, metadata=role(in_payload=False))
     delays: dict[str, Delay] = field(default_factory=dict, metadata=role(in_payload=False))
     # The store's handle on the row (its primary key); not part of what the catalogue says.

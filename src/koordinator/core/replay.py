@@ -50,10 +50,12 @@ class Replayed:
 
 def state_before(events: Iterable[Event], event_id: str) -> Measure:
     """The measure as its history stands just before the event `event_id` (in replay
-    order; not its creation): what an undo of that event brings back."""
+    order): what an undo of that event brings back.  Before its creation there is none;
+    for the creation it is the measure as created (its undo, a withdrawal, needs nothing
+    from before)."""
     ordered = sorted(events, key=EVENT_ORDER)
     position = next(index for index, event in enumerate(ordered) if event.id == event_id)
-    return replay(ordered[:position]).state
+    return replay(ordered[: max(position, 1)]).state
 
 
 def creation(events: Sequence[Event]) -> Event | None:
@@ -91,6 +93,8 @@ def replay(events: Iterable[Event]) -> Replayed:
         if event.kind == EventKind.CHANGE_UNDONE
     }
     past = history.Past({first.id: first}, {}, {})
+    if first.id in undone:
+        past.states[first.id] = copy.deepcopy(state)
     for event in ordered[1:]:
         if event.id in undone:
             past.states[event.id] = copy.deepcopy(state)

@@ -67,7 +67,8 @@ def _select(row_type: Any, table: str) -> str:
 _MEASURES = _select(MeasureRow, "measure")
 _OPEN_MILESTONES = _select(MilestoneRow, "milestone") + " WHERE done = 0"
 _OPEN_DELAY_COUNTS = "SELECT measure_id, count(*) FROM delay WHERE resolved_on IS NULL"
-_MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ?"
+# A withdrawn measure is in no list, count or report, and its number is free again.
+_MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ? AND withdrawn = 0"
 _MILESTONES_OF_MEASURE = _select(MilestoneRow, "milestone") + " WHERE measure_id = ?"
 _DELAYS_OF_MEASURE = _select(DelayRow, "delay") + " WHERE measure_id = ? ORDER BY since, id"
 _EVENTS_OF_MEASURE = (
@@ -78,10 +79,12 @@ _EVENTS_OF_MEASURE = (
 # screen's reads: `koordinator report` imports no SQLAlchemy, and no ORM statements are
 # compiled; the figures are checked against a plain ORM computation in tests/test_report.py.
 _REPORT_FIELDS = "SELECT code, name FROM field_of_action ORDER BY code"
+_NOT_WITHDRAWN = "measure_id IN (SELECT id FROM measure WHERE withdrawn = 0)"
 # A plain scan, sorted in Python: faster than walking the (field, sequence) index and looking
 # up each row.
 _REPORT_MEASURES = (
     "SELECT id, number, field_code, sequence, title, status, unit, origin FROM measure"
+    " WHERE withdrawn = 0"
 )
 # Only the milestones the report lists, in one scan: the open ones (next milestone, due soon,
 # overdue) and those done in the period; most milestones of a large catalogue are long done.
@@ -91,18 +94,19 @@ _REPORT_MEASURES = (
 # plain scan gives them: ties in the report's sorts keep that order.
 _REPORT_MILESTONES = (
     "SELECT measure_id, title, due, done, done_on FROM milestone"
-    " WHERE done = 0 OR (done = 1 AND done_on >= ? AND done_on <= ?) ORDER BY rowid"
+    " WHERE (done = 0 OR (done = 1 AND done_on >= ? AND done_on <= ?))"
+    f" AND {_NOT_WITHDRAWN} ORDER BY rowid"
 )
 _REPORT_OPEN_DELAYS = (
     "SELECT measure_id, cause, since, until, note FROM delay"
-    " WHERE resolved_on IS NULL ORDER BY since, created_at, id"
+    f" WHERE resolved_on IS NULL AND {_NOT_WITHDRAWN} ORDER BY since, created_at, id"
 )
 # The moves into the final status each handed-over or dropped measure is in now, found
 # through the status index and each measure's history index (not the whole history).
 _REPORT_FINAL_MOVES = (
     "SELECT e.measure_id, e.details FROM measure AS m"
     " JOIN history_event AS e ON e.measure_id = m.id"
-    " WHERE m.status IN (?, ?) AND e.kind = ? AND e.to_status = m.status"
+    " WHERE m.status IN (?, ?) AND m.withdrawn = 0 AND e.kind = ? AND e.to_status = m.status"
     " ORDER BY e.occurred_at, e.id"
 )
 _FINAL_STATUS_VALUES = tuple(sorted(status.value for status in FINAL_STATUSES))
@@ -236,7 +240,9 @@ class ScreenReads:
 
 def read_fields(connection: sqlite3.Connection) -> list[FieldView]:
     counts = dict(
-        connection.execute("SELECT field_code, count(*) FROM measure GROUP BY field_code")
+        connection.execute(
+            "SELECT field_code, count(*) FROM measure WHERE withdrawn = 0 GROUP BY field_code"
+        )
     )
     return [
         FieldView(code, name, counts.get(code, 0))
@@ -256,7 +262,7 @@ def read_measures(
     """Measures in number order, optionally filtered by field, status and a search text;
     `limit` gives only the first ones (the UI paints them before it reads the rest)."""
     wanted = text.strip().casefold() if text else ""
-    conditions: list[str] = []
+    conditions = ["withdrawn = 0"]
     parameters: list[Any] = []
     if field_code is not None:
         conditions.append("field_code = ?")
@@ -264,7 +270,7 @@ def read_measures(
     if status is not None:
         conditions.append("status = ?")
         parameters.append(status.value)
-    query = _MEASURES + (" WHERE " + " AND ".join(conditions) if conditions else "")
+    query = _MEASURES + " WHERE " + " AND ".join(conditions)
     query += " ORDER BY field_code, sequence"
     if limit is not None and not wanted:
         query += " LIMIT ?"

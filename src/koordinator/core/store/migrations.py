@@ -78,7 +78,7 @@ class Migration:
 
 # Version 2 (issue 14): a measure is identified by `uid`, the id of the event that created it
 # (filled from that event), and may be `withdrawn`; a number is unique among the measures not
-# withdrawn; four new kinds of event (renumbered, withdrawn, milestone deleted, delay edited);
+# withdrawn; three new kinds of event (renumbered, milestone deleted, delay edited);
 # an event's `conflict` (why a merge's replay did not apply it).
 # Both tables are rebuilt, as SQLite changes a table's checks and keys only that way.
 _VERSION_2 = """
@@ -138,7 +138,7 @@ CREATE TABLE history_event_v2 (
     conflict TEXT,
     PRIMARY KEY (id),
     FOREIGN KEY (measure_id) REFERENCES measure (id),
-    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'measure_withdrawn', 'milestone_deleted', 'delay_edited')),
+    CONSTRAINT event_kind_known CHECK (kind IN ('measure_created', 'measure_edited', 'status_changed', 'milestone_added', 'milestone_completed', 'milestone_edited', 'delay_logged', 'delay_resolved', 'change_undone', 'measure_renumbered', 'milestone_deleted', 'delay_edited')),
     CONSTRAINT event_author_not_blank CHECK (length(trim(author)) > 0),
     CONSTRAINT event_from_status_known CHECK (from_status IS NULL OR from_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
     CONSTRAINT event_to_status_known CHECK (to_status IS NULL OR to_status IN ('planning', 'on_schedule', 'delayed', 'established', 'handed_over', 'dropped')),
