@@ -107,19 +107,38 @@ def test_overdue_is_news_only_once(sample_path: Path) -> None:
     ]
 
 
-def test_an_undone_status_move_is_shown_as_such(sample_path: Path) -> None:
+def test_a_mistake_and_its_undo_cancel_out_an_undo_of_an_older_move_is_shown(
+    sample_path: Path,
+) -> None:
+    with opened(sample_path) as database:
+        worker = catalogue(database, "Anna")
+        worker.change_status("1.14", Status.ON_SCHEDULE)
+        old = snapshot_of(database, author="x")
+        worker.change_status("1.11", Status.ON_SCHEDULE)  # a mistake ...
+        worker.undo_last()  # ... taken back: nothing happened to 1.11
+        worker.undo_last()  # the older move of 1.14, undone after the snapshot: news
+        worker.change_status("1.2", Status.ESTABLISHED)
+        worker.change_status("1.2", Status.DELAYED)
+        new = snapshot_of(database, author="x")
+    changes = {
+        c.number: [line.split(" (")[0] for line in c.lines()] for c in diff(old, new).measures
+    }
+    assert "1.11" not in changes
+    assert changes["1.14"] == ["Status: Im Zeitplan → In Planung"]
+    assert changes["1.2"][:2] == [
+        "Status: Im Zeitplan → Etabliert",
+        "Status: Etabliert → Verzögert",
+    ]
+    assert "Status jetzt: Verzögert" in changes["1.2"]  # where several moves end
+
+
+def test_a_renumbered_measure_is_the_same_measure_and_says_so(sample_path: Path) -> None:
     with opened(sample_path) as database:
         old = snapshot_of(database, author="x")
-        worker = catalogue(database, "Anna")
-        worker.change_status("1.11", Status.ON_SCHEDULE)
-        worker.undo_last()
+        catalogue(database, "Anna").renumber("1.11", "1.30")
         new = snapshot_of(database, author="x")
-    lines = [line for c in diff(old, new).measures for line in c.lines()]
-    assert [line.split(" (")[0] for line in lines] == [
-        "Status: In Planung → Im Zeitplan",
-        "Status: Im Zeitplan → In Planung",
-    ]
-    assert "(rückgängig gemacht)" in lines[1]
+    (change,) = diff(old, new).measures
+    assert (change.number, list(change.lines())) == ("1.30", ["Nummer: 1.11 → 1.30"])
 
 
 def test_a_snapshot_read_back_compares_like_the_original(sample_path: Path) -> None:

@@ -10,11 +10,12 @@ The result reads as German text grouped by field of action, or as JSON
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from koordinator.core import replay
 from koordinator.core.dates import german, local_time, parse_timestamp
 from koordinator.core.history import EventKind
 from koordinator.core.numbers import number_key
@@ -38,12 +39,16 @@ class MeasureChanges:
     delays_opened: tuple[Delay, ...]
     delays_resolved: tuple[Delay, ...]
     status: str  # the newer side's status (the older one's if the measure was removed)
+    previous_number: str = ""  # the older side's number, if it was renumbered since
+    withdrawn: bool = False  # withdrawn since (its author took its creation back)
 
     def __bool__(self) -> bool:
         return any(
             (
                 self.added,
                 self.removed,
+                self.previous_number,
+                self.withdrawn,
                 self.status_moves,
                 self.milestones_reached,
                 self.milestones_overdue,
@@ -58,6 +63,10 @@ class MeasureChanges:
             yield f"neu im Katalog ({Status(self.status).label})"
         if self.removed:
             yield "nicht mehr enthalten"
+        if self.withdrawn:
+            yield "zurückgezogen"
+        if self.previous_number:
+            yield f"Nummer: {self.previous_number} → {self.number}"
         for move in self.status_moves:
             note = f" – {move.note}" if move.note else ""
             undo = " (rückgängig gemacht)" if move.kind == EventKind.CHANGE_UNDONE else ""
@@ -68,6 +77,8 @@ class MeasureChanges:
                 f"Status: {Status(move.from_status).label} → {Status(move.to_status).label}"  # type: ignore[arg-type]
                 f"{undo} ({when}{local_time(move.occurred_at)}, {move.author}){note}"
             )
+        if len(self.status_moves) > 1:  # where several moves end
+            yield f"Status jetzt: {Status(self.status).label}"
         for milestone in self.milestones_reached:
             when = f" ({german(milestone.done_on)})" if milestone.done_on else ""
             yield f"Meilenstein erreicht: {milestone.title}{when}"
@@ -85,6 +96,8 @@ class MeasureChanges:
             "status": self.status,
             "added": self.added,
             "removed": self.removed,
+            "withdrawn": self.withdrawn,
+            "previous_number": self.previous_number or None,
             "status_moves": [
                 {
                     "id": move.id,
@@ -181,37 +194,65 @@ def _joined(lines: list[str]) -> str:
 
 
 def diff(old: Snapshot, new: Snapshot) -> SnapshotDiff:
+    """Measures are matched by identity (uid): a renumbered one says so."""
     old_day, new_day = _day(old), _day(new)
-    before = {record.state.number: record for record in old.measures}
-    after = {record.state.number: record for record in new.measures}
+    before = {record.state.uid: record for record in old.measures}
+    after = {record.state.uid: record for record in new.measures}
     found = []
-    for number in sorted(before.keys() | after.keys(), key=number_key):
-        if number not in after:
-            state = before[number].state
-            found.append(_changes(state, state, (), added=False, removed=True))
+    for uid in before.keys() | after.keys():
+        earlier = before.get(uid)
+        if uid not in after:
+            state = before[uid].state
+            found.append(_changes(state, state, (), added=False, removed=not state.withdrawn))
             continue
-        record = after[number]
-        known = {event.id for event in before[number].events} if number in before else set()
-        moves = tuple(
-            event
-            for event in record.events
-            if event.id not in known
-            and event.kind in (EventKind.STATUS_CHANGED, EventKind.CHANGE_UNDONE)
-            and event.from_status
-            and event.to_status
+        record = after[uid]
+        old_state = earlier.state if earlier and not earlier.state.withdrawn else None
+        if record.state.withdrawn and old_state is None:
+            continue  # taken back before the older side saw it: no change to tell
+        known = {event.id for event in earlier.events} if earlier else set()
+        changes = _changes(
+            old_state,
+            record.state,
+            _moves(record.events, known),
+            added=old_state is None,
+            removed=False,
+            days=(old_day, new_day),
         )
-        old_state = before[number].state if number in before else None
-        found.append(
-            _changes(
-                old_state,
-                record.state,
-                moves,
-                added=old_state is None,
-                removed=False,
-                days=(old_day, new_day),
-            )
-        )
+        if old_state is not None and record.state.withdrawn:
+            changes = replace(changes, withdrawn=True)
+        elif old_state is not None and old_state.number != record.state.number:
+            changes = replace(changes, previous_number=old_state.number)
+        found.append(changes)
+    found.sort(key=lambda change: number_key(change.number))
     return SnapshotDiff(old, new, tuple(change for change in found if change))
+
+
+def _moves(events: Sequence[Event], known: set[str]) -> tuple[Event, ...]:
+    """The status moves (and undos of moves) the older side did not know, as they took
+    effect: one that did not apply (a conflict) is none, and a move and its undo, both new,
+    cancel out."""
+    new = [event for event in events if event.id not in known]
+    if not new:
+        return ()
+    conflicts = replay.replay(events).conflicts
+    undone_here = {
+        event.details["undone_event_id"]
+        for event in new
+        if event.kind == EventKind.CHANGE_UNDONE and event.id not in conflicts
+    }
+    new_ids = {event.id for event in new}
+    return tuple(
+        event
+        for event in new
+        if event.kind in (EventKind.STATUS_CHANGED, EventKind.CHANGE_UNDONE)
+        and event.from_status
+        and event.to_status
+        and event.id not in conflicts
+        and event.id not in undone_here
+        and not (
+            event.kind == EventKind.CHANGE_UNDONE and event.details["undone_event_id"] in new_ids
+        )
+    )
 
 
 def _changes(
