@@ -106,3 +106,19 @@ def test_undoing_a_new_measure_withdraws_it_everywhere_and_frees_its_number(
     ok(fb12, "import", str(export(anna, "anna-2.toml")))
     assert field(fb12, 2)["2.9"] == "Richtig angelegt"
     sound(anna, fb12)
+
+
+def test_a_withdrawal_does_not_take_a_colleagues_change_with_it(tmp_path: Path) -> None:
+    anna, ben = copies(tmp_path, "anna", "ben")
+    ok(anna, "--as", "anna", "new", "2", "Gemeinsam begonnen")
+    ok(ben, "import", str(export(anna, "anna.toml")))
+    ok(ben, "--as", "ben", "edit", "2.9", "--note", "Ben arbeitet daran")
+    ok(anna, "--as", "anna", "undo", "--yes")  # Anna has not seen Ben's note
+    out = ok(anna, "import", str(export(ben, "ben.toml")))
+    assert "Nicht angewandt: Rückgängig gemacht: Maßnahme angelegt" in out
+    assert "ben hat die Maßnahme auch geändert – sie bleibt im Katalog" in out
+    ok(ben, "import", str(export(anna, "anna-2.toml")))
+    for db in (anna, ben):
+        assert shown(db, "2.9")["note"] == "Ben arbeitet daran"
+    assert body(export(anna, "anna-3.toml")) == body(export(ben, "ben-3.toml"))
+    sound(anna, ben)

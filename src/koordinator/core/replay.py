@@ -109,7 +109,33 @@ def replay(events: Iterable[Event]) -> Replayed:
         if state.number != number:
             numbered = event.order
         past.events[event.id] = event
+    if state.withdrawn:
+        _keep_if_others_changed_it(state, ordered, past.conflicts)
     return Replayed(state, tuple(skipped), numbered, past.conflicts)
+
+
+def _keep_if_others_changed_it(
+    state: Measure, ordered: Sequence[Event], conflicts: dict[str, str]
+) -> None:
+    """A withdrawal (the undo of the creation) stands only while nobody else has changed
+    the measure, before or after it in the merged history: a colleague's change must not
+    disappear with it.  Otherwise the measure stays and the withdrawal is a conflict."""
+    created = ordered[0]
+    withdrawal = next(
+        e
+        for e in reversed(ordered)
+        if e.kind == EventKind.CHANGE_UNDONE
+        and e.details.get("undone_event_id") == created.id
+        and e.id not in conflicts
+    )
+    other = next(
+        (e for e in ordered if e.author != withdrawal.author and e.id not in conflicts), None
+    )
+    if other is not None:
+        state.withdrawn = False
+        conflicts[withdrawal.id] = (
+            f"{other.author} hat die Maßnahme auch geändert – sie bleibt im Katalog"
+        )
 
 
 @dataclass(frozen=True)

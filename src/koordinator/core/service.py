@@ -523,7 +523,8 @@ class Catalogue(fast_reads.ScreenReads):
             rules = history.KINDS[event.kind]
             if not rules.undoable:
                 raise WorkflowError(rules.not_undoable(event))
-            measure = change.measure(number)
+            # By identity: a withdrawn measure's number may be another's now.
+            measure = change.measure_by_uid(event.measure)
             assert measure is not None  # its event names it, and measures are never deleted
             newer_by_others = change.author_of_newer_change(
                 measure.key, after=event.occurred_at, other_than=self.author
@@ -576,7 +577,11 @@ class Catalogue(fast_reads.ScreenReads):
                 undone.add(event.details.get("undone_event_id", ""))
             elif not passed:
                 passed = event.id == older_than
-            elif event.id not in undone and history.KINDS[event.kind].undoable:
+            elif (
+                event.id not in undone
+                and history.KINDS[event.kind].undoable
+                and not _withdrawn(change, event)
+            ):
                 return event
         return None
 
@@ -736,6 +741,12 @@ def _find(change: ChangeRead, number: str, expected_revision: int | None = None)
     if expected_revision is not None and measure.revision != expected_revision:
         raise _conflict(change, measure)
     return measure
+
+
+def _withdrawn(change: ChangeRead, event: Event) -> bool:
+    """Whether the event's measure has been withdrawn (its changes then undo nothing)."""
+    measure = change.measure_by_uid(event.measure)
+    return measure is None or measure.withdrawn
 
 
 def _check_free(change: ChangeRead, number: str) -> None:

@@ -114,6 +114,10 @@ class ChangeRead(Protocol):
         """The measure numbered `number` (already normalised), if there is one."""
         ...
 
+    def measure_by_uid(self, uid: str) -> Measure | None:
+        """The measure identified by `uid`, withdrawn or not."""
+        ...
+
     def check_history_readable(self, measure: Measure) -> None:
         """ROW_ERRORS unless every event of the measure's history can be read."""
         ...

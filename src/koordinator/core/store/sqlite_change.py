@@ -42,6 +42,7 @@ _MILESTONE_TABLE = Milestone.__table__
 _MEASURE_BY_NUMBER = select(*MEASURE_COLUMNS).where(
     Measure.number == bindparam("number"), Measure.withdrawn == false()
 )
+_MEASURE_BY_UID = select(*MEASURE_COLUMNS).where(Measure.uid == bindparam("uid"))
 _DELAY_COLUMNS = tuple(getattr(Delay, name) for name in records.columns(records.Delay))
 _DELAYS_OF_MEASURE = (
     select(*_DELAY_COLUMNS)
@@ -89,6 +90,10 @@ class SqliteChange:
 
     def measure(self, number: str) -> records.Measure | None:
         row = self._connection.execute(_MEASURE_BY_NUMBER, {"number": number}).first()
+        return None if row is None else measure_record(row)
+
+    def measure_by_uid(self, uid: str) -> records.Measure | None:
+        row = self._connection.execute(_MEASURE_BY_UID, {"uid": uid}).first()
         return None if row is None else measure_record(row)
 
     def check_history_readable(self, measure: records.Measure) -> None:
