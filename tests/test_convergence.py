@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koordinator.core.dates import LooseDate
@@ -273,6 +274,27 @@ def replicas(
             )
             made.append(Replica(path, author, skew, FIELDS[index], database, worker))
         yield made
+
+
+skews = st.integers(-MAX_SKEW.total_seconds() // 1, MAX_SKEW.total_seconds() // 1).map(
+    lambda seconds: timedelta(seconds=seconds)
+)
+
+
+@settings(
+    # About half a minute on one core; a failure is a real one, so the runs stay random.
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    skews=st.lists(skews, min_size=3, max_size=4),
+    steps=st.lists(step, min_size=20, max_size=60),
+)
+def test_any_exchange_of_snapshots_converges_and_loses_nothing(
+    start_database: Path, skews: list[timedelta], steps: list[tuple[Any, ...]]
+) -> None:
+    converge(start_database, skews, steps)
 
 
 def converge(start: Path, skews: list[timedelta], steps: list[tuple[Any, ...]]) -> Snapshot:
