@@ -679,6 +679,15 @@ def apply_restore(
             del state.delays[row_id]
 
 
+def touched(restore: Any) -> Any:
+    """What an undo's state operations (`Kind.inverse`) touch, without the values they
+    write: fields, row ids and the rows they delete.  It depends on the undone event
+    only; the values depend on what stood before it, which a merge can change."""
+    if isinstance(restore, dict):
+        return {key: touched(value) for key, value in restore.items()}
+    return restore if isinstance(restore, list) else None
+
+
 def inverse(event: Event, before: Measure) -> dict[str, Any]:
     """The state operations that undo `event` (`Kind.inverse`), `before` the measure as it
     stood before it in replay order; WorkflowError if it cannot be undone."""
