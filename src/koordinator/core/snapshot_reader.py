@@ -782,7 +782,9 @@ class _Reader:
             source=top["source"],
             schema_version=top["schema_version"],
             fields=dict(sorted(field_names.items())),
-            measures=tuple(sorted(records, key=lambda r: (r.state.field_code, r.state.sequence))),
+            measures=tuple(
+                sorted(records, key=lambda r: (r.state.field_code, r.state.sequence, r.state.uid))
+            ),
             name=self.name,
         )
         self._check_summary(data["summary"], snapshot.summary())

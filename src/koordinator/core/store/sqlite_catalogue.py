@@ -115,7 +115,8 @@ def load_states(
     connection = session.connection()  # plain rows, as in load_events
     states: dict[int, records.Measure] = {}
     for row in connection.execute(
-        select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence)
+        # A withdrawn measure may share its number with a later one: uid settles the order.
+        select(*MEASURE_COLUMNS).order_by(Measure.field_code, Measure.sequence, Measure.uid)
     ).all():
         state = measure_record(row)
         states[state.key] = state
