@@ -33,7 +33,7 @@ from koordinator.core.records import (
     label,
 )
 from koordinator.core.text import text_problem
-from koordinator.core.workflow import RESOLVES_DELAYS, Status, cause_label, check_move
+from koordinator.core.workflow import Status, cause_label, check_move
 
 
 class EventKind(StrEnum):
@@ -245,11 +245,15 @@ class Problem(NamedTuple):
 class Past(NamedTuple):
     """What a replay has met before an event: the measure's earlier events by id, the
     measure as it stood before each event an undo names (its inverse is derived from it),
-    and why the earlier events that did not apply did not (`Kind.conflict`)."""
+    why the earlier events that did not apply did not (`Kind.conflict`), and what replay
+    resolved beside an event (`_resolve_left_open`)."""
 
     events: dict[str, Event]
     states: dict[str, Measure]
     conflicts: dict[str, str]
+    # The delays replay resolved with an event beyond those the event lists (another
+    # database's, logged meanwhile): the event's undo opens them again.
+    also_resolved: dict[str, list[str]]
 
 
 class Kind:
@@ -361,14 +365,6 @@ class StatusChanged(Kind):
         _delay_effects(state, event, skipped)
         if event.to_status:
             state.status = event.to_status
-        if Status(state.status) in RESOLVES_DELAYS:
-            # No open delay on such a measure: one another database logged meanwhile is
-            # over with this move too (the move's own resolved it where it was made).
-            details = event.details
-            day = details.get("resolved_on") or details.get("on") or event.occurred_at[:10]
-            for delay in state.delays.values():
-                if delay.resolved_on is None:
-                    delay.resolved_on = day
 
     def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
         details = event.details
@@ -570,6 +566,11 @@ class ChangeUndone(Kind):
             return "das rückgängig gemachte Ereignis steht nicht davor im Verlauf"
         if undone.id in past.conflicts:
             return "das rückgängig gemachte Ereignis wurde selbst nicht angewandt"
+        # As the service refuses it (Catalogue.undo_last): someone else built on the change.
+        later = list(past.events)[list(past.events).index(undone.id) + 1 :]
+        for other in (past.events[i] for i in later if i not in past.conflicts):
+            if other.author != event.author:
+                return f"{other.author} hat die Maßnahme danach geändert"
         try:
             restore = inverse(undone, past.states[undone.id])
         except WorkflowError as error:
@@ -594,6 +595,9 @@ class ChangeUndone(Kind):
         `conflict` has checked it applies."""
         undone = past.events[event.details["undone_event_id"]]
         apply_restore(state, event, inverse(undone, past.states[undone.id]), skipped)
+        for delay_id in past.also_resolved.get(undone.id, ()):
+            if delay_id in state.delays:
+                state.delays[delay_id].resolved_on = None
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Rückgängig gemacht: {details.get('undone_summary', '')}"
@@ -649,8 +653,27 @@ def apply(state: Measure, event: Event, skipped: list[str], past: Past) -> str:
     rules = KINDS[event.kind]
     reason = rules.conflict(state, event, past)
     if not reason:
+        status = state.status
         rules.apply(state, event, skipped, past)
+        if state.status != status and state.status != Status.DELAYED:
+            resolved = _resolve_left_open(state, event)
+            if resolved:
+                past.also_resolved[event.id] = resolved
     return reason
+
+
+def _resolve_left_open(state: Measure, event: Event) -> list[str]:
+    """Only a delayed measure has open delays: a move (or an undo) away from "delayed"
+    resolves those its database knew; this resolves one another database logged meanwhile
+    too, on the day the move says (or the day it was recorded).  Returns their ids."""
+    details = event.details
+    day = details.get("resolved_on") or details.get("on") or event.occurred_at[:10]
+    resolved = []
+    for delay in state.delays.values():
+        if delay.resolved_on is None:
+            delay.resolved_on = day
+            resolved.append(delay.id)
+    return resolved
 
 
 def apply_restore(

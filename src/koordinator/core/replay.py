@@ -92,7 +92,7 @@ def replay(events: Iterable[Event]) -> Replayed:
         for event in ordered
         if event.kind == EventKind.CHANGE_UNDONE
     }
-    past = history.Past({first.id: first}, {}, {})
+    past = history.Past({first.id: first}, {}, {}, {})
     if first.id in undone:
         past.states[first.id] = copy.deepcopy(state)
     for event in ordered[1:]:

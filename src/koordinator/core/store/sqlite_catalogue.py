@@ -179,11 +179,13 @@ def apply_plan(session: Session, plan: MergePlan) -> None:
         for merge in plan.measures
         if merge.measure in measure_ids
         and merge.before
-        and merge.before.number != merge.after.number
+        and (merge.before.number, merge.before.withdrawn)
+        != (merge.after.number, merge.after.withdrawn)
     ]
     if moved:
-        # Numbers may pass between measures (a renumbering, a clash resolved): the ones that
-        # change step aside first, so that no two rows hold one number in between.
+        # Numbers may pass between measures (a renumbering, a clash resolved, a withdrawal
+        # freeing one): the rows that give theirs up or take another step aside first, so
+        # that no two rows hold one number in between.
         session.execute(
             update(table)
             .where(table.c.id == bindparam("measure_id"))
