@@ -82,7 +82,7 @@ def test_an_open_delay_is_edited_and_its_undo_restores_it(
     )
 
     assert event is not None and event.kind == "delay_edited"
-    assert event.summary == "Verzögerung geändert: Ursache, bis, Notiz"
+    assert event.summary == "Verzögerung geändert: Ursache, Notiz, bis"
     assert event.details["delay_id"] == before.id
     assert event.details["changes"]["cause"] == [before.cause, "Lieferengpass"]
     (after,) = catalogue.measure("1.3").delays

@@ -471,9 +471,11 @@ class Catalogue(fast_reads.ScreenReads):
                 from_iso(wanted.get("until", delay.until)),
                 self._today(),
             )
+            # In the stored order (details are kept with sorted keys): the event returned
+            # reads as the history will.
             changes = {
                 name: [getattr(delay, name), value]
-                for name, value in wanted.items()
+                for name, value in sorted(wanted.items())
                 if getattr(delay, name) != value
             }
             if not changes:
