@@ -15,6 +15,7 @@ import pytest
 
 from test_bad_input import World
 from test_cli_parity import Case, _refused_alone, db, koordinator, shown, world
+from test_validity import copies, export, ok, sound
 
 __all__ = ["db", "world"]  # the fixtures, used by name
 
@@ -196,3 +197,33 @@ def test_bad_input(
 ) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no terminal
     _refused_alone(world, *_BAD[name], capsys)
+
+
+# --- merged: an edit or a delete that meets a row the other side changed ----------------------
+
+
+def test_a_delay_edit_after_the_other_side_resolved_it_is_a_conflict(tmp_path: Path) -> None:
+    anna, ben, fb12 = copies(tmp_path, "anna", "ben", "fb12")
+    ok(ben, "delay", "1.3", "--resolve", "--on", "02/2021")
+    ok(anna, "delay", "1.3", "--edit", "--until", "2022")  # later, without seeing Ben's
+    out, _ = ok(fb12, "import", str(export(ben, "ben.toml")), str(export(anna, "anna.toml")))
+    assert "Nicht angewandt: Verzögerung geändert: bis (anna" in out
+    assert "die Verzögerung ist schon behoben (02/2021)" in out
+    (delay,) = shown(fb12, "1.3")["delays"]
+    assert (delay["resolved_on"], delay["until"]) == ("2021-02", None)
+    sound(anna, ben, fb12)
+
+
+def test_deleting_a_milestone_the_other_side_deleted_too_is_a_conflict(tmp_path: Path) -> None:
+    anna, ben = copies(tmp_path, "anna", "ben")
+    ok(ben, "milestone", "2.2", PILOT, "--delete")
+    ok(anna, "milestone", "2.2", PILOT, "--delete")
+    out, _ = ok(anna, "import", str(export(ben, "ben.toml")))
+    assert f"Nicht angewandt: Meilenstein „{PILOT}“ gelöscht (anna" in out
+    ok(ben, "import", str(export(anna, "anna.toml")))
+    for path in (anna, ben):
+        titles = [m["title"] for m in shown(path, "2.2")["milestones"]]
+        assert PILOT not in titles and len(titles) == 1, path
+        listed = json.loads(ok(path, "history", "2.2", "--format", "json")[0])["events"]
+        assert [e["author"] for e in listed if e["conflict"]] == ["anna"], path
+    sound(anna, ben)

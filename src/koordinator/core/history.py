@@ -512,6 +512,10 @@ class MilestoneDeleted(Kind):
     kind = EventKind.MILESTONE_DELETED
     details = MilestoneDeletedDetails
 
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        found = event.details["milestone_id"] in state.milestones
+        return "" if found else _gone(MILESTONE, event.details["milestone_id"])
+
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         milestone_id = event.details["milestone_id"]
         if row(state.milestones, milestone_id, event, skipped, MILESTONE) is not None:
@@ -572,6 +576,14 @@ class DelayResolved(Kind):
 class DelayEdited(Kind):
     kind = EventKind.DELAY_EDITED
     details = DelayEditedDetails
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        delay = state.delays.get(event.details["delay_id"])
+        if delay is None:
+            return _gone(DELAY, event.details["delay_id"])
+        if not delay.is_open:  # as the service: only an open delay is edited
+            return f"die Verzögerung ist schon behoben ({german(delay.resolved_on)})"
+        return ""
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
         details = event.details
@@ -645,6 +657,9 @@ class ChangeUndone(Kind):
             for row_id in [*restore.get(key, {}), *restore.get(f"delete_{key}", [])]:
                 if row_id not in rows:
                     return _gone(what, row_id)
+        for row_id in restore.get("add_milestones", {}):
+            if row_id in state.milestones:
+                return f"{MILESTONE} {row_id} gibt es schon"
         return ""
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
