@@ -56,6 +56,8 @@ operations = st.one_of(
     st.tuples(st.just("milestone"), measure, titles, st.none() | loose_dates(), st.booleans()),
     st.tuples(st.just("complete"), measure, st.none() | loose_dates()),
     st.tuples(st.just("edit_milestone"), measure, st.none() | loose_dates()),
+    st.tuples(st.just("delete_milestone"), measure),
+    st.tuples(st.just("edit_delay"), measure, texts, st.none() | loose_dates()),
     st.tuples(
         st.just("delay"),
         measure,
@@ -95,6 +97,12 @@ def apply(worker: Catalogue, operation: tuple[Any, ...]) -> None:
                     worker.edit_milestone(
                         number, milestones[0].id, due=args[1], clear_due=args[1] is None
                     )
+            case "delete_milestone" if number:
+                milestones = worker.measure(number).milestones
+                if milestones:
+                    worker.delete_milestone(number, milestones[-1].id)
+            case "edit_delay" if number:
+                worker.edit_delay(number, note=args[1], until=args[2], clear_until=args[2] is None)
             case "delay" if number:
                 worker.log_delay(number, DelayInput(cause=args[1], since=args[2], until=args[3]))
             case "resolve" if number:

@@ -40,7 +40,10 @@ Beispiele:
   koordinator status 1.8 handed_over --unit "FB 20" --on 03/2021
   koordinator milestone 1.6 Pilotbetrieb --due 06/2021
   koordinator milestone 1.6 --complete --on 30.06.2021
+  koordinator milestone 1.6 Pilotbetrieb --edit --due 09/2021
+  koordinator milestone 1.6 Pilotbetrieb --delete
   koordinator delay 3.2 --resolve
+  koordinator delay 3.2 --edit --until 2022 --note "Lieferengpass"
   koordinator new 1 "Digitale Bauakte" --unit "FB 60"
   koordinator edit 1.17 --note "Start 2022"
   koordinator renumber 1.17 1.18
@@ -263,10 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def milestone_arguments(milestone: argparse.ArgumentParser) -> None:
         milestone.add_argument("number", metavar="NR")
-        milestone.add_argument("title", metavar="TITEL", nargs="?", help="Titel des Meilensteins")
-        milestone.add_argument("--due", help="fällig (Datum)")
+        milestone.add_argument(
+            "milestone", metavar="TITEL", nargs="?", help="Titel des Meilensteins"
+        )
+        milestone.add_argument("--due", help='fällig (Datum; mit --edit "": ohne Termin)')
         milestone.add_argument("--done", metavar="DATUM", help="bereits erreicht am (Datum)")
-        milestone.add_argument("--note", default="")
+        milestone.add_argument("--note")
         milestone.add_argument(
             "--complete",
             action="store_true",
@@ -276,18 +281,33 @@ def build_parser() -> argparse.ArgumentParser:
             ),
         )
         milestone.add_argument("--on", help="mit --complete: erreicht am (Standard: heute)")
+        milestone.add_argument(
+            "--edit",
+            action="store_true",
+            help="den Meilenstein TITEL (oder mit dieser Kennung) ändern: --title, --due, --note",
+        )
+        milestone.add_argument("--title", metavar="NEU", help="mit --edit: neuer Titel")
+        milestone.add_argument(
+            "--delete",
+            action="store_true",
+            help="den irrtümlich angelegten Meilenstein TITEL (oder mit dieser Kennung) löschen",
+        )
         _events_format(milestone)
 
     command(
-        "milestone", "einen Meilenstein anlegen oder als erreicht markieren", milestone_arguments
+        "milestone",
+        "einen Meilenstein anlegen, als erreicht markieren, ändern oder löschen",
+        milestone_arguments,
     )
 
     def delay_arguments(delay: argparse.ArgumentParser) -> None:
         delay.add_argument("number", metavar="NR")
-        delay.add_argument("--cause", default="corona", help="Ursache (Standard: corona)")
+        delay.add_argument("--cause", help="Ursache (Standard: corona)")
         delay.add_argument("--since", help="seit (Datum; Standard: heute)")
-        delay.add_argument("--until", help="voraussichtlich bis / neues Ziel (Datum)")
-        delay.add_argument("--note", default="")
+        delay.add_argument(
+            "--until", help='voraussichtlich bis / neues Ziel (Datum; mit --edit "": offen)'
+        )
+        delay.add_argument("--note")
         delay.add_argument("--resolve", action="store_true", help="offene Verzögerungen beheben")
         delay.add_argument("--on", help="mit --resolve: behoben am (Standard: heute)")
         delay.add_argument(
@@ -295,9 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
             default="on_schedule",
             help="mit --resolve: neuer Status einer verzögerten Maßnahme (on_schedule, established)",
         )
+        delay.add_argument(
+            "--edit",
+            nargs="?",
+            const="",
+            metavar="KENNUNG",
+            help=(
+                "die offene Verzögerung ändern: --cause, --since, --until, --note"
+                " (bei mehreren offenen ihre KENNUNG, siehe show --format json)"
+            ),
+        )
         _events_format(delay)
 
-    command("delay", "eine Verzögerung erfassen oder beheben", delay_arguments)
+    command("delay", "eine Verzögerung erfassen, ändern oder beheben", delay_arguments)
 
     def new_arguments(new: argparse.ArgumentParser) -> None:
         new.add_argument(
@@ -759,14 +789,18 @@ def _milestone(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.dates import LooseDate
     from koordinator.core.errors import InputError
 
+    if args.edit or args.delete:
+        return _milestone_edit(catalogue, args)
+    if args.title is not None:
+        raise InputError("--title gehört zu --edit (der neue Titel)")
     if args.complete:
         if args.due or args.done:
             raise InputError("--complete verträgt sich nicht mit --due/--done (--on für das Datum)")
         milestone = catalogue.complete_milestone(
             args.number,
-            args.title,
+            args.milestone,
             on=LooseDate.parse_optional(args.on, field="--on"),
-            note=args.note,
+            note=args.note or "",
         )
         if args.format == "json":
             _print_events([_event_of_milestone(catalogue, args.number, milestone, completed=True)])
@@ -775,20 +809,79 @@ def _milestone(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.on:
         raise InputError("--on gehört zu --complete; beim Anlegen: --done DATUM")
-    if not args.title:
+    if not args.milestone:
         raise InputError("Titel des Meilensteins fehlt (oder --complete zum Abhaken)")
     milestone = catalogue.add_milestone(
         args.number,
-        args.title,
+        args.milestone,
         due=LooseDate.parse_optional(args.due, field="--due"),
         done_on=LooseDate.parse_optional(args.done, field="--done"),
-        note=args.note,
+        note=args.note or "",
     )
     if args.format == "json":
         _print_events([_event_of_milestone(catalogue, args.number, milestone, completed=False)])
     else:
         _print(f"{args.number}: Meilenstein angelegt: {milestone.describe()}")
     return EXIT_OK
+
+
+def _milestone_edit(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    """`milestone NR TITEL --edit …` and `--delete`: TITEL (or an id) names the milestone."""
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.errors import InputError
+    from koordinator.core.history import EventKind
+
+    action = "--delete" if args.delete else "--edit"
+    if args.edit and args.delete:
+        raise InputError("--edit und --delete schließen einander aus")
+    if args.complete or args.done or args.on:
+        raise InputError(f"{action} verträgt sich nicht mit --complete/--done/--on")
+    if not args.milestone or not args.milestone.strip():
+        raise InputError(f"{action}: welcher Meilenstein? – seinen TITEL angeben")
+    changes = {"title": args.title, "due": args.due, "note": args.note}
+    if args.delete:
+        if any(value is not None for value in changes.values()):
+            raise InputError("--delete verträgt sich nicht mit --title/--due/--note")
+        _print_recorded(args, [catalogue.delete_milestone(args.number, args.milestone)])
+        return EXIT_OK
+    if all(value is None for value in changes.values()):
+        raise InputError("--edit: nichts zu ändern – --title, --due oder --note angeben")
+    due = LooseDate.parse_optional(args.due, field="--due")
+    newest = _newest_event_id(catalogue, args.number)
+    milestone = catalogue.edit_milestone(
+        args.number,
+        args.milestone,
+        title=args.title,
+        due=due,
+        clear_due=args.due is not None and due is None,
+        note=args.note,
+    )
+    edited = [
+        event
+        for event in _events_after(catalogue, args.number, newest)
+        if event.kind == EventKind.MILESTONE_EDITED
+        and event.details.get("milestone_id") == milestone.id
+        and event.author == catalogue.author
+    ]
+    if not edited and args.format != "json":
+        _print(f"{args.number}: nichts geändert – die Angaben sind schon so")
+    _print_recorded(args, edited)
+    return EXIT_OK
+
+
+def _newest_event_id(catalogue: CatalogueApi, number: str) -> str | None:
+    newest = catalogue.history(number, limit=1)
+    return newest[0].id if newest else None
+
+
+def _events_after(catalogue: CatalogueApi, number: str, event_id: str | None) -> list[EventView]:
+    """The measure's events recorded after the event `event_id`, newest first."""
+    events = []
+    for event in catalogue.history(number):
+        if event.id == event_id:
+            break
+        events.append(event)
+    return events
 
 
 def _event_of_milestone(
@@ -817,7 +910,7 @@ def _delay_input(args: argparse.Namespace, *, note: str = "") -> DelayInput:
     from koordinator.core.workflow import DelayInput
 
     return DelayInput(
-        cause=args.cause,
+        cause=args.cause if args.cause is not None else DelayInput.cause,
         since=LooseDate.parse_optional(args.since, field="--since"),
         until=LooseDate.parse_optional(args.until, field="--until"),
         note=note,
@@ -829,6 +922,8 @@ def _delay(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
     from koordinator.core.errors import InputError
     from koordinator.core.workflow import parse_status
 
+    if args.edit is not None:
+        return _delay_edit(catalogue, args)
     if args.resolve:
         if args.since or args.until:
             raise InputError(
@@ -838,13 +933,38 @@ def _delay(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
             args.number,
             on=LooseDate.parse_optional(args.on, field="--on"),
             return_to=parse_status(args.to),
-            note=args.note,
+            note=args.note or "",
         )
     else:
         if args.on:
             raise InputError("--on gehört zu --resolve; beim Erfassen: --since DATUM")
-        event = catalogue.log_delay(args.number, _delay_input(args, note=args.note))
+        event = catalogue.log_delay(args.number, _delay_input(args, note=args.note or ""))
     _print_recorded(args, [event])
+    return EXIT_OK
+
+
+def _delay_edit(catalogue: CatalogueApi, args: argparse.Namespace) -> int:
+    """`delay NR --edit [KENNUNG] …`: the open delay (the only one, or the one named)."""
+    from koordinator.core.dates import LooseDate
+    from koordinator.core.errors import InputError
+
+    if args.resolve or args.on:
+        raise InputError("--edit verträgt sich nicht mit --resolve/--on")
+    if all(getattr(args, name) is None for name in ("cause", "since", "until", "note")):
+        raise InputError("--edit: nichts zu ändern – --cause, --since, --until oder --note angeben")
+    until = LooseDate.parse_optional(args.until, field="--until")
+    event = catalogue.edit_delay(
+        args.number,
+        args.edit.strip() or None,
+        cause=args.cause,
+        since=LooseDate.parse_optional(args.since, field="--since"),
+        until=until,
+        clear_until=args.until is not None and until is None,
+        note=args.note,
+    )
+    if event is None and args.format != "json":
+        _print(f"{args.number}: nichts geändert – die Angaben sind schon so")
+    _print_recorded(args, [event] if event else [])
     return EXIT_OK
 
 

@@ -153,9 +153,40 @@ class CatalogueApi(Protocol):
         self, number: str, which: str | None = None, *, on: LooseDate | None = None, note: str = ""
     ) -> MilestoneView: ...
 
+    def edit_milestone(
+        self,
+        number: str,
+        milestone_id: str,
+        *,
+        title: str | None = None,
+        due: LooseDate | None = None,
+        clear_due: bool = False,
+        note: str | None = None,
+    ) -> MilestoneView:
+        """`milestone_id`: its id, or its exact title."""
+        ...
+
+    def delete_milestone(self, number: str, which: str) -> EventView:
+        """`which`: the milestone's id, or its exact title."""
+        ...
+
     def log_delay(
         self, number: str, delay: DelayInput | None = None, *, note: str = ""
     ) -> EventView: ...
+
+    def edit_delay(
+        self,
+        number: str,
+        delay_id: str | None = None,
+        *,
+        cause: str | None = None,
+        since: LooseDate | None = None,
+        until: LooseDate | None = None,
+        clear_until: bool = False,
+        note: str | None = None,
+    ) -> EventView | None:
+        """An open delay (None: the only one); None if nothing changes."""
+        ...
 
     def resolve_delays(
         self,

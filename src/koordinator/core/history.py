@@ -31,6 +31,7 @@ from koordinator.core.records import (
     Text,
     from_payload,
     label,
+    restorable,
 )
 from koordinator.core.text import text_problem
 from koordinator.core.workflow import Status, cause_label, check_move
@@ -214,6 +215,11 @@ class MilestoneEditedDetails(TypedDict):
     changes: Annotated[dict[str, list[Any]], Changes(Milestone)]
 
 
+class MilestoneDeletedDetails(TypedDict):
+    milestone_id: Identifier
+    title: Text
+
+
 class DelayLoggedDetails(TypedDict):
     delay: DelayPayload
 
@@ -221,6 +227,11 @@ class DelayLoggedDetails(TypedDict):
 class DelayResolvedDetails(TypedDict):
     resolved_delays: RowIds
     resolved_on: LooseIso
+
+
+class DelayEditedDetails(TypedDict):
+    delay_id: Identifier
+    changes: Annotated[dict[str, list[Any]], Changes(Delay)]
 
 
 class MeasureRenumberedDetails(TypedDict):
@@ -491,6 +502,33 @@ class MilestoneEdited(Kind):
         return f"Meilenstein „{details.get('title', '')}“ geändert: {changed}"
 
 
+class MilestoneDeleted(Kind):
+    """A mistaken milestone removed; its undo brings it back as it stood."""
+
+    kind = EventKind.MILESTONE_DELETED
+    details = MilestoneDeletedDetails
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        found = event.details["milestone_id"] in state.milestones
+        return "" if found else _gone(MILESTONE, event.details["milestone_id"])
+
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
+        milestone_id = event.details["milestone_id"]
+        if row(state.milestones, milestone_id, event, skipped, MILESTONE) is not None:
+            del state.milestones[milestone_id]
+
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        milestone_id = event.details["milestone_id"]
+        earlier = before.milestones.get(milestone_id)
+        if earlier is None:  # the deletion met no milestone: there is nothing to bring back
+            return {}
+        values = {name: getattr(earlier, name) for name in restorable(Milestone)}
+        return {"add_milestones": {milestone_id: values}}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Meilenstein „{details.get('title', '')}“ gelöscht"
+
+
 class DelayLogged(Kind):
     kind = EventKind.DELAY_LOGGED
     details = DelayLoggedDetails
@@ -529,6 +567,39 @@ class DelayResolved(Kind):
 
     def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
         return f"Verzögerung behoben am {german(details.get('resolved_on'))}"
+
+
+class DelayEdited(Kind):
+    kind = EventKind.DELAY_EDITED
+    details = DelayEditedDetails
+
+    def conflict(self, state: Measure, event: Event, past: Past) -> str:
+        delay = state.delays.get(event.details["delay_id"])
+        if delay is None:
+            return _gone(DELAY, event.details["delay_id"])
+        if not delay.is_open:  # as the service: only an open delay is edited
+            return f"die Verzögerung ist schon behoben ({german(delay.resolved_on)})"
+        return ""
+
+    def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
+        details = event.details
+        delay = row(state.delays, details["delay_id"], event, skipped, DELAY)
+        if delay is not None:
+            for name, (_old, new) in details["changes"].items():
+                setattr(delay, name, new)
+
+    def inverse(self, event: Event, before: Measure) -> dict[str, Any]:
+        details = event.details
+        earlier = before.delays.get(details["delay_id"])
+        values = (
+            {name: getattr(earlier, name) for name in details["changes"]}
+            if earlier
+            else _old_values(details["changes"])
+        )
+        return {"delays": {details["delay_id"]: values}}
+
+    def describe(self, from_status: str | None, to_status: str | None, details: Any) -> str:
+        return f"Verzögerung geändert: {_labels(Delay, details.get('changes', {}))}"
 
 
 class MeasureRenumbered(Kind):
@@ -587,6 +658,9 @@ class ChangeUndone(Kind):
             for row_id in [*restore.get(key, {}), *restore.get(f"delete_{key}", [])]:
                 if row_id not in rows:
                     return _gone(what, row_id)
+        for row_id in restore.get("add_milestones", {}):
+            if row_id in state.milestones:
+                return f"{MILESTONE} {row_id} gibt es schon"
         return ""
 
     def apply(self, state: Measure, event: Event, skipped: list[str], past: Past) -> None:
@@ -612,8 +686,10 @@ KINDS: Mapping[str, Kind] = {
         MilestoneAdded(),
         MilestoneCompleted(),
         MilestoneEdited(),
+        MilestoneDeleted(),
         DelayLogged(),
         DelayResolved(),
+        DelayEdited(),
         MeasureRenumbered(),
         ChangeUndone(),
     )
@@ -694,6 +770,14 @@ def apply_restore(
             found = row(rows, row_id, event, skipped, what)
             for name, value in values.items() if found is not None else ():
                 setattr(found, name, value)
+    for row_id, values in restore.get("add_milestones", {}).items():
+        if row_id in state.milestones:
+            skipped.append(
+                f"Maßnahme {event.number}: „{summary(event)}“ ({event.author}) übergangen – "
+                f"{MILESTONE} {row_id} gibt es schon"
+            )
+        else:
+            state.milestones[row_id] = Milestone(id=row_id, **values, created_at=event.occurred_at)
     for row_id in restore.get("delete_milestones", []):
         if row(state.milestones, row_id, event, skipped, MILESTONE) is not None:
             del state.milestones[row_id]

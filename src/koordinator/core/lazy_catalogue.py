@@ -190,10 +190,48 @@ class LazyCatalogue(ScreenReads):
     ) -> MilestoneView:
         return self._loaded().complete_milestone(number, which, on=on, note=note)
 
+    def edit_milestone(
+        self,
+        number: str,
+        milestone_id: str,
+        *,
+        title: str | None = None,
+        due: LooseDate | None = None,
+        clear_due: bool = False,
+        note: str | None = None,
+    ) -> MilestoneView:
+        return self._loaded().edit_milestone(
+            number, milestone_id, title=title, due=due, clear_due=clear_due, note=note
+        )
+
+    def delete_milestone(self, number: str, which: str) -> EventView:
+        return self._loaded().delete_milestone(number, which)
+
     def log_delay(
         self, number: str, delay: DelayInput | None = None, *, note: str = ""
     ) -> EventView:
         return self._loaded().log_delay(number, delay, note=note)
+
+    def edit_delay(
+        self,
+        number: str,
+        delay_id: str | None = None,
+        *,
+        cause: str | None = None,
+        since: LooseDate | None = None,
+        until: LooseDate | None = None,
+        clear_until: bool = False,
+        note: str | None = None,
+    ) -> EventView | None:
+        return self._loaded().edit_delay(
+            number,
+            delay_id,
+            cause=cause,
+            since=since,
+            until=until,
+            clear_until=clear_until,
+            note=note,
+        )
 
     def resolve_delays(
         self,

@@ -87,11 +87,11 @@ class Milestone:
 @dataclass
 class Delay:
     id: Identifier
-    cause: Title = field(metadata=role(label="Ursache"))
-    since: LooseIso = field(metadata=role())
-    until: LooseIso | None = field(metadata=role())
+    cause: Title = field(metadata=role(label="Ursache", editable=True, restorable=True))
+    since: LooseIso = field(metadata=role(label="seit", editable=True, restorable=True))
+    until: LooseIso | None = field(metadata=role(label="bis", editable=True, restorable=True))
     resolved_on: LooseIso | None = field(metadata=role(restorable=True, in_payload=False))
-    note: Note = field(metadata=role(label="Notiz", multiline=True))
+    note: Note = field(metadata=role(label="Notiz", editable=True, restorable=True, multiline=True))
     created_at: str = field(default="", compare=False, metadata=_NOT_IN_FILES)
 
     @property
@@ -198,7 +198,8 @@ def _in_snapshot(field_role: Role) -> bool:
 
 
 def editable(record_type: type) -> tuple[str, ...]:
-    """What a user edits (measure_edited, milestone_edited), in declaration order."""
+    """What a user edits (measure_edited, milestone_edited, delay_edited), in declaration
+    order."""
     return names(record_type, _editable)
 
 

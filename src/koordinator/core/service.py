@@ -23,6 +23,7 @@ from koordinator.core import history, replay
 from koordinator.core.dates import (
     LooseDate,
     causal_timestamp,
+    from_iso,
     happened_on,
     local_today,
     utc_now,
@@ -389,11 +390,11 @@ class Catalogue(fast_reads.ScreenReads):
         clear_due: bool = False,
         note: str | None = None,
     ) -> MilestoneView:
+        """New title, due date and/or note of the milestone `milestone_id` (its id, or its
+        exact title); nothing is recorded if nothing changes."""
         with self.database.changing() as change:
             measure = _find(change, number)
-            milestone = change.milestone(measure.key, milestone_id)
-            if milestone is None:
-                raise NotFoundError(f"Maßnahme {measure.number}: Meilenstein nicht gefunden")
+            milestone = _pick_milestone(change, measure, milestone_id)
             wanted: dict[str, str | None] = {}
             if title is not None:
                 wanted["title"] = _required_text(title, "Titel des Meilensteins")
@@ -422,7 +423,70 @@ class Catalogue(fast_reads.ScreenReads):
                 )
             return _milestone_view(milestone, self._today())
 
+    def delete_milestone(self, number: str, which: str) -> EventView:
+        """Remove a mistaken milestone (`which`: its id, or its exact title)."""
+        with self.database.changing() as change:
+            measure = _find(change, number)
+            milestone = _pick_milestone(change, measure, which)
+            change.delete_milestone(milestone.id)
+            return self._save_change(
+                change,
+                measure,
+                EventKind.MILESTONE_DELETED,
+                details={"milestone_id": milestone.id, "title": milestone.title},
+            )
+
     # --- delays ------------------------------------------------------------------------------
+
+    def edit_delay(
+        self,
+        number: str,
+        delay_id: str | None = None,
+        *,
+        cause: str | None = None,
+        since: LooseDate | None = None,
+        until: LooseDate | None = None,
+        clear_until: bool = False,
+        note: str | None = None,
+    ) -> EventView | None:
+        """New cause, since, until and/or note of an open delay (`delay_id`; None: the
+        measure's only open one); None, nothing recorded, if nothing changes."""
+        with self.database.changing() as change:
+            measure = _find(change, number)
+            delay = _pick_open_delay(change, measure, delay_id)
+            wanted: dict[str, str | None] = {}
+            if cause is not None:
+                cleaned = _required_text(cause, "Ursache")
+                # "Corona" as typed is the well-known cause, stored by code (as `_add_delay`)
+                is_default = cleaned.lower() == DEFAULT_DELAY_CAUSE
+                wanted["cause"] = DEFAULT_DELAY_CAUSE if is_default else cleaned
+            if since is not None:
+                wanted["since"] = since.iso()
+            if until is not None or clear_until:
+                wanted["until"] = until.iso() if until else None
+            if note is not None:
+                wanted["note"] = note.strip()
+            delay_start(  # "until" must not lie before "since", as when it was logged
+                from_iso(wanted.get("since", delay.since)),
+                from_iso(wanted.get("until", delay.until)),
+                self._today(),
+            )
+            # In the stored order (details are kept with sorted keys): the event returned
+            # reads as the history will.
+            changes = {
+                name: [getattr(delay, name), value]
+                for name, value in sorted(wanted.items())
+                if getattr(delay, name) != value
+            }
+            if not changes:
+                return None
+            change.update_delay(delay.id, {name: new for name, (_, new) in changes.items()})
+            return self._save_change(
+                change,
+                measure,
+                EventKind.DELAY_EDITED,
+                details={"delay_id": delay.id, "changes": changes},
+            )
 
     def log_delay(
         self, number: str, delay: DelayInput | None = None, *, note: str = ""
@@ -548,12 +612,14 @@ class Catalogue(fast_reads.ScreenReads):
                     f"sie ist inzwischen „{Status(measure.status).label}“"
                 )
             before = Status(measure.status)
-            change.restore(measure.key, restore)
+            now = self._now(change)
+            change.restore(measure.key, restore, now=now)
             after = Status(restore.get("measure", {}).get("status", measure.status))
             return self._record(
                 change,
                 measure,
                 EventKind.CHANGE_UNDONE,
+                now=now,
                 note=note,
                 from_status=before if before != after else None,
                 to_status=after if before != after else None,
@@ -724,6 +790,47 @@ class Catalogue(fast_reads.ScreenReads):
             f"Maßnahme {measure.number}: offener Meilenstein „{clip(which.strip(), _TITLE_IN_MESSAGE)}“ "
             f"{problem} – offen: {_quoted_titles(open_milestones)}"
         )
+
+
+def _pick_milestone(change: Change, measure: Measure, which: str) -> Milestone:
+    """The milestone whose id is `which`, else the one titled `which` (case and surrounding
+    spaces aside, as `Catalogue._pick_open_milestone`), open or done."""
+    milestones = sorted(change.milestones(measure.key), key=_milestone_order)
+    by_id = [m for m in milestones if m.id == which]
+    wanted = which.strip().casefold()
+    matches = by_id or [m for m in milestones if m.title.strip().casefold() == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    problem = f"gibt es {len(matches)}-mal" if matches else "nicht gefunden"
+    raise (InputError if matches else NotFoundError)(
+        f"Maßnahme {measure.number}: Meilenstein „{clip(which.strip(), _TITLE_IN_MESSAGE)}“ "
+        f"{problem} – vorhanden: {_quoted_titles(milestones)}"
+    )
+
+
+def _pick_open_delay(change: Change, measure: Measure, delay_id: str | None) -> Delay:
+    """The open delay `delay_id`, or without one the measure's only open delay."""
+    delays = change.delays(measure.key)
+    open_delays = [d for d in delays if d.is_open]
+    if delay_id is not None:
+        found = next((d for d in delays if d.id == delay_id), None)
+        if found is None:
+            raise NotFoundError(f"Maßnahme {measure.number}: Verzögerung {delay_id} gibt es nicht")
+        if not found.is_open:
+            raise WorkflowError(
+                f"Maßnahme {measure.number}: die Verzögerung ist schon behoben – "
+                "nur eine offene Verzögerung lässt sich ändern"
+            )
+        return found
+    if not open_delays:
+        raise WorkflowError(f"Maßnahme {measure.number} hat keine offene Verzögerung.")
+    if len(open_delays) > 1:
+        ids = ", ".join(d.id for d in open_delays)
+        raise InputError(
+            f"Maßnahme {measure.number} hat {len(open_delays)} offene Verzögerungen – "
+            f"welche? Kennungen: {ids}"
+        )
+    return open_delays[0]
 
 
 def _find(change: ChangeRead, number: str, expected_revision: int | None = None) -> Measure:

@@ -946,7 +946,7 @@ class _Reader:
 
     def restore(self) -> Check:
         """An undo's state operations: some restorable fields of the measure, of its
-        milestones and delays (by id), and rows to delete."""
+        milestones and delays (by id), milestones to bring back, and rows to delete."""
 
         def fields_of(record_type: type) -> Check:
             checks = self.record_checks(record_type, records.restorable(record_type))
@@ -956,11 +956,19 @@ class _Reader:
             )
 
         ids = self.nonempty_list_of(self.identifier)
+        # A deleted milestone comes back whole: every field an undo may set.
+        whole = _Table(
+            self.record_checks(Milestone, records.restorable(Milestone)).values(self.optional)
+        )
         spec = _Table(
             {},
             {
                 "measure": fields_of(Measure),
                 "milestones": self.mapping_of(self.identifier, fields_of(Milestone)),
+                "add_milestones": self.mapping_of(
+                    self.identifier,
+                    lambda item, item_path: self.details_table(item, item_path, whole),
+                ),
                 "delays": self.mapping_of(self.identifier, fields_of(Delay)),
                 "delete_milestones": ids,
                 "delete_delays": ids,

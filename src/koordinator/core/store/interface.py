@@ -20,7 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the first paint imports this module (ReportRows): only what it must
-    from koordinator.core.records import Event, Measure, Milestone
+    from koordinator.core.records import Delay, Event, Measure, Milestone
     from koordinator.core.replay import MergePlan
     from koordinator.core.views import FieldView, MeasureDetail, MeasureView
     from koordinator.core.workflow import Status
@@ -189,12 +189,21 @@ class Change(ChangeRead, Protocol):
 
     def update_milestone(self, milestone_id: str, values: Mapping[str, Any]) -> None: ...
 
+    def delete_milestone(self, milestone_id: str) -> None: ...
+
+    def delays(self, measure_id: int) -> list[Delay]:
+        """The measure's delays, by since."""
+        ...
+
+    def update_delay(self, delay_id: str, values: Mapping[str, Any]) -> None: ...
+
     def author_of_newer_change(self, measure_id: int, *, after: str, other_than: str) -> str | None:
         """The author of the measure's newest event after `after` by anyone but `other_than`."""
         ...
 
-    def restore(self, measure_id: int, restore: Mapping[str, Any]) -> None:
-        """Apply the state operations of a "change_undone" event."""
+    def restore(self, measure_id: int, restore: Mapping[str, Any], *, now: str) -> None:
+        """Apply the state operations of a "change_undone" event recorded at `now` (the
+        time of the rows it brings back)."""
         ...
 
     def measure_views(self, measures: Sequence[Measure], *, today: date) -> list[MeasureView]:

@@ -221,6 +221,16 @@ class SqliteChange:
     def update_milestone(self, milestone_id: str, values: Mapping[str, Any]) -> None:
         self._update(_MILESTONE_TABLE, milestone_id, values)
 
+    def delete_milestone(self, milestone_id: str) -> None:
+        self._delete(_MILESTONE_TABLE, milestone_id)
+
+    def delays(self, measure_id: int) -> list[records.Delay]:
+        rows = self._connection.execute(_DELAYS_OF_MEASURE, {"measure_id": measure_id})
+        return [records.Delay(*row) for row in rows]
+
+    def update_delay(self, delay_id: str, values: Mapping[str, Any]) -> None:
+        self._update(_DELAY_TABLE, delay_id, values)
+
     def author_of_newer_change(self, measure_id: int, *, after: str, other_than: str) -> str | None:
         return self._connection.scalar(
             select(HistoryEvent.author)
@@ -233,7 +243,12 @@ class SqliteChange:
             .limit(1)
         )
 
-    def restore(self, measure_id: int, restore: Mapping[str, Any]) -> None:
+    def restore(self, measure_id: int, restore: Mapping[str, Any], *, now: str) -> None:
+        for milestone_id, values in restore.get("add_milestones", {}).items():
+            self._connection.execute(
+                insert(_MILESTONE_TABLE),
+                {"id": milestone_id, "measure_id": measure_id, "created_at": now, **values},
+            )
         if restore.get("measure"):
             values = dict(restore["measure"])
             if "number" in values:

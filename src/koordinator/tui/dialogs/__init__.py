@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.reached_dialog import MilestoneReached, ReachedDialog
     from koordinator.tui.dialogs.renumber_dialog import RenumberDialog
     from koordinator.tui.dialogs.resolve_dialog import DelayResolution, ResolveDialog
+    from koordinator.tui.dialogs.row_chooser import RowChoice, RowChooser
     from koordinator.tui.dialogs.status_dialog import StatusChange, StatusDialog
 
 # Public name -> the module (in this package) that defines it.
@@ -39,6 +40,8 @@ _MODULES = {
     "ReachedDialog": "reached_dialog",
     "RenumberDialog": "renumber_dialog",
     "ResolveDialog": "resolve_dialog",
+    "RowChoice": "row_chooser",
+    "RowChooser": "row_chooser",
     "StatusChange": "status_dialog",
     "StatusDialog": "status_dialog",
 }
@@ -57,6 +60,8 @@ __all__ = [
     "ReachedDialog",
     "RenumberDialog",
     "ResolveDialog",
+    "RowChoice",
+    "RowChooser",
     "StatusChange",
     "StatusDialog",
 ]

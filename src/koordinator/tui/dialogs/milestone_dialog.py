@@ -1,4 +1,4 @@
-"""Add a milestone: title, due date (loose), note."""
+"""Add a milestone, or change one: title, due date (loose), note."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widgets import Input, Label
 
-from koordinator.core.dates import LooseDate
-from koordinator.core.views import MeasureView
+from koordinator.core.dates import LooseDate, german
+from koordinator.core.views import MeasureView, MilestoneView
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
 from koordinator.tui.user_text import user_text
 
@@ -21,16 +21,24 @@ class NewMilestone:
 
 
 class MilestoneDialog(FormDialog[NewMilestone | None]):
-    def __init__(self, measure: MeasureView) -> None:
+    def __init__(self, measure: MeasureView, milestone: MilestoneView | None = None) -> None:
+        """`milestone`: the one to change, its values filled in (an empty date: no due)."""
         super().__init__()
         self.measure = measure
+        self.milestone = milestone
 
     def compose_dialog(self) -> ComposeResult:
-        yield Label(f"Meilenstein für {self.measure.number} anlegen", classes="dialog-title")
+        edited = self.milestone
+        action = "ändern" if edited else "anlegen"
+        yield Label(f"Meilenstein für {self.measure.number} {action}", classes="dialog-title")
         yield Label(user_text(self.measure.title), classes="dialog-subtitle")
-        yield from labelled_input("Titel", "title", required=True)
-        yield from labelled_input("Fällig", "due", placeholder=DATE_HINT)
-        yield from labelled_input("Anmerkung", "note", placeholder="optional")
+        yield from labelled_input(
+            "Titel", "title", value=edited.title if edited else "", required=True
+        )
+        due = german(edited.due) if edited and edited.due else ""
+        yield from labelled_input("Fällig", "due", value=due, placeholder=DATE_HINT)
+        note = edited.note if edited else ""
+        yield from labelled_input("Anmerkung", "note", value=note, placeholder="optional")
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from koordinator.core.dates import LooseDate, local_time, local_today
 from koordinator.core.errors import NOTHING_TO_UNDO, ConflictError, KoordinatorError
-from koordinator.core.views import MeasureDetail, MeasureView
+from koordinator.core.views import DelayView, MeasureDetail, MeasureView, MilestoneView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
 from koordinator.tui.status_keys import SHORT_LABELS, STATUS_KEYS
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         MeasureInput,
         MilestoneReached,
         NewMilestone,
+        RowChoice,
         StatusChange,
     )
 
@@ -71,8 +72,10 @@ EDITING_ACTIONS = frozenset(
         "change_status",
         "add_milestone",
         "complete_milestone",
+        "edit_milestone",
         "log_delay",
         "resolve_delay",
+        "edit_delay",
         "new_measure",
         "edit_measure",
         "renumber",
@@ -138,6 +141,22 @@ class MainScreen(Screen[None]):
             id="complete_milestone",
             show=False,
             tooltip="nächsten offenen Meilenstein als erreicht markieren",
+        ),
+        Binding(
+            "E",
+            "edit_milestone",
+            "Meilenstein ändern",
+            id="edit_milestone",
+            show=False,
+            tooltip="einen Meilenstein ändern oder löschen",
+        ),
+        Binding(
+            "V",
+            "edit_delay",
+            "Verzögerung ändern",
+            id="edit_delay",
+            show=False,
+            tooltip="die offene Verzögerung ändern",
         ),
         Binding("u,ctrl+z", "undo", "Rückgängig", id="undo"),
         Binding("slash", "filter", "Filter", id="filter", show=False),
@@ -401,8 +420,11 @@ class MainScreen(Screen[None]):
                 return None
             if action == "complete_milestone":
                 return measure.next_milestone is not None
-            if action == "resolve_delay":
+            if action in ("resolve_delay", "edit_delay"):
                 return measure.open_delays > 0
+            detail = self.detail
+            if action == "edit_milestone" and detail and detail.measure.number == measure.number:
+                return bool(detail.milestones)
         return True
 
     # --- changes -------------------------------------------------------------------------
@@ -527,6 +549,121 @@ class MainScreen(Screen[None]):
                 measure.number, title, on=reached.on, note=reached.note
             ),
             f"{measure.number}: Meilenstein „{title}“ erreicht ({when})",
+            measure.number,
+        )
+
+    def action_edit_milestone(self) -> None:
+        """Choose one of the measure's milestones: Enter changes it, Entf deletes it."""
+        measure, detail = self.current, self.detail
+        if measure is None or detail is None or detail.measure.number != measure.number:
+            return
+        if not detail.milestones:
+            self.notify(f"{measure.number} hat keine Meilensteine.", severity="warning")
+            return
+        milestones = {milestone.id: milestone for milestone in detail.milestones}
+        self.app.push_screen(
+            dialogs.RowChooser(
+                f"Meilenstein von {measure.number} ändern oder löschen",
+                measure.title,
+                [(milestone.id, milestone.describe()) for milestone in detail.milestones],
+                can_delete=True,
+            ),
+            partial(self._milestone_chosen, measure, milestones),
+        )
+
+    def _milestone_chosen(
+        self,
+        measure: MeasureView,
+        milestones: dict[str, MilestoneView],
+        choice: RowChoice | None,
+    ) -> None:
+        if choice is None:
+            return
+        milestone = milestones[choice.row_id]
+        if not choice.delete:
+            self.app.push_screen(
+                dialogs.MilestoneDialog(measure, milestone),
+                partial(self._save_milestone_edit, measure, milestone),
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._save(
+                    lambda: self.catalogue.delete_milestone(measure.number, milestone.id),
+                    f"{measure.number}: Meilenstein „{milestone.title}“ gelöscht",
+                    measure.number,
+                )
+
+        self.app.push_screen(
+            dialogs.ConfirmDialog(
+                "Meilenstein löschen?", f"{measure.number}: {milestone.describe()}"
+            ),
+            answered,
+        )
+
+    def _save_milestone_edit(
+        self, measure: MeasureView, milestone: MilestoneView, edited: NewMilestone | None
+    ) -> None:
+        if edited is None:
+            return
+        self._save(
+            lambda: self.catalogue.edit_milestone(
+                measure.number,
+                milestone.id,
+                title=edited.title,
+                due=edited.due,
+                clear_due=edited.due is None,
+                note=edited.note,
+            ),
+            f"{measure.number}: Meilenstein „{edited.title}“ geändert",
+            measure.number,
+        )
+
+    def action_edit_delay(self) -> None:
+        """The open delay's dialog, its values filled in; of several, choose one first."""
+        measure, detail = self.current, self.detail
+        if measure is None or detail is None or detail.measure.number != measure.number:
+            return
+        open_delays = {delay.id: delay for delay in detail.delays if delay.is_open}
+        if len(open_delays) == 1:
+            self._delay_chosen(measure, open_delays, dialogs.RowChoice(next(iter(open_delays))))
+        elif open_delays:
+            self.app.push_screen(
+                dialogs.RowChooser(
+                    f"Offene Verzögerung von {measure.number} ändern",
+                    measure.title,
+                    [(delay.id, delay.describe()) for delay in open_delays.values()],
+                ),
+                partial(self._delay_chosen, measure, open_delays),
+            )
+
+    def _delay_chosen(
+        self, measure: MeasureView, delays: dict[str, DelayView], choice: RowChoice | None
+    ) -> None:
+        if choice is not None:
+            delay = delays[choice.row_id]
+            self.app.push_screen(
+                dialogs.DelayDialog(measure, delay),
+                partial(self._save_delay_edit, measure, delay),
+            )
+
+    def _save_delay_edit(
+        self, measure: MeasureView, delay: DelayView, edited: DelayInput | None
+    ) -> None:
+        if edited is None:
+            return
+        self._save(
+            lambda: self.catalogue.edit_delay(
+                measure.number,
+                delay.id,
+                cause=edited.cause,
+                since=edited.since,
+                until=edited.until,
+                clear_until=edited.until is None,
+                note=edited.note,
+            ),
+            f"{measure.number}: Verzögerung geändert",
             measure.number,
         )
 
