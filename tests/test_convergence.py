@@ -112,6 +112,14 @@ operations = st.one_of(
         st.none() | plain_texts,
     ),
     st.tuples(st.just("delay"), measure_index, delays),
+    st.tuples(st.just("delete_milestone"), measure_index, st.integers(0, 3)),
+    st.tuples(
+        st.just("edit_delay"),
+        measure_index,
+        st.none() | st.sampled_from(["corona", "Personal"]),
+        st.none() | loose_dates(),
+        st.none() | plain_texts,
+    ),
     st.tuples(
         st.just("resolve"),
         measure_index,
@@ -197,6 +205,12 @@ def act(replica: Replica, operation: tuple[Any, ...]) -> None:
                     )
             case "delay":
                 worker.log_delay(number, args[1])
+            case "delete_milestone":
+                milestones = worker.measure(number).milestones
+                if milestones:
+                    worker.delete_milestone(number, milestones[args[1] % len(milestones)].id)
+            case "edit_delay":
+                worker.edit_delay(number, cause=args[1], until=args[2], note=args[3])
             case "resolve":
                 worker.resolve_delays(number, on=args[1], return_to=args[2])
             case "undo":
