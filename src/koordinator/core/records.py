@@ -213,9 +213,13 @@ def columns(record_type: type) -> tuple[str, ...]:
     return tuple(name for name in roles(record_type) if name not in _ROW_FIELDS)
 
 
-@functools.cache
 def snapshot_names(record_type: type) -> tuple[str, ...]:
     """The fields a snapshot's table of the record holds (a measure's: without its rows)."""
+    return _snapshot_names(record_type)
+
+
+@functools.cache
+def _snapshot_names(record_type: type) -> tuple[str, ...]:
     return tuple(name for name in names(record_type, _in_snapshot) if name not in _ROW_FIELDS)
 
 
@@ -254,8 +258,12 @@ def _defaults(record_type: type) -> Mapping[str, Any]:
 _Read = tuple[str, str, Callable[[Mapping[str, Any]], Any]]
 
 
-@functools.cache
 def _reading(record_type: type, fields: tuple[str, ...]) -> tuple[_Read, ...]:
+    return _reading_of(record_type, fields)
+
+
+@functools.cache
+def _reading_of(record_type: type, fields: tuple[str, ...]) -> tuple[_Read, ...]:
     """(field, key in files, how its value is taken from a file's mapping) for `fields`:
     worked out once per kind of record, not once per value (a large import reads a million)."""
     defaults = _defaults(record_type)
