@@ -835,8 +835,8 @@ class _Reader:
         ]
         self._check_undos(path, events)
         events.sort(key=replay.EVENT_ORDER)
-        self._check_history(path, state, events)
-        return MeasureRecord(state, tuple(events))
+        replayed = self._check_history(path, state, events)
+        return MeasureRecord(state, tuple(events), replayed)
 
     def milestone(self, value: Any, path: KeyPath) -> Milestone:
         table = self.table(value, path, self._milestone)
@@ -1020,8 +1020,8 @@ class _Reader:
                     f"passt nicht zum rückgängig gemachten Ereignis {undone.id}",
                 )
 
-    def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> None:
-        """The state the file claims must be the state its own events produce."""
+    def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> replay.Replayed:
+        """The state the file claims must be the state its own events produce (returned)."""
         if not events:
             self.fail((*path, "events"), "jede Maßnahme braucht ihren Verlauf")
         created = replay.creation(events)
@@ -1030,9 +1030,13 @@ class _Reader:
                 (*path, "events"),
                 "der Verlauf muss mit genau einem „measure_created“ beginnen",
             )
-        difference = next(replay.differences(state, replay.replay(events).state), None)
-        if difference is None:
-            return
+        replayed = replay.replay(events)
+        difference = next(replay.differences(state, replayed.state), None)
+        if difference is not None:
+            self._fail_history(path, state, difference)
+        return replayed
+
+    def _fail_history(self, path: KeyPath, state: Measure, difference: replay.Difference) -> None:
         rows = getattr(state, difference.key, None)
         if difference.row_id is None:
             where: KeyPath = (*path, difference.key)
