@@ -308,9 +308,8 @@ def from_table(record_type: type[RecordT], values: Mapping[str, Any], **rest: An
 def table(record: Record) -> dict[str, Any]:
     """The record's values as a snapshot's table holds them, under the files' names."""
     record_type = type(record)
-    return {
-        file_key(record_type, name): getattr(record, name) for name in snapshot_names(record_type)
-    }
+    plan = _reading(record_type, snapshot_names(record_type))
+    return {key: getattr(record, name) for name, key, _ in plan}
 
 
 def label(record_type: type, name: str) -> str:
