@@ -317,10 +317,11 @@ _LAYOUT_STRING = (  # runs of plain characters between escapes: much faster to m
 _LAYOUT_VALUE = rf"(?:{_LAYOUT_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
 _BARE = r"[A-Za-z0-9_-]+"
 _DOTTED_BARE = rf"{_BARE}(?:\.{_BARE})*"
-# Every line of the layout (an array with its elements and its closing line as one).
-_LAYOUT_LINE = re.compile(
-    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_LAYOUT_VALUE}|\[\])"
-    rf"|{_BARE} = \[\n(?:    {_LAYOUT_VALUE},\n)*\]|)\n",
+# Text of nothing but lines of the layout (an array with its elements and its closing line as
+# one), all in one match: possessive, so no line once matched is tried again.
+_LAYOUT_TEXT = re.compile(
+    rf"(?:^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_LAYOUT_VALUE}|\[\])"
+    rf"|{_BARE} = \[\n(?:    {_LAYOUT_VALUE},\n)*\]|)\n)*+",
     re.MULTILINE,
 )
 # Line breaks of str.splitlines (which _Lines counts by) other than \n.
@@ -332,8 +333,7 @@ def _fast_toml(text: str) -> tuple[dict[str, Any], _Lines] | None:
     tables as `_Lines` would find them; None for any other text."""
     if not text.endswith("\n") or _OTHER_LINE_BREAKS.search(text):
         return None
-    rest, _ = _LAYOUT_LINE.subn("", text)
-    if rest:
+    if _LAYOUT_TEXT.fullmatch(text) is None:
         return None  # a line of another kind
     try:
         data = rtoml.loads(text)
