@@ -2,7 +2,8 @@
 
     python benchmarks/generate.py --measures 10000 -o /tmp/k10k.db [--seed 1] [--overwrite]
 
-The catalogue is spread over the four fields of action like the real one (16 / 8 / 15 / 10),
+The catalogue is spread over the four fields of action like the real one (16 / 8 / 15 / 10;
+beyond 999 measures in a field, over more groups of four alike),
 every measure has a unique, searchable title ("Maßnahme M004711: Digitale Bauakte für das
 Bürgeramt"), a responsible unit ("FB 12", "Amt 18", ...), ~3 milestones, ~10 history events
 and, for about a third of them, one or two delays -- so 10,000 measures give 100,000+ events.
@@ -33,7 +34,8 @@ from typing import Any
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.numbers import MAX_SEQUENCE
+from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import create_database
 from koordinator.core.workflow import RESOLVES_DELAYS, Status, check_move
@@ -570,12 +572,31 @@ class _Builder:
 
 
 def _split(total: int) -> list[tuple[int, int]]:
-    """(field_code, how many) for `total` measures, in the real catalogue's proportions."""
+    """(field_code, how many) for `total` measures, in the real catalogue's proportions.
+
+    A field's sequence stops at MAX_SEQUENCE, so a large catalogue is spread over as many
+    groups of four fields as it needs (fields 5-8 repeat the proportions of 1-4, and so on).
+    """
     weight_sum = sum(FIELD_WEIGHTS.values())
     sizes = {code: total * weight // weight_sum for code, weight in FIELD_WEIGHTS.items()}
     for code in list(FIELD_WEIGHTS)[: total - sum(sizes.values())]:
         sizes[code] += 1
-    return list(sizes.items())
+    groups = max(-(-size // MAX_SEQUENCE) for size in sizes.values())
+    result: list[tuple[int, int]] = []
+    for group in range(groups):
+        for index, (code, size) in enumerate(sizes.items()):
+            share = size // groups + (1 if group < size % groups else 0)
+            result.append((group * len(FIELD_WEIGHTS) + index + 1 if group else code, share))
+    return [(code, size) for code, size in result if size]
+
+
+def _extra_fields(measures: int) -> list[FieldOfAction]:
+    """The fields beyond the strategy's four that `_split` needs for `measures`."""
+    return [
+        FieldOfAction(code=code, name=f"Handlungsfeld {code} (synthetisch)")
+        for code, _ in _split(measures)
+        if code not in FIELD_WEIGHTS
+    ]
 
 
 def build(measures: int, seed: int = 1) -> _Builder:
@@ -597,6 +618,7 @@ def filler(measures: int, seed: int = 1, counts: Counts | None = None) -> Callab
         # A page cache that holds the whole file: the random UUID keys would thrash the default.
         session.execute(text("PRAGMA cache_size = -262144"))
         fill_fields_only(session)
+        session.add_all(_extra_fields(measures))
         session.flush()
         chunk = 20_000
         for model, rows in (

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 
 from koordinator.core import replay
 from koordinator.core.files import write_text
+from koordinator.core.numbers import MAX_SEQUENCE
 from koordinator.core.snapshot import check, dumps, import_snapshots, snapshot_of
-from koordinator.core.store.models import Delay, HistoryEvent, Measure, Milestone
+from koordinator.core.store.models import Delay, FieldOfAction, HistoryEvent, Measure, Milestone
 from koordinator.core.store.sample import fill_fields_only
 from koordinator.core.store.sqlite_store import DatabaseTarget, create_database, open_database
 from koordinator.core.workflow import Status, check_move
@@ -149,3 +150,20 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "5 measures" in capsys.readouterr().out
     assert generate.main(["--measures", "5", "-o", str(path)]) == 2  # never overwrites silently
     assert generate.main(["--measures", "5", "-o", str(path), "--overwrite"]) == 0
+
+
+def test_a_large_catalogue_keeps_every_number_within_the_limit(tmp_path: Path) -> None:
+    # Field 1 holds 16 of 49 measures: from about 3,060 measures on it would need 1.1000,
+    # which every import refuses (a 10,000-measure benchmark could not be imported at all).
+    path = tmp_path / "large.db"
+    generate.generate(path, 3_100)
+    database = open_database(DatabaseTarget(path), read_only=True)
+    try:
+        with database.read() as session:
+            sequences = session.execute(select(func.max(Measure.sequence))).scalar_one()
+            fields = set(session.execute(select(Measure.field_code)).scalars())
+            known = set(session.execute(select(FieldOfAction.code)).scalars())
+    finally:
+        database.close()
+    assert sequences <= MAX_SEQUENCE
+    assert fields <= known and len(fields) > 4

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,10 @@ from typing import Any
 import pytest
 import sqlalchemy
 
+from koordinator.core import replay
 from koordinator.core.dates import LooseDate
 from koordinator.core.errors import SnapshotError
+from koordinator.core.records import Event
 from koordinator.core.snapshot import import_snapshots, loads
 from koordinator.core.store import sqlite_catalogue
 from koordinator.core.store.sqlite_store import create_database
@@ -161,6 +165,51 @@ def test_round_trip_through_an_empty_database(
     indexes = sorted(line for line in dump(target) if line.startswith("CREATE INDEX"))
     assert indexes == sorted(line for line in dump(sample_path) if line.startswith("CREATE INDEX"))
     assert sum("ON history_event" in line for line in indexes) == 3
+
+
+def test_an_import_into_an_empty_database_replays_each_history_once(
+    sample_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reader replays every measure to check the file; the merge of a measure this
+    # database lacks takes that replay instead of doing it again (half of a large import).
+    snapshot_file = tmp_path / "s.toml"
+    snapshot_file.write_text(export_text(sample_path), encoding="utf-8")
+    replayed: Counter[frozenset[str]] = Counter()
+    original = replay.replay
+
+    def counting(events: Iterable[Event]) -> replay.Replayed:
+        events = list(events)
+        replayed[frozenset(event.id for event in events)] += 1
+        return original(events)
+
+    monkeypatch.setattr(replay, "replay", counting)
+    target = empty_database(tmp_path / "ziel" / sample_path.name)
+    with opened(target) as database:
+        result = import_snapshots(database, [snapshot_file])
+    assert len(result.plan.measures) == 49
+    assert max(replayed.values()) == 1
+
+
+def test_a_new_measure_two_files_bring_takes_the_events_of_both(
+    sample_path: Path, tmp_path: Path
+) -> None:
+    # The replay a file's reader did is the merge's only where that file has all of the
+    # measure's events: here the second file knows one change more.
+    with opened(sample_path) as database:
+        number = catalogue(database, "Anna").create_measure(2, "Chatbot").number
+    short = tmp_path / "kurz.toml"
+    short.write_text(export_text(sample_path), encoding="utf-8")
+    with opened(sample_path) as database:
+        catalogue(database, "Anna").edit_measure(number, note="geprüft")
+    long = tmp_path / "lang.toml"
+    long.write_text(export_text(sample_path), encoding="utf-8")
+    for order in ((short, long), (long, short)):
+        target = empty_database(tmp_path / order[0].stem / sample_path.name)
+        with opened(target) as database:
+            import_snapshots(database, list(order))
+        assert without_export_time(export_text(target)) == without_export_time(
+            export_text(sample_path)
+        )
 
 
 def test_a_large_import_that_fails_after_dropping_the_indexes_changes_nothing(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -215,6 +216,11 @@ def columns(record_type: type) -> tuple[str, ...]:
 
 def snapshot_names(record_type: type) -> tuple[str, ...]:
     """The fields a snapshot's table of the record holds (a measure's: without its rows)."""
+    return _snapshot_names(record_type)
+
+
+@functools.cache
+def _snapshot_names(record_type: type) -> tuple[str, ...]:
     return tuple(name for name in names(record_type, _in_snapshot) if name not in _ROW_FIELDS)
 
 
@@ -250,23 +256,42 @@ def _defaults(record_type: type) -> Mapping[str, Any]:
     }
 
 
-def _value(record_type: type, name: str, values: Mapping[str, Any]) -> Any:
-    """A field's value in a file's `values`; a field added later, missing there (or none
-    where it cannot be), is its default."""
-    value = values.get(file_key(record_type, name))
+_Read = tuple[str, str, Callable[[Mapping[str, Any]], Any]]
+
+
+def _reading(record_type: type, fields: tuple[str, ...]) -> tuple[_Read, ...]:
+    return _reading_of(record_type, fields)
+
+
+@functools.cache
+def _reading_of(record_type: type, fields: tuple[str, ...]) -> tuple[_Read, ...]:
+    """(field, key in files, how its value is taken from a file's mapping) for `fields`:
+    worked out once per kind of record, not once per value (a large import reads a million)."""
     defaults = _defaults(record_type)
-    if value is None and name in defaults and not checks(record_type)[name][1]:
-        return defaults[name]
-    return values[file_key(record_type, name)] if name not in defaults else value
+    result: list[_Read] = []
+    for name in fields:
+        key = file_key(record_type, name)
+        take: Callable[[Mapping[str, Any]], Any]
+        if name not in defaults:
+            take = operator.itemgetter(key)
+        elif checks(record_type)[name][1]:  # nullable: none stays none
+            take = operator.methodcaller("get", key)
+        else:
+            default = defaults[name]
+
+            def take(values: Mapping[str, Any], key: str = key, default: Any = default) -> Any:
+                value = values.get(key)
+                return default if value is None else value
+
+        result.append((name, key, take))
+    return tuple(result)
 
 
 def from_payload(record_type: type[RecordT], values: Mapping[str, Any], **rest: Any) -> RecordT:
     """The record a creation event's payload describes (`payload`'s inverse); `rest` gives
     what the payload does not hold."""
-    return record_type(
-        **{name: _value(record_type, name, values) for name in names(record_type, _in_payload)},
-        **rest,
-    )
+    plan = _reading(record_type, names(record_type, _in_payload))
+    return record_type(**{name: take(values) for name, _, take in plan}, **rest)
 
 
 def payload_names(record_type: type) -> tuple[str, ...]:
@@ -277,18 +302,15 @@ def payload_names(record_type: type) -> tuple[str, ...]:
 def from_table(record_type: type[RecordT], values: Mapping[str, Any], **rest: Any) -> RecordT:
     """The record a snapshot's table describes (`table`'s inverse); `rest` gives what the
     table does not hold."""
-    return record_type(
-        **{name: _value(record_type, name, values) for name in snapshot_names(record_type)},
-        **rest,
-    )
+    plan = _reading(record_type, snapshot_names(record_type))
+    return record_type(**{name: take(values) for name, _, take in plan}, **rest)
 
 
 def table(record: Record) -> dict[str, Any]:
     """The record's values as a snapshot's table holds them, under the files' names."""
     record_type = type(record)
-    return {
-        file_key(record_type, name): getattr(record, name) for name in snapshot_names(record_type)
-    }
+    plan = _reading(record_type, snapshot_names(record_type))
+    return {key: getattr(record, name) for name, key, _ in plan}
 
 
 def label(record_type: type, name: str) -> str:

@@ -202,6 +202,9 @@ class Source:
 
     label: str  # German, for messages: "diese Datenbank", "a.toml"
     events: Mapping[str, Sequence[Event]]
+    # `replay` of some measures' `events`, done already (the snapshot reader's check): a
+    # merge that replays exactly these events takes it instead of replaying them again.
+    replayed: Mapping[str, Replayed] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -286,7 +289,9 @@ def plan_merge(
         new_events = tuple(sorted(by_id.values(), key=EVENT_ORDER))
         local_events = local.events.get(uid, ())
         before = replay(local_events).state if local_events else None
-        replayed = replay([*local_events, *new_events])
+        replayed = None if local_events else _replayed_by(uid, len(by_id), incoming)
+        if replayed is None:
+            replayed = replay([*local_events, *new_events])
         claims[uid] = replayed.numbered
         merges[uid] = MeasureMerge(
             measure=uid,
@@ -301,6 +306,17 @@ def plan_merge(
         _resolve_clashes(local, incoming, merges, claims, numbers, renumbering, known)
     ordered = sorted(merges.values(), key=lambda merge: (number_key(merge.number), merge.measure))
     return MergePlan(tuple(ordered))
+
+
+def _replayed_by(uid: str, count: int, incoming: Sequence[Source]) -> Replayed | None:
+    """A source's own replay of a measure this database does not hold, if that source has
+    all `count` of the merged events (it has no others; equal ids are equal events, see
+    `_check_same`)."""
+    for source in incoming:
+        known = source.replayed.get(uid)
+        if known is not None and len(source.events[uid]) == count:
+            return known
+    return None
 
 
 def _resolve_clashes(

@@ -6,11 +6,11 @@ docs/snapshot-format.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from koordinator.core.records import Event, Measure, Origin
-from koordinator.core.replay import Source
+from koordinator.core.replay import Replayed, Source
 from koordinator.core.workflow import Status
 
 FORMAT_NAME = "koordinator-snapshot"
@@ -26,6 +26,8 @@ class MeasureRecord:
 
     state: Measure
     events: tuple[Event, ...]  # in replay order
+    # `replay.replay(events)`, where the reader has done it (to check `state` against it).
+    replayed: Replayed | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -69,4 +71,12 @@ class Snapshot:
         )
 
     def source_events(self) -> Source:
-        return Source(self.name, {record.state.uid: record.events for record in self.measures})
+        return Source(
+            self.name,
+            {record.state.uid: record.events for record in self.measures},
+            {
+                record.state.uid: record.replayed
+                for record in self.measures
+                if record.replayed is not None
+            },
+        )

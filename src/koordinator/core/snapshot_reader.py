@@ -123,11 +123,21 @@ class _Lines:
         there every line that starts with "[" is a header, and only such a line."""
         lines = cls(text, {})
         arrays: dict[KeyPath, int] = {}
+        keys_of: dict[str, list[str]] = {}  # a few kinds of header, 250,000 headers
         number, position = 1, 0
-        for match in _LAYOUT_HEADER.finditer(text):
-            number += text.count("\n", position, match.start())
-            position = match.start()
-            lines._header(arrays, match.group(2).split("."), match.group(1) == "[[", number)
+        find, count = text.find, text.count
+        # Each header's first character; -1: no more.
+        start = 0 if text.startswith("[") else find("\n[") + 1 or -1
+        while start >= 0:
+            number += count("\n", position, start)
+            position = start
+            double = text.startswith("[[", start)
+            name = text[start + 2 if double else start + 1 : find("]", start)]
+            keys = keys_of.get(name)
+            if keys is None:
+                keys = keys_of[name] = name.split(".")
+            lines._header(arrays, keys, double, number)
+            start = find("\n[", start) + 1 or -1
         return lines
 
     def _header(
@@ -307,13 +317,13 @@ _LAYOUT_STRING = (  # runs of plain characters between escapes: much faster to m
 _LAYOUT_VALUE = rf"(?:{_LAYOUT_STRING}|-?(?:0|[1-9][0-9]{{0,17}})|true|false)"
 _BARE = r"[A-Za-z0-9_-]+"
 _DOTTED_BARE = rf"{_BARE}(?:\.{_BARE})*"
-# Every line of the layout (an array with its elements and its closing line as one).
-_LAYOUT_LINE = re.compile(
-    rf"^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_LAYOUT_VALUE}|\[\])"
-    rf"|{_BARE} = \[\n(?:    {_LAYOUT_VALUE},\n)*\]|)\n",
+# Text of nothing but lines of the layout (an array with its elements and its closing line as
+# one), all in one match: possessive, so no line once matched is tried again.
+_LAYOUT_TEXT = re.compile(
+    rf"(?:^(?:\[\[{_DOTTED_BARE}\]\]|\[{_DOTTED_BARE}\]|{_BARE} = (?:{_LAYOUT_VALUE}|\[\])"
+    rf"|{_BARE} = \[\n(?:    {_LAYOUT_VALUE},\n)*\]|)\n)*+",
     re.MULTILINE,
 )
-_LAYOUT_HEADER = re.compile(rf"^(\[\[?)({_DOTTED_BARE})\]", re.MULTILINE)
 # Line breaks of str.splitlines (which _Lines counts by) other than \n.
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
@@ -323,8 +333,7 @@ def _fast_toml(text: str) -> tuple[dict[str, Any], _Lines] | None:
     tables as `_Lines` would find them; None for any other text."""
     if not text.endswith("\n") or _OTHER_LINE_BREAKS.search(text):
         return None
-    rest, _ = _LAYOUT_LINE.subn("", text)
-    if rest:
+    if _LAYOUT_TEXT.fullmatch(text) is None:
         return None  # a line of another kind
     try:
         data = rtoml.loads(text)
@@ -837,8 +846,8 @@ class _Reader:
         ]
         self._check_undos(path, events)
         events.sort(key=replay.EVENT_ORDER)
-        self._check_history(path, state, events)
-        return MeasureRecord(state, tuple(events))
+        replayed = self._check_history(path, state, events)
+        return MeasureRecord(state, tuple(events), replayed)
 
     def milestone(self, value: Any, path: KeyPath) -> Milestone:
         table = self.table(value, path, self._milestone)
@@ -1036,8 +1045,8 @@ class _Reader:
                     f"passt nicht zum rückgängig gemachten Ereignis {undone.id}",
                 )
 
-    def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> None:
-        """The state the file claims must be the state its own events produce."""
+    def _check_history(self, path: KeyPath, state: Measure, events: list[Event]) -> replay.Replayed:
+        """The state the file claims must be the state its own events produce (returned)."""
         if not events:
             self.fail((*path, "events"), "jede Maßnahme braucht ihren Verlauf")
         created = replay.creation(events)
@@ -1046,9 +1055,13 @@ class _Reader:
                 (*path, "events"),
                 "der Verlauf muss mit genau einem „measure_created“ beginnen",
             )
-        difference = next(replay.differences(state, replay.replay(events).state), None)
-        if difference is None:
-            return
+        replayed = replay.replay(events)
+        difference = next(replay.differences(state, replayed.state), None)
+        if difference is not None:
+            self._fail_history(path, state, difference)
+        return replayed
+
+    def _fail_history(self, path: KeyPath, state: Measure, difference: replay.Difference) -> None:
         rows = getattr(state, difference.key, None)
         if difference.row_id is None:
             where: KeyPath = (*path, difference.key)

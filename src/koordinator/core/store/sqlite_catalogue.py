@@ -74,11 +74,13 @@ def load_events(session: Session) -> dict[str, list[Event]]:
         type_coerce(HistoryEvent.details, Text),
     )
     # (occurred_at, id): Event.order
-    rows = sorted(connection.execute(statement), key=operator.itemgetter(3, 0))
-    unknown_kinds = {row[2] for row in rows} - _KINDS
+    # All rows in one fetch (iterating the result fetches them one by one).
+    rows = sorted(connection.execute(statement).all(), key=operator.itemgetter(3, 0))
+    unknown_kinds = set(map(operator.itemgetter(2), rows)) - _KINDS
     if unknown_kinds:
         raise ValueError(f"unbekannte Art eines Ereignisses {min(unknown_kinds)!r}")
-    check_status_codes({code for row in rows for code in (row[6], row[7]) if code is not None})
+    codes = set(map(operator.itemgetter(6), rows)) | set(map(operator.itemgetter(7), rows))
+    check_status_codes(codes - {None})
     events: dict[str, list[Event]] = defaultdict(list)
     for row, details in zip(rows, _decode_details([row[8] for row in rows]), strict=True):
         uid, number = names[row[1]]
