@@ -764,3 +764,25 @@ def test_figures_equal_a_plain_computation_on_a_generated_catalogue(
     assert figures == expected
     assert render_text(figures) == render_text(expected)
     assert render_markdown(figures) == render_markdown(expected)
+
+
+def test_summary_and_delay_table_agree_when_a_measure_has_two_open_delays(
+    database: SqliteStore,
+) -> None:
+    """The summary counts delayed measures, the table lists open delays: with a second delay
+    on 1.3 the report says how the 10 rows and "9 verzögert" fit together."""
+    plain_report = render_text(compute_figures(database, today=TODAY))
+    assert "offene Verzögerungen bei" not in plain_report  # the sample: one delay per measure
+    Catalogue(database, author="testerin").log_delay(
+        "1.3", DelayInput(cause="personal", since=LooseDate.parse("2020"))
+    )
+    figures = compute_figures(database, today=TODAY)
+    text, markdown = " ".join(render_text(figures).split()), render_markdown(figures)
+    assert "9 verzögert (Corona: 8, personal: 1)" in text
+    intro = "10 offene Verzögerungen bei 9 verzögerten Maßnahmen"
+    assert intro in text
+    assert intro in markdown
+    delay_table = next(
+        t for t in markdown_tables(markdown) if t[0][0] == "Nr." and "Ursache" in t[0]
+    )
+    assert len(delay_table) - 1 == 10

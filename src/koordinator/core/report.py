@@ -534,6 +534,18 @@ def _period(figures: ReportFigures) -> str:
     return f"{_day(figures.period_start)} bis {_day(figures.today)}"
 
 
+def _delays_intro(f: ReportFigures) -> str:
+    """Where one delayed measure has several open delays, the table has more rows than the
+    summary's "N verzögert" counts measures: say so, so that both visibly agree."""
+    delayed = f.by_status[Status.DELAYED]
+    if len(f.open_delays) == delayed:
+        return ""
+    return (
+        f"{len(f.open_delays)} offene Verzögerungen bei {delayed} verzögerten Maßnahmen "
+        "(eine Maßnahme kann mehrere haben)."
+    )
+
+
 def _delay_text(delay: DelayLine) -> str:
     until = f"voraussichtlich bis {german(delay.until)}" if delay.until else "Ende offen"
     return f"{cause_label(delay.cause)}, seit {german(delay.since)}, {until}"
@@ -647,6 +659,8 @@ def render_markdown(figures: ReportFigures) -> str:
             else ["Keine Maßnahmen."]
         )
     out += ["", "## Offene Verzögerungen", ""]
+    if intro := _delays_intro(f):
+        out += [intro, ""]
     out += (
         markdown_table(
             ("Nr.", "Maßnahme", "Status", "Ursache", "Seit", "Voraussichtlich bis", "Anmerkung"),
@@ -783,6 +797,8 @@ def render_text(figures: ReportFigures) -> str:
                 details.append(f"Nächster Meilenstein: {m.next_milestone.describe()}")
             _add_entry(out, m.number, m.title, *details)
     out += ["", *_heading("Offene Verzögerungen", "-")]
+    if intro := _delays_intro(f):
+        out += [*_wrap(intro), ""]
     for d in f.open_delays:
         details = [f"{d.status.label} · {_delay_text(d)}"] + ([d.note] if d.note else [])
         _add_entry(out, d.number, d.measure_title, *details)
