@@ -21,10 +21,12 @@ from textual.widgets import Input, Label, Select, Static
 
 from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.dates import LooseDate
+from koordinator.core.settings import Settings, save_settings
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import DelayDialog, MeasureDialog, MilestoneDialog, StatusDialog
 from koordinator.tui.screens.dashboard import DashboardScreen
+from koordinator.tui.screens.findings import FindingsScreen
 from koordinator.tui.screens.main import MainScreen
 from tui_helpers import (
     MILESTONE,
@@ -109,35 +111,31 @@ async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
         assert still_running(app)
 
 
-async def test_an_export_finding_naming_a_milestone_with_markup_is_notified_as_typed(
-    catalogue: CatalogueApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def test_an_export_finding_naming_a_milestone_with_markup_is_shown_as_typed(
+    catalogue: CatalogueApi, tmp_path: Path
 ) -> None:
     # An overdue milestone is an export finding; "[/alt]" in its title crashed the UI.
     catalogue.add_milestone("1.2", CLOSING, due=LooseDate(2020, 3))
     catalogue.add_milestone("1.3", LINK, due=LooseDate(2020, 4))
-    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "ablage"
+    folder.mkdir()
+    save_settings(Settings(export_folder=str(folder)))
     app = make_app(catalogue)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await pilot.press("x")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: any(CLOSING in n for n in notifications(app)))
-        await pilot.pause()
-        assert still_running(app)
-        findings = next(n for n in notifications(app) if CLOSING in n)
+        await wait_until(pilot, lambda: isinstance(app.screen, FindingsScreen))
+        assert isinstance(app.screen, FindingsScreen)
+        findings = str(app.screen.query_one("#findings-lines", Static).render())
         assert f"1.2: Meilenstein „{CLOSING}“ überfällig" in findings
         assert f"1.3: Meilenstein „{LINK}“ überfällig" in findings
-        assert f"Meilenstein „{CLOSING}“ überfällig" in toasts(app)
-        assert f"Meilenstein „{LINK}“ überfällig" in toasts(app)
         # A click on the finding's text is no action link.
-        toast = next(
-            toast
-            for toast in app.screen.query("Toast").results(Static)
-            if CLOSING in str(toast.render())
-        )
-        await pilot.click(toast, offset=(4, 2))
+        await pilot.click("#findings-lines", offset=(4, 1))
         await pilot.pause()
         assert app.return_code is None
-    assert (tmp_path / f"koordinator-{date.today().isoformat()}.toml").exists()
+        await pilot.press("escape")
+        assert still_running(app)
+    assert (folder / f"koordinator-{date.today().isoformat()}.toml").exists()
 
 
 async def test_an_error_quoting_an_author_with_markup_is_notified_as_typed(
@@ -272,7 +270,8 @@ async def test_field_names_with_markup_show_as_typed_in_the_list_the_dialog_and_
         assert f"2 {LINK}" in screen_text(app)
         await pilot.press("escape", "escape")
 
-        await pilot.press("g")
+        await pilot.press("g")  # the figures are computed in a worker
+        await wait_until(pilot, lambda: isinstance(app.screen, DashboardScreen))
         assert isinstance(app.screen, DashboardScreen)
         text = screen_text(app)
         assert f"1 {BOLD} – 16 Maßnahmen" in text

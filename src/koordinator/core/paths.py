@@ -45,3 +45,11 @@ def state_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_state_path(APP_NAME, appauthor=False)
+
+
+def documents_dir() -> Path:
+    """The user's documents folder (the export folder unless the settings name another);
+    not created here."""
+    import platformdirs
+
+    return platformdirs.user_documents_path()

@@ -1,4 +1,4 @@
-"""Small user settings (the UI theme), kept in a TOML file in the user config folder.
+"""Small user settings (the UI theme, the export folder), kept in a TOML file in the user config folder.
 
 A missing or damaged settings file never stops koordinator: it falls back to the defaults
 and says what was wrong; saving goes through `koordinator.core.files`, so a crash never
@@ -16,6 +16,14 @@ from koordinator.core import paths
 @dataclass(frozen=True)
 class Settings:
     theme: str | None = None  # a Textual theme name; None: Textual's default
+    # Where the UI proposes to write snapshots and reports; None: the user's documents folder.
+    export_folder: str | None = None
+
+    def export_directory(self) -> Path:
+        """The folder the export and report dialogs propose (`~` expanded)."""
+        if self.export_folder:
+            return Path(self.export_folder).expanduser()
+        return paths.documents_dir()
 
 
 def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
@@ -36,7 +44,10 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
         return Settings(), f"{path}: „theme“ muss Text sein – Standardwerte gelten"
-    return Settings(theme=theme), None
+    export_folder = data.get("export_folder")
+    if export_folder is not None and (not isinstance(export_folder, str) or not export_folder):
+        return Settings(), f"{path}: „export_folder“ muss ein Ordner sein – Standardwerte gelten"
+    return Settings(theme=theme, export_folder=export_folder), None
 
 
 def _unreadable(path: Path, error: Exception) -> str:
@@ -52,7 +63,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> str | None:
     path = path or paths.settings_path()
     import tomli_w  # only when the theme changes, not at start
 
-    data = {"theme": settings.theme} if settings.theme else {}
+    data = {
+        key: value
+        for key, value in (("theme", settings.theme), ("export_folder", settings.export_folder))
+        if value
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

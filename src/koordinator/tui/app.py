@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from koordinator.core.settings import Settings, load_settings, save_settings
+from koordinator.core.settings import load_settings, save_settings
 from koordinator.core.text import printable_lines
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
@@ -88,7 +89,9 @@ class KoordinatorApp(App[None]):
         return MainScreen(self.catalogue, read_only=self.read_only)
 
     def _remember_theme(self, theme: Theme) -> None:
-        warning = save_settings(Settings(theme=theme.name), self.settings_path)
+        # The file's other entries (the export folder) stay as they are.
+        current, _ = load_settings(self.settings_path)
+        warning = save_settings(replace(current, theme=theme.name), self.settings_path)
         if warning:
             self.notify(warning, severity="warning")
 

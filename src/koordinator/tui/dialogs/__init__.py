@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.delay_dialog import DelayDialog
     from koordinator.tui.dialogs.export_dialog import ExportDialog
     from koordinator.tui.dialogs.form import FormDialog
+    from koordinator.tui.dialogs.import_dialog import ImportDialog
     from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
     from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
     from koordinator.tui.dialogs.reached_dialog import MilestoneReached, ReachedDialog
@@ -32,6 +33,7 @@ _MODULES = {
     "DelayResolution": "resolve_dialog",
     "ExportDialog": "export_dialog",
     "FormDialog": "form",
+    "ImportDialog": "import_dialog",
     "MeasureDialog": "measure_dialog",
     "MeasureInput": "measure_dialog",
     "MilestoneDialog": "milestone_dialog",
@@ -52,6 +54,7 @@ __all__ = [
     "DelayResolution",
     "ExportDialog",
     "FormDialog",
+    "ImportDialog",
     "MeasureDialog",
     "MeasureInput",
     "MilestoneDialog",

@@ -11,23 +11,23 @@ import gc
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key, Resize
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerFailed, get_current_worker
 
 from koordinator.core.dates import LooseDate, local_time, local_today
 from koordinator.core.errors import NOTHING_TO_UNDO, ConflictError, KoordinatorError
-from koordinator.core.views import DelayView, MeasureDetail, MeasureView, MilestoneView
+from koordinator.core.views import MeasureDetail, MeasureView
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
 from koordinator.tui.status_keys import SHORT_LABELS, STATUS_KEYS
@@ -44,14 +44,8 @@ from koordinator.tui.widgets.status_line import Choice
 if TYPE_CHECKING:
     from koordinator.core.catalogue import CatalogueApi
     from koordinator.core.workflow import DelayInput
-    from koordinator.tui.dialogs import (
-        DelayResolution,
-        MeasureInput,
-        MilestoneReached,
-        NewMilestone,
-        RowChoice,
-        StatusChange,
-    )
+
+T = TypeVar("T")
 
 # Measures read before the first paint (more rows than any terminal shows at once); the rest
 # is read by a worker once that paint is done.
@@ -62,6 +56,13 @@ FIRST_PAGE = 100
 # views; a key pressed just after the first paint falls into that load).
 READ_ALL_SWITCH_INTERVAL = 0.0005
 LOAD_SWITCH_INTERVAL = 0.0001
+
+# What the status line adds after a saved change: how to take it back.
+UNDO_HINT = ""
+
+# A slow job (export, report, import, the dashboard's figures) says it runs after this long
+# (seconds); a quicker one finishes without a flicker.
+PROGRESS_DELAY = 0.5
 
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
@@ -80,10 +81,11 @@ EDITING_ACTIONS = frozenset(
         "edit_measure",
         "renumber",
         "undo",
+        "import",
     }
 )
 # Actions that act on the highlighted measure.
-MEASURE_ACTIONS = EDITING_ACTIONS - {"new_measure", "undo"}
+MEASURE_ACTIONS = EDITING_ACTIONS - {"new_measure", "undo", "import"}
 
 
 _switch_lock = threading.Lock()
@@ -174,6 +176,14 @@ class MainScreen(Screen[None]):
             show=False,
             tooltip="Snapshot (TOML) für FB 12 schreiben",
         ),
+        Binding(
+            "i",
+            "import",
+            "Import",
+            id="import",
+            show=False,
+            tooltip="Snapshot (TOML) importieren: neue Einträge übernehmen",
+        ),
         Binding("0", "choose_field(0)", "Alle Felder", show=False),
         Binding("1", "choose_field(1)", "Feld 1", show=False),
         Binding("2", "choose_field(2)", "Feld 2", show=False),
@@ -195,6 +205,7 @@ class MainScreen(Screen[None]):
         if catalogue.loaded:
             self._loaded.set()
         self._status_of: MeasureView | None = None  # the measure `s` asks about
+        self._job: str | None = None  # the slow job running now ("Export läuft …")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -428,6 +439,8 @@ class MainScreen(Screen[None]):
         return True
 
     # --- changes -------------------------------------------------------------------------
+    # Each dialog-driven action reads top to bottom: it awaits its dialog in a worker
+    # (push_screen_wait), then saves, then says what happened.
 
     def _save(
         self, change: Callable[[], object], done: str, number: str, *, go_to: bool = False
@@ -440,7 +453,7 @@ class MainScreen(Screen[None]):
             self.refresh_measure(number, go_to=go_to)  # someone else may have changed it
             return
         self.refresh_measure(number, go_to=go_to)
-        self.status_line.say(done)
+        self.status_line.say(done + UNDO_HINT)
 
     def action_change_status(self) -> None:
         """Ask in the status line: one letter saves a move that needs nothing more.
@@ -468,11 +481,11 @@ class MainScreen(Screen[None]):
             self._save_move(measure, target)
         else:
             self.status_line.clear()
-            self.app.push_screen(
-                dialogs.StatusDialog(measure, target), partial(self._save_status, measure)
-            )
+            self._ask_status(measure, target)
 
-    def _save_status(self, measure: MeasureView, change: StatusChange | None) -> None:
+    @work(group="dialog")
+    async def _ask_status(self, measure: MeasureView, target: Status | None) -> None:
+        change = await self.app.push_screen_wait(dialogs.StatusDialog(measure, target))
         if change is not None:
             self._save_move(
                 measure,
@@ -510,13 +523,12 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_add_milestone(self) -> None:
-        if measure := self.current:
-            self.app.push_screen(
-                dialogs.MilestoneDialog(measure), partial(self._save_milestone, measure)
-            )
-
-    def _save_milestone(self, measure: MeasureView, milestone: NewMilestone | None) -> None:
+    @work(group="dialog")
+    async def action_add_milestone(self) -> None:
+        measure = self.current
+        if measure is None:
+            return
+        milestone = await self.app.push_screen_wait(dialogs.MilestoneDialog(measure))
         if milestone is None:
             return
         self._save(
@@ -527,19 +539,15 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_complete_milestone(self) -> None:
+    @work(group="dialog")
+    async def action_complete_milestone(self) -> None:
         measure = self.current
         if measure is None or measure.next_milestone is None:
             return
-        milestone = measure.next_milestone
-        self.app.push_screen(
-            dialogs.ReachedDialog(measure, milestone),
-            partial(self._save_reached, measure, milestone.title),
+        title = measure.next_milestone.title
+        reached = await self.app.push_screen_wait(
+            dialogs.ReachedDialog(measure, measure.next_milestone)
         )
-
-    def _save_reached(
-        self, measure: MeasureView, title: str, reached: MilestoneReached | None
-    ) -> None:
         if reached is None:
             return
         today = LooseDate.from_date(local_today())
@@ -552,7 +560,8 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_edit_milestone(self) -> None:
+    @work(group="dialog")
+    async def action_edit_milestone(self) -> None:
         """Choose one of the measure's milestones: Enter changes it, Entf deletes it."""
         measure, detail = self.current, self.detail
         if measure is None or detail is None or detail.measure.number != measure.number:
@@ -561,50 +570,31 @@ class MainScreen(Screen[None]):
             self.notify(f"{measure.number} hat keine Meilensteine.", severity="warning")
             return
         milestones = {milestone.id: milestone for milestone in detail.milestones}
-        self.app.push_screen(
+        choice = await self.app.push_screen_wait(
             dialogs.RowChooser(
                 f"Meilenstein von {measure.number} ändern oder löschen",
                 measure.title,
                 [(milestone.id, milestone.describe()) for milestone in detail.milestones],
                 can_delete=True,
-            ),
-            partial(self._milestone_chosen, measure, milestones),
+            )
         )
-
-    def _milestone_chosen(
-        self,
-        measure: MeasureView,
-        milestones: dict[str, MilestoneView],
-        choice: RowChoice | None,
-    ) -> None:
         if choice is None:
             return
         milestone = milestones[choice.row_id]
-        if not choice.delete:
-            self.app.push_screen(
-                dialogs.MilestoneDialog(measure, milestone),
-                partial(self._save_milestone_edit, measure, milestone),
+        if choice.delete:
+            yes = await self.app.push_screen_wait(
+                dialogs.ConfirmDialog(
+                    "Meilenstein löschen?", f"{measure.number}: {milestone.describe()}"
+                )
             )
-            return
-
-        def answered(yes: bool | None) -> None:
             if yes:
                 self._save(
                     lambda: self.catalogue.delete_milestone(measure.number, milestone.id),
                     f"{measure.number}: Meilenstein „{milestone.title}“ gelöscht",
                     measure.number,
                 )
-
-        self.app.push_screen(
-            dialogs.ConfirmDialog(
-                "Meilenstein löschen?", f"{measure.number}: {milestone.describe()}"
-            ),
-            answered,
-        )
-
-    def _save_milestone_edit(
-        self, measure: MeasureView, milestone: MilestoneView, edited: NewMilestone | None
-    ) -> None:
+            return
+        edited = await self.app.push_screen_wait(dialogs.MilestoneDialog(measure, milestone))
         if edited is None:
             return
         self._save(
@@ -620,37 +610,29 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_edit_delay(self) -> None:
+    @work(group="dialog")
+    async def action_edit_delay(self) -> None:
         """The open delay's dialog, its values filled in; of several, choose one first."""
         measure, detail = self.current, self.detail
         if measure is None or detail is None or detail.measure.number != measure.number:
             return
         open_delays = {delay.id: delay for delay in detail.delays if delay.is_open}
-        if len(open_delays) == 1:
-            self._delay_chosen(measure, open_delays, dialogs.RowChoice(next(iter(open_delays))))
-        elif open_delays:
-            self.app.push_screen(
+        if not open_delays:
+            return
+        chosen: str | None = next(iter(open_delays))
+        if len(open_delays) > 1:
+            choice = await self.app.push_screen_wait(
                 dialogs.RowChooser(
                     f"Offene Verzögerung von {measure.number} ändern",
                     measure.title,
                     [(delay.id, delay.describe()) for delay in open_delays.values()],
-                ),
-                partial(self._delay_chosen, measure, open_delays),
+                )
             )
-
-    def _delay_chosen(
-        self, measure: MeasureView, delays: dict[str, DelayView], choice: RowChoice | None
-    ) -> None:
-        if choice is not None:
-            delay = delays[choice.row_id]
-            self.app.push_screen(
-                dialogs.DelayDialog(measure, delay),
-                partial(self._save_delay_edit, measure, delay),
-            )
-
-    def _save_delay_edit(
-        self, measure: MeasureView, delay: DelayView, edited: DelayInput | None
-    ) -> None:
+            chosen = choice.row_id if choice else None
+        if chosen is None:
+            return
+        delay = open_delays[chosen]
+        edited = await self.app.push_screen_wait(dialogs.DelayDialog(measure, delay))
         if edited is None:
             return
         self._save(
@@ -667,18 +649,18 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_log_delay(self) -> None:
+    @work(group="dialog")
+    async def action_log_delay(self) -> None:
         measure = self.current
-        if measure is not None and measure.status.is_final:
+        if measure is None:
+            return
+        if measure.status.is_final:
             self.notify(
                 f"{measure.number} ist „{measure.status.label}“ – zuerst wieder aufnehmen (s).",
                 severity="warning",
             )
             return
-        if measure:
-            self.app.push_screen(dialogs.DelayDialog(measure), partial(self._save_delay, measure))
-
-    def _save_delay(self, measure: MeasureView, delay: DelayInput | None) -> None:
+        delay = await self.app.push_screen_wait(dialogs.DelayDialog(measure))
         if delay is None:
             return
         self._save(
@@ -687,16 +669,13 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_resolve_delay(self) -> None:
+    @work(group="dialog")
+    async def action_resolve_delay(self) -> None:
         measure = self.current
         if measure is None or self.detail is None:
             return
         open_delays = [delay for delay in self.detail.delays if delay.is_open]
-        self.app.push_screen(
-            dialogs.ResolveDialog(measure, open_delays), partial(self._save_resolution, measure)
-        )
-
-    def _save_resolution(self, measure: MeasureView, resolution: DelayResolution | None) -> None:
+        resolution = await self.app.push_screen_wait(dialogs.ResolveDialog(measure, open_delays))
         if resolution is None:
             return
         self._save(
@@ -710,13 +689,12 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_new_measure(self) -> None:
+    @work(group="dialog")
+    async def action_new_measure(self) -> None:
         fields = self.catalogue.fields()
-        self.app.push_screen(
-            dialogs.MeasureDialog(fields=fields, field_code=self.field_code), self._save_new_measure
+        data = await self.app.push_screen_wait(
+            dialogs.MeasureDialog(fields=fields, field_code=self.field_code)
         )
-
-    def _save_new_measure(self, data: MeasureInput | None) -> None:
         if data is None:
             return
         try:
@@ -728,15 +706,14 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
         self.reload(keep=created.number)  # a new row and new counts: read the list again
-        self.status_line.say(f"Maßnahme {created.number} „{created.title}“ angelegt")
+        self.status_line.say(f"Maßnahme {created.number} „{created.title}“ angelegt{UNDO_HINT}")
 
-    def action_edit_measure(self) -> None:
-        if measure := self.current:
-            self.app.push_screen(
-                dialogs.MeasureDialog(fields=[], measure=measure), partial(self._save_edit, measure)
-            )
-
-    def _save_edit(self, measure: MeasureView, data: MeasureInput | None) -> None:
+    @work(group="dialog")
+    async def action_edit_measure(self) -> None:
+        measure = self.current
+        if measure is None:
+            return
+        data = await self.app.push_screen_wait(dialogs.MeasureDialog(fields=[], measure=measure))
         if data is None:
             return
         self._save(
@@ -747,13 +724,12 @@ class MainScreen(Screen[None]):
             measure.number,
         )
 
-    def action_renumber(self) -> None:
-        if measure := self.current:
-            self.app.push_screen(
-                dialogs.RenumberDialog(measure), partial(self._save_renumber, measure)
-            )
-
-    def _save_renumber(self, measure: MeasureView, number: str | None) -> None:
+    @work(group="dialog")
+    async def action_renumber(self) -> None:
+        measure = self.current
+        if measure is None:
+            return
+        number = await self.app.push_screen_wait(dialogs.RenumberDialog(measure))
         if number is None or number == measure.number:
             return
         try:
@@ -762,108 +738,210 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
         self.reload(keep=number)  # its place in the list changes
-        self.status_line.say(f"{measure.number} hat jetzt die Nummer {number}")
+        self.status_line.say(f"{measure.number} hat jetzt die Nummer {number}{UNDO_HINT}")
 
-    def action_undo(self) -> None:
-        self._offer_undo()
-
-    def _offer_undo(self, older_than: str | None = None, refused: str = "") -> None:
-        """Ask about this author's newest change that can be undone; if its undo is refused
-        (someone built on it), say why and offer the one before."""
-        try:
-            event = self.catalogue.last_undoable(older_than=older_than)
-        except KoordinatorError as error:
-            self.notify(str(error), severity="error")
-            return
-        if event is None:
-            if refused:
-                self.notify(refused, severity="error", title="Nicht rückgängig", timeout=8)
-            else:
-                self.notify(NOTHING_TO_UNDO)
-            return
-        question = (f"{refused}\n\nStattdessen die Änderung davor?\n" if refused else "") + (
-            f"Maßnahme {event.number}: {event.summary}\n"
-            f"({local_time(event.occurred_at)}, {event.author})"
-        )
-
-        def answered(yes: bool | None) -> None:
+    @work(group="dialog")
+    async def action_undo(self) -> None:
+        """Ask about this author's newest change that can be undone; while its undo is
+        refused (someone built on it), say why and offer the one before."""
+        older_than: str | None = None
+        refused = ""
+        while True:
+            try:
+                event = self.catalogue.last_undoable(older_than=older_than)
+            except KoordinatorError as error:
+                self.notify(str(error), severity="error")
+                return
+            if event is None:
+                if refused:
+                    self.notify(refused, severity="error", title="Nicht rückgängig", timeout=8)
+                else:
+                    self.notify(NOTHING_TO_UNDO)
+                return
+            question = (f"{refused}\n\nStattdessen die Änderung davor?\n" if refused else "") + (
+                f"Maßnahme {event.number}: {event.summary}\n"
+                f"({local_time(event.occurred_at)}, {event.author})"
+            )
+            yes = await self.app.push_screen_wait(
+                dialogs.ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question)
+            )
             if not yes:
                 return
             try:
                 self.catalogue.undo_last(expected_event_id=event.id, older_than=older_than)
             except ConflictError as error:
                 self.refresh_measure(event.number)
-                self._offer_undo(event.id, str(error))
-                return
+                older_than, refused = event.id, str(error)
+                continue
             except KoordinatorError as error:
                 self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
                 self.refresh_measure(event.number)
                 return
-            self.refresh_measure(event.number, go_to=True)
+                self.refresh_measure(event.number, go_to=True)
             self.status_line.say(f"{event.number}: rückgängig gemacht – {event.summary}")
+            return
 
-        self.app.push_screen(
-            dialogs.ConfirmDialog("Letzte eigene Änderung rückgängig machen?", question),
-            answered,
-        )
+    # --- dashboard, snapshot, report, import ----------------------------------------------
+    # Each runs its slow part in a thread worker (`_in_thread`): keys keep working, a line
+    # says what runs, and one job at a time (a second export is refused, not started twice).
 
-    # --- dashboard, snapshot, report ------------------------------------------------------
-
-    def action_dashboard(self) -> None:
+    @work(group="dialog")
+    async def action_dashboard(self) -> None:
         from koordinator.core.report import report_figures  # imported when first needed
         from koordinator.tui.screens.dashboard import DashboardScreen
 
-        try:
-            figures = report_figures(self.catalogue)
-        except KoordinatorError as error:
-            self.notify(str(error), severity="error")
-            return
-        self.app.push_screen(DashboardScreen(figures))
+        figures = await self._in_thread(
+            "Übersicht wird berechnet …", "Übersicht nicht möglich", report_figures, self.catalogue
+        )
+        if figures is not None:
+            await self.app.push_screen(DashboardScreen(figures))
 
-    def action_export(self) -> None:
-        self.app.push_screen(dialogs.ExportDialog(), self._write_snapshot)
-
-    def _write_snapshot(self, path: Path | None) -> None:
-        if path is None:
-            return
+    @work(group="dialog")
+    async def action_export(self) -> None:
         from koordinator.core.snapshot import export_to_file
 
-        try:
-            export = export_to_file(self.catalogue.database, path, author=self.catalogue.author)
-        except KoordinatorError as error:
-            self.notify(str(error), severity="error", title="Nicht exportiert", timeout=10)
+        if self._refuse_second_job():
             return
-        self.notify(f"Snapshot geschrieben: {export.written}", title="Exportiert", timeout=10)
-        if export.findings:
-            shown = "\n".join(str(finding) for finding in export.findings[:8])
-            more = len(export.findings) - 8
-            self.notify(
-                shown + (f"\n… und {more} weitere" if more > 0 else ""),
-                title=f"{len(export.findings)} Hinweise der Prüfung",
-                severity="warning",
-                timeout=15,
-            )
-
-    def action_write_report(self) -> None:
-        self.app.push_screen(
-            dialogs.ExportDialog(
-                title="Bericht schreiben",
-                name=f"koordinator-bericht-{local_today().isoformat()}.md",
-            ),
-            self._write_report,
+        path = await self._ask_destination(
+            lambda folder, name: dialogs.ExportDialog(folder, name=name)
         )
-
-    def _write_report(self, path: Path | None) -> None:
         if path is None:
             return
+        export = await self._in_thread(
+            "Export läuft …",
+            "Nicht exportiert",
+            lambda: export_to_file(self.catalogue.database, path, author=self.catalogue.author),
+        )
+        if export is None:
+            return
+        from koordinator.tui.screens.findings import FindingsScreen
+
+        written = f"Snapshot geschrieben: {export.written}"
+        if not export.findings:
+            self.status_line.say(written, title="Exportiert")
+            return
+        count = len(export.findings)
+        await self.app.push_screen(
+            FindingsScreen(
+                f"Export: {count} Hinweis{'' if count == 1 else 'e'} der Prüfung",
+                written,
+                (str(finding) for finding in export.findings),
+            )
+        )
+
+    @work(group="dialog")
+    async def action_write_report(self) -> None:
         from koordinator.core.report import write_report
 
-        try:
-            written = write_report(self.catalogue, path)
-        except KoordinatorError as error:
-            self.notify(str(error), severity="error", title="Bericht nicht geschrieben", timeout=10)
+        if self._refuse_second_job():
             return
-        self.notify(f"Bericht geschrieben: {written}", title="Bericht", timeout=10)
+        proposed = f"koordinator-bericht-{local_today().isoformat()}.md"
+        path = await self._ask_destination(
+            lambda folder, name: dialogs.ExportDialog(
+                folder, title="Bericht schreiben", name=name or proposed
+            )
+        )
+        if path is None:
+            return
+        written = await self._in_thread(
+            "Bericht wird geschrieben …",
+            "Bericht nicht geschrieben",
+            lambda: write_report(self.catalogue, path),
+        )
+        if written is not None:
+            self.status_line.say(f"Bericht geschrieben: {written}", title="Bericht")
+
+    @work(group="dialog")
+    async def action_import(self) -> None:
+        """Merge a snapshot file (as `koordinator import` does); what it did in a screen."""
+        from koordinator.core.snapshot import import_snapshots
+
+        if self._refuse_second_job():
+            return
+        path = await self.app.push_screen_wait(dialogs.ImportDialog(self._export_folder()))
+        if path is None:
+            return
+        result = await self._in_thread(
+            "Import läuft …",
+            "Nicht importiert",
+            lambda: import_snapshots(self.catalogue.database, [path], author=self.catalogue.author),
+        )
+        if result is None:
+            return
+        self.reload(keep=self.table.current_number)
+        from koordinator.tui.screens.findings import FindingsScreen
+
+        lines = list(result.lines())
+        await self.app.push_screen(FindingsScreen("Import", lines[-1], lines[:-1]))
+
+    def _export_folder(self) -> Path:
+        """The folder the settings name (read now: an edited settings file counts at once);
+        the default, the documents folder, is created if it is missing."""
+        from koordinator.core.settings import load_settings
+
+        settings, _ = load_settings(getattr(self.app, "settings_path", None))
+        folder = settings.export_directory()
+        if settings.export_folder is None:
+            # Should it fail, the dialog says the folder is missing, and a path can be typed.
+            with suppress(OSError):
+                folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    async def _ask_destination(
+        self, dialog: Callable[[Path, str | None], ModalScreen[Path | None]]
+    ) -> Path | None:
+        """The file to write, from `dialog(folder, name)`; a file that exists is replaced
+        only after a yes (else the dialog opens again with that name)."""
+        folder, name = self._export_folder(), None
+        while True:
+            path = await self.app.push_screen_wait(dialog(folder, name))
+            if path is None or not path.exists():
+                return path
+            if await self.app.push_screen_wait(
+                dialogs.ConfirmDialog("Datei ersetzen?", f"{path} gibt es schon. Ersetzen?")
+            ):
+                return path
+            name = path.name if path.parent == folder.resolve() else str(path)
+
+    def _refuse_second_job(self) -> bool:
+        if self._job is None:
+            return False
+        self.status_line.say(f"{self._job} – erst danach ein weiterer Auftrag", title="Läuft noch")
+        return True
+
+    async def _in_thread(
+        self, running: str, failed: str, job: Callable[..., T], *args: object
+    ) -> T | None:
+        """`job(*args)` in a thread worker; after PROGRESS_DELAY seconds a line says
+        `running`.  A KoordinatorError is notified under `failed` (None comes back)."""
+        from koordinator.tui.widgets.progress_line import ProgressLine
+
+        if self._refuse_second_job():
+            return None
+        self._job = running
+        progress = ProgressLine(running)
+
+        def show_progress() -> None:
+            if self._job == running and not progress.is_mounted:
+                self.mount(progress, before=self.status_line)
+
+        timer = self.set_timer(PROGRESS_DELAY, show_progress)
+        try:
+            worker: Worker[T] = self.run_worker(
+                partial(job, *args), thread=True, group="job", exit_on_error=False
+            )
+            try:
+                return await worker.wait()
+            except WorkerFailed as failure:
+                if not isinstance(failure.error, KoordinatorError):
+                    raise failure.error from None
+                self.notify(str(failure.error), severity="error", title=failed, timeout=10)
+                return None
+        finally:
+            timer.stop()
+            self._job = None
+            if progress.is_mounted:
+                await progress.remove()
 
     def action_refresh(self) -> None:
         self.reload()
