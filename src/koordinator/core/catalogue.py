@@ -85,6 +85,11 @@ class CatalogueApi(Protocol):
 
     def measure(self, number: str) -> MeasureDetail: ...
 
+    def data_version(self) -> int:
+        """Changes when the database was written to since the last call on this thread
+        (by anyone, this process's own changes included); cheap enough to poll."""
+        ...
+
     def history(
         self, number: str | None = None, *, limit: int | None = None
     ) -> list[EventView]: ...

@@ -169,6 +169,13 @@ class Reads:
                 ],
             )
 
+    def data_version(self) -> int:
+        """SQLite's `PRAGMA data_version` on this thread's connection: it changes whenever
+        another connection has committed -- another process, or this process's write side
+        -- and costs no read of the file's pages."""
+        with sqlite_file.translated_row_errors(self.target):
+            return int(self._connection().execute("PRAGMA data_version").fetchone()[0])
+
     def damaged_rows(self) -> AbstractContextManager[None]:
         return sqlite_file.translated_row_errors(self.target)
 
@@ -236,6 +243,11 @@ class ScreenReads:
     def measure(self, number: str) -> MeasureDetail:
         """One measure with its milestones, delays and history (newest first)."""
         return self.reads.measure(number, today=self._today())
+
+    def data_version(self) -> int:
+        """A number that changes when someone has written to the database since the last
+        call on this thread (`Reads.data_version`): the UI polls it to show others' changes."""
+        return self.reads.data_version()
 
 
 def read_fields(connection: sqlite3.Connection) -> list[FieldView]:

@@ -64,6 +64,9 @@ UNDO_HINT = ""
 # (seconds); a quicker one finishes without a flicker.
 PROGRESS_DELAY = 0.5
 
+# How often (seconds) the screen asks the database whether anyone else has written.
+CHANGE_POLL_SECONDS = 0.5
+
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
 
@@ -184,6 +187,14 @@ class MainScreen(Screen[None]):
             show=False,
             tooltip="Snapshot (TOML) importieren: neue Einträge übernehmen",
         ),
+        Binding(
+            "h",
+            "history",
+            "Verlauf",
+            id="history",
+            show=False,
+            tooltip="alle Änderungen, neueste zuerst, filterbar; Konflikte aus Importen",
+        ),
         Binding("0", "choose_field(0)", "Alle Felder", show=False),
         Binding("1", "choose_field(1)", "Feld 1", show=False),
         Binding("2", "choose_field(2)", "Feld 2", show=False),
@@ -234,6 +245,9 @@ class MainScreen(Screen[None]):
         # test (many in one process) leaves the collector as it is.
         self._own_collector = not gc.isenabled()
         self.call_after_refresh(self._after_first_paint)
+        # Others' changes (the CLI, another window) appear by themselves.
+        self._seen_version = self._data_version()
+        self.set_interval(CHANGE_POLL_SECONDS, self._look_for_changes)
 
     def _after_first_paint(self) -> None:
         if not self.catalogue.loaded:
@@ -452,6 +466,7 @@ class MainScreen(Screen[None]):
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             self.refresh_measure(number, go_to=go_to)  # someone else may have changed it
             return
+        self._saw_own_change()
         self.refresh_measure(number, go_to=go_to)
         self.status_line.say(done + UNDO_HINT)
 
@@ -705,6 +720,7 @@ class MainScreen(Screen[None]):
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
+        self._saw_own_change()
         self.reload(keep=created.number)  # a new row and new counts: read the list again
         self.status_line.say(f"Maßnahme {created.number} „{created.title}“ angelegt{UNDO_HINT}")
 
@@ -737,6 +753,7 @@ class MainScreen(Screen[None]):
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
             return
+        self._saw_own_change()
         self.reload(keep=number)  # its place in the list changes
         self.status_line.say(f"{measure.number} hat jetzt die Nummer {number}{UNDO_HINT}")
 
@@ -777,7 +794,8 @@ class MainScreen(Screen[None]):
                 self.notify(str(error), severity="error", title="Nicht gespeichert", timeout=8)
                 self.refresh_measure(event.number)
                 return
-                self.refresh_measure(event.number, go_to=True)
+            self._saw_own_change()
+            self.refresh_measure(event.number, go_to=True)
             self.status_line.say(f"{event.number}: rückgängig gemacht – {event.summary}")
             return
 
@@ -868,6 +886,7 @@ class MainScreen(Screen[None]):
         )
         if result is None:
             return
+        self._saw_own_change()
         self.reload(keep=self.table.current_number)
         from koordinator.tui.screens.findings import FindingsScreen
 
@@ -942,6 +961,39 @@ class MainScreen(Screen[None]):
             self._job = None
             if progress.is_mounted:
                 await progress.remove()
+
+    # --- others' changes, history ----------------------------------------------------------
+
+    def _data_version(self) -> int | None:
+        try:
+            return self.catalogue.data_version()
+        except KoordinatorError:
+            return None  # unreadable now: the next poll asks again
+
+    def _look_for_changes(self) -> None:
+        """Someone else wrote to the database: read it again, the cursor on its measure."""
+        if self.status_line.asking:
+            return  # the answer belongs to the measure asked about; the next poll reloads
+        version = self._data_version()
+        if version is None or version == self._seen_version:
+            return
+        self._seen_version = version
+        self.reload(keep=self.table.current_number)
+
+    def _saw_own_change(self) -> None:
+        """This screen's own change is shown already (`refresh_measure`): no reload for it.
+        Another process's change committed in the same instant shows with the next one,
+        or with `r`."""
+        self._seen_version = self._data_version()
+
+    @work(group="dialog")
+    async def action_history(self) -> None:
+        """All changes; Enter on one shows its measure."""
+        from koordinator.tui.screens.history import HistoryScreen  # imported when first opened
+
+        number = await self.app.push_screen_wait(HistoryScreen(self.catalogue))
+        if number is not None:
+            self.go_to(number)
 
     def action_refresh(self) -> None:
         self.reload()
