@@ -62,7 +62,9 @@ async def test_the_status_dialog_asks_the_day_of_the_move_with_today_filled_in(
         await pilot.press("e")  # a move that needs nothing more: saved at once, on that day
         assert isinstance(app.screen, MainScreen)
         assert status_word(app, "1.2") == "Etabliert"
-        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert (am 03/2021)"
+        assert status_line(app) == (
+            "Gespeichert: 1.2: Im Zeitplan → Etabliert (am 03/2021) – u: rückgängig"
+        )
     event = read_measure(sample_path, "1.2").history[0]
     assert event.details == {"on": "2021-03"}
     assert event.summary == "Status: Im Zeitplan → Etabliert am 03/2021"
@@ -73,7 +75,7 @@ async def test_a_move_saved_with_today_states_no_other_day(
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
         await pilot.press("s", "enter", "e")
-        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
+        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert – u: rückgängig"
     assert "on" not in read_measure(sample_path, "1.2").history[0].details
 
 

@@ -131,7 +131,7 @@ async def test_s_asks_in_the_status_line_for_allowed_moves_only_and_s_e_saves_at
         assert status_word(app, "1.2") == "Etabliert"
         assert current_number(app) == "1.2"
         assert "Status: Etabliert" in details_text(app)
-        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
+        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert – u: rückgängig"
     detail = read_measure(sample_path, "1.2")
     assert detail.measure.status == Status.ESTABLISHED
     newest = detail.history[0]
@@ -180,9 +180,9 @@ async def test_the_status_line_shows_the_newest_save_and_clears_itself(
     async with on_measure(catalogue, "1.2") as (app, pilot):
         assert status_line(app) == ""
         await pilot.press("s", "e")
-        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert"
+        assert status_line(app) == "Gespeichert: 1.2: Im Zeitplan → Etabliert – u: rückgängig"
         await pilot.press("j", "s", "z")
-        assert status_line(app) == "Gespeichert: 1.3: Verzögert → Im Zeitplan"
+        assert status_line(app) == "Gespeichert: 1.3: Verzögert → Im Zeitplan – u: rückgängig"
         # A confirmation goes by itself (here after a short time, so the test is quick).
         monkeypatch.setattr(status_line_module, "SHOWN_SECONDS", 0.2)
         await pilot.press("j", "s", "z")
@@ -289,7 +289,7 @@ async def test_s_v_asks_for_the_delay_and_enter_saves_it_with_cause_corona(
         assert cells[STATUS] == "Verzögert"
         assert cells[DELAY] == "offen"  # the open-delay marker
         assert "Corona, seit 03/2020, voraussichtlich bis 12/2021, offen" in details_text(app)
-        assert status_line(app) == "Gespeichert: 3.2: Im Zeitplan → Verzögert"
+        assert status_line(app) == "Gespeichert: 3.2: Im Zeitplan → Verzögert – u: rückgängig"
     detail = read_measure(sample_path, "3.2")
     assert detail.measure.status == Status.DELAYED
     assert [(d.cause, d.since, d.until, d.is_open) for d in detail.delays] == [
@@ -502,7 +502,7 @@ async def test_shift_m_asks_when_the_milestone_was_reached_with_today_filled_in(
         await pilot.press("enter")
         assert status_line(app) == (
             "Gespeichert: 2.2: Meilenstein „Weitere Stadtteile mit öffentlichem WLAN“ erreicht"
-            " (am 03/2021)"
+            " (am 03/2021) – u: rückgängig"
         )
         assert "Weitere Stadtteile mit öffentlichem WLAN (erreicht 03/2021)" in details_text(app)
     milestones = {m.title: m for m in read_measure(sample_path, "2.2").milestones}

@@ -65,7 +65,9 @@ async def test_shift_e_changes_a_chosen_milestone_with_its_values_filled_in(
         await fill(pilot, "note", "Ausbau verschoben")
         await pilot.press("enter")
         assert isinstance(app.screen, MainScreen)
-        assert status_line(app) == f"Gespeichert: 2.2: Meilenstein „{PILOT}“ geändert"
+        assert (
+            status_line(app) == f"Gespeichert: 2.2: Meilenstein „{PILOT}“ geändert – u: rückgängig"
+        )
         assert f"{PILOT} (fällig 06/2099) – Ausbau verschoben" in details_text(app)
     (edited,) = [m for m in read_measure(sample_path, "2.2").milestones if m.title == PILOT]
     assert (edited.due, edited.note) == ("2099-06", "Ausbau verschoben")
@@ -85,7 +87,9 @@ async def test_shift_e_then_delete_removes_the_milestone_after_asking(
         await pilot.press("E")
         await pilot.press(*downs_to(app, PILOT), "delete", "enter")
         assert isinstance(app.screen, MainScreen)
-        assert status_line(app) == f"Gespeichert: 2.2: Meilenstein „{PILOT}“ gelöscht"
+        assert (
+            status_line(app) == f"Gespeichert: 2.2: Meilenstein „{PILOT}“ gelöscht – u: rückgängig"
+        )
         listed = f"[ ] {PILOT} (fällig 2021"  # in the milestones, not the history
         assert listed not in details_text(app)
         await pilot.press("u", "enter")  # undo brings it back
@@ -121,7 +125,7 @@ async def test_shift_v_changes_the_open_delay_with_its_values_filled_in(
         await fill(pilot, "until", "06/2022")
         await pilot.press("enter")
         assert isinstance(app.screen, MainScreen)
-        assert status_line(app) == "Gespeichert: 1.3: Verzögerung geändert"
+        assert status_line(app) == "Gespeichert: 1.3: Verzögerung geändert – u: rückgängig"
         assert "Lieferengpass, seit 2020, voraussichtlich bis 06/2022" in details_text(app)
         assert row(app, "1.3")[DELAY] == "offen"
     (delay,) = read_measure(sample_path, "1.3").delays

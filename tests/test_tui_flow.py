@@ -31,6 +31,8 @@ from tui_helpers import (
     fill,
     main_screen,
     other_catalogue,
+    screen_text,
+    select,
     status_line,
     wait_until,
 )
@@ -255,3 +257,22 @@ async def test_the_export_folder_survives_a_theme_change(
     assert warning is None
     assert settings.theme == "koordinator-kontrast"
     assert settings.export_folder == str(folder)
+
+
+# --- a quick save says how to take it back (issue 15, item 13) -----------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_a_quick_save_says_u_takes_it_back(
+    catalogue: CatalogueApi, size: tuple[int, int]
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=size) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "e")  # Im Zeitplan -> Etabliert
+        assert "Gespeichert: 1.2: Im Zeitplan → Etabliert – u: rückgängig" in screen_text(app)
+        await pilot.press("u")  # and u offers exactly that change
+        question = " ".join(str(text.render()) for text in app.screen.query(Static))
+        assert "Maßnahme 1.2: Status: Im Zeitplan → Etabliert" in question
+        await pilot.press("enter")
+        assert status_line(app).startswith("Gespeichert: 1.2: rückgängig gemacht")

@@ -98,7 +98,9 @@ async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
 
         # The status line confirms with the milestone's title as typed.
         await pilot.press("M", "enter")
-        assert status_line(app) == f"Gespeichert: 1.2: Meilenstein „{CLOSING}“ erreicht (heute)"
+        assert status_line(app) == (
+            f"Gespeichert: 1.2: Meilenstein „{CLOSING}“ erreicht (heute) – u: rückgängig"
+        )
         assert f"Meilenstein „{CLOSING}“ erreicht" in screen_text(app)
 
         # The status dialog names the measure by its title, as typed.

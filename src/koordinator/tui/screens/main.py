@@ -58,7 +58,7 @@ READ_ALL_SWITCH_INTERVAL = 0.0005
 LOAD_SWITCH_INTERVAL = 0.0001
 
 # What the status line adds after a saved change: how to take it back.
-UNDO_HINT = ""
+UNDO_HINT = " – u: rückgängig"
 
 # A slow job (export, report, import, the dashboard's figures) says it runs after this long
 # (seconds); a quicker one finishes without a flicker.
