@@ -147,12 +147,12 @@ class _Lines:
         self, arrays: dict[KeyPath, int], keys: Sequence[str], double: bool, number: int
     ) -> KeyPath:
         """Note a [table] or [[array]] header's line; the table it opens."""
-        parent = self._resolve(arrays, keys[:-1])
-        path = (*parent, keys[-1])
+        # A quarter of a million headers: paths built with `+` (RUF005), as in `table`.
+        path = self._resolve(arrays, keys[:-1]) + (keys[-1],)  # noqa: RUF005
         if double:
-            arrays[path] = arrays.get(path, 0) + 1
+            count = arrays[path] = arrays.get(path, 0) + 1
             self._at.setdefault(path, number)
-            path = (*path, arrays[path] - 1)
+            path = path + (count - 1,)  # noqa: RUF005
         self._at[path] = number
         return path
 
@@ -161,9 +161,10 @@ class _Lines:
         """A header's path, each array of tables standing for its last element."""
         path: KeyPath = ()
         for key in keys:
-            path = (*path, key)
-            if path in arrays:
-                path = (*path, arrays[path] - 1)
+            path = path + (key,)  # noqa: RUF005
+            count = arrays.get(path)  # an array's count is 1 or more
+            if count is not None:
+                path = path + (count - 1,)  # noqa: RUF005
         return path
 
     def _value(self, lines: list[str], number: int, rest: str, path: KeyPath) -> int:
