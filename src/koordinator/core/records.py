@@ -136,7 +136,7 @@ class Measure:
 _ROW_FIELDS = {"milestones", "delays"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One history event, independent of any database: its measure is `measure` (the
     measure's `uid`); `number` is the measure's number where the event was read, for

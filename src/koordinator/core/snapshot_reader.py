@@ -76,7 +76,10 @@ class _Lines:
 
     def line(self, path: KeyPath) -> int | None:
         """The line of `path`, else of the nearest enclosing table or key that has one."""
-        if not self._complete and path not in self._at:
+        found = self._at.get(path)  # a table's, as every event's: one look-up
+        if found is not None:
+            return found
+        if not self._complete:
             self._at = {}
             self._scan(self._text.splitlines())
             self._complete = True
@@ -144,12 +147,12 @@ class _Lines:
         self, arrays: dict[KeyPath, int], keys: Sequence[str], double: bool, number: int
     ) -> KeyPath:
         """Note a [table] or [[array]] header's line; the table it opens."""
-        parent = self._resolve(arrays, keys[:-1])
-        path = (*parent, keys[-1])
+        # A quarter of a million headers: paths built with `+` (RUF005), as in `table`.
+        path = self._resolve(arrays, keys[:-1]) + (keys[-1],)  # noqa: RUF005
         if double:
-            arrays[path] = arrays.get(path, 0) + 1
+            count = arrays[path] = arrays.get(path, 0) + 1
             self._at.setdefault(path, number)
-            path = (*path, arrays[path] - 1)
+            path = path + (count - 1,)  # noqa: RUF005
         self._at[path] = number
         return path
 
@@ -158,9 +161,10 @@ class _Lines:
         """A header's path, each array of tables standing for its last element."""
         path: KeyPath = ()
         for key in keys:
-            path = (*path, key)
-            if path in arrays:
-                path = (*path, arrays[path] - 1)
+            path = path + (key,)  # noqa: RUF005
+            count = arrays.get(path)  # an array's count is 1 or more
+            if count is not None:
+                path = path + (count - 1,)  # noqa: RUF005
         return path
 
     def _value(self, lines: list[str], number: int, rest: str, path: KeyPath) -> int:
@@ -420,6 +424,7 @@ _NUMBER = re.compile(r"[1-9][0-9]?\.([1-9][0-9]*)")  # field 1-99; the sequence:
 Check = Callable[[Any, KeyPath], Any]
 _STATUSES = frozenset(status.value for status in Status)
 _KINDS = frozenset(kind.value for kind in EventKind)
+_KIND_OF = {kind.value: kind for kind in EventKind}  # a dict look-up, not an enum call
 _ORIGINS = tuple(origin.value for origin in Origin)
 
 
@@ -547,31 +552,40 @@ class _Reader:
 
     # --- generic checks
 
-    def table(self, value: Any, path: KeyPath, spec: _Table) -> dict[str, Any]:
-        """A table with exactly these keys; optional ones that are missing come back None."""
+    def table(
+        self, value: Any, path: KeyPath, spec: _Table, *, absent: bool = True
+    ) -> dict[str, Any]:
+        """A table with exactly these keys; optional ones that are missing come back None
+        (with `absent`; else they stay missing)."""
         if not isinstance(value, dict):
             self.fail(path, f"erwartet eine Tabelle, gefunden {_kind_of(value)}")
         if not spec.allowed.issuperset(value):
             unknown = sorted(value.keys() - spec.allowed)
             allowed = ", ".join(spec.names)
             self.fail((*path, unknown[0]), f"unbekannter Schlüssel – erlaubt: {allowed}")
+        # A quarter of a million tables, a million values: a table with every key (only
+        # allowed ones, as many) in one pass, and the key paths here and in `list_of` and
+        # `mapping_of` built with `+`, twice as fast as unpacking (RUF005).
+        if len(value) == len(spec.checks):
+            return {
+                key: check(value[key], path + (key,))  # noqa: RUF005
+                for key, check, _ in spec.checks
+            }
         result: dict[str, Any] = {}
         for key, check, required in spec.checks:
             item = value.get(key, _ABSENT)
             if item is not _ABSENT:
-                result[key] = check(item, (*path, key))
+                result[key] = check(item, path + (key,))  # noqa: RUF005
             elif required:
                 self.fail(path, f"Schlüssel „{key}“ fehlt")
-            else:
+            elif absent:
                 result[key] = None
         return result
 
     def details_table(self, value: Any, path: KeyPath, spec: _Table) -> dict[str, Any]:
         """A table inside event details: `_null` names keys without value; optional keys
         stay absent (the details are kept exactly as the database had them)."""
-        value = self.nulls(value, path)
-        result = self.table(value, path, spec)
-        return {key: item for key, item in result.items() if key in value}
+        return self.table(self.nulls(value, path), path, spec, absent=False)
 
     def nulls(self, value: Any, path: KeyPath) -> Any:
         if not isinstance(value, dict) or NULL_KEY not in value:
@@ -588,7 +602,7 @@ class _Reader:
             if not isinstance(value, dict) or not (value or empty):
                 self.fail(path, "erwartet eine nicht leere Tabelle")
             return {
-                key_check(key, (*path, key)): value_check(item, (*path, key))
+                key_check(key, path + (key,)): value_check(item, path + (key,))  # noqa: RUF005
                 for key, item in value.items()
             }
 
@@ -598,7 +612,10 @@ class _Reader:
         def check(value: Any, path: KeyPath) -> list[Any]:
             if not isinstance(value, list):
                 self.fail(path, f"erwartet eine Liste, gefunden {_kind_of(value)}")
-            return [item_check(item, (*path, index)) for index, item in enumerate(value)]
+            return [
+                item_check(item, path + (index,))  # noqa: RUF005
+                for index, item in enumerate(value)
+            ]
 
         return check
 
@@ -862,13 +879,12 @@ class _Reader:
 
     def event(self, value: Any, path: KeyPath, number: str, measure: str) -> Event:
         table = self.table(value, path, self._event)
-        kind = EventKind(table["kind"])
-        details_path = (*path, "details")
-        details = self.details(kind, table["details"] or {}, details_path)
+        kind = _KIND_OF[table["kind"]]  # a known kind: checked by `kind`
+        details = self.details(kind, table["details"] or {}, (*path, "details"))
         event = Event(
             id=table["id"],
             number=number,
-            kind=kind.value,
+            kind=table["kind"],
             occurred_at=table["occurred_at"],
             author=table["author"],
             note=table["note"],

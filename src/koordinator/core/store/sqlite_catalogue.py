@@ -375,15 +375,14 @@ def _insert(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> N
     processors = [table.c[name].type.bind_processor(connection.dialect) for name in columns]
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
-    values = list(map(operator.itemgetter(*columns), rows))  # tuples, in C
-    if len(columns) == 1:
-        values = [(value,) for value in values]
-    if any(processors):
-        by_column = list(zip(*values, strict=True))
-        for index, process in enumerate(processors):
-            if process is not None:
-                by_column[index] = tuple(map(process, by_column[index]))
-        values = list(zip(*by_column, strict=True))
+    # Column by column (in C but for a processor), zipped into rows once.
+    by_column = [
+        map(process, map(operator.itemgetter(name), rows))
+        if process is not None
+        else map(operator.itemgetter(name), rows)
+        for name, process in zip(columns, processors, strict=True)
+    ]
+    values = list(zip(*by_column, strict=True))
     connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
