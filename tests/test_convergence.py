@@ -484,3 +484,44 @@ def test_an_undo_a_colleague_built_on_meanwhile_does_not_apply_in_the_merge(
     (measure,) = [record.state for record in agreed.measures if record.state.number == "2.1"]
     assert measure.status == Status.DELAYED
     assert [delay.resolved_on for delay in measure.delays.values()] == [None, None]
+
+
+def test_an_undo_of_a_deletion_that_another_deletion_came_before_travels(
+    start_database: Path,
+) -> None:
+    """Replicas 1 and 0 delete 1.1's milestone, neither having seen the other's; replica 0
+    (its clock an hour ahead, so its deletion comes second) undoes its own.  Merged, its
+    deletion did not apply, nor does its undo; replica 0's snapshot used to be refused
+    everywhere ("passt nicht zum rückgängig gemachten Ereignis"): the reader checked what
+    the undo restores against an order its author had not seen."""
+    agreed = converge(
+        start_database,
+        [timedelta(hours=1), timedelta(0), timedelta(0)],
+        [
+            ("act", 1, ("delete_milestone", 0, 0)),
+            ("act", 0, ("delete_milestone", 0, 0)),
+            ("act", 0, ("undo",)),
+            ("exchange", [1], 0),
+        ],
+    )
+    (measure,) = [record.state for record in agreed.measures if record.state.number == "1.1"]
+    assert measure.milestones == {}
+
+
+def test_u_after_a_merge_made_ones_change_a_conflict_offers_no_undo_of_it(
+    start_database: Path,
+) -> None:
+    """Replica 0 deletes 1.1's milestone; replica 1 (an hour ahead) marks it reached, then
+    imports the deletion, which comes first: its "reached" did not apply.  Its undo used to
+    crash the service ("LookupError: milestone … not found"); a change that did not take
+    effect has nothing to take back, so `u` does not offer it."""
+    converge(
+        start_database,
+        [timedelta(0), timedelta(hours=1), timedelta(0)],
+        [
+            ("act", 0, ("delete_milestone", 0, 0)),
+            ("act", 1, ("complete", 0, None)),
+            ("exchange", [0], 1),
+            ("act", 1, ("undo",)),
+        ],
+    )

@@ -58,6 +58,13 @@ def state_before(events: Iterable[Event], event_id: str) -> Measure:
     return replay(ordered[: max(position, 1)]).state
 
 
+def applied(events: Iterable[Event], event_id: str) -> bool:
+    """Whether the event `event_id` took effect where replay meets it (not a conflict)."""
+    ordered = sorted(events, key=EVENT_ORDER)
+    position = next(index for index, event in enumerate(ordered) if event.id == event_id)
+    return event_id not in replay(ordered[: position + 1]).conflicts
+
+
 def creation(events: Sequence[Event]) -> Event | None:
     """The "measure_created" a measure's history starts with; None if it starts otherwise.
 

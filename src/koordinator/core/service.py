@@ -633,10 +633,11 @@ class Catalogue(fast_reads.ScreenReads):
             )[0]
 
     def _last_undoable(self, change: ChangeRead, older_than: str | None = None) -> Event | None:
-        """The newest of this author's events that is not an undo, not undone and of a kind
-        that can be undone (a creation is not: `u` after a new measure offers the change
-        before it), after skipping those up to `older_than`."""
+        """The newest of this author's events that is not an undo, not undone, took effect
+        (a merge may have found it in conflict: then it changed nothing to take back) and is
+        of a kind that can be undone, after skipping those up to `older_than`."""
         undone: set[str] = set()
+        not_applied = change.conflicts()
         passed = older_than is None
         for event in change.events_newest_first(author=self.author):
             if event.kind == EventKind.CHANGE_UNDONE:
@@ -645,6 +646,7 @@ class Catalogue(fast_reads.ScreenReads):
                 passed = event.id == older_than
             elif (
                 event.id not in undone
+                and event.id not in not_applied
                 and history.KINDS[event.kind].undoable
                 and not _withdrawn(change, event)
             ):
