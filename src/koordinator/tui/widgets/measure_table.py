@@ -61,6 +61,8 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
 # The title takes what the other columns leave; below this width they give way, step by
 # step (see Layout.fit), and the title stays readable.
 TITLE_WIDTH = 30
+# The status column's width when it gives way (the longest label that stays whole).
+STATUS_WIDTH = 11
 # What the other columns take at most; the details pane shows the full text.
 UNIT_WIDTH = 16
 MILESTONE_WIDTH = 32
@@ -138,7 +140,9 @@ class Layout:
         """
         number = max(natural["number"], 2)
         status = max(natural["status"], len("Status"))
-        short_status = max(natural["short_status"], len("Status"))
+        # Short labels where a full one does not fit: "Im Zeitplan" does, "In die Linie
+        # übergeben" becomes "Linie".
+        short_status = min(status, STATUS_WIDTH)
         unit = min(max(natural["unit"], 6), UNIT_WIDTH)
         milestone = min(max(natural["milestone"], 8), MILESTONE_WIDTH)
         date = min(max(natural["date"], 8), 14)
@@ -348,7 +352,6 @@ class MeasureTable(ScrollView, can_focus=True):
         for key, value in (
             ("number", max((len(m.number) for m in measures), default=0)),
             ("status", max((len(m.status.label) for m in measures), default=0)),
-            ("short_status", max((len(SHORT_LABELS[m.status]) for m in measures), default=0)),
             ("unit", max((cell_len(printable(m.unit)) for m in measures), default=0)),
             (
                 "milestone",
@@ -401,7 +404,7 @@ class MeasureTable(ScrollView, can_focus=True):
         cells = cells_of(m)
         if self._layout.short_status or self._layout.date_only:
             number, status, title, unit, milestone, delay = cells
-            if self._layout.short_status:
+            if self._layout.short_status and len(status) > self._layout.widths[1]:
                 status = SHORT_LABELS[m.status]
             if self._layout.date_only:
                 milestone = milestone_date(m)
