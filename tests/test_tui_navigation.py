@@ -743,3 +743,47 @@ async def test_a_cursor_move_sends_only_the_two_rows_and_the_changed_detail_line
             in_details = {y for y in terminal.written if y in details.region.line_range}
             content = details.scrollable_content_region
             assert in_details and all(content.y <= y < content.bottom for y in in_details)
+
+
+# --- 80x24: the field pane gives way to the list --------------------------------------------
+
+
+async def test_at_80_columns_the_list_shows_number_status_title_unit_and_date(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        text = screen_text(app)
+        # The field pane is one line above the list; the keys choose a field.
+        assert not main_screen(app).query_one(FieldList).display
+        assert "Handlungsfeld: 2 Intelligente Digitale Infrastruktur (8)" in text
+        assert "0–4: Feld wählen" in text
+        line = next(line for line in text.splitlines() if "│ 2.2 " in line)
+        for shown in ("Im Zeitplan", "Masterplan für den Ausbau", "FB 12", "überf. 2021"):
+            assert shown in line, shown
+        line = next(line for line in text.splitlines() if "│ 2.4 " in line)
+        assert "überf. 31.12.2024" in line  # the whole date
+        # All of it without sideways scrolling.
+        measures = table(app)
+        assert measures.max_scroll_x == 0
+        assert all(len(measures.line_text(n)) <= measures.size.width for n in row_numbers(app))
+        await pilot.press("0")
+        assert "Handlungsfeld: Alle (49)" in screen_text(app)
+
+
+async def test_at_120_columns_the_field_pane_and_the_milestone_titles_are_there(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        text = screen_text(app)
+        assert main_screen(app).query_one(FieldList).display
+        assert "Handlungsfelder" in text and "0–4: Feld wählen" not in text
+        header = next(line for line in text.splitlines() if "│ Nr " in line)
+        assert "Nächster Meilenstein" in header and "Verz." in header
+        line = next(line for line in text.splitlines() if "│ 2.2 " in line)
+        for shown in ("Im Zeitplan", "Masterplan für den Ausbau", "FB 12", "überfällig 2021 Weit"):
+            assert shown in line, shown
+        assert table(app).max_scroll_x == 0

@@ -145,7 +145,7 @@ class Layout:
         short_status = min(status, STATUS_WIDTH)
         unit = min(max(natural["unit"], 6), UNIT_WIDTH)
         milestone = min(max(natural["milestone"], 8), MILESTONE_WIDTH)
-        date = min(max(natural["date"], 8), 14)
+        date = min(max(natural["date"], 8), len("überf. 31.12.2024"))
         delay = max(natural["delay"], len("Verz."))
         layout = {
             "number": number,
