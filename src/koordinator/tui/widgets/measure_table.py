@@ -66,6 +66,7 @@ STATUS_WIDTH = 11
 # What the other columns take at most; the details pane shows the full text.
 UNIT_WIDTH = 16
 MILESTONE_WIDTH = 32
+DATE_WIDTH = len("überf. 31.12.2024")
 # Lines kept built: a few screens' worth in every cursor/hover state.
 LINE_CACHE_SIZE = 1024
 
@@ -113,6 +114,16 @@ def cells_of(m: MeasureView) -> tuple[str, ...]:
     )
 
 
+def _widest(measures: list[MeasureView], width: Callable[[MeasureView], int], cap: int) -> int:
+    """The widest of the measures' cells, or `cap` as soon as one is that wide."""
+    widest = 0
+    for m in measures:
+        widest = max(widest, width(m))
+        if widest >= cap:
+            return widest
+    return widest
+
+
 def fit(text: str, width: int) -> str:
     """`text` in exactly `width` cells: padded, or cut with "…" where it was cut."""
     if cell_len(text) <= width:
@@ -145,7 +156,7 @@ class Layout:
         short_status = min(status, STATUS_WIDTH)
         unit = min(max(natural["unit"], 6), UNIT_WIDTH)
         milestone = min(max(natural["milestone"], 8), MILESTONE_WIDTH)
-        date = min(max(natural["date"], 8), len("überf. 31.12.2024"))
+        date = min(max(natural["date"], 8), DATE_WIDTH)
         delay = max(natural["delay"], len("Verz."))
         layout = {
             "number": number,
@@ -242,6 +253,7 @@ class MeasureTable(ScrollView, can_focus=True):
         self._positions: dict[str, int] = {}  # number -> index in _measures
         self._natural: dict[str, int] = {}
         self._layout = Layout((0,) * len(COLUMNS))
+        self._layout_width = 0  # the width _layout was fitted to
         self._cursor = 0
         self._hover = -1  # the row under the mouse, -1: none
         self._shown_number: str | None = None  # as last published
@@ -347,18 +359,31 @@ class MeasureTable(ScrollView, can_focus=True):
 
     def _measure_widths(self, measures: list[MeasureView]) -> None:
         """The longest cell of each column (for the layout), over `measures` and the ones
-        measured before."""
+        measured before.  A column stops looking once it has a cell as wide as it may get
+        (at 10,000 measures the list arrives while the user may already press keys)."""
         natural = dict(self._natural)
+        statuses = {m.status for m in measures}
         for key, value in (
             ("number", max((len(m.number) for m in measures), default=0)),
-            ("status", max((len(m.status.label) for m in measures), default=0)),
-            ("unit", max((cell_len(printable(m.unit)) for m in measures), default=0)),
+            ("status", max((len(status.label) for status in statuses), default=0)),
+            ("unit", _widest(measures, lambda m: cell_len(printable(m.unit)), UNIT_WIDTH)),
             (
                 "milestone",
-                max((cell_len(printable(milestone_cell(m))) for m in measures), default=0),
+                _widest(
+                    measures,
+                    lambda m: cell_len(printable(milestone_cell(m))) if m.next_milestone else 0,
+                    MILESTONE_WIDTH,
+                ),
             ),
-            ("date", max((len(milestone_date(m)) for m in measures), default=0)),
-            ("delay", max((len(delay_cell(m)) for m in measures), default=0)),
+            (
+                "date",
+                _widest(
+                    measures,
+                    lambda m: len(milestone_date(m)) if m.next_milestone else 0,
+                    DATE_WIDTH,
+                ),
+            ),
+            ("delay", _widest(measures, lambda m: len(delay_cell(m)) if m.open_delays else 0, 7)),
         ):
             natural[key] = max(natural.get(key, 0), value)
         self._natural = natural
@@ -372,10 +397,13 @@ class MeasureTable(ScrollView, can_focus=True):
         self._publish()
 
     def _relayout(self) -> None:
-        width = self.scrollable_content_region.width
+        self._fit(self.scrollable_content_region.width)
+        self.refresh()
+
+    def _fit(self, width: int) -> None:
         if width > 0 and self._natural:
             self._layout = Layout.fit(width, self._natural)
-        self.refresh()
+            self._layout_width = width
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
@@ -412,6 +440,11 @@ class MeasureTable(ScrollView, can_focus=True):
         return cells
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width != self._layout_width:
+            # Rows shown before the list had its size (the first page, before the first
+            # paint): fitted now, so that the first paint has them.
+            self._fit(width)
         # The styles once per paint, not once per line (rich_style walks the DOM).
         base = self.rich_style
         self._paint_styles = (
