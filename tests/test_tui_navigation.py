@@ -787,3 +787,16 @@ async def test_at_120_columns_the_field_pane_and_the_milestone_titles_are_there(
         for shown in ("Im Zeitplan", "Masterplan für den Ausbau", "FB 12", "überfällig 2021 Weit"):
             assert shown in line, shown
         assert table(app).max_scroll_x == 0
+
+
+async def test_a_click_on_a_row_selects_its_measure(catalogue: CatalogueApi) -> None:
+    app = make_app(catalogue)
+    terminal = Terminal.attach(app, SIZE)
+    async with app.run_test(size=SIZE) as pilot:
+        # The border is one line, the header another: the fourth row is at y = 5.
+        await pilot.click(MeasureTable, offset=(10, 5))
+        assert current_number(app) == "1.4"
+        assert details_title(app) == "1.4  Digitales Wahlmanagement"
+        assert highlighted(await painted_rows(pilot, terminal)) == ["1.4"]
+        await pilot.click(MeasureTable, offset=(10, 2))
+        assert current_number(app) == "1.1"

@@ -226,8 +226,8 @@ class MeasureTable(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("home,ctrl+home", "scroll_top", "Erste Maßnahme", show=False),
-        Binding("end,ctrl+end", "scroll_bottom", "Letzte Maßnahme", show=False),
+        Binding("home", "scroll_top", "Erste Maßnahme", show=False),
+        Binding("end", "scroll_bottom", "Letzte Maßnahme", show=False),
         Binding("j", "cursor_down", "Runter", show=False),
         Binding("k", "cursor_up", "Hoch", show=False),
         Binding("o", "next_sort", "Sortieren", id="sort", show=False),
@@ -236,6 +236,8 @@ class MeasureTable(ScrollView, can_focus=True):
         Binding("up", "cursor_up", "", show=False),
         Binding("pagedown", "page_down", "", show=False),
         Binding("pageup", "page_up", "", show=False),
+        Binding("ctrl+home", "scroll_top", "", show=False),
+        Binding("ctrl+end", "scroll_bottom", "", show=False),
     ]
 
     COMPONENT_CLASSES = {
