@@ -404,7 +404,9 @@ async def test_clicking_a_header_sorts_by_that_column(catalogue: CatalogueApi) -
         def header_x(label: str) -> int:
             # The border takes one column; each column is a space and its width.
             x = 1
-            for shown, width in zip(measures.layout.labels(), measures.layout.widths, strict=True):
+            for shown, width in zip(
+                measures.columns.labels(), measures.columns.widths, strict=True
+            ):
                 if shown == label:
                     return x + 1
                 x += width + 1 if width else 0

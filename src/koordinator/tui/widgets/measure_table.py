@@ -278,7 +278,7 @@ class MeasureTable(ScrollView, can_focus=True):
         return self._hover
 
     @property
-    def layout(self) -> Layout:
+    def columns(self) -> Layout:
         """The columns as they are painted now."""
         return self._layout
 
