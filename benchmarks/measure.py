@@ -73,8 +73,9 @@ SETTLE = 0.25  # the screen is idle when nothing was written for this long
 
 # Targets of issue 6 ("Fast at any portfolio size ...").
 PAINT_TARGETS = {"sample": 1.15, "10000": 1.30}
-CURSOR_TARGET_MS = 16.0
-STATUS_TARGET_MS = 50.0
+# Issue 15 ("Speed stays"): keypress to screen at 10,000 measures, median.
+CURSOR_TARGET_MS = 12.0
+STATUS_TARGET_MS = 30.0
 RSS_TARGET_MB = 150.0
 EXPORT_TARGET_S = 1.0
 IMPORT_TARGET_S = 3.0
@@ -942,6 +943,54 @@ def describe_machine(catalogs: Sequence[Catalog], runs: int, load_before: str) -
     ]
 
 
+def _commit(tree: Path) -> str:
+    """The tree's commit (short hash), "+" if its work tree has changes."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(tree), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return head + ("+" if dirty else "")
+
+
+def side_by_side(
+    catalogs: Sequence[Catalog], app_runs: dict[str, list[AppRun]], against: Path
+) -> str:
+    """A Markdown table: first paint, `j` and a quick status change, median ms, of this
+    tree and the other one, measured alternately in the same run."""
+    this, other = _commit(ROOT), _commit(against)
+    lines = [
+        f"| measures | what | this tree ({this}) | {against.name} ({other}) | ratio | target |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for catalog in catalogs:
+        mine, theirs = app_runs[catalog.label], app_runs[f"{catalog.label}@against"]
+        for what, pick, target in (
+            ("first paint", lambda runs: _ms([r.paint for r in runs]), "no slower"),
+            ("`j` (cursor)", lambda runs: _ms([k for r in runs for k in r.cursor]), "≤ 12 ms"),
+            ("`s` `z`/`e` (status)", lambda runs: _ms([r.status for r in runs]), "≤ 30 ms"),
+        ):
+            a, b = pick(mine), pick(theirs)
+            if not a or not b:
+                lines.append(f"| {catalog.label} | {what} | – | – | – | {target} |")
+                continue
+            ma, mb = statistics.median(a), statistics.median(b)
+            lines.append(
+                f"| {catalog.label} | {what} | {ma:.1f} | {mb:.1f} | {ma / mb:.2f} | {target} |"
+            )
+    return "\n".join(lines)
+
+
 def _load() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -972,6 +1021,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--screens", type=Path, help="save the screen at every detection here (for checking)"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="TREE",
+        help="also run the app from another source tree (PYTHONPATH=TREE/src), alternating "
+        "with this one run by run, and print both side by side (issue 15)",
+    )
     args = parser.parse_args(argv)
     if args.screens:
         SCREENS.append(args.screens)
@@ -993,8 +1049,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             ("hello", lambda: run_baseline(True, work, env)),
             ("baseline", lambda: run_baseline(False, work, env)),
         ]
+        other = {**env, "PYTHONPATH": str(args.against.resolve() / "src")} if args.against else {}
         for catalog in catalogs:
             configs.append((catalog.label, lambda c=catalog: run_app(c, work, env)))
+            if args.against:
+                configs.append(
+                    (f"{catalog.label}@against", lambda c=catalog: run_app(c, work, other))
+                )
         app_runs: dict[str, list[AppRun]] = {name: [] for name, _ in configs}
         unclean = 0
         for round_number in range(args.runs + 1):
@@ -1019,6 +1080,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             core = core_timings(large, args.runs, work)
         rows = build_rows(catalogs, app_runs, cli, core, large)
         notes = describe_machine(catalogs, args.runs, load_before)
+        if args.against:
+            notes.append(f"Load after the runs (1/5/15 min): {_load()}.")
+            side = side_by_side(catalogs, app_runs, args.against)
+            print()
+            print(side)
         if unclean:
             notes.append(f"{unclean} app runs did not quit cleanly with q and were killed.")
         print()
@@ -1027,7 +1093,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text_table(rows))
         if args.markdown:
             args.markdown.write_text(
-                "\n".join(f"- {note}" for note in notes) + "\n\n" + markdown_table(rows) + "\n",
+                "\n".join(f"- {note}" for note in notes)
+                + "\n\n"
+                + markdown_table(rows)
+                + "\n"
+                + (f"\n{side_by_side(catalogs, app_runs, args.against)}\n" if args.against else ""),
                 encoding="utf-8",
             )
             print(f"\nMarkdown: {args.markdown}")

@@ -3,27 +3,29 @@ catalogue on the same database file (another "process"), and move to a measure."
 
 from __future__ import annotations
 
+import html
 import io
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache, partial, wraps
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from rich.cells import cell_len
 from rich.console import Console
-from rich.segment import ControlType
 from rich.style import Style
-from textual._compositor import CompositorUpdate
-from textual._styles_cache import StylesCache
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
-from textual.cache import LRUCache
-from textual.geometry import Region
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.notifications import Notification
 from textual.pilot import Pilot
 from textual.strip import Strip
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from koordinator.core.service import Catalogue
 from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
@@ -90,8 +92,40 @@ def status_line(app: App[None]) -> str:
 
 
 def notifications(app: App[None]) -> list[str]:
-    """The messages of the notifications currently shown (newest last)."""
-    return [notification.message for notification in app._notifications]
+    """The messages of the notifications currently shown (newest last): those the app
+    raised through `App.notify` that have not timed out or been cleared."""
+    return [n.message for n in _raised.get(app, []) if not n.has_expired]
+
+
+# Every App's notifications, as `App.notify` is asked for them (Textual keeps its own list
+# private).
+_raised: WeakKeyDictionary[App[Any], list[Notification]] = WeakKeyDictionary()
+_notify = App.notify
+_clear_notifications = App.clear_notifications
+
+
+@wraps(_notify)
+def _recording_notify(self: App[Any], message: str, *args: Any, **kwargs: Any) -> None:
+    _notify(self, message, *args, **kwargs)
+    timeout = kwargs.get("timeout")
+    _raised.setdefault(self, []).append(
+        Notification(
+            message,
+            kwargs.get("title", ""),
+            kwargs.get("severity", "information"),
+            self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+        )
+    )
+
+
+@wraps(_clear_notifications)
+def _recording_clear(self: App[Any]) -> None:
+    _clear_notifications(self)
+    _raised.pop(self, None)
+
+
+App.notify = _recording_notify  # type: ignore[method-assign]
+App.clear_notifications = _recording_clear  # type: ignore[method-assign]
 
 
 def error_text(app: App[None], input_id: str) -> str:
@@ -139,8 +173,40 @@ async def fill(pilot: Pilot[None], input_id: str, value: str) -> None:
 
 
 def screen_text(app: App[None]) -> str:
-    """The text of the current screen exactly as the terminal would show it."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    """The text of the current screen exactly as the terminal would show it (read from
+    Textual's SVG screenshot, its public picture of the screen)."""
+    return "\n".join("".join(line) for line in svg_lines(app.export_screenshot(), app.size))
+
+
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+    r'clip-path="url\(#[^)]*-line-([0-9]+)\)">([^<]*)</text>'
+)
+# Rich's export_svg: a cell is 0.61 of its 20-pixel font size wide.
+SVG_CHAR_WIDTH = 20 * 0.61
+
+
+def svg_lines(svg: str, size: tuple[int, int]) -> list[list[str]]:
+    """The cells of an SVG screenshot of a screen of `size`, line by line (a wide
+    character takes two cells, the second empty)."""
+    width, height = size
+    lines = [[" "] * width for _ in range(height)]
+    for x, y, text in _SVG_TEXT.findall(svg):
+        column, line = round(float(x) / SVG_CHAR_WIDTH), int(y)
+        # Rich writes a space as a no-break space (&#160;).
+        for character in html.unescape(text).replace("\xa0", " "):
+            if character == "\n":
+                continue  # the line's end
+            cells = cell_len(character)
+            if cells == 0 and column > 0:
+                lines[line][column - 1] += character
+                continue
+            if 0 <= column < width:
+                lines[line][column] = character
+                if cells == 2 and column + 1 < width:
+                    lines[line][column + 1] = ""
+            column += cells
+    return lines
 
 
 def input_value(app: App[None], input_id: str) -> str:
@@ -166,52 +232,54 @@ async def wait_until(
 class Terminal:
     """The cells of a terminal that the app's screen updates are written to.
 
-    `screen_text` renders what the screen's widgets would paint now; this holds what was
-    sent (only the regions the app considered changed), so a line that the app forgot to
-    repaint shows here with its old content or highlight.
+    `attach` gives the app a driver that is Textual's headless one except that the app
+    writes to it (the escape sequences a real terminal gets), and this decodes them: a line
+    that the app forgot to repaint shows here with its old content or highlight.
     """
 
     def __init__(self, width: int, height: int) -> None:
         self.cells = [[(" ", Style.null())] * width for _ in range(height)]
         self.written: set[int] = set()  # the lines written to (clear it to watch the next)
+        self._x = self._y = 0
+        self._style = Style.null()
 
     @classmethod
     def attach(cls, app: App[None], size: tuple[int, int]) -> Terminal:
         """A terminal of `size` receiving what `app` displays (call before run_test)."""
         terminal = cls(*size)
-        display = app._display
-
-        def display_and_record(screen: Any, renderable: Any) -> None:
-            if isinstance(renderable, CompositorUpdate) and app._running and not app._batch_count:
-                terminal.write(renderable, app.console)
-            display(screen, renderable)
-
-        app._display = display_and_record  # type: ignore[method-assign]
+        app.driver_class = type("TerminalDriver", (RecordingDriver,), {"terminal": terminal})
+        # Textual's own driver class is only used for a test that is not headless.
+        app.run_test = partial(type(app).run_test, app, headless=False)  # type: ignore[method-assign]
         return terminal
 
-    def write(self, update: CompositorUpdate, console: Console) -> None:
-        x = y = 0
-        for segment in update.__rich_console__(console, console.options):
-            if segment.control:
-                for control in segment.control:
-                    if control[0] == ControlType.CURSOR_MOVE_TO:
-                        x, y = int(control[1]), int(control[2])
+    def write(self, data: str) -> None:
+        for match in _ANSI.finditer(data):
+            params, command, text = match.groups()
+            if text:
+                self._put(text)
+            elif command == "H":
+                row, _, column = (params or "1;1").partition(";")
+                self._y, self._x = int(row or 1) - 1, int(column or 1) - 1
+            elif command == "m":
+                self._style = _sgr_style(params)
+
+    def _put(self, text: str) -> None:
+        for character in text:
+            if character == "\n":
+                self._x, self._y = 0, self._y + 1
                 continue
-            for character in segment.text:
-                if character == "\n":
-                    x, y = 0, y + 1
-                    continue
-                width = cell_len(character)
-                if width == 0 and 0 <= y < len(self.cells) and 0 < x <= len(self.cells[y]):
-                    previous, style = self.cells[y][x - 1]  # a combining accent
-                    self.cells[y][x - 1] = (previous + character, style)
-                    continue
-                if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
-                    self.written.add(y)
-                    self.cells[y][x] = (character, segment.style or Style.null())
-                    if width == 2 and x + 1 < len(self.cells[y]):
-                        self.cells[y][x + 1] = ("", segment.style or Style.null())
-                x += width
+            x, y = self._x, self._y
+            width = cell_len(character)
+            if width == 0 and 0 <= y < len(self.cells) and 0 < x <= len(self.cells[y]):
+                previous, style = self.cells[y][x - 1]  # a combining accent
+                self.cells[y][x - 1] = (previous + character, style)
+                continue
+            if 0 <= y < len(self.cells) and 0 <= x < len(self.cells[y]):
+                self.written.add(y)
+                self.cells[y][x] = (character, self._style)
+                if width == 2 and x + 1 < len(self.cells[y]):
+                    self.cells[y][x + 1] = ("", self._style)
+            self._x += width
 
     def resize(self, width: int, height: int) -> None:
         """A terminal of the new size (the app repaints all of it after a resize)."""
@@ -250,54 +318,47 @@ def cells(strips: Iterable[Strip]) -> list[list[tuple[str, Style]]]:
     return lines
 
 
-def assert_terminal_shows_the_screen(app: App[None], terminal: Terminal) -> None:
-    """Every cell the terminal was sent is what the screen's widgets paint now: no region
-    was left out of a repaint (text and style)."""
-    screen = cells(app.screen._compositor.render_strips())
-    for y, (shown, painted) in enumerate(zip(terminal.cells, screen, strict=True)):
-        assert [c for c, _ in shown] == [c for c, _ in painted], f"line {y}: text"
-        for x, ((_, shown_style), (_, painted_style)) in enumerate(
-            zip(shown, painted, strict=True)
+class RecordingDriver(HeadlessDriver):
+    """Textual's headless driver, but not headless: the app writes its updates, which go
+    to `terminal`."""
+
+    terminal: Terminal
+
+    @property
+    def is_headless(self) -> bool:
+        return False
+
+    def write(self, data: str) -> None:
+        self.terminal.write(data)
+
+
+_ANSI = re.compile(r"\x1b\[([0-9;?<>=]*)([A-Za-z@~])|\x1b[^\[]|([^\x1b]+)")
+
+
+@cache
+def _sgr_style(params: str) -> Style:
+    """The style an SGR sequence ("\\x1b[1;38;2;...m") sets, as Rich decodes it."""
+    spans = Text.from_ansi(f"\x1b[{params}mX").spans
+    return Style.combine(
+        [Style.null(), *(span.style for span in spans if isinstance(span.style, Style))]
+    )
+
+
+async def assert_terminal_shows_the_screen(pilot: Pilot[None], terminal: Terminal) -> None:
+    """Every cell the terminal was sent is what the screen's widgets paint now (text and
+    style): the whole screen is repainted, onto the same terminal, and must change nothing.
+    (No region was left out of a repaint.)"""
+    shown = [list(line) for line in terminal.cells]
+    written = set(terminal.written)
+    pilot.app.screen.refresh()
+    await pilot.pause()
+    terminal.written = written
+    for y, (before, painted) in enumerate(zip(shown, terminal.cells, strict=True)):
+        assert [c for c, _ in before] == [c for c, _ in painted], f"line {y}: text"
+        for x, ((_, before_style), (_, painted_style)) in enumerate(
+            zip(before, painted, strict=True)
         ):
-            assert shown_style == painted_style, f"line {y}, column {x}: {terminal.line(y)!r}"
-
-
-def assert_details_lines_as_textual(details: MeasureDetails) -> None:
-    """The details pane's lines, from its caches, are those Textual builds from scratch
-    (an empty StylesCache: nothing spliced, every line built around its content)."""
-    whole = Region(0, 0, *details.region.size)
-    ours = cells(details.render_lines(whole))
-    cache = details._styles_cache
-    try:
-        details._styles_cache = StylesCache()
-        assert ours == cells(details.render_lines(whole))
-    finally:
-        details._styles_cache = cache
-
-
-# DataTable's render caches: swapped for empty ones to render a reference from scratch.
-RENDER_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
-
-
-def assert_table_lines_as_datatable(measures: MeasureTable) -> None:
-    """The table's visible lines, from its caches, are those DataTable renders from scratch
-    (its own _render_line, with empty caches: nothing MeasureTable cached or prepared)."""
-    width = measures.size.width
-    scroll_x, scroll_y = measures.scroll_offset
-    lines = [measures.render_line(y) for y in range(measures.size.height)]
-    caches = {name: getattr(measures, name) for name in RENDER_CACHES}
-    try:
-        for name in RENDER_CACHES:
-            setattr(measures, name, LRUCache(1000))
-        for y, ours in enumerate(lines):
-            line = y + scroll_y if y >= measures.header_height else y
-            datatable = DataTable._render_line(
-                measures, line, scroll_x, scroll_x + width, measures.rich_style
-            )
-            assert cells([ours]) == cells([datatable]), f"table line {y}"
-    finally:
-        for name, cache in caches.items():
-            setattr(measures, name, cache)
+            assert before_style == painted_style, f"line {y}, column {x}: {terminal.line(y)!r}"
 
 
 @dataclass(frozen=True)
@@ -310,23 +371,35 @@ class PaintedRow:
     hover: bool  # painted in the mouse hover's colours
 
 
-def painted_rows(app: App[None], terminal: Terminal) -> list[PaintedRow]:
+async def painted_rows(pilot: Pilot[None], terminal: Terminal) -> list[PaintedRow]:
     """The table's rows on the terminal, top to bottom (after checking that the terminal
-    shows what the screen paints, and the table what DataTable would)."""
-    assert_terminal_shows_the_screen(app, terminal)
+    shows what the screen paints, and each row what the table says it holds)."""
+    app = pilot.app
+    await assert_terminal_shows_the_screen(pilot, terminal)
     measures = table(app)
-    assert_table_lines_as_datatable(measures)
     region = measures.scrollable_content_region
-    cursor = measures.get_component_rich_style("datatable--cursor").bgcolor
-    hover = measures.get_component_rich_style("datatable--hover").bgcolor
+    cursor = terminal_colour(measures, "measure-table--cursor")
+    hover = terminal_colour(measures, "measure-table--hover")
     rows = []
-    for y in range(region.y + measures.header_height, region.bottom):
+    for y in range(region.y + HEADER_LINES, region.bottom):
         text = terminal.line(y, region.x, region.right)
         if not text.strip():
             continue  # below the last row
+        number = text.split()[0]
+        assert text == measures.line_text(number), f"line {y}"
         background = terminal.style(region.x + 1, y).bgcolor
-        rows.append(PaintedRow(text.split()[0], text, background == cursor, background == hover))
+        rows.append(PaintedRow(number, text, background == cursor, background == hover))
     return rows
+
+
+def terminal_colour(measures: MeasureTable, component: str) -> Any:
+    """The background a line in `component`'s style (cursor, hover) has on the terminal."""
+    style = measures.rich_style + measures.get_component_rich_style(component)
+    return _sgr_style(style.render("X").split("m", 1)[0][2:] if style.bgcolor else "0").bgcolor
+
+
+# The table's header: one line above the rows.
+HEADER_LINES = 1
 
 
 def highlighted(rows: list[PaintedRow]) -> list[str]:

@@ -16,18 +16,24 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Key, Resize
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerFailed, get_current_worker
 
 from koordinator.core.dates import LooseDate, local_time, local_today
 from koordinator.core.errors import NOTHING_TO_UNDO, ConflictError, KoordinatorError
-from koordinator.core.views import MeasureDetail, MeasureView
+from koordinator.core.text import printable
+from koordinator.core.views import (
+    FieldView,
+    MeasureDetail,
+    MeasureView,
+)
 from koordinator.core.workflow import Status, allowed_moves, requirements
 from koordinator.tui import dialogs  # each dialog is imported when it first opens
 from koordinator.tui.status_keys import SHORT_LABELS, STATUS_KEYS
@@ -69,6 +75,9 @@ CHANGE_POLL_SECONDS = 0.5
 
 # From this width on the details stand right of the table instead of below it.
 WIDE_LAYOUT_COLUMNS = 150
+# Below this width the field pane becomes one line above the list (the list needs the room
+# for number, status, title, unit and the milestone's date).
+NARROW_LAYOUT_COLUMNS = 100
 
 # Actions that change the database: disabled in read-only mode.
 EDITING_ACTIONS = frozenset(
@@ -223,6 +232,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="body"):
             yield FieldList(id="fields")
             with Vertical(id="center"):
+                yield Static(id="field-line")
                 yield FilterInput()
                 with Horizontal(id="workspace"):
                     yield MeasureTable(id="measures")
@@ -235,10 +245,6 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
         self.table.cursor_moved.subscribe(self, self._cursor_moved, immediate=True)
-        # While the status line asks, the table leaves the cursor keys to on_key (the line
-        # found once: a query of the screen on every key cost 0.3 ms).
-        line = self.status_line
-        self.table.keys_taken = lambda: line.asking
         self.reload()
         self.query_one(MeasureTable).focus()
         # `koordinator` starts with the cycle collector off (cli.run); an app made in a
@@ -287,6 +293,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width >= WIDE_LAYOUT_COLUMNS, "-wide")
+        self.set_class(event.size.width < NARROW_LAYOUT_COLUMNS, "-narrow")
 
     # --- reading -------------------------------------------------------------------------
 
@@ -319,6 +326,7 @@ class MainScreen(Screen[None]):
             return
         self.field_names = {field.code: field.name for field in fields}
         self.query_one(FieldList).show_fields(fields, self.field_code)
+        self.query_one("#field-line", Static).update(field_line(fields, self.field_code))
         self.table.show_measures(first, keep=keep)
         self.show_details()
         if len(first) == FIRST_PAGE or (keep and self.table.measure(keep) is None):
@@ -394,14 +402,6 @@ class MainScreen(Screen[None]):
         self.status_line.cancel()
         # Immediately, so that the new details are painted in the same frame as the cursor.
         self.show_details()
-
-    @on(DataTable.RowHighlighted, "#measures")
-    def _row_highlighted(self) -> None:
-        # Normally the details already show this measure (see _cursor_moved); this catches
-        # highlights without a row change, e.g. the first row after the table was filled.
-        shown = self.detail.measure.number if self.detail else None
-        if shown != self.table.current_number:
-            self.show_details()
 
     @on(FieldList.Chosen)
     def _field_chosen(self, event: FieldList.Chosen) -> None:
@@ -1009,6 +1009,20 @@ class MainScreen(Screen[None]):
             box.display = False
         self.reload(keep=number)
         self.table.focus()
+
+
+def field_line(fields: list[FieldView], chosen: int | None) -> Text:
+    """The narrow terminal's one line in place of the field pane: the chosen field and how
+    to choose another (the keys 0-4, as in the pane)."""
+    if chosen is None:
+        shown = f"Alle ({sum(field.measure_count for field in fields)})"
+    else:
+        field = next((f for f in fields if f.code == chosen), None)
+        shown = f"{chosen} {field.name} ({field.measure_count})" if field else str(chosen)
+    last = max((field.code for field in fields), default=0)
+    return Text.assemble(
+        "Handlungsfeld: ", (printable(shown), "bold"), f"  · 0–{last}: Feld wählen"
+    )
 
 
 def _on_another_day(on: LooseDate | None) -> str:

@@ -13,8 +13,9 @@ ShownKey = tuple[str, str, bool, str]
 
 class KeyFooter(Footer):
     """Textual's Footer recomposes (mounts a widget per key, lays out the screen) whenever
-    its screen's bindings *may* have changed: on every focus change, e.g. each time a dialog
-    closes.  Here it does so only when what it shows is different.
+    its screen's bindings *may* have changed (its screen's `bindings_updated_signal`): on
+    every focus change, e.g. each time a dialog closes.  Here it does so only when what it
+    shows (`screen.active_bindings`) is different.
 
     And its keys are in the first frame: Textual composes them "after the next refresh" once
     the screen's bindings are known, which on the first screen is the first paint, so the
@@ -24,6 +25,7 @@ class KeyFooter(Footer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[ShownKey, ...] | None = None
+        self._composed: tuple[ShownKey, ...] | None = None
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if screen is self.screen and screen.app.app_focus:
@@ -34,10 +36,17 @@ class KeyFooter(Footer):
             )
             if shown == self._shown:
                 return
+            first = self._shown is None
             self._shown = shown
-        if not self._bindings_ready and screen is self.screen and screen.app.app_focus:
-            self._bindings_ready = True
-            if self.is_attached:
+            super().bindings_changed(screen)
+            if first and self.is_attached:
                 self.call_later(self.recompose)  # before the first paint, not after it
             return
         super().bindings_changed(screen)
+
+    async def recompose(self) -> None:
+        # Footer's own recompose after the first paint finds the keys composed already.
+        if self._shown is not None and self._shown == self._composed:
+            return
+        self._composed = self._shown
+        await super().recompose()

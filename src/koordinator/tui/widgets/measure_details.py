@@ -14,7 +14,6 @@ from textual.events import Resize
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 
 from koordinator.core.dates import german, local_time
 from koordinator.core.text import printable
@@ -125,9 +124,8 @@ class MeasureDetails(ScrollView, can_focus=True):
 
     A line-API widget: it wraps the text once per measure and width, and turns into
     segments only the lines on screen.  Its vertical scrollbar is always there (see
-    app.tcss), so a new measure with another number of lines changes no geometry: only this
-    pane is repainted, without a layout pass over the screen on every cursor move - and of
-    the pane only the lines that differ from the last measure's, not its border.
+    app.tcss), so a new measure with another number of lines changes no width; of the pane
+    only the lines that differ from the last measure's are repainted, not its border.
     """
 
     BORDER_TITLE = "Details"
@@ -189,67 +187,21 @@ class MeasureDetails(ScrollView, can_focus=True):
         self._strips = {}
         size = Size(width, len(self._wrapped))
         if size != self.virtual_size:
-            # Not the reactive (that would lay out the whole screen): the size this pane
-            # takes does not depend on its content, only its scrollbar does.
-            self.set_reactive(Widget.virtual_size, size)
-            self._scroll_update(size)
+            # Not through the reactive's watcher: that lays out (and repaints) the whole
+            # screen on every cursor move, though the size this pane takes does not depend
+            # on its content (its scrollbar is always there, see app.tcss).  Only the
+            # scrollbar is told.
+            self.set_reactive(MeasureDetails.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Style and width once per paint, not once per line (both walk the DOM).
+        # The style once per paint, not once per line (it walks the DOM).
         style = self.rich_style
         if style != self._style:  # focus, theme: the cached strips have the old colours
             self._style = style
             self._strips = {}
         self._rewrap()
-        self._splice_changed_lines()
         return super().render_lines(crop)
-
-    def _splice_changed_lines(self) -> None:
-        """Put the new content lines into the pane's styled lines between the border and
-        padding an unchanged line already has.
-
-        Textual's StylesCache builds every repainted line anew around its content: the
-        border's characters and colours, the padding, the background (some 30 style
-        lookups per line), which was most of the pane's repaint on a cursor move (a dozen
-        lines).  Left and right of the content a line of this pane is the same on every
-        content line (no tint, no opacity, no hatch), so a changed line is the content
-        strip between the cut-off ends of a cached one.  Only lines the cache holds from
-        this paint's styles qualify: a style, theme or size change clears the cache, and
-        the lines are then built by Textual (Textual 8 internals: if they are not there,
-        Textual builds every line).
-        """
-        try:
-            cache = self._styles_cache
-            lines, dirty = cache._cache, cache._dirty_lines
-        except AttributeError:  # pragma: no cover - another Textual version
-            return
-        styles = self.styles
-        width = self.region.width  # the lines' width: with border and padding
-        top, _right, _bottom, left = styles.gutter
-        content_width, content_height = self.content_region.size
-        content = range(top, top + content_height)
-        if (
-            not dirty
-            or cache._width != width
-            or not 0 < self._wrap_width <= content_width
-            or styles.tint.a
-            or styles.text_opacity != 1.0
-            or self.opacity != 1.0
-            or (styles.has_rule("hatch") and styles.hatch != "none")
-        ):
-            return
-        template = next((lines[y] for y in content if y in lines and y not in dirty), None)
-        if template is None or template.cell_length != width:
-            return
-        # The content strip is as wide as the text (the scrollbar's columns are filled by
-        # Textual like the padding): the tail takes the same cells of the template.
-        head = template.crop(0, left)
-        tail = template.crop(left + self._wrap_width, width)
-        for y in sorted(dirty):
-            if y in content:
-                strip = self.render_line(y - top)
-                lines[y] = Strip.join([head, strip, tail])
-                dirty.discard(y)
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y

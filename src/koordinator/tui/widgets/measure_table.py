@@ -1,30 +1,36 @@
-"""The measures table: number, title, status as a word, unit, next milestone, delay marker."""
+"""The measures list: number, status, title, unit, next milestone, delay marker.
+
+A line-API widget of its own (a `ScrollView` whose `render_line` returns a `Strip`), the
+way Textual's Log and Textualize's toolong draw long lists: only the lines on screen are
+built, and each line comes from a cache keyed on everything it shows -- the row's cells,
+the column widths, whether it is the cursor or the hover row, and the styles of this paint
+(focus, theme).  A cursor move therefore builds two lines (the old and the new cursor row);
+a change to one measure builds its line only.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.coordinate import Coordinate
-from textual.events import Key
-from textual.geometry import Region
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
 from textual.signal import Signal
 from textual.strip import Strip
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
 
 from koordinator.core.dates import from_iso
 from koordinator.core.numbers import number_key
-from koordinator.core.text import clip, printable
+from koordinator.core.text import printable
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import REPORT_ORDER
-
-if TYPE_CHECKING:
-    from textual.cache import LRUCache
+from koordinator.tui.status_keys import SHORT_LABELS
 
 # Status comes second so that it stays visible on an 80-column terminal.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -52,22 +58,17 @@ SORT_KEYS: dict[str, Callable[[MeasureView], Any]] = {
     "delay": lambda m: (-m.open_delays, number_key(m.number)),
 }
 
-
-# Long cells are clipped so that every column fits a normal terminal; the details pane
-# shows the full text.
+# The title takes what the other columns leave; below this width they give way, step by
+# step (see Layout.fit), and the title stays readable.
 TITLE_WIDTH = 30
-UNIT_WIDTH = 12
+# The status column's width when it gives way (the longest label that stays whole).
+STATUS_WIDTH = 11
+# What the other columns take at most; the details pane shows the full text.
+UNIT_WIDTH = 16
 MILESTONE_WIDTH = 32
-
-
-# The table's cursor actions that it runs as soon as their key reaches it (see
-# MeasureTable.on_key).
-QUICK_ACTIONS = frozenset({"cursor_down", "cursor_up"})
-
-# Rows added to the table at a time, and how close to its last row the cursor or the view
-# may come before the next ones are added (see MeasureTable._load_rows).
-PAGE_ROWS = 200
-LOOKAHEAD_ROWS = 60
+DATE_WIDTH = len("überf. 31.12.2024")
+# Lines kept built: a few screens' worth in every cursor/hover state.
+LINE_CACHE_SIZE = 1024
 
 
 def _deadline(measure: MeasureView) -> tuple[Any, ...]:
@@ -85,48 +86,144 @@ def milestone_cell(measure: MeasureView) -> str:
     return f"überfällig {text}" if milestone.overdue else text
 
 
+def milestone_date(measure: MeasureView) -> str:
+    """The next milestone's date only ("überf. 06/2021"), for a narrow list."""
+    milestone = measure.next_milestone
+    if milestone is None:
+        return ""
+    due = from_iso(milestone.due)
+    text = due.german() if due else "ohne Datum"
+    return f"überf. {text}" if milestone.overdue else text
+
+
 def delay_cell(measure: MeasureView) -> str:
     if not measure.open_delays:
         return ""
     return "offen" if measure.open_delays == 1 else f"{measure.open_delays} offen"
 
 
-def _cell(value: str) -> Text:
-    """A cell's text as it is: DataTable reads a str cell as Rich markup, so a title with
-    "[Beta]" lost its brackets and one with "[/]" crashed the app.  (Single-line and
-    unwrapped, as DataTable formats a str cell in a row of height 1.)"""
-    return Text(value, end="", no_wrap=True)
-
-
-def _cells(m: MeasureView) -> tuple[str, ...]:
-    """A measure's cells, in the order of COLUMNS (a control character as its escape)."""
+def cells_of(m: MeasureView) -> tuple[str, ...]:
+    """A measure's cells, in the order of COLUMNS, uncut (a control character as its escape)."""
     return (
         m.number,
         m.status.label,
-        clip(printable(m.title), TITLE_WIDTH),
-        clip(printable(m.unit), UNIT_WIDTH),
-        clip(printable(milestone_cell(m)), MILESTONE_WIDTH),
+        printable(m.title),
+        printable(m.unit),
+        printable(milestone_cell(m)),
         delay_cell(m),
     )
 
 
-def _has_line_api() -> bool:
-    """Whether DataTable renders its lines through `_render_line(y, x1, x2, base_style)`, the
-    private method (Textual 8) that MeasureTable._render_line puts a cache in front of."""
-    render_line = getattr(DataTable, "_render_line", None)
-    if render_line is None:
-        return False
-    return list(inspect.signature(render_line).parameters) == [
-        "self",
-        "y",
-        "x1",
-        "x2",
-        "base_style",
-    ]
+def _widest(measures: list[MeasureView], width: Callable[[MeasureView], int], cap: int) -> int:
+    """The widest of the measures' cells, or `cap` as soon as one is that wide."""
+    widest = 0
+    for m in measures:
+        widest = max(widest, width(m))
+        if widest >= cap:
+            return widest
+    return widest
 
 
-class MeasureTable(DataTable[Text]):
-    """Shows measures; the row key is the measure number.  Sorting is by one column."""
+def fit(text: str, width: int) -> str:
+    """`text` in exactly `width` cells: padded, or cut with "…" where it was cut."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…" if width > 0 else ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns are shown, how wide, and in which form (short status labels, the
+    milestone's date only)."""
+
+    widths: tuple[int, ...]  # per column of COLUMNS; 0: not shown
+    short_status: bool = False
+    date_only: bool = False
+
+    @classmethod
+    def fit(cls, width: int, natural: dict[str, int]) -> Layout:
+        """The columns for a list `width` cells wide, whose longest cells are `natural`.
+
+        The title takes what is left; while that is less than TITLE_WIDTH the others give
+        way in this order: the milestone to 24 cells, the unit to 12, the status to its
+        short label, the milestone to its date, the delay column goes.  An 80-column terminal
+        ends with number, status, title, unit and date, without sideways scrolling.
+        """
+        number = max(natural["number"], 2)
+        status = max(natural["status"], len("Status"))
+        # Short labels where a full one does not fit: "Im Zeitplan" does, "In die Linie
+        # übergeben" becomes "Linie".
+        short_status = min(status, STATUS_WIDTH)
+        unit = min(max(natural["unit"], 6), UNIT_WIDTH)
+        milestone = min(max(natural["milestone"], 8), MILESTONE_WIDTH)
+        date = min(max(natural["date"], 8), DATE_WIDTH)
+        delay = max(natural["delay"], len("Verz."))
+        layout = {
+            "number": number,
+            "status": status,
+            "unit": unit,
+            "milestone": milestone,
+            "delay": delay,
+        }
+        short = date_only = False
+
+        def title() -> int:
+            shown = [w for w in layout.values() if w]
+            return width - sum(shown) - (len(shown) + 1)  # a space before each column
+
+        steps: list[Callable[[], None]] = [
+            lambda: layout.update(milestone=min(layout["milestone"], 24)),
+            lambda: layout.update(unit=min(layout["unit"], 12)),
+            lambda: layout.update(status=short_status),
+            lambda: layout.update(milestone=date),
+            lambda: layout.update(delay=0),
+        ]
+        for index, step in enumerate(steps):
+            if title() >= TITLE_WIDTH:
+                break
+            step()
+            short = short or index >= 2
+            date_only = date_only or index >= 3
+        widths = (
+            layout["number"],
+            layout["status"],
+            max(title(), 5),
+            layout["unit"],
+            layout["milestone"],
+            layout["delay"],
+        )
+        return cls(widths, short, date_only)
+
+    def labels(self) -> tuple[str, ...]:
+        labels = [label for _key, label in COLUMNS]
+        if self.date_only:
+            labels[4] = "Meilenstein"
+        return tuple(labels)
+
+    def line(self, cells: tuple[str, ...]) -> str:
+        """The text of one line: each shown cell fitted to its column, a space before each."""
+        shown = zip(cells, self.widths, strict=True)
+        return "".join(" " + fit(cell, width) for cell, width in shown if width)
+
+    def column_at(self, x: int) -> str | None:
+        """The key of the column that cell `x` of a line belongs to."""
+        start = 0
+        for (key, _label), width in zip(COLUMNS, self.widths, strict=True):
+            if not width:
+                continue
+            if start <= x <= start + width:
+                return key
+            start += width + 1
+        return None
+
+
+class MeasureTable(ScrollView, can_focus=True):
+    """Shows measures, one per line under a header; sorting is by one column.
+
+    `cursor_moved` is published (with the new measure number) the moment the cursor is on
+    another measure: the screen updates the details before the next frame, so that the
+    moved cursor and the new details are painted together.
+    """
 
     BINDINGS = [
         Binding("home", "scroll_top", "Erste Maßnahme", show=False),
@@ -134,341 +231,302 @@ class MeasureTable(DataTable[Text]):
         Binding("j", "cursor_down", "Runter", show=False),
         Binding("k", "cursor_up", "Hoch", show=False),
         Binding("o", "next_sort", "Sortieren", id="sort", show=False),
+        # In the help's "Bewegen" section already (NAVIGATION_KEYS): no description.
+        Binding("down", "cursor_down", "", show=False),
+        Binding("up", "cursor_up", "", show=False),
+        Binding("pagedown", "page_down", "", show=False),
+        Binding("pageup", "page_up", "", show=False),
+        Binding("ctrl+home", "scroll_top", "", show=False),
+        Binding("ctrl+end", "scroll_bottom", "", show=False),
     ]
 
-    _paint_style: Style | None = None  # rich_style while render_lines runs
+    COMPONENT_CLASSES = {
+        "measure-table--header",
+        "measure-table--cursor",
+        "measure-table--hover",
+        "measure-table--even-row",
+    }
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(**kwargs)
         self.sort_column = "number"
         self._measures: list[MeasureView] = []
         self._by_number: dict[str, MeasureView] = {}
         self._positions: dict[str, int] = {}  # number -> index in _measures
-        # Published the moment the cursor row changes (with the new measure number): the
-        # screen can then update the details before the next frame, so that the moved
-        # cursor and the new details are painted together.  DataTable.RowHighlighted
-        # arrives only after the table's repaint, a frame (up to 1/60 s) later.
+        self._natural: dict[str, int] = {}
+        self._layout = Layout((0,) * len(COLUMNS))
+        self._layout_width = 0  # the width _layout was fitted to
+        self._cursor = 0
+        self._hover = -1  # the row under the mouse, -1: none
+        self._shown_number: str | None = None  # as last published
+        self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(LINE_CACHE_SIZE)
+        self._paint_styles: tuple[Style, ...] | None = None
         self.cursor_moved: Signal[str | None] = Signal(self, "cursor_moved")
-        # Whether the screen wants the next key itself (see on_key); set by the screen.
-        self.keys_taken: Callable[[], bool] = lambda: False
-        self._preparing = False  # _prepare_next_cursor_rows is scheduled
-        self._downwards = True  # the cursor's last move
-        self._placed = False  # the cursor was put on its row, not moved by one
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # DataTable.render_line reads self.rich_style for every line it is asked for, and
-        # that walks the DOM (~40 us; 22 lines when the table scrolls): within one paint
-        # it cannot change, so it is read once.
-        self._paint_style = super().rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._paint_style = None
+    # --- the rows ----------------------------------------------------------------------
 
     @property
-    def rich_style(self) -> Style:
-        if self._paint_style is not None:
-            return self._paint_style
-        return super().rich_style
+    def row_count(self) -> int:
+        return len(self._measures)
 
-    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
-        """One line of the table, cached by whether it is the cursor and the hover row.
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
-        DataTable keys its line cache on the coordinates of the cursor and of the mouse
-        hover: after a cursor move no line is found there, and every line asked for is
-        rendered again, cell by cell (all visible rows when the table scrolls by a row).
-        With a row cursor a line depends on those coordinates only through "is this the
-        cursor row, is this the hover row"; keyed so, all rows but the old and the new
-        cursor row come from the cache.  The rest of DataTable's key is kept, and the
-        entries live in DataTable's own line cache: whatever clears that (rows added,
-        sorting, clearing, a theme, a resize, _replace_cells) clears these too.
-        """
-        cache_key = self._row_state_key(y, x1, x2, base_style)
-        if cache_key is None:
-            return super()._render_line(y, x1, x2, base_style)
-        lines: Any = self._line_cache  # LRUCache typed for DataTable's own key tuples
-        strip: Strip | None = lines.get(cache_key)
-        if strip is None:
-            strip = super()._render_line(y, x1, x2, base_style)
-            lines[cache_key] = strip
-        return strip
+    @property
+    def hover_row(self) -> int:
+        return self._hover
 
-    def _row_state_key(self, y: int, x1: int, x2: int, base_style: Style) -> tuple[Any, ...] | None:
-        """The cache key of line `y`: DataTable's key (Textual 8.2), with the cursor's and
-        the hover's coordinates replaced by whether they are on this line's row.  None
-        where that does not describe the line: another cursor type, no such line, or
-        DataTable internals that are not there (the line is then rendered as DataTable
-        renders it)."""
-        if self.cursor_type != "row":
-            return None  # a cell or column cursor highlights by column too
-        try:
-            row_key, _line_in_row = self._get_offsets(y)
-            row = self._row_locations.get(row_key)
-            return (
-                "row-state",  # never equal to one of DataTable's own keys
-                y,
-                x1,
-                x2,
-                self.size.width,
-                # The header is row -1 to DataTable (and the hover can be there).
-                (-1 if row is None else row) == self.cursor_row,
-                (-1 if row is None else row) == self.hover_row,
-                base_style,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self._update_count,
-                self._pseudo_class_state,
-            )
-        except LookupError:
-            return None  # below the last row: blank, DataTable does not cache it
-        except AttributeError:  # pragma: no cover - another Textual version
-            return None
-
-    def on_key(self, event: Key) -> None:
-        """Move the cursor as soon as `j`/`k`/arrow reaches the table.
-
-        Textual lets a key that no priority binding takes bubble from the focused widget
-        to the app (here through three containers and the screen, one message queue after
-        the other), and only then looks up the bindings, from the focused widget up: the
-        table's own binding wins.  Its cursor keys are run here instead, which is what that
-        lookup would do, a millisecond (of the 16 a move may take) sooner.  Not while
-        `keys_taken()` says the screen wants the next key (its status line asks: the key is
-        the answer).  Not with a keymap, which may have moved the table's keys (the app's
-        lookup knows).
-        """
-        bindings = self._bindings.key_to_bindings.get(event.key, ())
-        if (
-            len(bindings) != 1
-            or bindings[0].action not in QUICK_ACTIONS
-            or bindings[0].priority
-            or self.app._keymap
-            or self.keys_taken()
-        ):
-            return
-        event.stop()
-        event.prevent_default()
-        getattr(self, f"action_{bindings[0].action}")()
-
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-        self._update_title()
-
-    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
-        super().watch_cursor_coordinate(old, new)
-        if old.row != new.row:
-            self.cursor_moved.publish(self.current_number)
-            self._near_the_end(new.row)
-            self._prepare_after_refresh(new.row - old.row)
-
-    def _prepare_after_refresh(self, step: int = 0) -> None:
-        """Have _prepare_next_cursor_rows run once the screen is painted; `step` is the
-        cursor's last move (0: the list was replaced)."""
-        self._downwards = step >= 0
-        self._placed = self._placed or abs(step) != 1
-        if not self._preparing:
-            self._preparing = True
-            self.call_after_refresh(self._prepare_next_cursor_rows)
-
-    def _set_hover_cursor(self, active: bool) -> None:
-        # DataTable calls this with False on every cursor key, and repaints the hover row
-        # each time; with no hover shown there is nothing to take away.
-        if active or getattr(self, "_show_hover_cursor", True):
-            super()._set_hover_cursor(active)
-
-    def _prepare_next_cursor_rows(self) -> None:
-        """Render the rows the next j or k will show, after the screen is painted: the row
-        next to the cursor as it looks under the cursor (on both sides), the row a move on
-        would scroll into view, and - if the cursor was put there rather than moved by one
-        row (a new list, a page, End) - its row as it looks without the cursor.
-
-        Rendering a row is DataTable's slowest step (every cell through Rich), and a cursor
-        move needs a row it never rendered: the new cursor row.  DataTable caches a row by
-        the cursor position it was rendered for; this renders those rows for the cursor
-        position after the next move, with DataTable's own method and into its own cache
-        (Textual 8 internals: if they are not there, nothing is prepared).  Not while rows
-        or column widths wait for DataTable's update on idle: widths are not in its keys.
-        """
-        self._preparing = False
-        downwards, placed, self._placed = self._downwards, self._placed, False
-        if (
-            self.cursor_type != "row"
-            or not self.show_cursor
-            or getattr(self, "_require_update_dimensions", True)
-            or getattr(self, "_updated_cells", True)
-        ):
-            return
-        row = self.cursor_row
-        step = 1 if downwards else -1
-        ahead = row + 2 * step
-        rows = [(row + step, row + step), (row - step, row - step)]  # (row, cursor row)
-        if placed:  # else its row was rendered without the cursor before it came
-            rows += [(row, row + step), (row, row - step)]
-        try:
-            if self.is_valid_row_index(ahead) and not self.window_region.contains_region(
-                self._get_row_region(ahead)
-            ):
-                rows.insert(1, (ahead, row + step))
-            # Keyed and styled by the state now, as DataTable.render_lines would do it.
-            self._pseudo_class_state = self.get_pseudo_class_state()
-            base_style = self.rich_style  # as render_line passes it
-            for neighbour, cursor_row in rows:
-                if not (self.is_valid_row_index(neighbour) and self.is_valid_row_index(cursor_row)):
-                    continue
-                row_key = self._row_locations.get_key(neighbour)
-                if row_key is None:
-                    continue
-                for line in range(self.rows[row_key].height):
-                    self._render_line_in_row(
-                        row_key,
-                        line,
-                        base_style,
-                        cursor_location=Coordinate(cursor_row, self.cursor_column),
-                        hover_location=self.hover_coordinate,
-                    )
-        except (AttributeError, TypeError):  # pragma: no cover - another Textual version
-            return
+    @property
+    def columns(self) -> Layout:
+        """The columns as they are painted now."""
+        return self._layout
 
     @property
     def current_number(self) -> str | None:
-        if not self.row_count:
+        if not self._measures:
             return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self._measures[self._cursor].number
+
+    def measure(self, number: str) -> MeasureView | None:
+        # By number, not by scanning the list: asked for several times per key (check_action).
+        return self._by_number.get(number)
+
+    def get_row_index(self, number: str) -> int:
+        return self._positions[number]
+
+    def get_row(self, number: str) -> tuple[str, ...]:
+        """The cells of measure `number`, uncut (the line shows them fitted to the columns)."""
+        return cells_of(self._by_number[number])
+
+    def get_row_at(self, index: int) -> tuple[str, ...]:
+        return cells_of(self._measures[index])
+
+    def line_text(self, number: str) -> str:
+        """Measure `number`'s line as painted (without styles)."""
+        return self._layout.line(self._shown_cells(self._by_number[number]))
 
     def show_measures(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
         """Replace the rows, keeping the cursor on `keep` (or the current measure) if listed."""
         keep = keep or self.current_number
         self._keep(sorted(measures, key=SORT_KEYS[self.sort_column]))
-        self.clear()
-        self._load_rows(PAGE_ROWS)
-        if keep is not None:
-            self.go_to(keep)
-        self._update_title()
-        self._prepare_after_refresh()  # the first j after a new list, too
+        self._cursor = self._positions.get(keep, 0) if keep else 0
+        self._hover = -1
+        self._rows_changed()
 
     def show_all(self, measures: list[MeasureView], *, keep: str | None = None) -> None:
-        """The complete list after its first page: kept if the shown rows are its start."""
-        shown = len(self._measures)
-        if (
-            self.sort_column == "number"
-            and shown <= len(measures)
-            and [m.number for m in measures[:shown]] == [m.number for m in self._measures]
-        ):
-            self._keep(measures)
-            if keep is not None:
-                self.go_to(keep)
-            self._update_title()
-        else:
-            self.show_measures(measures, keep=keep)
-
-    def go_to(self, number: str) -> bool:
-        """Put the cursor on measure `number` (adding rows up to it); False if not listed."""
-        if number not in self.rows:
-            index = self._index_of(number)
-            if index is None:
-                return False
-            self._load_rows(index + 1 + LOOKAHEAD_ROWS)
-        row = self.get_row_index(number)
-        if self.cursor_row != row:
-            self.move_cursor(row=row)
-        return True
-
-    def _index_of(self, number: str) -> int | None:
-        return self._positions.get(number)
-
-    def _load_rows(self, count: int) -> None:
-        """Have the first `count` measures (at most all) as rows of the table.
-
-        A DataTable sizes every new row when it is idle (measuring every cell) and then
-        renders its visible rows anew: 10,000 rows took 4 seconds in which no key was
-        answered.  So rows are added when they are about to be needed: a page at a time
-        as the cursor or the view comes near the last row, all of them for "End".
-        """
-        loaded = self.row_count
-        if count > loaded:
-            self._add_rows(self._measures[loaded:count])
-
-    def _near_the_end(self, row: int) -> None:
-        if row + LOOKAHEAD_ROWS >= self.row_count:
-            self._load_rows(self.row_count + PAGE_ROWS)
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        # Scrolled (wheel, scrollbar) towards the last rows: more of them.
-        self._near_the_end(round(new_value) + self.size.height)
-
-    def action_scroll_bottom(self) -> None:
-        self._load_rows(len(self._measures))
-        super().action_scroll_bottom()
+        """The complete list after its first page (read sorted by number)."""
+        self.show_measures(measures, keep=keep or self.current_number)
 
     def update_measure(self, measure: MeasureView) -> None:
-        """Show one measure's new state in its row (the row stays where it is)."""
-        index = self._index_of(measure.number)
+        """Show one measure's new state in its line (the line stays where it is)."""
+        index = self._positions.get(measure.number)
         if index is None:
             return
         self._measures[index] = measure
         self._by_number[measure.number] = measure
-        if measure.number not in self.rows:
-            return  # not added yet: it will be, with these values
-        changed = {
-            key: after
-            for (key, _label), before, after in zip(
-                COLUMNS, self.get_row(measure.number), _cells(measure), strict=True
-            )
-            if before.plain != after
-        }
-        if changed:
-            self._replace_cells(measure.number, changed)
+        natural = self._natural
+        self._measure_widths([measure])
+        if natural != self._natural:
+            self._relayout()
+        self.refresh_line(index + 1)
 
-    def _replace_cells(self, number: str, cells: dict[str, str]) -> None:
-        """Put new values into one row and repaint that row only.
+    def go_to(self, number: str) -> bool:
+        """Put the cursor on measure `number`; False if it is not listed."""
+        index = self._positions.get(number)
+        if index is None:
+            return False
+        self.move_cursor(row=index)
+        return True
 
-        DataTable.update_cell invalidates every render cache and the row order and offsets
-        of all rows: at 10,000 rows the next paint then costs some 50 ms (rebuilding the
-        order and offsets of every row and rendering every visible row anew).  Here only the
-        cache entries of this row are dropped.  This relies on DataTable internals (Textual
-        8): if they are not there, the public update_cell does the job, only slower.
-        """
-        try:
-            data = self._data[RowKey(number)]
-            # Two caches with differently typed keys, both keyed by row key first.
-            caches: tuple[LRUCache[Any, Any], ...] = (
-                self._cell_render_cache,
-                self._row_render_cache,
-            )
-            row_renderables = self._row_renderable_cache
-            lines = self._line_cache
-        except AttributeError:  # pragma: no cover - another Textual version
-            for key, value in cells.items():
-                self.update_cell(number, key, _cell(value))
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on row `row` (clamped to the list) and scroll it into view."""
+        if not self._measures:
             return
-        for key, value in cells.items():
-            data[ColumnKey(key)] = _cell(value)
-        index = self.get_row_index(number)
-        # Cell and row caches are keyed by row key first; the row renderables by
-        # (update count, row index); the lines by screen line (cheap to rebuild: all).
-        # (Textual's LRUCache is no dict: it can't be iterated, only its keys().)
-        for cache in caches:
-            for cache_key in [k for k in cache.keys() if k[0] == number]:  # noqa: SIM118
-                cache.discard(cache_key)
-        for renderable_key in [k for k in row_renderables.keys() if k[1] == index]:  # noqa: SIM118
-            row_renderables.discard(renderable_key)
-        lines.clear()
-        self.refresh_row(index)
-
-    def _add_rows(self, measures: list[MeasureView]) -> None:
-        for m in measures:
-            self.add_row(*map(_cell, _cells(m)), key=m.number)
-
-    def measure(self, number: str) -> MeasureView | None:
-        # By number, not by scanning the list: asked for several times per key (check_action).
-        return self._by_number.get(number)
+        row = max(0, min(row, len(self._measures) - 1))
+        old, self._cursor = self._cursor, row
+        if old != row:
+            self.refresh_line(old + 1)
+            self.refresh_line(row + 1)
+        self._scroll_to_cursor()
+        self._publish()
 
     def _keep(self, measures: list[MeasureView]) -> None:
         """The measures shown, in row order, and indexed by number."""
         self._measures = measures
         self._by_number = {m.number: m for m in measures}
         self._positions = {m.number: index for index, m in enumerate(measures)}
+        self._natural = {}
+        self._measure_widths(measures)
+
+    def _measure_widths(self, measures: list[MeasureView]) -> None:
+        """The longest cell of each column (for the layout), over `measures` and the ones
+        measured before.  A column stops looking once it has a cell as wide as it may get
+        (at 10,000 measures the list arrives while the user may already press keys)."""
+        natural = dict(self._natural)
+        statuses = {m.status for m in measures}
+        for key, value in (
+            ("number", max((len(m.number) for m in measures), default=0)),
+            ("status", max((len(status.label) for status in statuses), default=0)),
+            ("unit", _widest(measures, lambda m: cell_len(printable(m.unit)), UNIT_WIDTH)),
+            (
+                "milestone",
+                _widest(
+                    measures,
+                    lambda m: cell_len(printable(milestone_cell(m))) if m.next_milestone else 0,
+                    MILESTONE_WIDTH,
+                ),
+            ),
+            (
+                "date",
+                _widest(
+                    measures,
+                    lambda m: len(milestone_date(m)) if m.next_milestone else 0,
+                    DATE_WIDTH,
+                ),
+            ),
+            ("delay", _widest(measures, lambda m: len(delay_cell(m)) if m.open_delays else 0, 7)),
+        ):
+            natural[key] = max(natural.get(key, 0), value)
+        self._natural = natural
+
+    def _rows_changed(self) -> None:
+        self._relayout()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._measures) + 1)
+        self._update_title()
+        self._scroll_to_cursor()
+        self.refresh()
+        self._publish()
+
+    def _relayout(self) -> None:
+        self._fit(self.scrollable_content_region.width)
+        self.refresh()
+
+    def _fit(self, width: int) -> None:
+        if width > 0 and self._natural:
+            self._layout = Layout.fit(width, self._natural)
+            self._layout_width = width
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._measures) + 1)
+        self._scroll_to_cursor()
+
+    def _publish(self) -> None:
+        number = self.current_number
+        if number != self._shown_number:
+            self._shown_number = number
+            self.cursor_moved.publish(number)
+
+    def _scroll_to_cursor(self) -> None:
+        rows = self.scrollable_content_region.height - 1  # below the header
+        if rows <= 0:
+            return
+        top = round(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False)
+        elif self._cursor >= top + rows:
+            self.scroll_to(y=self._cursor - rows + 1, animate=False)
+
+    # --- painting ----------------------------------------------------------------------
+
+    def _shown_cells(self, m: MeasureView) -> tuple[str, ...]:
+        cells = cells_of(m)
+        if self._layout.short_status or self._layout.date_only:
+            number, status, title, unit, milestone, delay = cells
+            if self._layout.short_status and len(status) > self._layout.widths[1]:
+                status = SHORT_LABELS[m.status]
+            if self._layout.date_only:
+                milestone = milestone_date(m)
+            cells = (number, status, title, unit, milestone, delay)
+        return cells
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        if width != self._layout_width:
+            # Rows shown before the list had its size (the first page, before the first
+            # paint): fitted now, so that the first paint has them.
+            self._fit(width)
+        # The styles once per paint, not once per line (rich_style walks the DOM).
+        base = self.rich_style
+        self._paint_styles = (
+            base,
+            base + self.get_component_rich_style("measure-table--header"),
+            base + self.get_component_rich_style("measure-table--even-row"),
+            base + self.get_component_rich_style("measure-table--cursor"),
+            base + self.get_component_rich_style("measure-table--hover"),
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
+    def render_line(self, y: int) -> Strip:
+        styles = self._paint_styles
+        if styles is None:  # called outside a paint
+            base = self.rich_style
+            styles = (
+                base,
+                base + self.get_component_rich_style("measure-table--header"),
+                base + self.get_component_rich_style("measure-table--even-row"),
+                base + self.get_component_rich_style("measure-table--cursor"),
+                base + self.get_component_rich_style("measure-table--hover"),
+            )
+        base, header, even, cursor, hover = styles
+        width = self.scrollable_content_region.width
+        layout = self._layout
+        if y == 0:
+            key: tuple[Any, ...] = ("header", layout, width, header)
+            strip = self._lines.get(key)
+            if strip is None:
+                strip = self._strip(layout.line(layout.labels()), width, header)
+                self._lines[key] = strip
+            return strip
+        index = round(self.scroll_y) + y - 1
+        if not 0 <= index < len(self._measures):
+            return Strip.blank(width, base)
+        if index == self._cursor and self.show_cursor:
+            style = cursor
+        elif index == self._hover:
+            style = hover
+        else:
+            style = even if index % 2 else base
+        cells = self._shown_cells(self._measures[index])
+        key = (cells, layout, width, style)
+        strip = self._lines.get(key)
+        if strip is None:
+            strip = self._strip(layout.line(cells), width, style)
+            self._lines[key] = strip
+        return strip
+
+    @staticmethod
+    def _strip(text: str, width: int, style: Style) -> Strip:
+        # User text as a Segment: never read as markup.
+        return Strip([Segment(fit(text, width), style)], width)
+
+    @property
+    def show_cursor(self) -> bool:
+        return bool(self._measures)
+
+    # --- keys and the mouse --------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self._cursor + max(self.scrollable_content_region.height - 2, 1))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self._cursor - max(self.scrollable_content_region.height - 2, 1))
+
+    def action_scroll_top(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_scroll_bottom(self) -> None:
+        self.move_cursor(row=len(self._measures) - 1)
 
     def action_next_sort(self) -> None:
         keys = [key for key, _ in COLUMNS]
@@ -478,14 +536,50 @@ class MeasureTable(DataTable[Text]):
         self.sort_column = column
         self.show_measures(self._measures)
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        self.sort_by(str(event.column_key.value))
+    def _row_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
+        """(x, row) of the mouse within the lines (row -1: the header), or None."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        if offset.y == 0:
+            return offset.x, -1
+        return offset.x, round(self.scroll_y) + offset.y - 1
+
+    def on_click(self, event: events.Click) -> None:
+        at = self._row_at(event)
+        if at is None:
+            return
+        x, row = at
+        if row == -1:
+            column = self._layout.column_at(x)
+            if column is not None:
+                self.sort_by(column)
+        elif 0 <= row < len(self._measures):
+            self.move_cursor(row=row)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        at = self._row_at(event)
+        self._set_hover(at[1] if at and 0 <= at[1] < len(self._measures) else -1)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._set_hover(-1)
+
+    def _set_hover(self, row: int) -> None:
+        if row != self._hover:
+            if self._hover >= 0:
+                self.refresh_line(self._hover + 1)
+            self._hover = row
+            if row >= 0:
+                self.refresh_line(row + 1)
+
+    def refresh_line(self, y: int) -> None:
+        """Repaint line `y` of the list (0: the header), wherever the list is scrolled."""
+        top = round(self.scroll_y)
+        if y == 0:
+            self.refresh(Region(0, 0, self.size.width, 1))
+        elif y - top >= 1:  # rows scrolled above the view are not painted
+            super().refresh_line(y)
 
     def _update_title(self) -> None:
         label = dict(COLUMNS)[self.sort_column]
         self.border_title = f"Maßnahmen ({len(self._measures)}) – sortiert nach {label}"
-
-
-if not _has_line_api():  # pragma: no cover - another Textual version: DataTable's own caching
-    del MeasureTable._render_line
