@@ -226,7 +226,7 @@ async def test_read_only_mode_disables_every_editing_key_and_says_why(
     async with app.run_test(size=SIZE) as pilot:
         assert "nur lesen" in app.sub_title
         await select(pilot, "1.2")
-        for key in ["s", "m", "M", "d", "D", "n", "e", "u", "ctrl+z"]:
+        for key in ["s", "m", "M", "d", "D", "n", "e", "u", "ctrl+z", "i"]:
             app.clear_notifications()
             await pilot.press(key)
             assert isinstance(app.screen, MainScreen), key

@@ -32,7 +32,7 @@ NAVIGATION_KEYS = [
     ("Enter", "in den Handlungsfeldern: Feld wählen"),
     ("Strg+P", "Befehlspalette: alle Aktionen, „Gehe zu Maßnahme …“"),
 ]
-READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z"
+READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z,i"
 
 
 def measure_commands() -> type[Provider]:

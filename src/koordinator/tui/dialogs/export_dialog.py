@@ -1,9 +1,10 @@
-"""Ask where to write the snapshot: proposes `koordinator-YYYY-MM-DD.toml` in the folder.
+"""Ask where to write the snapshot: proposes `koordinator-YYYY-MM-DD.toml` in the export
+folder (the settings' `export_folder`, given by the screen that opens it).
 
 Returns the chosen path (relative names are taken in `directory`), or None on `Esc`.  It only
 asks, and refuses what the writer would refuse (koordinator.core.files.destination: a folder,
-a missing folder, a link into one); the screen that opened it writes the file
-(koordinator.core.snapshot.export_to_file) and says where it went.
+a missing folder, a link into one); the screen that opened it asks before replacing an
+existing file, writes it (koordinator.core.snapshot.export_to_file) and says where it went.
 """
 
 from __future__ import annotations
