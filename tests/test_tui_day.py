@@ -1,0 +1,95 @@
+"""Pilot tests of a coordinator's day (issue 15): finding by status and delay cause, the
+German palette and key names, who signs the changes, choices that show without colour,
+and the small surprises (a wrong letter after `s`, the confirm dialog's keys, the cursor
+in the new-measure dialog).
+
+What is painted is read through the widgets' own line rendering (`render_lines`), with
+NO_COLOR set where a marker must survive it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import OptionList, RadioButton
+
+from koordinator.core.catalogue import CatalogueApi
+from koordinator.tui.app import make_app
+from koordinator.tui.dialogs import ResolveDialog, StatusDialog
+from koordinator.tui.widgets import FieldList
+from tui_helpers import main_screen, select
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def catalogue_form() -> str:
+    return "lazy"  # the form `koordinator` starts its UI with
+
+
+def painted(widget: Widget) -> list[str]:
+    """The lines `widget` paints (border included), as text."""
+    return [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+
+
+def painted_line_with(widget: Widget, text: str) -> str:
+    return next(line for line in painted(widget) if text in line)
+
+
+# --- 10. not by colour alone ---------------------------------------------------------------
+
+
+async def test_the_chosen_field_is_marked_in_the_painted_list_without_colour(
+    catalogue: CatalogueApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        fields = main_screen(app).query_one(FieldList)
+        assert "› Alle (49)" in painted_line_with(fields, "Alle (49)")
+        assert "›" not in painted_line_with(fields, "E-Government")
+        await pilot.press("2")
+        assert "›" not in painted_line_with(fields, "Alle (49)")
+        assert "› 2 Intelligente" in painted_line_with(fields, "2 Intelligente")
+        # The cursor moving over the list does not move the mark: it marks the filter.
+        await pilot.press("shift+tab", "up")
+        assert fields.highlighted == 1
+        assert "›" not in painted_line_with(fields, "E-Government")
+        assert "› 2 Intelligente" in painted_line_with(fields, "2 Intelligente")
+
+
+async def test_the_status_dialog_marks_the_highlighted_move_as_it_moves(
+    catalogue: CatalogueApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")  # "Im Zeitplan": e, v, l, x
+        await pilot.press("s", "enter")
+        assert isinstance(app.screen, StatusDialog)
+        moves = app.screen.query_one("#moves", OptionList)
+        assert "› [e] Etabliert" in painted_line_with(moves, "Etabliert")
+        assert "›" not in painted_line_with(moves, "Verzögert")
+        await pilot.press("down")
+        assert "›" not in painted_line_with(moves, "Etabliert")
+        assert "› [v] Verzögert" in painted_line_with(moves, "Verzögert")
+
+
+async def test_the_resolve_dialog_paints_the_chosen_way_on_as_filled_and_the_other_empty(
+    catalogue: CatalogueApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.3")  # delayed, one open delay
+        await pilot.press("D")
+        assert isinstance(app.screen, ResolveDialog)
+        on_schedule = app.screen.query_one("#on_schedule", RadioButton)
+        established = app.screen.query_one("#established", RadioButton)
+        assert "●" in painted(on_schedule)[0] and "○" not in painted(on_schedule)[0]
+        assert "○" in painted(established)[0] and "●" not in painted(established)[0]
+        established.value = True  # as a click or space on it would
+        await pilot.pause()
+        assert "○" in painted(on_schedule)[0]
+        assert "●" in painted(established)[0]
