@@ -9,16 +9,27 @@ NO_COLOR set where a marker must survive it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import OptionList, RadioButton
 
 from koordinator.core.catalogue import CatalogueApi
+from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
-from koordinator.tui.dialogs import ResolveDialog, StatusDialog
-from koordinator.tui.widgets import FieldList
-from tui_helpers import main_screen, select
+from koordinator.tui.dialogs import ConfirmDialog, MeasureDialog, ResolveDialog, StatusDialog
+from koordinator.tui.screens.main import MainScreen
+from koordinator.tui.widgets import FieldList, StatusLine
+from tui_helpers import (
+    current_number,
+    main_screen,
+    read_measure,
+    select,
+    status_line,
+    type_text,
+)
 
 SIZE = (120, 40)
 
@@ -93,3 +104,79 @@ async def test_the_resolve_dialog_paints_the_chosen_way_on_as_filled_and_the_oth
         await pilot.pause()
         assert "○" in painted(on_schedule)[0]
         assert "●" in painted(established)[0]
+
+
+# --- 13. small surprises ------------------------------------------------------------------
+
+
+async def test_a_letter_after_s_that_is_no_allowed_move_says_so_and_writes_nothing(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")  # "Im Zeitplan": e, v, l, x
+        await pilot.press("s", "z")
+        line = main_screen(app).query_one(StatusLine)
+        assert not line.asking
+        expected = (
+            "z ist hier kein möglicher Status: e Etabliert, v Verzögert, "
+            "l In die Linie übergeben, x Verworfen"
+        )
+        assert status_line(app) == expected
+        assert expected in painted(line)[0]
+        # `j` out of habit: said too, and the cursor stays.
+        await pilot.press("s", "j")
+        assert status_line(app).startswith("j ist hier kein möglicher Status: e Etabliert")
+        assert current_number(app) == "1.2"
+        # Esc just ends the question.
+        await pilot.press("s", "escape")
+        assert status_line(app) == ""
+    assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
+
+
+async def test_a_refused_letter_fits_an_80_column_line_with_the_short_labels(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "q")  # not quit: the answer to the question
+        assert app.return_code is None
+        line = main_screen(app).query_one(StatusLine)
+        assert painted(line)[0].strip() == ("! q ist hier kein möglicher Status: e, v, l, x")
+
+
+async def test_the_confirm_dialog_takes_y_or_enter_as_yes_but_not_j(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await select(pilot, "1.2")
+        await pilot.press("s", "e")
+        await pilot.press("u")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("j")  # "down" everywhere else: no answer here
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Enter/y: Ja · Esc/n: Nein" in painted(app.screen.query_one(".dialog-hint"))[-1]
+        assert read_measure(sample_path, "1.2").measure.status == Status.ESTABLISHED
+        await pilot.press("y")
+        assert isinstance(app.screen, MainScreen)
+    assert read_measure(sample_path, "1.2").measure.status == Status.ON_SCHEDULE
+
+
+async def test_the_new_measure_dialog_starts_in_its_first_field_the_title(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "n")
+        dialog = app.screen
+        assert isinstance(dialog, MeasureDialog)
+        first = next(iter(dialog.query("Input, Select").results()))
+        assert first.id == "title"
+        assert app.focused is first
+        # So a title and Enter are enough: the field (3, the filter) and today are filled in.
+        await type_text(pilot, "KI-Assistenz")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+    assert read_measure(sample_path, "3.16").measure.title == "KI-Assistenz"
