@@ -9,17 +9,22 @@ NO_COLOR set where a marker must survive it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from textual.binding import Binding
+from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import OptionList, RadioButton
+from textual.widgets import OptionList, RadioButton, Static
 
 from koordinator.core.catalogue import CatalogueApi
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import ConfirmDialog, MeasureDialog, ResolveDialog, StatusDialog
+from koordinator.tui.screens.help import HelpScreen
 from koordinator.tui.screens.main import MainScreen
 from koordinator.tui.widgets import FieldList, StatusLine
 from tui_helpers import (
@@ -29,6 +34,7 @@ from tui_helpers import (
     select,
     status_line,
     type_text,
+    wait_until,
 )
 
 SIZE = (120, 40)
@@ -180,3 +186,93 @@ async def test_the_new_measure_dialog_starts_in_its_first_field_the_title(
         await pilot.press("enter")
         assert isinstance(app.screen, MainScreen)
     assert read_measure(sample_path, "3.16").measure.title == "KI-Assistenz"
+
+
+# --- 8. German throughout -----------------------------------------------------------------
+
+TEXTUAL_ENGLISH = ("Theme", "Quit", "Screenshot", "Maximize", "Minimize", "Keys", "Search for")
+
+
+async def palette_listing(pilot: Pilot[None]) -> list[str]:
+    """Open the palette and wait (bounded) until it lists its commands (title and help)."""
+    await pilot.press("ctrl+p")
+    assert isinstance(pilot.app.screen, CommandPalette)
+    commands = pilot.app.screen.query_one(CommandList)
+    await wait_until(pilot, lambda: commands.option_count > 10)
+    return [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+
+
+async def test_the_palette_speaks_german_and_names_keys_as_on_a_german_keyboard(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        listing = await palette_listing(pilot)
+        box = app.screen.query_one(CommandInput)
+        assert "Befehl suchen …" in "".join(painted(box))
+        text = "\n".join(listing)
+        for english in TEXTUAL_ENGLISH:
+            assert english not in text, english
+        for german in ("Farbschema wechseln", "Beenden", "Bildschirmfoto speichern", "Hilfe"):
+            assert german in text, german
+        assert "Taste ?" in text and "Taste /" in text and "Taste #" in text
+        assert "question_mark" not in text and "slash" not in text
+        assert "number_sign" not in text
+        # The theme chooser it opens asks in German too.
+        await pilot.press("escape")
+        app.action_change_theme()
+        await pilot.pause()
+        assert "Farbschema suchen …" in "".join(painted(app.screen.query_one(CommandInput)))
+
+
+async def test_the_palette_offers_maximize_in_german_for_the_table(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Bereich maximieren" in titles
+        app.screen.action_maximize()
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Bereich wiederherstellen" in titles
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("ctrl+p", "Strg+P"),
+        ("ctrl+home", "Strg+Pos1"),
+        ("ctrl+end", "Strg+Ende"),
+        ("shift+tab", "Umschalt+Tab"),
+        ("pageup", "Bild↑"),
+        ("pagedown", "Bild↓"),
+        ("question_mark", "?"),
+        ("slash", "/"),
+        ("number_sign", "#"),
+        ("escape", "Esc"),
+        ("enter", "Enter"),
+        ("delete", "Entf"),
+        ("up", "↑"),
+        ("down", "↓"),
+        ("D", "D"),
+    ],
+)
+def test_keys_are_displayed_as_on_a_german_keyboard(
+    catalogue: CatalogueApi, key: str, shown: str
+) -> None:
+    # What the footer and Textual's own widgets ask the app for.
+    assert make_app(catalogue).get_key_display(Binding(key, "noop")) == shown
+
+
+async def test_the_help_names_the_palette_key_and_no_key_by_its_textual_name(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(line for static in app.screen.query(Static) for line in painted(static))
+        assert re.search(r"Strg\+P\s+Befehlspalette", text)
+        for name in ("question_mark", "slash", "number_sign", "ctrl+", "pageup", "escape"):
+            assert name not in text, name

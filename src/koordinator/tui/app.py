@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
-from textual.theme import Theme
+from textual.theme import Theme, ThemeProvider
 
 from koordinator.core.settings import Settings, load_settings, save_settings
 from koordinator.core.text import printable_lines
+from koordinator.tui.keys import key_name
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
 from koordinator.tui.widgets import FilterInput, MeasureTable
@@ -29,7 +31,6 @@ NAVIGATION_KEYS = [
     ("Strg+Pos1 / Strg+Ende", "erste / letzte Maßnahme"),
     ("Tab / Umschalt+Tab", "Bereich wechseln: Handlungsfelder, Tabelle, Details"),
     ("Enter", "in den Handlungsfeldern: Feld wählen"),
-    ("Strg+P", "Befehlspalette: alle Aktionen, „Gehe zu Maßnahme …“"),
 ]
 READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z"
 
@@ -49,6 +50,17 @@ class KoordinatorApp(App[None]):
     COMMANDS = App.COMMANDS | {measure_commands}
     BINDINGS = [
         Binding("q", "quit", "Beenden", id="quit"),
+        # Declared here, so that Textual adds no palette key of its own (with an English
+        # description); priority: it opens from inside an input too.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Befehlspalette",
+            id="command_palette",
+            show=False,
+            priority=True,
+            tooltip="alle Aktionen, „Gehe zu Maßnahme …“",
+        ),
         Binding("question_mark", "help", "Hilfe", id="help"),
         Binding("c", "toggle_contrast", "Hoher Kontrast ein/aus", id="toggle_contrast", show=False),
         # Reached only when the main screen has disabled its editing keys (read-only mode).
@@ -131,8 +143,69 @@ class KoordinatorApp(App[None]):
             return
         self.push_screen(HelpScreen(help_sections(self.read_only)))
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys as on a German keyboard (Strg+P, Pos1, Bild↑), wherever Textual shows one."""
+        return binding.key_display or key_name(binding.key)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder="Befehl suchen …", id="--command-palette"))
+
+    def action_change_theme(self) -> None:
+        self.push_screen(
+            CommandPalette(providers=[ThemeProvider], placeholder="Farbschema suchen …")
+        )
+
+    def action_save_screenshot(self) -> None:
+        """The screen as an SVG file in the user's documents folder."""
+        import platformdirs
+
+        from koordinator.core.dates import utc_now
+        from koordinator.core.errors import OutputFileError, os_reason
+        from koordinator.core.files import write_text
+
+        stamp = utc_now().astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+        path = platformdirs.user_documents_path() / f"koordinator-{stamp}.svg"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text(path, self.export_screenshot())
+        except OSError as error:
+            reason = os_reason(error)
+            self.notify(
+                f"{path}: {reason}", severity="error", title="Bildschirmfoto nicht gespeichert"
+            )
+            return
+        except OutputFileError as error:
+            self.notify(str(error), severity="error", title="Bildschirmfoto nicht gespeichert")
+            return
+        self.notify(f"Gespeichert: {path}", title="Bildschirmfoto", timeout=10)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """Textual's system commands in German (its help panel left out: `?` is the help),
+        then every key of the main screen."""
+        yield SystemCommand(
+            "Farbschema wechseln", "Ein anderes Farbschema wählen", self.action_change_theme
+        )
+        yield SystemCommand(
+            "Beenden", f"koordinator beenden (Taste {key_name('q')})", self.action_quit
+        )
+        if screen.maximized is not None:
+            yield SystemCommand(
+                "Bereich wiederherstellen",
+                "Den vergrößerten Bereich wieder in normaler Größe zeigen",
+                screen.action_minimize,
+            )
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(
+                "Bereich maximieren",
+                "Den gewählten Bereich auf die ganze Größe vergrößern",
+                screen.action_maximize,
+            )
+        yield SystemCommand(
+            "Bildschirmfoto speichern",
+            "Den Bildschirm als SVG-Datei im Dokumente-Ordner speichern",
+            self.action_save_screenshot,
+        )
         main = next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
         if main is None:
             return
@@ -145,7 +218,7 @@ class KoordinatorApp(App[None]):
             target = main.table if binding in MeasureTable.BINDINGS else main
             yield SystemCommand(
                 binding.tooltip or binding.description,
-                f"Taste {binding.key.split(',')[0]}",
+                f"Taste {key_name(binding.key.split(',')[0])}",
                 lambda target=target, action=action: self.run_action(action, target),
             )
         yield SystemCommand(
@@ -153,7 +226,9 @@ class KoordinatorApp(App[None]):
             "Den Umsetzungsstand als Markdown- oder Textdatei (.md/.txt) schreiben",
             main.action_write_report,
         )
-        yield SystemCommand("Hoher Kontrast ein/aus", "Taste c", self.action_toggle_contrast)
+        yield SystemCommand(
+            "Hoher Kontrast ein/aus", f"Taste {key_name('c')}", self.action_toggle_contrast
+        )
 
 
 def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -12,20 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_NAMES = {
-    "slash": "/",
-    "question_mark": "?",
-    "number_sign": "#",
-    "escape": "Esc",
-    "enter": "Enter",
-    "tab": "Tab",
-    "up": "↑",
-    "down": "↓",
-    "pageup": "Bild↑",
-    "pagedown": "Bild↓",
-    "home": "Pos1",
-    "end": "Ende",
-}
+from koordinator.tui.keys import keys_label
 
 GETTING_STARTED = """\
 So geht's:
@@ -41,23 +28,12 @@ Alles wird sofort gespeichert; ein „Speichern“ gibt es nicht.
 """
 
 
-def key_label(keys: str) -> str:
-    def one(key: str) -> str:
-        if key in KEY_NAMES:
-            return KEY_NAMES[key]
-        if key.startswith("ctrl+"):
-            return "Strg+" + key.removeprefix("ctrl+").upper()
-        return key
-
-    return " / ".join(one(key) for key in keys.split(","))
-
-
 def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     rows = []
     for binding in bindings:
         if isinstance(binding, Binding) and binding.description:
             what = binding.description + (f" – {binding.tooltip}" if binding.tooltip else "")
-            rows.append((key_label(binding.key), what))
+            rows.append((keys_label(binding.key), what))
     return rows
 
 
