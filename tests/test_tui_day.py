@@ -26,11 +26,12 @@ from koordinator.tui.app import make_app
 from koordinator.tui.dialogs import ConfirmDialog, MeasureDialog, ResolveDialog, StatusDialog
 from koordinator.tui.screens.help import HelpScreen
 from koordinator.tui.screens.main import MainScreen
-from koordinator.tui.widgets import FieldList, StatusLine
+from koordinator.tui.widgets import FieldList, FilterInput, StatusLine
 from tui_helpers import (
     current_number,
     main_screen,
     read_measure,
+    row_numbers,
     select,
     status_line,
     type_text,
@@ -276,3 +277,74 @@ async def test_the_help_names_the_palette_key_and_no_key_by_its_textual_name(
         assert re.search(r"Strg\+P\s+Befehlspalette", text)
         for name in ("question_mark", "slash", "number_sign", "ctrl+", "pageup", "escape"):
             assert name not in text, name
+
+
+# --- 7. finding by status and delay cause ---------------------------------------------------
+
+DELAYED = ["1.3", "1.4", "1.6", "1.10", "3.3", "3.5", "3.8", "3.9", "3.10"]
+
+
+def test_the_search_finds_status_labels_and_open_delay_causes_as_shown(
+    catalogue: CatalogueApi,
+) -> None:
+    def found(text: str) -> list[str]:
+        return [measure.number for measure in catalogue.list_measures(text=text)]
+
+    assert found("verzögert") == DELAYED
+    assert found("Planung") == [m.number for m in catalogue.list_measures(status=Status.PLANNING)]
+    # Every measure with an open delay of cause "corona" (stored by code, shown "Corona").
+    corona = found("Corona")
+    assert set(DELAYED) <= set(corona)
+    # A resolved delay's cause no longer finds its measure (unless its texts say it).
+    catalogue.resolve_delays("3.10", on=None, return_to=Status.ON_SCHEDULE, note="")
+    assert "3.10" not in found("Corona")
+    # Number, title and unit as before.
+    assert found("1.11") == ["1.11"]
+    assert "3.6" in found("krisenmanagement")
+
+
+async def test_slash_finds_measures_by_status_and_by_delay_cause(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await type_text(pilot, "verzögert")
+        await wait_until(pilot, lambda: row_numbers(app) == DELAYED)
+        assert row_numbers(app) == DELAYED
+        await pilot.press("escape")
+        await pilot.press("slash")
+        await type_text(pilot, "Corona")
+        await wait_until(pilot, lambda: "1.3" in row_numbers(app))
+        assert set(DELAYED) <= set(row_numbers(app))
+
+
+async def test_f_and_a_status_letter_filter_by_status_with_the_field_and_the_text(
+    catalogue: CatalogueApi, sample_path: Path
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f")
+        assert "[v] Verzögert" in status_line(app)  # the letters of `s`
+        await pilot.press("v")
+        assert row_numbers(app) == DELAYED
+        box = main_screen(app).query_one(FilterInput)
+        assert box.display
+        assert "nur Status „Verzögert“" in painted(box)[0]  # the filter shows
+        # With the field: field 3's delayed measures only.
+        await pilot.press("3")
+        assert row_numbers(app) == ["3.3", "3.5", "3.8", "3.9", "3.10"]
+        # With the text as well.
+        await pilot.press("slash")
+        await type_text(pilot, "3.1")
+        assert row_numbers(app) == ["3.10"]
+        await pilot.press("enter")
+        # f again lifts the status filter; the field and the text stay.
+        await pilot.press("f")
+        assert row_numbers(app) == ["3.1", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+        assert "nur Status" not in painted(box)[0]
+        # Esc clears text and status together.
+        await pilot.press("f", "e", "escape")
+        assert not box.display
+        assert len(row_numbers(app)) == 15  # field 3, unfiltered
+    assert read_measure(sample_path, "3.10").measure.status == Status.DELAYED  # nothing written
