@@ -9,7 +9,12 @@ NO_COLOR set where a marker must survive it.
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,17 +23,26 @@ from textual.command import CommandInput, CommandList, CommandPalette
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import OptionList, RadioButton, Static
+from textual.widgets import Header, OptionList, RadioButton, Static
 
+from koordinator import cli
 from koordinator.core.catalogue import CatalogueApi
+from koordinator.core.settings import load_settings, update_settings
 from koordinator.core.workflow import Status
 from koordinator.tui.app import make_app
-from koordinator.tui.dialogs import ConfirmDialog, MeasureDialog, ResolveDialog, StatusDialog
+from koordinator.tui.dialogs import (
+    ConfirmDialog,
+    MeasureDialog,
+    NameDialog,
+    ResolveDialog,
+    StatusDialog,
+)
 from koordinator.tui.screens.help import HelpScreen
 from koordinator.tui.screens.main import MainScreen
 from koordinator.tui.widgets import FieldList, FilterInput, StatusLine
 from tui_helpers import (
     current_number,
+    error_text,
     main_screen,
     read_measure,
     row_numbers,
@@ -348,3 +362,170 @@ async def test_f_and_a_status_letter_filter_by_status_with_the_field_and_the_tex
         assert not box.display
         assert len(row_numbers(app)) == 15  # field 3, unfiltered
     assert read_measure(sample_path, "3.10").measure.status == Status.DELAYED  # nothing written
+
+
+# --- 9. who is writing ----------------------------------------------------------------------
+
+
+async def test_first_start_asks_for_the_name_keeps_it_and_signs_with_it(
+    catalogue: CatalogueApi, sample_path: Path, tmp_path: Path
+) -> None:
+    settings_file = tmp_path / "own-settings.toml"
+    catalogue.author = "root"  # the login, as `koordinator` opens it when nobody said
+    app = make_app(catalogue, settings_path=settings_file, ask_name=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, NameDialog))
+        assert isinstance(app.screen, NameDialog)
+        assert app.focused is app.screen.query_one("#name")
+        await pilot.press("enter")  # an empty name is no name
+        assert isinstance(app.screen, NameDialog)
+        assert error_text(app, "name") == "Name fehlt"
+        await type_text(pilot, "Erika Muster")
+        await pilot.press("enter")
+        assert isinstance(app.screen, MainScreen)
+        assert app.sub_title.startswith("als Erika Muster – ")
+        assert load_settings(settings_file)[0].author == "Erika Muster"
+        await select(pilot, "1.2")
+        await pilot.press("s", "e")
+        await wait_until(pilot, lambda: status_line(app).startswith("Gespeichert"))
+    events = read_measure(sample_path, "1.2").history
+    assert events[0].author == "Erika Muster"
+
+
+async def test_esc_in_the_name_dialog_ends_the_app_and_writes_nothing(
+    catalogue: CatalogueApi, sample_path: Path, tmp_path: Path
+) -> None:
+    settings_file = tmp_path / "own-settings.toml"
+    before = read_measure(sample_path, "1.2").history
+    app = make_app(catalogue, settings_path=settings_file, ask_name=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, NameDialog))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.is_running)
+        assert not app.is_running
+    assert not settings_file.exists()
+    assert read_measure(sample_path, "1.2").history == before
+
+
+async def test_a_known_name_is_not_asked_for_and_shows_in_the_title_bar(
+    catalogue: CatalogueApi,
+) -> None:
+    app = make_app(catalogue)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.sub_title.startswith("als testerin – ")
+        assert app.sub_title.endswith("catalogue.db")
+        header = "".join(painted(app.screen.query_one(Header).query_one("HeaderTitle")))
+        assert "koordinator — als testerin – " in header
+
+
+async def test_saving_the_theme_keeps_the_name_and_entries_it_does_not_know(
+    catalogue: CatalogueApi, tmp_path: Path
+) -> None:
+    settings_file = tmp_path / "own-settings.toml"
+    settings_file.write_text(
+        'author = "Erika Muster"\nexport_folder = "/srv/berichte"\n', encoding="utf-8"
+    )
+    app = make_app(catalogue, settings_path=settings_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")  # high contrast: the theme is saved
+        assert app.theme == "koordinator-kontrast"
+    text = settings_file.read_text(encoding="utf-8")
+    assert 'theme = "koordinator-kontrast"' in text
+    assert 'author = "Erika Muster"' in text
+    assert 'export_folder = "/srv/berichte"' in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "configured", "named"),
+    [
+        (["--as", "Cem"], {"KOORDINATOR_USER": "Ute"}, "Erika", "Cem"),
+        ([], {"KOORDINATOR_USER": "Ute"}, "Erika", "Ute"),
+        ([], {}, "Erika", "Erika"),
+        ([], {}, None, None),
+    ],
+)
+def test_who_signs_as_option_then_environment_then_settings(
+    argv: list[str],
+    environ: dict[str, str],
+    configured: str | None,
+    named: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KOORDINATOR_USER")
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    if configured:
+        update_settings(author=configured)  # the default file (KOORDINATOR_CONFIG_DIR)
+    assert cli._named_author(cli.build_parser().parse_args(argv)) == named
+
+
+def test_a_real_first_start_in_a_terminal_asks_once_and_signs_with_the_name(
+    sample_path: Path, tmp_path: Path
+) -> None:
+    """`koordinator` in a pty, with no --as, no KOORDINATOR_USER and no settings: it asks,
+    keeps the name, signs a change with it, and the next start does not ask again."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from measure import Terminal  # the benchmarks' pty and screen (Linux)
+
+    config = tmp_path / "first-start-config"
+    env = {name: value for name, value in os.environ.items() if name != "KOORDINATOR_USER"}
+    env.update(KOORDINATOR_CONFIG_DIR=str(config), TERM="xterm-256color", NO_COLOR="1")
+    argv = [sys.executable, "-m", "koordinator", "--db", str(sample_path)]
+
+    terminal = Terminal(argv, env, tmp_path)
+    try:
+        assert terminal.wait_for(lambda text: "Wer arbeitet hier?" in text, 60) is not None
+        terminal.send(b"\r")  # empty: refused
+        assert terminal.wait_for(lambda text: "Name fehlt" in text, 20) is not None
+        terminal.send(b"Erika Muster\r")
+        assert terminal.wait_for(lambda text: "als Erika Muster" in text, 20) is not None
+        terminal.send(b"js")  # 1.2, "Im Zeitplan"
+        asked = terminal.wait_for(lambda text: "Status 1.2 „Im Zeitplan“" in text, 20)
+        assert asked is not None, terminal.screen.text()
+        terminal.send(b"e")
+        saved = terminal.wait_for(lambda text: "Gespeichert: 1.2" in text, 20)
+        assert saved is not None, terminal.screen.text()
+        assert terminal.quit()
+    finally:
+        terminal.kill()
+    assert load_settings(config / "settings.toml")[0].author == "Erika Muster"
+    assert read_measure(sample_path, "1.2").history[0].author == "Erika Muster"
+    with closing(sqlite3.connect(sample_path)) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    again = Terminal(argv, env, tmp_path)
+    try:
+        assert again.wait_for(lambda text: "als Erika Muster" in text, 60) is not None
+        assert "Wer arbeitet hier?" not in again.screen.text()
+        assert again.quit()
+    finally:
+        again.kill()
+
+
+def test_a_settings_fifo_is_a_warning_at_start_and_before_a_save_not_a_hang(
+    tmp_path: Path,
+) -> None:
+    settings_file = tmp_path / "settings.toml"
+    os.mkfifo(settings_file)
+    # In a child process, so that a hang would end in the (generous) bound, not block the run.
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from koordinator.core.settings import load_settings, update_settings\n"
+        "path = Path(sys.argv[1])\n"
+        "print(load_settings(path)[1])\n"
+        "print(update_settings(path, author='Erika'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(settings_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    loaded, saved = done.stdout.splitlines()
+    assert loaded == (
+        f"{settings_file}: Einstellungen nicht lesbar (keine gewöhnliche Datei) – Standardwerte gelten"
+    )
+    assert saved.endswith("– Einstellungen nicht gespeichert")

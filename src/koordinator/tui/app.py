@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.theme import Theme, ThemeProvider
 
-from koordinator.core.settings import Settings, load_settings, save_settings
+from koordinator.core.settings import load_settings, update_settings
 from koordinator.core.text import printable_lines
 from koordinator.tui.keys import key_name
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
@@ -74,13 +75,24 @@ class KoordinatorApp(App[None]):
         read_only: bool,
         settings_path: Path | None = None,
         notice: str = "",
+        ask_name: bool = False,
     ) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
         self.settings_path = settings_path
         self.notice = notice
-        self.sub_title = catalogue.display_name + (" – nur lesen" if read_only else "")
+        self.ask_name = ask_name
+        self._show_who_writes()
+
+    def _show_who_writes(self) -> None:
+        """The title bar: who signs the changes (first: a long path is cut at the end) and
+        the database, or that it is only read."""
+        where = self.catalogue.display_name
+        if self.read_only:
+            self.sub_title = f"{where} – nur lesen"
+        else:
+            self.sub_title = f"als {self.catalogue.author} – {where}"
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
@@ -92,6 +104,23 @@ class KoordinatorApp(App[None]):
         if settings.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.ask_name:
+            self._ask_name()
+
+    @work(exclusive=True, group="name")
+    async def _ask_name(self) -> None:
+        """First start: who is writing.  Without a name (Esc) the app ends, nothing written."""
+        from koordinator.tui.dialogs import NameDialog
+
+        name = await self.push_screen_wait(NameDialog())
+        if name is None:
+            self.exit()
+            return
+        self.catalogue.author = name
+        self._show_who_writes()
+        warning = update_settings(self.settings_path, author=name)
+        if warning:
+            self.notify(warning, severity="warning")
 
     def get_default_screen(self) -> Screen[None]:
         # The main screen is the app's first screen, not pushed over an empty default one
@@ -100,7 +129,7 @@ class KoordinatorApp(App[None]):
         return MainScreen(self.catalogue, read_only=self.read_only)
 
     def _remember_theme(self, theme: Theme) -> None:
-        warning = save_settings(Settings(theme=theme.name), self.settings_path)
+        warning = update_settings(self.settings_path, theme=theme.name)
         if warning:
             self.notify(warning, severity="warning")
 
@@ -263,8 +292,14 @@ def make_app(
     read_only: bool = False,
     settings_path: Path | None = None,
     notice: str = "",
+    ask_name: bool = False,
 ) -> KoordinatorApp:
-    """The one factory the CLI and the tests use."""
+    """The one factory the CLI and the tests use.  `ask_name`: nobody said who is writing
+    (no --as, no KOORDINATOR_USER, no name in the settings): the app asks first."""
     return KoordinatorApp(
-        catalogue, read_only=read_only, settings_path=settings_path, notice=notice
+        catalogue,
+        read_only=read_only,
+        settings_path=settings_path,
+        notice=notice,
+        ask_name=ask_name,
     )
