@@ -16,8 +16,9 @@ from koordinator.tui.keys import keys_label
 
 GETTING_STARTED = """\
 So geht's:
-  1. Maßnahme finden: / drücken und Nummer oder Titel tippen (z. B. 1.11), Enter.
-     Oder Strg+P und „1.11“ tippen, Enter.
+  1. Maßnahme finden: / drücken und Nummer, Titel, Status oder Ursache tippen (z. B. 1.11,
+     verzögert, Corona), Enter.  Oder Strg+P und „1.11“ tippen, Enter.
+     Nur einen Status zeigen: f, dann sein Buchstabe (wie nach s); f hebt den Filter auf.
   2. Status ändern: s, dann den Buchstaben des neuen Status (z. B. z für „Im Zeitplan“).
      Braucht der Wechsel Angaben (Ursache, Dienststelle, Begründung), fragt der Dialog
      danach; Enter speichert, Esc bricht ab.
