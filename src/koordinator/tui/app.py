@@ -177,7 +177,7 @@ class KoordinatorApp(App[None]):
         return binding.key_display or key_name(binding.key)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
             self.push_screen(CommandPalette(placeholder="Befehl suchen …", id="--command-palette"))
 
     def action_change_theme(self) -> None:

@@ -18,9 +18,18 @@ class MarkedRadioButton(RadioButton):
     """A radio button whose state shows in its character, ● on and ○ off: Textual's draws
     ● for both and tells them apart by colour only, lost under NO_COLOR or in monochrome."""
 
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's name for the button's character
-        return "●" if self.value else "○"
+    # BUTTON_INNER: Textual's public name for the button's character.
+    BUTTON_INNER = "○"
+
+    def on_mount(self) -> None:
+        self._mark()
+
+    def watch_value(self) -> None:
+        self._mark()
+        super().watch_value()
+
+    def _mark(self) -> None:
+        self.BUTTON_INNER = "●" if self.value else "○"
 
 
 @dataclass(frozen=True)
