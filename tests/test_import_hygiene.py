@@ -271,7 +271,7 @@ def test_the_first_screen_is_painted_with_rows_before_sqlalchemy_is_imported(
         assert 'Bürgerportal' in at_first_paint['first row'], at_first_paint
         assert at_first_paint['details'] and 'Bürgerportal' in at_first_paint['details']
         assert len(at_first_paint['fields']) == 4, at_first_paint
-        assert at_first_paint['title'].startswith({str(sample_path)!r}), at_first_paint
+        assert {str(sample_path)!r} in at_first_paint['title'], at_first_paint
         assert at_first_paint['title'].endswith('nur lesen') == {bool(options)}
         assert 'sqlalchemy' in sys.modules  # loaded after the paint
         """,

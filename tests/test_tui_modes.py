@@ -39,6 +39,7 @@ from tui_helpers import (
     row_numbers,
     screen_text,
     select,
+    shown_notifications,
     status_word,
     table,
     type_text,
@@ -201,7 +202,7 @@ async def test_a_damaged_settings_file_gives_a_warning_not_a_crash(
     app = make_app(catalogue)
     async with app.run_test(size=SIZE) as pilot:
         assert any(warning in message for message in notifications(app))
-        severities = {n.severity for n in app._notifications if warning in n.message}
+        severities = {n.severity for n in shown_notifications(app) if warning in n.message}
         assert severities == {"warning"}
         assert table(app).row_count == 49
         assert app.theme != HIGH_CONTRAST.name

@@ -94,7 +94,12 @@ def status_line(app: App[None]) -> str:
 def notifications(app: App[None]) -> list[str]:
     """The messages of the notifications currently shown (newest last): those the app
     raised through `App.notify` that have not timed out or been cleared."""
-    return [n.message for n in _raised.get(app, []) if not n.has_expired]
+    return [n.message for n in shown_notifications(app)]
+
+
+def shown_notifications(app: App[None]) -> list[Notification]:
+    """The notifications currently shown, with their title and severity (newest last)."""
+    return [n for n in _raised.get(app, []) if not n.has_expired]
 
 
 # Every App's notifications, as `App.notify` is asked for them (Textual keeps its own list

@@ -586,26 +586,46 @@ def _tell(notice: str) -> None:
         print(f"koordinator: {_one_line(notice)}", file=sys.stderr)
 
 
-def _open_catalogue(args: argparse.Namespace, *, lazy: bool) -> CatalogueApi:
+def _named_author(args: argparse.Namespace) -> str | None:
+    """The name changes are signed with, if one was chosen: --as, else KOORDINATOR_USER,
+    else the name kept in the settings (asked for at the UI's first start)."""
+    from koordinator.core.history import named_author
+    from koordinator.core.settings import load_settings
+
+    given: str | None = getattr(args, "author", None)
+    return given or named_author(configured=load_settings()[0].author)
+
+
+def _open_catalogue(
+    args: argparse.Namespace, *, lazy: bool, author: str | None = None
+) -> CatalogueApi:
     """The catalogue of --db (`koordinator.core.catalogue.open_catalogue`), as --read-only
-    and --author say; `lazy`: the UI's form, whose first reads import no SQLAlchemy."""
+    and the author (`_named_author`, else the login) say; `lazy`: the UI's form, whose
+    first reads import no SQLAlchemy."""
     from koordinator.core.catalogue import open_catalogue
     from koordinator.core.history import default_author
 
     return open_catalogue(
         getattr(args, "db", None),
         read_only=getattr(args, "read_only", False),
-        author=getattr(args, "author", None) or default_author(),
+        author=author or _named_author(args) or default_author(),
         lazy=lazy,
     )
 
 
 def _run_ui(args: argparse.Namespace) -> int:
-    catalogue = _open_catalogue(args, lazy=True)
+    named = _named_author(args)
+    catalogue = _open_catalogue(args, lazy=True, author=named)
     try:
         from koordinator.tui import run_app
 
-        return run_app(catalogue, read_only=catalogue.read_only, notice=catalogue.notice)
+        return run_app(
+            catalogue,
+            read_only=catalogue.read_only,
+            notice=catalogue.notice,
+            # Nobody said who is writing: the UI asks (a reader writes nothing to sign).
+            ask_name=named is None and not catalogue.read_only,
+        )
     finally:
         catalogue.close()
 

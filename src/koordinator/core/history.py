@@ -94,10 +94,19 @@ def decode_details(text: str | None) -> dict[str, Any]:
     return details
 
 
-def default_author(environ: dict[str, str] | None = None) -> str:
-    """`KOORDINATOR_USER`, else the operating-system user."""
+def named_author(
+    environ: dict[str, str] | None = None, *, configured: str | None = None
+) -> str | None:
+    """The name someone chose to sign with: `KOORDINATOR_USER`, else the name kept in the
+    settings (`configured`); None if neither (the UI then asks)."""
     environ = dict(os.environ) if environ is None else environ
     name = environ.get(ENV_USER, "").strip()
+    return name or (configured or "").strip() or None
+
+
+def default_author(environ: dict[str, str] | None = None, *, configured: str | None = None) -> str:
+    """`named_author`, else the operating-system user."""
+    name = named_author(environ, configured=configured)
     if name:
         return name
     try:

@@ -66,7 +66,7 @@ class LazyCatalogue(ScreenReads):
         self.checked = checked
         self.target = checked.target
         self.read_only = checked.read_only
-        self.author = author
+        self._author = author
         self.reads = Reads(checked)
         self._today = local_today
         self._catalogue: Catalogue | None = None
@@ -83,6 +83,18 @@ class LazyCatalogue(ScreenReads):
     @property
     def loaded(self) -> bool:
         return self._catalogue is not None
+
+    @property
+    def author(self) -> str:
+        return self._author
+
+    @author.setter
+    def author(self, name: str) -> None:
+        """A name given after opening (the UI asks at first start): the loaded Catalogue
+        signs with it too, whichever of the two comes first (see `_loaded`)."""
+        self._author = name
+        if self._catalogue is not None:
+            self._catalogue.author = name
 
     # fields, list_measures, measure (ScreenReads): no wait.
 
@@ -111,6 +123,7 @@ class LazyCatalogue(ScreenReads):
                 with contextlib.suppress(KoordinatorError):
                     catalogue.warm_up()
                 self._catalogue = catalogue
+                catalogue.author = self._author  # if the name changed meanwhile
             return self._catalogue
 
     @property

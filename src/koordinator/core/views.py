@@ -7,6 +7,7 @@ stable JSON shapes documented in docs/cli-json.md.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -34,6 +35,25 @@ def is_overdue(due: str | None, done: bool, today: date) -> bool:
     views, the report, the export's checks and the snapshot diff all ask this.
     """
     return not done and bool(due) and _period_is_past(due, today)
+
+
+def search_key(text: str | None) -> str:
+    """What a search text is compared as (blank: no search); casefolded, so that "ä" finds
+    "Ä" (SQLite's lower() and LIKE fold ASCII only)."""
+    return text.strip().casefold() if text else ""
+
+
+def matches_search(
+    key: str, *, texts: Iterable[str], status: Status, open_causes: Iterable[str] = ()
+) -> bool:
+    """The one rule of the text filter (the UI's `/`, any list's search): `key` (from
+    `search_key`) is part of the measure's number, title, unit or note (`texts`), of its
+    status as shown ("verzögert", "Planung"), or of an open delay's cause as shown
+    ("Corona")."""
+    if not key:
+        return True
+    shown = (*texts, status.label, *(cause_label(cause) for cause in open_causes))
+    return any(key in value.casefold() for value in shown)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
-from textual.theme import Theme
+from textual.theme import Theme, ThemeProvider
 
-from koordinator.core.settings import load_settings, save_settings
+from koordinator.core.settings import load_settings, update_settings
 from koordinator.core.text import printable_lines
+from koordinator.tui.keys import key_name
 from koordinator.tui.screens.main import EDITING_ACTIONS, MainScreen
 from koordinator.tui.themes import HIGH_CONTRAST
 from koordinator.tui.widgets import FilterInput, MeasureTable
@@ -30,7 +32,6 @@ NAVIGATION_KEYS = [
     ("Strg+Pos1 / Strg+Ende", "erste / letzte Maßnahme"),
     ("Tab / Umschalt+Tab", "Bereich wechseln: Handlungsfelder, Tabelle, Details"),
     ("Enter", "in den Handlungsfeldern: Feld wählen"),
-    ("Strg+P", "Befehlspalette: alle Aktionen, „Gehe zu Maßnahme …“"),
 ]
 READ_ONLY_KEYS = "s,m,M,d,D,n,e,u,ctrl+z,i"
 
@@ -50,6 +51,17 @@ class KoordinatorApp(App[None]):
     COMMANDS = App.COMMANDS | {measure_commands}
     BINDINGS = [
         Binding("q", "quit", "Beenden", id="quit"),
+        # Declared here, so that Textual adds no palette key of its own (with an English
+        # description); priority: it opens from inside an input too.
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Befehlspalette",
+            id="command_palette",
+            show=False,
+            priority=True,
+            tooltip="alle Aktionen, „Gehe zu Maßnahme …“",
+        ),
         Binding("question_mark", "help", "Hilfe", id="help"),
         Binding("c", "toggle_contrast", "Hoher Kontrast ein/aus", id="toggle_contrast", show=False),
         # Reached only when the main screen has disabled its editing keys (read-only mode).
@@ -63,13 +75,24 @@ class KoordinatorApp(App[None]):
         read_only: bool,
         settings_path: Path | None = None,
         notice: str = "",
+        ask_name: bool = False,
     ) -> None:
         super().__init__()
         self.catalogue = catalogue
         self.read_only = read_only
         self.settings_path = settings_path
         self.notice = notice
-        self.sub_title = catalogue.display_name + (" – nur lesen" if read_only else "")
+        self.ask_name = ask_name
+        self._show_who_writes()
+
+    def _show_who_writes(self) -> None:
+        """The title bar: who signs the changes (first: a long path is cut at the end) and
+        the database, or that it is only read."""
+        where = self.catalogue.display_name
+        if self.read_only:
+            self.sub_title = f"{where} – nur lesen"
+        else:
+            self.sub_title = f"als {self.catalogue.author} – {where}"
 
     def on_mount(self) -> None:
         self.register_theme(HIGH_CONTRAST)
@@ -81,6 +104,23 @@ class KoordinatorApp(App[None]):
         if settings.theme and settings.theme in self.available_themes:
             self.theme = settings.theme
         self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.ask_name:
+            self._ask_name()
+
+    @work(exclusive=True, group="name")
+    async def _ask_name(self) -> None:
+        """First start: who is writing.  Without a name (Esc) the app ends, nothing written."""
+        from koordinator.tui.dialogs import NameDialog
+
+        name = await self.push_screen_wait(NameDialog())
+        if name is None:
+            self.exit()
+            return
+        self.catalogue.author = name
+        self._show_who_writes()
+        warning = update_settings(self.settings_path, author=name)
+        if warning:
+            self.notify(warning, severity="warning")
 
     def get_default_screen(self) -> Screen[None]:
         # The main screen is the app's first screen, not pushed over an empty default one
@@ -89,9 +129,7 @@ class KoordinatorApp(App[None]):
         return MainScreen(self.catalogue, read_only=self.read_only)
 
     def _remember_theme(self, theme: Theme) -> None:
-        # The file's other entries (the export folder) stay as they are.
-        current, _ = load_settings(self.settings_path)
-        warning = save_settings(replace(current, theme=theme.name), self.settings_path)
+        warning = update_settings(self.settings_path, theme=theme.name)
         if warning:
             self.notify(warning, severity="warning")
 
@@ -134,8 +172,68 @@ class KoordinatorApp(App[None]):
             return
         self.push_screen(HelpScreen(help_sections(self.read_only)))
 
+    def get_key_display(self, binding: Binding) -> str:
+        """Keys as on a German keyboard (Strg+P, Pos1, Bild↑), wherever Textual shows one."""
+        return binding.key_display or key_name(binding.key)
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder="Befehl suchen …", id="--command-palette"))
+
+    def action_change_theme(self) -> None:
+        self.push_screen(
+            CommandPalette(providers=[ThemeProvider], placeholder="Farbschema suchen …")
+        )
+
+    def action_save_screenshot(self) -> None:
+        """The screen as an SVG file in the export folder (the settings'; else documents)."""
+        from koordinator.core.dates import utc_now
+        from koordinator.core.errors import OutputFileError, os_reason
+        from koordinator.core.files import write_text
+
+        stamp = utc_now().astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+        folder = load_settings(self.settings_path)[0].export_directory()
+        path = folder / f"koordinator-{stamp}.svg"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text(path, self.export_screenshot())
+        except OSError as error:
+            reason = os_reason(error)
+            self.notify(
+                f"{path}: {reason}", severity="error", title="Bildschirmfoto nicht gespeichert"
+            )
+            return
+        except OutputFileError as error:
+            self.notify(str(error), severity="error", title="Bildschirmfoto nicht gespeichert")
+            return
+        self.notify(f"Gespeichert: {path}", title="Bildschirmfoto", timeout=10)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """Textual's system commands in German (its help panel left out: `?` is the help),
+        then every key of the main screen."""
+        yield SystemCommand(
+            "Farbschema wechseln", "Ein anderes Farbschema wählen", self.action_change_theme
+        )
+        yield SystemCommand(
+            "Beenden", f"koordinator beenden (Taste {key_name('q')})", self.action_quit
+        )
+        if screen.maximized is not None:
+            yield SystemCommand(
+                "Bereich wiederherstellen",
+                "Den vergrößerten Bereich wieder in normaler Größe zeigen",
+                screen.action_minimize,
+            )
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand(
+                "Bereich maximieren",
+                "Den gewählten Bereich auf die ganze Größe vergrößern",
+                screen.action_maximize,
+            )
+        yield SystemCommand(
+            "Bildschirmfoto speichern",
+            "Den Bildschirm als SVG-Datei im Dokumente-Ordner speichern",
+            self.action_save_screenshot,
+        )
         main = next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)
         if main is None:
             return
@@ -148,7 +246,7 @@ class KoordinatorApp(App[None]):
             target = main.table if binding in MeasureTable.BINDINGS else main
             yield SystemCommand(
                 binding.tooltip or binding.description,
-                f"Taste {binding.key.split(',')[0]}",
+                f"Taste {key_name(binding.key.split(',')[0])}",
                 lambda target=target, action=action: self.run_action(action, target),
             )
         yield SystemCommand(
@@ -156,7 +254,9 @@ class KoordinatorApp(App[None]):
             "Den Umsetzungsstand als Markdown- oder Textdatei (.md/.txt) schreiben",
             main.action_write_report,
         )
-        yield SystemCommand("Hoher Kontrast ein/aus", "Taste c", self.action_toggle_contrast)
+        yield SystemCommand(
+            "Hoher Kontrast ein/aus", f"Taste {key_name('c')}", self.action_toggle_contrast
+        )
 
 
 def help_sections(read_only: bool) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -191,8 +291,14 @@ def make_app(
     read_only: bool = False,
     settings_path: Path | None = None,
     notice: str = "",
+    ask_name: bool = False,
 ) -> KoordinatorApp:
-    """The one factory the CLI and the tests use."""
+    """The one factory the CLI and the tests use.  `ask_name`: nobody said who is writing
+    (no --as, no KOORDINATOR_USER, no name in the settings): the app asks first."""
     return KoordinatorApp(
-        catalogue, read_only=read_only, settings_path=settings_path, notice=notice
+        catalogue,
+        read_only=read_only,
+        settings_path=settings_path,
+        notice=notice,
+        ask_name=ask_name,
     )

@@ -39,6 +39,8 @@ from koordinator.core.views import (
     MeasureView,
     MilestoneView,
     is_overdue,
+    matches_search,
+    search_key,
 )
 from koordinator.core.workflow import FINAL_STATUSES, Status
 
@@ -67,6 +69,7 @@ def _select(row_type: Any, table: str) -> str:
 _MEASURES = _select(MeasureRow, "measure")
 _OPEN_MILESTONES = _select(MilestoneRow, "milestone") + " WHERE done = 0"
 _OPEN_DELAY_COUNTS = "SELECT measure_id, count(*) FROM delay WHERE resolved_on IS NULL"
+_OPEN_DELAY_CAUSES = "SELECT measure_id, cause FROM delay WHERE resolved_on IS NULL"
 # A withdrawn measure is in no list, count or report, and its number is free again.
 _MEASURE_BY_NUMBER = f"{_MEASURES} WHERE number = ? AND withdrawn = 0"
 _MILESTONES_OF_MEASURE = _select(MilestoneRow, "milestone") + " WHERE measure_id = ?"
@@ -273,7 +276,7 @@ def read_measures(
 ) -> list[MeasureView]:
     """Measures in number order, optionally filtered by field, status and a search text;
     `limit` gives only the first ones (the UI paints them before it reads the rest)."""
-    wanted = text.strip().casefold() if text else ""
+    wanted = search_key(text)
     conditions = ["withdrawn = 0"]
     parameters: list[Any] = []
     if field_code is not None:
@@ -289,11 +292,19 @@ def read_measures(
         parameters.append(limit)
     measures = list(map(MeasureRow._make, connection.execute(query, parameters)))
     if wanted:
-        # Filtered in Python: SQLite's lower()/LIKE fold ASCII only, not "Ä" to "ä".
+        # Filtered in Python (`matches_search`: casefolded, and on the texts as shown).
+        causes: dict[int, list[str]] = {}
+        for measure_id, cause in connection.execute(_OPEN_DELAY_CAUSES):
+            causes.setdefault(measure_id, []).append(cause)
         measures = [
             m
             for m in measures
-            if any(wanted in value.casefold() for value in (m.number, m.title, m.unit, m.note))
+            if matches_search(
+                wanted,
+                texts=(m.number, m.title, m.unit, m.note),
+                status=Status(m.status),
+                open_causes=causes.get(m.key, ()),
+            )
         ][:limit]
     return measure_views(connection, measures, today)
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from koordinator.tui.dialogs.import_dialog import ImportDialog
     from koordinator.tui.dialogs.measure_dialog import MeasureDialog, MeasureInput
     from koordinator.tui.dialogs.milestone_dialog import MilestoneDialog, NewMilestone
+    from koordinator.tui.dialogs.name_dialog import NameDialog
     from koordinator.tui.dialogs.reached_dialog import MilestoneReached, ReachedDialog
     from koordinator.tui.dialogs.renumber_dialog import RenumberDialog
     from koordinator.tui.dialogs.resolve_dialog import DelayResolution, ResolveDialog
@@ -38,6 +39,7 @@ _MODULES = {
     "MeasureInput": "measure_dialog",
     "MilestoneDialog": "milestone_dialog",
     "NewMilestone": "milestone_dialog",
+    "NameDialog": "name_dialog",
     "MilestoneReached": "reached_dialog",
     "ReachedDialog": "reached_dialog",
     "RenumberDialog": "renumber_dialog",
@@ -59,6 +61,7 @@ __all__ = [
     "MeasureInput",
     "MilestoneDialog",
     "MilestoneReached",
+    "NameDialog",
     "NewMilestone",
     "ReachedDialog",
     "RenumberDialog",

@@ -1,4 +1,7 @@
-"""A yes/no question, e.g. before undoing a change.  `Enter`/`j` yes, `Esc`/`n` no."""
+"""A yes/no question, e.g. before undoing a change.  `Enter`/`y` yes, `Esc`/`n` no.
+
+Not `j` for "ja": everywhere else `j` moves down, and a `j` pressed out of habit must not
+undo a change."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from koordinator.tui.user_text import user_text
 
 class ConfirmDialog(ModalScreen[bool]):
     BINDINGS = [
-        Binding("enter,j,y", "answer(True)", "Ja", id="yes"),
+        Binding("enter,y", "answer(True)", "Ja", id="yes"),
         Binding("escape,n", "answer(False)", "Nein", id="no"),
     ]
 
@@ -26,7 +29,7 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield Static(user_text(self.question))
-            yield Static("Enter/j: Ja · Esc/n: Nein", classes="dialog-hint")
+            yield Static("Enter/y: Ja · Esc/n: Nein", classes="dialog-hint")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -42,17 +42,11 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
         self.field_code = measure.field_code if measure else (field_code or fields[0].code)
 
     def compose_dialog(self) -> ComposeResult:
+        # The title first, where the cursor starts: what one types first is the first field
+        # (the field of action and the day come filled in; Enter in the title saves).
         m = self.measure
         if m is None:
             yield Label("Neue Maßnahme anlegen", classes="dialog-title")
-            yield Label("Handlungsfeld", classes="field-label")
-            yield Select(
-                [(user_text(f"{f.code} {f.name}"), f.code) for f in self.fields],
-                value=self.field_code,
-                allow_blank=False,
-                id="field",
-            )
-            yield from self.today_input("Aufgenommen am")
         else:
             yield Label(f"Maßnahme {m.number} bearbeiten", classes="dialog-title")
         for name in records.editable(records.Measure):
@@ -63,6 +57,15 @@ class MeasureDialog(FormDialog[MeasureInput | None]):
                 placeholder=records.roles(records.Measure)[name].hint,
                 required=name == "title",
             )
+        if m is None:
+            yield Label("Handlungsfeld", classes="field-label")
+            yield Select(
+                [(user_text(f"{f.code} {f.name}"), f.code) for f in self.fields],
+                value=self.field_code,
+                allow_blank=False,
+                id="field",
+            )
+            yield from self.today_input("Aufgenommen am")
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

@@ -14,6 +14,24 @@ from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, labelled_input
 from koordinator.tui.user_text import user_text
 
 
+class MarkedRadioButton(RadioButton):
+    """A radio button whose state shows in its character, ● on and ○ off: Textual's draws
+    ● for both and tells them apart by colour only, lost under NO_COLOR or in monochrome."""
+
+    # BUTTON_INNER: Textual's public name for the button's character.
+    BUTTON_INNER = "○"
+
+    def on_mount(self) -> None:
+        self._mark()
+
+    def watch_value(self) -> None:
+        self._mark()
+        super().watch_value()
+
+    def _mark(self) -> None:
+        self.BUTTON_INNER = "●" if self.value else "○"
+
+
 @dataclass(frozen=True)
 class DelayResolution:
     on: LooseDate | None
@@ -36,8 +54,8 @@ class ResolveDialog(FormDialog[DelayResolution | None]):
         if self.measure.status == Status.DELAYED:
             yield Label("Weiter mit", classes="field-label")
             with RadioSet(id="return-to"):
-                yield RadioButton(Status.ON_SCHEDULE.label, value=True, id="on_schedule")
-                yield RadioButton(Status.ESTABLISHED.label, id="established")
+                yield MarkedRadioButton(Status.ON_SCHEDULE.label, value=True, id="on_schedule")
+                yield MarkedRadioButton(Status.ESTABLISHED.label, id="established")
         yield from labelled_input("Anmerkung", "note", placeholder="optional")
 
     def on_mount(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,6 +14,7 @@ from koordinator.core.dates import LooseDate
 from koordinator.core.views import MeasureView
 from koordinator.core.workflow import DelayInput, Status, allowed_moves, requirements
 from koordinator.tui.dialogs.form import DATE_HINT, FormDialog, FormError, labelled_input
+from koordinator.tui.marker import MarkedLabel
 from koordinator.tui.status_keys import STATUS_KEYS
 from koordinator.tui.user_text import user_text
 
@@ -55,8 +55,9 @@ class StatusDialog(FormDialog[StatusChange | None]):
         )
         yield Label(user_text(self.measure.title), classes="dialog-subtitle")
         yield OptionList(
-            # Text, not a markup string: "[z]" would be read as a style tag.
-            *(Option(Text(f"[{STATUS_KEYS[s]}] {s.label}"), id=s.value) for s in self.moves),
+            # Content, not a markup string: "[z]" would be read as a style tag.  The first
+            # move is highlighted, so it starts marked.
+            *(Option(_move_label(s, chosen=i == 0), id=s.value) for i, s in enumerate(self.moves)),
             id="moves",
         )
         # Filled in, so that a letter still saves at once; another day is typed first.
@@ -123,7 +124,18 @@ class StatusDialog(FormDialog[StatusChange | None]):
             self.submit()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self._show_fields_for(_status_of(event.option))
+        target = _status_of(event.option)
+        self._mark(target)
+        self._show_fields_for(target)
+
+    def _mark(self, target: Status) -> None:
+        """The highlighted move marked "›", not by the highlight's colour alone."""
+        moves = self.query_one("#moves", OptionList)
+        for index, move in enumerate(self.moves):
+            prompt = moves.get_option_at_index(index).prompt
+            chosen = move == target
+            if not isinstance(prompt, MarkedLabel) or prompt.chosen != chosen:
+                moves.replace_option_prompt_at_index(index, _move_label(move, chosen=chosen))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -161,6 +173,10 @@ class StatusDialog(FormDialog[StatusChange | None]):
             delay=delay,
             on=on,
         )
+
+
+def _move_label(move: Status, *, chosen: bool) -> MarkedLabel:
+    return MarkedLabel(f"[{STATUS_KEYS[move]}] {move.label}", chosen=chosen)
 
 
 def _status_of(option: Option) -> Status:

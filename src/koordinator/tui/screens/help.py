@@ -12,25 +12,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEY_NAMES = {
-    "slash": "/",
-    "question_mark": "?",
-    "number_sign": "#",
-    "escape": "Esc",
-    "enter": "Enter",
-    "tab": "Tab",
-    "up": "↑",
-    "down": "↓",
-    "pageup": "Bild↑",
-    "pagedown": "Bild↓",
-    "home": "Pos1",
-    "end": "Ende",
-}
+from koordinator.tui.keys import keys_label
 
 GETTING_STARTED = """\
 So geht's:
-  1. Maßnahme finden: / drücken und Nummer oder Titel tippen (z. B. 1.11), Enter.
-     Oder Strg+P und „1.11“ tippen, Enter.
+  1. Maßnahme finden: / drücken und Nummer, Titel, Status oder Ursache tippen (z. B. 1.11,
+     verzögert, Corona), Enter.  Oder Strg+P und „1.11“ tippen, Enter.
+     Nur einen Status zeigen: f, dann sein Buchstabe (wie nach s); f hebt den Filter auf.
   2. Status ändern: s, dann den Buchstaben des neuen Status (z. B. z für „Im Zeitplan“).
      Braucht der Wechsel Angaben (Ursache, Dienststelle, Begründung), fragt der Dialog
      danach; Enter speichert, Esc bricht ab.
@@ -41,23 +29,12 @@ Alles wird sofort gespeichert; ein „Speichern“ gibt es nicht.
 """
 
 
-def key_label(keys: str) -> str:
-    def one(key: str) -> str:
-        if key in KEY_NAMES:
-            return KEY_NAMES[key]
-        if key.startswith("ctrl+"):
-            return "Strg+" + key.removeprefix("ctrl+").upper()
-        return key
-
-    return " / ".join(one(key) for key in keys.split(","))
-
-
 def binding_rows(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
     rows = []
     for binding in bindings:
         if isinstance(binding, Binding) and binding.description:
             what = binding.description + (f" – {binding.tooltip}" if binding.tooltip else "")
-            rows.append((key_label(binding.key), what))
+            rows.append((keys_label(binding.key), what))
     return rows
 
 

@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -175,6 +176,14 @@ class MainScreen(Screen[None]):
         Binding("u,ctrl+z", "undo", "Rückgängig", id="undo"),
         Binding("slash", "filter", "Filter", id="filter", show=False),
         Binding("escape", "clear_filter", "Filter löschen", id="clear_filter", show=False),
+        Binding(
+            "f",
+            "filter_status",
+            "Status-Filter",
+            id="filter_status",
+            show=False,
+            tooltip="Nach Status filtern: f und der Buchstabe wie nach s; f hebt auf",
+        ),
         Binding("n", "new_measure", "Neue Maßnahme", id="new_measure", show=False),
         Binding("e", "edit_measure", "Maßnahme bearbeiten", id="edit_measure", show=False),
         Binding("number_sign", "renumber", "Nummer ändern", id="renumber", show=False),
@@ -217,6 +226,7 @@ class MainScreen(Screen[None]):
         self.read_only = read_only
         self.field_code: int | None = None
         self.filter_text = ""
+        self.status_filter: Status | None = None  # `f` and a status letter
         self.detail: MeasureDetail | None = None
         self._own_collector = False  # see on_mount
         # Set once the write side is there (see _after_first_paint); the list's worker
@@ -319,7 +329,10 @@ class MainScreen(Screen[None]):
         try:
             fields = self.catalogue.fields()
             first = self.catalogue.list_measures(
-                field_code=self.field_code, text=self.filter_text, limit=FIRST_PAGE
+                field_code=self.field_code,
+                status=self.status_filter,
+                text=self.filter_text,
+                limit=FIRST_PAGE,
             )
         except KoordinatorError as error:
             self.notify(str(error), severity="error", title="Lesen fehlgeschlagen")
@@ -332,10 +345,15 @@ class MainScreen(Screen[None]):
         if len(first) == FIRST_PAGE or (keep and self.table.measure(keep) is None):
             # After the next paint: the worker holds the GIL while it builds the views, and
             # the first page should not wait for that.
-            self.call_after_refresh(self._read_all, self.field_code, self.filter_text, keep)
+            self.call_after_refresh(self._read_all, self._filters, keep)
+
+    @property
+    def _filters(self) -> tuple[int | None, Status | None, str]:
+        """What the list is filtered by: field, status, text."""
+        return self.field_code, self.status_filter, self.filter_text
 
     @work(thread=True, exclusive=True, group="read-all")
-    def _read_all(self, field_code: int | None, text: str, keep: str | None) -> None:
+    def _read_all(self, filters: tuple[int | None, Status | None, str], keep: str | None) -> None:
         """The whole list, read off the UI thread; stale results (filter changed) are dropped.
 
         At start it waits until SQLAlchemy has loaded (see _after_first_paint): two workers
@@ -348,17 +366,23 @@ class MainScreen(Screen[None]):
                 return
         try:
             with short_switch_interval():
-                measures = self.catalogue.list_measures(field_code=field_code, text=text)
+                field_code, status, text = filters
+                measures = self.catalogue.list_measures(
+                    field_code=field_code, status=status, text=text
+                )
         except KoordinatorError as error:
             self.app.call_from_thread(self.notify, str(error), severity="error")
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._show_all, measures, field_code, text, keep)
+            self.app.call_from_thread(self._show_all, measures, filters, keep)
 
     def _show_all(
-        self, measures: list[MeasureView], field_code: int | None, text: str, keep: str | None
+        self,
+        measures: list[MeasureView],
+        filters: tuple[int | None, Status | None, str],
+        keep: str | None,
     ) -> None:
-        if (field_code, text) != (self.field_code, self.filter_text):
+        if filters != self._filters:
             return  # the user has chosen another filter meanwhile
         self.table.show_all(measures, keep=keep)
         if keep and self.table.current_number == keep:
@@ -428,15 +452,53 @@ class MainScreen(Screen[None]):
 
     @on(FilterInput.Finished)
     def _filter_finished(self, event: FilterInput.Finished) -> None:
+        if event.cleared and self.status_filter is not None:
+            self._filter_by_status(None)  # Esc clears the whole filter
         box = self.query_one(FilterInput)
         box.display = not event.cleared
         self.table.focus()
+
+    def action_filter_status(self) -> None:
+        """Ask for a status letter (the same as after `s`); with a status filter on, `f`
+        lifts it."""
+        if self.status_filter is not None:
+            self._filter_by_status(None)
+            return
+        self._status_of = None  # the answer is no status change
+        self.status_line.ask(
+            "Nur Maßnahmen mit Status →",
+            [
+                Choice(key, status.label, StatusFilter(status), SHORT_LABELS[status])
+                for status, key in STATUS_KEYS.items()
+            ],
+        )
+
+    @on(StatusLine.Answered)
+    def _status_filter_answered(self, event: StatusLine.Answered) -> None:
+        if isinstance(event.value, StatusFilter):
+            self.status_line.clear()
+            self._filter_by_status(event.value.status)
+
+    def _filter_by_status(self, status: Status | None) -> None:
+        self.status_filter = status
+        box = self.query_one(FilterInput)
+        box.show_status(status.label if status else None)
+        if status is None and not self.filter_text:
+            box.display = False
+        elif status is not None:
+            box.display = True
+        keep = self.table.current_number
+        self.reload(keep=keep)
 
     # --- which keys make sense now -------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
-            return bool(self.filter_text) or self.query_one(FilterInput).display
+            return (
+                bool(self.filter_text)
+                or self.status_filter is not None
+                or self.query_one(FilterInput).display
+            )
         if action in EDITING_ACTIONS and self.read_only:
             return None  # shown greyed out; the app explains why when pressed
         if action in MEASURE_ACTIONS:
@@ -1004,8 +1066,10 @@ class MainScreen(Screen[None]):
         if self.table.measure(number) is None:
             self.field_code = None
             self.filter_text = ""
+            self.status_filter = None
             box = self.query_one(FilterInput)
             box.value = ""
+            box.show_status(None)
             box.display = False
         self.reload(keep=number)
         self.table.focus()
@@ -1023,6 +1087,13 @@ def field_line(fields: list[FieldView], chosen: int | None) -> Text:
     return Text.assemble(
         "Handlungsfeld: ", (printable(shown), "bold"), f"  · 0–{last}: Feld wählen"
     )
+
+
+@dataclass(frozen=True)
+class StatusFilter:
+    """The answer to `f`'s question (not a status change's): list only this status."""
+
+    status: Status
 
 
 def _on_another_day(on: LooseDate | None) -> str:

@@ -1,4 +1,7 @@
-"""The fields of action with their measure counts, plus "Alle"; choosing one filters the table."""
+"""The fields of action with their measure counts, plus "Alle"; choosing one filters the table.
+
+The chosen field (the one the table shows) is marked with "›" (`koordinator.tui.marker`),
+not by colour alone: the highlight is the cursor, which may stand elsewhere."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from koordinator.core.text import printable
 from koordinator.core.views import FieldView
-from koordinator.tui.user_text import user_text
+from koordinator.tui.marker import MarkedLabel
 
 ALL_FIELDS = "all"
 
@@ -25,10 +29,13 @@ class FieldList(OptionList):
 
     def show_fields(self, fields: list[FieldView], chosen: int | None) -> None:
         total = sum(field.measure_count for field in fields)
-        options = [Option(f"Alle ({total})", id=ALL_FIELDS)]
+        options = [Option(MarkedLabel(f"Alle ({total})", chosen=not chosen), id=ALL_FIELDS)]
         options += [
             Option(
-                user_text(f"{field.code} {_short(field.name)} ({field.measure_count})"),
+                MarkedLabel(
+                    printable(f"{field.code} {_short(field.name)} ({field.measure_count})"),
+                    chosen=field.code == chosen,
+                ),
                 id=str(field.code),
             )
             for field in fields

@@ -1,4 +1,6 @@
-"""The filter-as-you-type box (`/`): number, title, unit, note.  `Esc` clears it."""
+"""The filter-as-you-type box (`/`): number, title, unit, note, status, delay cause (the rule:
+`koordinator.core.views.matches_search`).  `Esc` clears it.  Its title says which status
+the list is narrowed to (`f`), so the whole filter shows in one place."""
 
 from __future__ import annotations
 
@@ -22,7 +24,14 @@ class FilterInput(Input):
         cleared: bool
 
     def __init__(self) -> None:
-        super().__init__(placeholder="Filter: Nummer, Titel, Verantwortlich, Notiz …", id="filter")
+        super().__init__(
+            placeholder="Filter: Nummer, Titel, Verantwortlich, Notiz, Status, Ursache …",
+            id="filter",
+        )
+
+    def show_status(self, label: str | None) -> None:
+        """The status the list is narrowed to (`f`), or None."""
+        self.border_title = f"nur Status „{label}“ (f hebt auf)" if label else None
 
     def action_clear_filter(self) -> None:
         self.value = ""

@@ -44,8 +44,9 @@ class StatusLine(Widget):
     `ask` turns the line into a question that the next key answers; the screen passes
     that key to `answer` (the focus stays where it is: moving it would restyle and repaint
     the whole table twice).  A choice's key posts `Answered` with its value, Enter posts
-    `Answered` with None ("more": the caller opens its full dialog), any other key just
-    ends the question.
+    `Answered` with None ("more": the caller opens its full dialog), a letter that is no
+    choice ends the question and says so (with the choices there were), any other key
+    (Esc, an arrow) just ends it.
     """
 
     DEFAULT_CSS = """
@@ -64,7 +65,11 @@ class StatusLine(Widget):
         super().__init__(**kwargs)
         self.title = ""
         self.message = ""
+        # A refused answer's message with the short labels and with the letters alone, for
+        # narrower lines; empty for every other message.
+        self.shorter: tuple[str, ...] = ()
         self.choices: tuple[Choice, ...] = ()
+        self._refused = ""
         self._timer: Timer | None = None
 
     @property
@@ -76,11 +81,17 @@ class StatusLine(Widget):
         """What the line says, for tests."""
         if self.asking:
             return f"{self.message} " + "  ".join(f"[{c.key}] {c.label}" for c in self.choices)
+        if self.shorter:
+            return self.message
         return f"{self.title}: {self.message}" if self.title else ""
 
     def say(self, message: str, title: str = "Gespeichert") -> None:
         self.title = title
         self.message = _one_line(message)
+        self.shorter = ()
+        self._show_for_a_while()
+
+    def _show_for_a_while(self) -> None:
         if self._timer is not None:
             self._timer.stop()
         self._timer = self.set_timer(SHOWN_SECONDS, self.clear)
@@ -88,14 +99,20 @@ class StatusLine(Widget):
 
     def clear(self) -> None:
         self.title = self.message = ""
+        self.shorter = ()
         self.refresh()
 
-    def ask(self, question: str, choices: Sequence[Choice]) -> None:
+    def ask(
+        self, question: str, choices: Sequence[Choice], *, refused: str = "kein möglicher Status"
+    ) -> None:
+        """`refused`: what a letter that is no choice is called ("x ist hier …: e Etabliert")."""
         if self._timer is not None:
             self._timer.stop()
         self.title = ""
+        self.shorter = ()
         self.message = _one_line(question)
         self.choices = tuple(choices)
+        self._refused = refused
         self.refresh()
 
     def answer(self, key: str) -> None:
@@ -106,13 +123,28 @@ class StatusLine(Widget):
         line while the table and details still show the old state.
         """
         chosen = next((choice for choice in self.choices if choice.key == key), None)
-        self.choices = ()
+        choices, self.choices = self.choices, ()
         if chosen is not None:
             self.post_message(self.Answered(chosen.value))
         elif key == "enter":
             self.post_message(self.Answered(None))
+        elif len(key) == 1 and key.isprintable():
+            self._refuse(key, choices)
         else:
             self.clear()
+
+    def _refuse(self, key: str, choices: Sequence[Choice]) -> None:
+        """Say that `key` was no choice, and which there were: a letter typed by mistake
+        (or `j` out of habit) must not vanish without a word.  Narrower lines get the
+        short labels, or the letters alone."""
+        refused = f"{printable(key)} ist hier {self._refused}: "
+        self.title = ""
+        self.message = refused + ", ".join(f"{c.key} {c.label}" for c in choices)
+        self.shorter = (
+            refused + ", ".join(f"{c.key} {c.short or c.label}" for c in choices),
+            refused + ", ".join(c.key for c in choices),
+        )
+        self._show_for_a_while()
 
     def cancel(self) -> None:
         """Stop asking (without an answer)."""
@@ -125,6 +157,14 @@ class StatusLine(Widget):
         base = self.rich_style
         if self.asking:
             segments = self._question_segments(width, base)
+        elif self.shorter:
+            fitting = (text for text in self.shorter if len(text) <= width - 2)
+            message = self.message if len(self.message) <= width - 2 else next(fitting, "")
+            message = message or self.shorter[-1]
+            segments = [
+                Segment("! ", base + Style(color=self._color("warning"), bold=True)),
+                Segment(message, base),
+            ]
         elif self.title:
             segments = [
                 Segment("✓ ", base + Style(color=self._color("success"))),
