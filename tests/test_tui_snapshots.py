@@ -11,6 +11,7 @@ under a fixed database name (the title bar shows it).
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -45,12 +46,17 @@ def painted_catalogue(
 ) -> Iterator[CatalogueApi]:
     """The sample, opened as `koordinator` opens it, as "catalogue.db" on PAINTED_ON."""
     monkeypatch.setattr(dates, "datetime", _FixedDatetime)
-    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("TZ", "UTC")  # the times the details show, wherever the tests run
+    time.tzset()
+    # The accepted snapshots are in colour; a caller's NO_COLOR would paint them grey.
+    monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.chdir(tmp_path)
     shutil.copyfile(built_sample, tmp_path / "catalogue.db")
     catalogue = open_catalogue("catalogue.db", read_only=False, author="testerin", lazy=True)
     yield catalogue
     catalogue.close()
+    monkeypatch.undo()
+    time.tzset()
 
 
 def app_for(catalogue: CatalogueApi, tmp_path: Path, **settings: Any) -> KoordinatorApp:
