@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from koordinator.core.dates import causal_timestamp, timestamp
+from koordinator.core.errors import NOTHING_TO_UNDO
 from koordinator.core.service import Catalogue
 from koordinator.core.store.sqlite_store import DatabaseTarget, open_database
 from koordinator.core.workflow import Status
@@ -117,3 +119,60 @@ def test_a_later_move_does_not_overwrite_the_day_a_delay_was_resolved_on(tmp_pat
         measure = shown(path, "1.3")
         assert measure["status"] == "established"
         assert [delay["resolved_on"] for delay in measure["delays"]] == ["2021-03"]
+
+
+def two_coordinators(tmp_path: Path) -> tuple[Path, Path, str]:
+    """Anna's and Ben's copies of the sample, and the title of 2.2's open milestone."""
+    anna, ben = tmp_path / "anna.db", tmp_path / "ben.db"
+    shutil.copyfile(SAMPLE_DB, anna)
+    shutil.copyfile(SAMPLE_DB, ben)
+    (open_milestone,) = [m for m in shown(anna, "2.2")["milestones"] if not m["done"]]
+    return anna, ben, open_milestone["title"]
+
+
+def history_ids(db: Path) -> set[str]:
+    with closing(sqlite3.connect(db)) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM history_event")}
+
+
+def confirmed(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 0, done.stderr
+
+
+def test_undo_of_a_change_a_merge_made_a_conflict_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Anna deletes 2.2's open milestone; Ben, not having seen that, marks it reached, then
+    imports her snapshot: her deletion comes first, his "reached" did not apply.  His
+    `koordinator undo --yes` crashed with a traceback ("LookupError: milestone … not
+    found"); now it says there is nothing of his to undo, and both databases end up with
+    every confirmed change."""
+    anna, ben, title = two_coordinators(tmp_path)
+    confirmed(koordinator(anna, "--as", "anna", "milestone", "2.2", title, "--delete"))
+    confirmed(koordinator(ben, "--as", "ben", "milestone", "2.2", title, "--complete"))
+    exchange(anna, ben, "anna.toml")
+    undo = koordinator(ben, "--as", "ben", "undo", "--yes")
+    assert (undo.returncode, undo.stdout) == (2, "")
+    assert undo.stderr.strip().splitlines() == [f"koordinator: {NOTHING_TO_UNDO}"]
+    exchange(ben, anna, "ben.toml")
+    assert history_ids(anna) == history_ids(ben)
+    for db in (anna, ben):
+        assert title not in [m["title"] for m in shown(db, "2.2")["milestones"]]
+
+
+def test_an_undo_whose_change_a_merge_made_a_conflict_still_travels(tmp_path: Path) -> None:
+    """Ben deletes 2.2's open milestone; Anna, not having seen that, deletes it too and
+    undoes her deletion, then imports Ben's snapshot: his deletion comes first, so neither
+    her deletion nor her undo applies.  Ben's import of her snapshot was refused ("passt
+    nicht zum rückgängig gemachten Ereignis"), for good; now it imports, and both hold
+    every confirmed change and the same 2.2."""
+    anna, ben, title = two_coordinators(tmp_path)
+    confirmed(koordinator(ben, "--as", "ben", "milestone", "2.2", title, "--delete"))
+    confirmed(koordinator(anna, "--as", "anna", "milestone", "2.2", title, "--delete"))
+    confirmed(koordinator(anna, "--as", "anna", "undo", "--yes"))
+    assert title in [m["title"] for m in shown(anna, "2.2")["milestones"]]  # undone locally
+    exchange(ben, anna, "ben.toml")
+    exchange(anna, ben, "anna.toml")
+    assert history_ids(anna) == history_ids(ben)
+    assert shown(anna, "2.2") == shown(ben, "2.2")
+    assert title not in [m["title"] for m in shown(anna, "2.2")["milestones"]]
