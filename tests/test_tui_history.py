@@ -77,6 +77,10 @@ def test_a_cli_status_change_shows_in_a_running_ui(tmp_path: Path) -> None:
     connection = sqlite3.connect(lab.db)
     try:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        # The confirmed change is there, and the UI beside it did not write over it.
+        assert connection.execute(
+            "SELECT status FROM measure WHERE number = ? AND withdrawn = 0", (number,)
+        ).fetchall() == [("on_schedule",)]
     finally:
         connection.close()
 
