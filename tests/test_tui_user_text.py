@@ -43,6 +43,7 @@ from tui_helpers import (
     screen_text,
     select,
     status_line,
+    table,
     type_text,
     wait_until,
 )
@@ -89,7 +90,9 @@ async def test_titles_units_and_notes_with_markup_show_as_typed_everywhere(
         await select(pilot, "1.2")
         cells = row(app, "1.2")
         assert (cells[TITLE], cells[UNIT]) == (LINK, BOLD)
-        assert cells[MILESTONE] == f"überfällig 03/2020 {CLOSING}"  # painted clipped to its column
+        assert cells[MILESTONE] == f"überfällig 03/2020 {CLOSING}"
+        painted = table(app).line_text("1.2")  # the line as painted: cut to the column
+        assert all(t in painted for t in (LINK, BOLD, "überfällig 03/2020 Migr…")), painted
         text = screen_text(app)
         for typed in (LINK, BOLD, f"Notiz: {OPEN} und {CLOSING}", f"[ ] {CLOSING} (fällig"):
             assert typed in text, typed

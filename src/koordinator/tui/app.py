@@ -231,7 +231,7 @@ class KoordinatorApp(App[None]):
             )
         yield SystemCommand(
             "Bildschirmfoto speichern",
-            "Den Bildschirm als SVG-Datei im Dokumente-Ordner speichern",
+            "Den Bildschirm als SVG-Datei im Export-Ordner speichern",
             self.action_save_screenshot,
         )
         main = next((s for s in reversed(self.screen_stack) if isinstance(s, MainScreen)), None)

@@ -53,10 +53,7 @@ class ExportDialog(FormDialog[Path | None]):
         self.query_one("#filename", Input).focus()
 
     def collect(self) -> Path:
-        name = self.text("filename", required="Dateiname")
-        path = Path(name).expanduser()
-        if not path.is_absolute():
-            path = self.directory / path
+        path = self.file_path("filename", self.directory, required="Dateiname")
         try:
             # The writer's own check: a dialog that closes promises a file that can be written.
             destination(path)

@@ -7,6 +7,7 @@ open, so nothing is written.  `Enter` saves, `Esc` cancels (dismisses with None)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TypeVar
 
 from textual.app import ComposeResult
@@ -93,6 +94,11 @@ class FormDialog(ModalScreen[ResultType]):
         if problem:
             raise FormError(input_id, problem)
         return value
+
+    def file_path(self, input_id: str, directory: Path, *, required: str) -> Path:
+        """The file named in the input: `~` expanded, a relative name taken in `directory`."""
+        path = Path(self.text(input_id, required=required)).expanduser()
+        return path if path.is_absolute() else directory / path
 
     def delay_period(
         self, since_id: str, until_id: str, *, start: LooseDate | None = None

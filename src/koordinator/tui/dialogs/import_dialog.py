@@ -31,10 +31,7 @@ class ImportDialog(FormDialog[Path | None]):
         self.query_one("#filename", Input).focus()
 
     def collect(self) -> Path:
-        name = self.text("filename", required="Datei")
-        path = Path(name).expanduser()
-        if not path.is_absolute():
-            path = self.directory / path
+        path = self.file_path("filename", self.directory, required="Datei")
         if not path.is_file():
             what = "ist keine Datei" if path.exists() else "gibt es nicht"
             raise FormError("filename", f"{path} {what}")

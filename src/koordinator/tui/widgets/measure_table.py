@@ -448,31 +448,15 @@ class MeasureTable(ScrollView, can_focus=True):
             # paint): fitted now, so that the first paint has them.
             self._fit(width)
         # The styles once per paint, not once per line (rich_style walks the DOM).
-        base = self.rich_style
-        self._paint_styles = (
-            base,
-            base + self.get_component_rich_style("measure-table--header"),
-            base + self.get_component_rich_style("measure-table--even-row"),
-            base + self.get_component_rich_style("measure-table--cursor"),
-            base + self.get_component_rich_style("measure-table--hover"),
-        )
+        self._paint_styles = self._line_styles()
         try:
             return super().render_lines(crop)
         finally:
             self._paint_styles = None
 
     def render_line(self, y: int) -> Strip:
-        styles = self._paint_styles
-        if styles is None:  # called outside a paint
-            base = self.rich_style
-            styles = (
-                base,
-                base + self.get_component_rich_style("measure-table--header"),
-                base + self.get_component_rich_style("measure-table--even-row"),
-                base + self.get_component_rich_style("measure-table--cursor"),
-                base + self.get_component_rich_style("measure-table--hover"),
-            )
-        base, header, even, cursor, hover = styles
+        # Outside a paint (a test reading one line): the styles now.
+        base, header, even, cursor, hover = self._paint_styles or self._line_styles()
         width = self.scrollable_content_region.width
         layout = self._layout
         if y == 0:
@@ -498,6 +482,15 @@ class MeasureTable(ScrollView, can_focus=True):
             strip = self._strip(layout.line(cells), width, style)
             self._lines[key] = strip
         return strip
+
+    def _line_styles(self) -> tuple[Style, Style, Style, Style, Style]:
+        """The plain, header, even-row, cursor and hover styles of a line."""
+        base = self.rich_style
+        header, even, cursor, hover = (
+            base + self.get_component_rich_style(f"measure-table--{part}")
+            for part in ("header", "even-row", "cursor", "hover")
+        )
+        return base, header, even, cursor, hover
 
     @staticmethod
     def _strip(text: str, width: int, style: Style) -> Strip:
