@@ -817,9 +817,12 @@ async def test_a_status_change_on_a_measure_changed_meanwhile_is_refused(
     catalogue: CatalogueApi, sample_path: Path
 ) -> None:
     async with on_measure(catalogue, "1.2") as (app, pilot):
+        # Asked while the screen shows "Im Zeitplan" (it reads others' changes only once the
+        # question is answered); meanwhile the colleague moves 1.2.
+        await pilot.press("s")
         with other_catalogue(sample_path) as other:
             other.change_status("1.2", Status.DELAYED)
-        await pilot.press("s", "e")  # the screen still shows "Im Zeitplan"
+        await pilot.press("e")
         assert isinstance(app.screen, MainScreen)
         refusal = [n for n in notifications(app) if "inzwischen" in n]
         assert refusal and "kollegin" in refusal[0]

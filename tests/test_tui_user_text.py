@@ -149,9 +149,10 @@ async def test_an_error_quoting_an_author_with_markup_is_notified_as_typed(
     app = make_app(catalogue)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await select(pilot, "1.2")
+        await pilot.press("s")  # asked about 1.2 "Im Zeitplan"; meanwhile BOLD moves it
         with other_catalogue(sample_path, author=BOLD) as other:
             other.change_status("1.2", Status.DELAYED)
-        await pilot.press("s", "e")  # refused: changed meanwhile, by BOLD
+        await pilot.press("e")  # refused: changed meanwhile, by BOLD
         await pilot.pause()
         refusal = next(n for n in notifications(app) if "inzwischen" in n)
         assert f"von {BOLD} geändert" in refusal
@@ -167,9 +168,10 @@ async def test_an_error_quoting_a_milestone_title_with_markup_is_notified_as_typ
     app = make_app(catalogue)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await select(pilot, "1.2")
+        await pilot.press("M")  # the dialog asks about the open milestone ...
         with other_catalogue(sample_path) as other:
-            other.complete_milestone("1.2", CLOSING)
-        await pilot.press("M", "enter")  # the screen still shows it open: "… schon erreicht"
+            other.complete_milestone("1.2", CLOSING)  # ... which a colleague marks reached
+        await pilot.press("enter")  # refused: "… schon erreicht"
         await pilot.pause()
         refusal = next((n for n in notifications(app) if "schon erreicht" in n), notifications(app))
         assert f"offener Meilenstein „{CLOSING}“ ist schon erreicht" in refusal
