@@ -614,8 +614,10 @@ def _open_catalogue(
 
 
 def _run_ui(args: argparse.Namespace) -> int:
+    from koordinator.core.history import default_author
+
     named = _named_author(args)
-    catalogue = _open_catalogue(args, lazy=True, author=named)
+    catalogue = _open_catalogue(args, lazy=True, author=named or default_author())
     try:
         from koordinator.tui import run_app
 

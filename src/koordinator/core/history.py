@@ -104,9 +104,9 @@ def named_author(
     return name or (configured or "").strip() or None
 
 
-def default_author(environ: dict[str, str] | None = None, *, configured: str | None = None) -> str:
-    """`named_author`, else the operating-system user."""
-    name = named_author(environ, configured=configured)
+def default_author(environ: dict[str, str] | None = None) -> str:
+    """`KOORDINATOR_USER`, else the operating-system user."""
+    name = named_author(environ)
     if name:
         return name
     try:
